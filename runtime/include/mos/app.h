@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mos/app.h — the skeleton every mos program runs on: command line, EAL
+ * start-up, packet pools, sources, the receive/decode loop, the packet
+ * clock, and run statistics.
+ *
+ * Common options (every program built on the runtime accepts them):
+ *   -r FILE            read a pcap/pcapng capture (repeatable, read in order)
+ *   --dpdk 'ARGS'      EAL arguments for live ports (vdevs, -a PCI, -l ...)
+ *   --out FILE         records go to FILE instead of stdout
+ *   --stats FILE       write run statistics as one JSON object at the end
+ *   --burst N          burst size (default 32)
+ *   -q, --quiet        no progress line
+ *   -h, --help
+ * The EAL always gets --no-huge --no-pci --no-shconf --no-telemetry
+ * --log-level=warning -l 0 and -m 512 unless ARGS names the option itself
+ * (or --huge is given, which drops --no-huge; -a/-b drop --no-pci), so a
+ * program works on a machine without hugepages and without a NIC.
+ *
+ * The loop: receive a burst from each source in turn, decode every frame
+ * into a struct mos_pkt, count it, advance the packet clock, and hand the
+ * burst to the program's stage. Offline, the clock is packet time (the
+ * largest timestamp seen so far, so it never goes back); live, the TSC.
+ */
+#ifndef MOS_APP_H
+#define MOS_APP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_mbuf.h>
+
+#include "mos/decode.h"
+#include "mos/stats.h"
+
+/* What a program plugs into the loop. Every member may be NULL. */
+struct mos_stage {
+	/* A decoded burst: pkts[i] describes mbufs[i]; malformed frames are
+	 * included (pkts[i].malformed != 0). The stage must not keep pointers
+	 * into the packets after it returns: the loop frees the mbufs. */
+	void (*burst)(void *arg, struct mos_pkt *pkts, struct rte_mbuf **mbufs,
+		      uint16_t n, uint64_t now_ns);
+	/* The clock advanced with no packet (live ports, idle). */
+	void (*tick)(void *arg, uint64_t now_ns);
+	/* End of input (or a signal): flush state, e.g. end every flow. */
+	void (*finish)(void *arg, uint64_t now_ns);
+	void *arg;                   /* passed to every callback */
+};
+
+/*
+ * A program's own options. parse() is called for each argument the
+ * runtime does not know: it returns the number of arguments it consumed
+ * (1 or 2) or 0 if it does not know it either (then the run fails with a
+ * usage error), or -1 after printing its own error.
+ */
+struct mos_app_options {
+	int (*parse)(void *arg, int argc, char **argv, int i);
+	void *arg;                   /* passed to parse() */
+	const char *usage;           /* lines describing those options */
+};
+
+struct mos_app;
+
+/*
+ * Parse the command line, start the EAL, make the pools and open the
+ * sources. @prog: program name for messages. @opts may be NULL.
+ * On error prints a message naming the problem on stderr and returns NULL;
+ * errno is EINVAL for usage errors. After "--help" it returns NULL with
+ * errno 0.
+ */
+struct mos_app *mos_app_create(const char *prog, int argc, char **argv,
+			       const struct mos_app_options *opts);
+
+/* Run until every source is done (offline) or SIGINT/SIGTERM arrives.
+ * Returns 0, or -errno when a source failed (the error is printed). */
+int mos_app_run(struct mos_app *app, const struct mos_stage *stage);
+
+/* Where records go: the --out file or stdout. */
+FILE *mos_app_out(struct mos_app *app);
+
+/* Statistics so far. */
+const struct mos_stats *mos_app_stats(const struct mos_app *app);
+
+/* The packet clock, ns since the epoch. */
+uint64_t mos_app_now_ns(const struct mos_app *app);
+
+/*
+ * Write --stats, close the output and the sources, stop the EAL, free.
+ * Returns the process exit status: 0, or 1 if any read or write failed.
+ */
+int mos_app_destroy(struct mos_app *app);
+
+#endif /* MOS_APP_H */

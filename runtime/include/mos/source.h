@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mos/source.h — packet sources: offline capture files and DPDK ethdev
+ * ports, both delivering bursts of rte_mbuf to the same pipeline.
+ *
+ * Every mbuf a source returns comes from a pool made by
+ * mos_pktpool_create(), whose private area (struct mos_mbuf_priv) carries
+ * the packet time, the original length and the link type.
+ *
+ * Offline sources read one or several pcap/pcapng files in order with
+ * libpcap, keep each packet's timestamp (nanoseconds) and know when the
+ * input ends. Ethdev sources stamp packets from the TSC, converted to
+ * wall-clock nanoseconds.
+ *
+ * Thread-safety: a source is used by one lcore at a time.
+ */
+#ifndef MOS_SOURCE_H
+#define MOS_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+/* Per-mbuf metadata, in the mbuf's private area. */
+struct mos_mbuf_priv {
+	uint64_t ts_ns;              /* packet time, ns since the epoch */
+	uint32_t wirelen;            /* original length on the wire */
+	uint16_t linktype;           /* enum mos_linktype of the frame */
+	uint16_t source;             /* index of the source that produced it */
+};
+
+static inline struct mos_mbuf_priv *
+mos_mbuf_priv(struct rte_mbuf *m)
+{
+	return (struct mos_mbuf_priv *)rte_mbuf_to_priv(m);
+}
+
+/* Largest frame an offline source delivers: one mbuf segment holds at most
+ * UINT16_MAX bytes; longer captured frames are cut to this length and
+ * counted (struct mos_source_counters.cut). */
+#define MOS_FRAME_MAX 65535u
+
+/*
+ * Create a packet mbuf pool with the mos private area.
+ * @name: unique pool name; @n: number of mbufs; @data_room: data bytes per
+ * mbuf (RTE_MBUF_DEFAULT_DATAROOM for normal frames, up to MOS_FRAME_MAX);
+ * @socket: NUMA socket (SOCKET_ID_ANY).
+ * Returns the pool, or NULL with rte_errno set. Needs the EAL.
+ */
+struct rte_mempool *mos_pktpool_create(const char *name, unsigned n,
+				       uint16_t data_room, int socket);
+
+struct mos_source;
+
+/* Counters a source keeps. */
+struct mos_source_counters {
+	uint64_t packets;            /* frames delivered */
+	uint64_t bytes;              /* captured bytes delivered */
+	uint64_t cut;                /* frames longer than MOS_FRAME_MAX, cut */
+	uint64_t nombuf;             /* bursts cut short because a pool was empty */
+	uint64_t errors;             /* read errors (a truncated file ends its read) */
+};
+
+/*
+ * Open an offline source over @n capture files (pcap or pcapng), read in
+ * order. Every file is opened once here to check it exists, is a capture
+ * and has a supported link type, so bad input fails before any packet is
+ * processed.
+ * @pool: mbufs for frames up to its data room; @big_pool: mbufs for longer
+ * frames (may be NULL: longer frames are then cut to @pool's data room and
+ * counted).
+ * Returns the source, or NULL with errno set and a message in @err
+ * (at least 256 bytes).
+ */
+struct mos_source *mos_source_pcap_open(const char *const *paths, unsigned n,
+					struct rte_mempool *pool,
+					struct rte_mempool *big_pool, char *err);
+
+/*
+ * Open a source over receive queue @queue of an already configured and
+ * started ethdev port @port. Returns the source, or NULL with errno set and
+ * a message in @err.
+ */
+struct mos_source *mos_source_ethdev_open(uint16_t port, uint16_t queue, char *err);
+
+/*
+ * Receive up to @n frames into @pkts. Returns the number received; 0 means
+ * nothing now (live) or end of input (check mos_source_done()).
+ */
+uint16_t mos_source_rx(struct mos_source *src, struct rte_mbuf **pkts, uint16_t n);
+
+/* True when an offline source has delivered its last frame; never true for
+ * a live port. */
+bool mos_source_done(const struct mos_source *src);
+
+/* Whether the source follows packet time (offline) or the TSC (live). */
+bool mos_source_is_offline(const struct mos_source *src);
+
+/* The source's counters. */
+const struct mos_source_counters *mos_source_counters(const struct mos_source *src);
+
+/* Text of the last read error (e.g. "x.pcap: truncated dump file"), or
+ * NULL if none. */
+const char *mos_source_error(const struct mos_source *src);
+
+/* Close the source and free it. NULL is allowed. */
+void mos_source_close(struct mos_source *src);
+
+/* Wall-clock nanoseconds derived from the TSC (calibrated at first use). */
+uint64_t mos_tsc_now_ns(void);
+
+#endif /* MOS_SOURCE_H */
