@@ -25,6 +25,7 @@
 #ifndef MOS_APP_H
 #define MOS_APP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -80,6 +81,9 @@ FILE *mos_app_out(struct mos_app *app);
 
 /* Statistics so far. */
 const struct mos_stats *mos_app_stats(const struct mos_app *app);
+
+/* Whether -q/--quiet was given. */
+bool mos_app_quiet(const struct mos_app *app);
 
 /* The packet clock, ns since the epoch. */
 uint64_t mos_app_now_ns(const struct mos_app *app);

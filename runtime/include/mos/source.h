@@ -54,6 +54,9 @@ struct rte_mempool *mos_pktpool_create(const char *name, unsigned n,
 
 struct mos_source;
 
+/* Size of the error message buffers the open functions fill. */
+#define MOS_SOURCE_ERRLEN 512
+
 /* Counters a source keeps. */
 struct mos_source_counters {
 	uint64_t packets;            /* frames delivered */
@@ -72,7 +75,7 @@ struct mos_source_counters {
  * frames (may be NULL: longer frames are then cut to @pool's data room and
  * counted).
  * Returns the source, or NULL with errno set and a message in @err
- * (at least 256 bytes).
+ * (MOS_SOURCE_ERRLEN bytes).
  */
 struct mos_source *mos_source_pcap_open(const char *const *paths, unsigned n,
 					struct rte_mempool *pool,
@@ -108,7 +111,8 @@ const char *mos_source_error(const struct mos_source *src);
 /* Close the source and free it. NULL is allowed. */
 void mos_source_close(struct mos_source *src);
 
-/* Wall-clock nanoseconds derived from the TSC (calibrated at first use). */
+/* Wall-clock nanoseconds derived from the TSC. Calibrated by its first
+ * call, which must happen before worker lcores start (mos_app_create does). */
 uint64_t mos_tsc_now_ns(void);
 
 #endif /* MOS_SOURCE_H */
