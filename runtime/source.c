@@ -59,6 +59,16 @@ pool_room(struct rte_mempool *mp)
 	return mp ? rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM : 0;
 }
 
+/* The capture's link type as a LINKTYPE_ number: libpcap reports DLT_
+ * numbers, which differ for raw IP (DLT_RAW is 12 or 14 by platform). */
+static int
+linktype_of(pcap_t *p)
+{
+	int dlt = pcap_datalink(p);
+
+	return dlt == DLT_RAW ? MOS_LINK_RAW : dlt;
+}
+
 /* Open @path for reading with nanosecond timestamps; checks the link type. */
 static pcap_t *
 open_capture(const char *path, char *err)
@@ -72,7 +82,7 @@ open_capture(const char *path, char *err)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (!mos_linktype_supported(pcap_datalink(p))) {
+	if (!mos_linktype_supported(linktype_of(p))) {
 		const char *name = pcap_datalink_val_to_name(pcap_datalink(p));
 
 		snprintf(err, ERR_LEN, "%s: unsupported link type %d (%s)", path,
@@ -151,7 +161,7 @@ pcap_next_file(struct mos_source *s)
 			s->c.errors++;
 			continue;
 		}
-		s->linktype = pcap_datalink(s->pcap);
+		s->linktype = linktype_of(s->pcap);
 	}
 	return true;
 }

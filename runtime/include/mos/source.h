@@ -38,9 +38,9 @@ mos_mbuf_priv(struct rte_mbuf *m)
 }
 
 /* Largest frame an offline source delivers: one mbuf segment holds at most
- * UINT16_MAX bytes; longer captured frames are cut to this length and
- * counted (struct mos_source_counters.cut). */
-#define MOS_FRAME_MAX 65535u
+ * UINT16_MAX bytes including its headroom; longer captured frames are cut to
+ * this length and counted (struct mos_source_counters.cut). */
+#define MOS_FRAME_MAX (UINT16_MAX - RTE_PKTMBUF_HEADROOM)
 
 /*
  * Create a packet mbuf pool with the mos private area.

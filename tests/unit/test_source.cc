@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Packet sources: offline pcap/pcapng reading through libpcap into mbufs.
+// The EAL starts once for this binary (its own process, as EAL requires).
+#include <gtest/gtest.h>
+
+#include <pcap/pcap.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "shim.h"
+extern "C" {
+#include <rte_eal.h>
+#include "mos/source.h"
+}
+
+namespace {
+
+struct rte_mempool *g_pool, *g_big;
+
+class EalEnv : public ::testing::Environment {
+      public:
+	void SetUp() override
+	{
+		const char *argv[] = {"test_source", "--no-huge", "--no-pci", "--no-shconf",
+				      "--no-telemetry", "--log-level=error", "-l", "0", "-m", "256"};
+		ASSERT_GE(rte_eal_init(10, const_cast<char **>(argv)), 0);
+		g_pool = mos_pktpool_create("t_pool", 511, RTE_MBUF_DEFAULT_DATAROOM, SOCKET_ID_ANY);
+		g_big = mos_pktpool_create("t_big", 15, MOS_FRAME_MAX, SOCKET_ID_ANY);
+		ASSERT_NE(g_pool, nullptr);
+		ASSERT_NE(g_big, nullptr);
+	}
+	void TearDown() override { rte_eal_cleanup(); }
+};
+const auto *g_env = ::testing::AddGlobalTestEnvironment(new EalEnv);
+
+struct Frame {
+	uint64_t ts_ns;
+	std::vector<uint8_t> bytes;
+	uint32_t wirelen;
+};
+
+std::string tmp_path(const char *name)
+{
+	return std::string("/tmp/mos_test_source_") + std::to_string(getpid()) + "_" + name;
+}
+
+// A frame of @len bytes whose first byte is @tag (Ethernet-looking filler).
+Frame make_frame(uint8_t tag, size_t len, uint64_t ts_ns)
+{
+	Frame f{ts_ns, std::vector<uint8_t>(len, 0xab), (uint32_t)len};
+	f.bytes[0] = tag;
+	return f;
+}
+
+// Write a classic pcap with nanosecond timestamps through libpcap.
+void write_pcap(const std::string &path, int linktype, const std::vector<Frame> &frames)
+{
+	pcap_t *dead = pcap_open_dead_with_tstamp_precision(linktype, 262144,
+							    PCAP_TSTAMP_PRECISION_NANO);
+	pcap_dumper_t *d = pcap_dump_open(dead, path.c_str());
+	ASSERT_NE(d, nullptr) << pcap_geterr(dead);
+	for (const Frame &f : frames) {
+		struct pcap_pkthdr h = {};
+		h.ts.tv_sec = (time_t)(f.ts_ns / 1000000000u);
+		h.ts.tv_usec = (suseconds_t)(f.ts_ns % 1000000000u);  // ns in a nano file
+		h.caplen = (uint32_t)f.bytes.size();
+		h.len = f.wirelen;
+		pcap_dump((u_char *)d, &h, f.bytes.data());
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+}
+
+void put32(std::vector<uint8_t> &b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b.push_back((uint8_t)(v >> (8 * i)));  // little-endian section
+}
+
+void put16(std::vector<uint8_t> &b, uint16_t v)
+{
+	b.push_back((uint8_t)v);
+	b.push_back((uint8_t)(v >> 8));
+}
+
+// Write a pcapng file by hand: SHB, one IDB (default microsecond resolution),
+// one EPB per frame.
+void write_pcapng(const std::string &path, int linktype, const std::vector<Frame> &frames)
+{
+	std::vector<uint8_t> b;
+	put32(b, 0x0A0D0D0A); put32(b, 28); put32(b, 0x1A2B3C4D);
+	put16(b, 1); put16(b, 0); put32(b, 0xffffffff); put32(b, 0xffffffff); put32(b, 28);
+	put32(b, 1); put32(b, 20); put16(b, (uint16_t)linktype); put16(b, 0); put32(b, 262144);
+	put32(b, 20);
+	for (const Frame &f : frames) {
+		uint32_t pad = (4 - f.bytes.size() % 4) % 4;
+		uint32_t blen = 32 + (uint32_t)f.bytes.size() + pad;
+		uint64_t us = f.ts_ns / 1000;
+		put32(b, 6); put32(b, blen); put32(b, 0);
+		put32(b, (uint32_t)(us >> 32)); put32(b, (uint32_t)us);
+		put32(b, (uint32_t)f.bytes.size()); put32(b, f.wirelen);
+		b.insert(b.end(), f.bytes.begin(), f.bytes.end());
+		b.insert(b.end(), pad, 0);
+		put32(b, blen);
+	}
+	FILE *fp = fopen(path.c_str(), "wb");
+	ASSERT_NE(fp, nullptr);
+	ASSERT_EQ(fwrite(b.data(), 1, b.size(), fp), b.size());
+	fclose(fp);
+}
+
+struct Got {
+	uint8_t tag;
+	uint64_t ts_ns;
+	uint32_t len, wirelen;
+	uint16_t linktype;
+};
+
+// Drain a source in bursts of @burst; returns what was read.
+std::vector<Got> drain(struct mos_source *s, uint16_t burst)
+{
+	std::vector<Got> out;
+	struct rte_mbuf *m[64];
+
+	for (int guard = 0; guard < 100000 && !mos_source_done(s); guard++) {
+		uint16_t n = mos_source_rx(s, m, burst);
+		for (uint16_t i = 0; i < n; i++) {
+			const struct mos_mbuf_priv *p = mos_mbuf_priv(m[i]);
+			out.push_back({*rte_pktmbuf_mtod(m[i], uint8_t *), p->ts_ns, m[i]->data_len,
+				       p->wirelen, p->linktype});
+		}
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	return out;
+}
+
+struct mos_source *open_files(std::vector<std::string> paths, char *err)
+{
+	std::vector<const char *> v;
+	for (auto &p : paths)
+		v.push_back(p.c_str());
+	return mos_source_pcap_open(v.data(), (unsigned)v.size(), g_pool, g_big, err);
+}
+
+TEST(PcapSource, ReadsSeveralFilesInOrderKeepingNanosecondTimes)
+{
+	std::string a = tmp_path("a.pcap"), b = tmp_path("b.pcap");
+	write_pcap(a, DLT_EN10MB, {make_frame(1, 60, 1700000000123456789ull),
+				  make_frame(2, 1514, 1700000000123456790ull),
+				  make_frame(3, 64, 1700000001000000001ull)});
+	write_pcap(b, DLT_EN10MB, {make_frame(4, 100, 1700000002000000000ull),
+				  make_frame(5, 200, 1700000003999999999ull)});
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a, b}, err);
+	ASSERT_NE(s, nullptr) << err;
+	EXPECT_TRUE(mos_source_is_offline(s));
+
+	std::vector<Got> got = drain(s, 2);
+	ASSERT_EQ(got.size(), 5u);
+	const uint64_t ts[] = {1700000000123456789ull, 1700000000123456790ull,
+			       1700000001000000001ull, 1700000002000000000ull,
+			       1700000003999999999ull};
+	const uint32_t len[] = {60, 1514, 64, 100, 200};
+	for (size_t i = 0; i < 5; i++) {
+		EXPECT_EQ(got[i].tag, i + 1);
+		EXPECT_EQ(got[i].ts_ns, ts[i]);
+		EXPECT_EQ(got[i].len, len[i]);
+		EXPECT_EQ(got[i].wirelen, len[i]);
+		EXPECT_EQ(got[i].linktype, MOS_LINK_ETHERNET);
+	}
+	EXPECT_TRUE(mos_source_done(s));
+	EXPECT_EQ(mos_source_counters(s)->packets, 5u);
+	EXPECT_EQ(mos_source_counters(s)->errors, 0u);
+	EXPECT_EQ(mos_source_error(s), nullptr);
+	mos_source_close(s);
+	unlink(a.c_str());
+	unlink(b.c_str());
+}
+
+TEST(PcapSource, ReadsPcapngAndKeepsEachFilesLinkType)
+{
+	std::string a = tmp_path("a.pcapng"), b = tmp_path("raw.pcap");
+	write_pcapng(a, DLT_EN10MB, {make_frame(7, 80, 1700000000000001000ull)});
+	write_pcap(b, DLT_RAW /* saved as LINKTYPE_RAW */, {make_frame(0x45, 40, 1700000000000002000ull)});
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a, b}, err);
+	ASSERT_NE(s, nullptr) << err;
+	std::vector<Got> got = drain(s, 32);
+	ASSERT_EQ(got.size(), 2u);
+	EXPECT_EQ(got[0].tag, 7);
+	EXPECT_EQ(got[0].ts_ns, 1700000000000001000ull);
+	EXPECT_EQ(got[0].linktype, MOS_LINK_ETHERNET);
+	EXPECT_EQ(got[1].linktype, MOS_LINK_RAW);
+	mos_source_close(s);
+	unlink(a.c_str());
+	unlink(b.c_str());
+}
+
+TEST(PcapSource, KeepsOriginalLengthOfSnaplenCutFrames)
+{
+	std::string a = tmp_path("cut.pcap");
+	Frame f = make_frame(9, 96, 1700000000000000000ull);
+	f.wirelen = 1500;
+	write_pcap(a, DLT_EN10MB, {f});
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a}, err);
+	ASSERT_NE(s, nullptr) << err;
+	std::vector<Got> got = drain(s, 32);
+	ASSERT_EQ(got.size(), 1u);
+	EXPECT_EQ(got[0].len, 96u);
+	EXPECT_EQ(got[0].wirelen, 1500u);
+	mos_source_close(s);
+	unlink(a.c_str());
+}
+
+TEST(PcapSource, LongFramesGoToTheBigPoolAndOverlongOnesAreCutAndCounted)
+{
+	std::string a = tmp_path("big.pcap");
+	write_pcap(a, DLT_EN10MB, {make_frame(1, 9000, 1), make_frame(2, 60, 2),
+				  make_frame(3, 70000, 3)});
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a}, err);
+	ASSERT_NE(s, nullptr) << err;
+	std::vector<Got> got = drain(s, 32);
+	ASSERT_EQ(got.size(), 3u);
+	EXPECT_EQ(got[0].len, 9000u);
+	EXPECT_EQ(got[1].len, 60u);
+	EXPECT_EQ(got[2].len, (uint32_t)MOS_FRAME_MAX);
+	EXPECT_EQ(got[2].wirelen, 70000u);
+	EXPECT_EQ(mos_source_counters(s)->cut, 1u);
+	mos_source_close(s);
+	unlink(a.c_str());
+}
+
+TEST(PcapSource, ManyBurstsDoNotLeakMbufs)
+{
+	std::string a = tmp_path("many.pcap");
+	std::vector<Frame> frames;
+	for (int i = 0; i < 3000; i++)
+		frames.push_back(make_frame((uint8_t)i, 60 + (size_t)(i % 1400), (uint64_t)i));
+	frames[1000] = make_frame(0xee, 4000, 1000);  // one long frame in the middle
+	write_pcap(a, DLT_EN10MB, frames);
+	unsigned before = rte_mempool_avail_count(g_pool);
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a}, err);
+	ASSERT_NE(s, nullptr) << err;
+	std::vector<Got> got = drain(s, 32);
+	EXPECT_EQ(got.size(), 3000u);
+	EXPECT_EQ(got[1000].tag, 0xee);
+	EXPECT_EQ(got[1000].len, 4000u);
+	EXPECT_EQ(rte_mempool_avail_count(g_pool), before);
+	EXPECT_EQ(rte_mempool_avail_count(g_big), 15u);
+	mos_source_close(s);
+	unlink(a.c_str());
+}
+
+TEST(PcapSource, MissingFileFailsAtOpenWithItsName)
+{
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({"/nonexistent/x.pcap"}, err);
+	EXPECT_EQ(s, nullptr);
+	EXPECT_NE(std::string(err).find("/nonexistent/x.pcap: cannot read capture"),
+		  std::string::npos) << err;
+}
+
+TEST(PcapSource, FileThatIsNotACaptureFailsAtOpen)
+{
+	std::string a = tmp_path("text.pcap");
+	FILE *f = fopen(a.c_str(), "w");
+	fputs("this is not a capture file\n", f);
+	fclose(f);
+	char err[MOS_SOURCE_ERRLEN];
+	EXPECT_EQ(open_files({a}, err), nullptr);
+	EXPECT_NE(std::string(err).find("cannot read capture"), std::string::npos) << err;
+	unlink(a.c_str());
+}
+
+TEST(PcapSource, UnsupportedLinkTypeFailsAtOpen)
+{
+	std::string a = tmp_path("usb.pcap");
+	write_pcap(a, 147 /* LINKTYPE_USER0 */, {make_frame(1, 60, 1)});
+	char err[MOS_SOURCE_ERRLEN];
+	EXPECT_EQ(open_files({a}, err), nullptr);
+	EXPECT_NE(std::string(err).find("unsupported link type 147"), std::string::npos) << err;
+	EXPECT_EQ(errno, ENOTSUP);
+	unlink(a.c_str());
+}
+
+TEST(PcapSource, TruncatedFileDeliversWhatItHasAndReportsTheError)
+{
+	std::string a = tmp_path("trunc.pcap");
+	write_pcap(a, DLT_EN10MB, {make_frame(1, 100, 1), make_frame(2, 100, 2),
+				  make_frame(3, 100, 3)});
+	ASSERT_EQ(truncate(a.c_str(), 24 + 2 * (16 + 100) + 16 + 50), 0);  // cut the 3rd frame
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a}, err);
+	ASSERT_NE(s, nullptr) << err;
+	std::vector<Got> got = drain(s, 32);
+	EXPECT_EQ(got.size(), 2u);
+	EXPECT_TRUE(mos_source_done(s));
+	EXPECT_EQ(mos_source_counters(s)->errors, 1u);
+	ASSERT_NE(mos_source_error(s), nullptr);
+	EXPECT_NE(std::string(mos_source_error(s)).find("trunc.pcap"), std::string::npos);
+	mos_source_close(s);
+	unlink(a.c_str());
+}
+
+TEST(EthdevSource, UnknownPortIsRefused)
+{
+	char err[MOS_SOURCE_ERRLEN];
+	EXPECT_EQ(mos_source_ethdev_open(77, 0, err), nullptr);
+	EXPECT_EQ(errno, ENODEV);
+	EXPECT_NE(std::string(err).find("port 77 does not exist"), std::string::npos);
+}
+
+TEST(TscClock, AdvancesAndStartsNearWallClock)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t wall = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	uint64_t a = mos_tsc_now_ns();
+	usleep(2000);
+	uint64_t b = mos_tsc_now_ns();
+	EXPECT_GT(b, a + 1000000u);
+	EXPECT_LT(a > wall ? a - wall : wall - a, 5000000000ull);
+}
+
+}  // namespace
