@@ -31,7 +31,11 @@ demo: deps build
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-bench: deps build
+bench:
+	@scripts/install-deps.sh --bench
+	@$(MAKE) --no-print-directory configure
+	@cmake $(BUILD) >/dev/null   # finds the peers installed after a first configure
+	cmake --build $(BUILD) -j $(JOBS)
 	@bench/run.sh $(BUILD)
 
 clean:

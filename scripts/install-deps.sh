@@ -3,6 +3,9 @@
 # Install the Debian packages mos needs to build, test and run, and nothing
 # else. Idempotent: packages already present are left alone, and when
 # everything is there it only says so. Runs apt-get as root, or through sudo.
+#
+#   install-deps.sh           what `make demo` and `make test` need
+#   install-deps.sh --bench   also the peers `make bench` compares against
 set -euo pipefail
 
 # package            why
@@ -22,6 +25,16 @@ PACKAGES=(
   clang              # fuzz targets (libFuzzer)
   libclang-rt-14-dev # libFuzzer and sanitizer runtimes for clang
 )
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(
+    libnids-dev      # peer: libnids tracking + reassembly harness (bench/peers)
+    libndpi-bin      # peer: ndpiReader
+    prads            # peer: passive asset detection
+    tcpflow          # peer: flow tracking
+    tshark           # peer, for scale
+    python3-matplotlib # plots of the results
+  )
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
