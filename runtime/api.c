@@ -1,0 +1,1225 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * api.c — the flow engine behind mos/mos.h: per-packet processing (raw
+ * monitors, flow lookup/creation, sender then receiver TCP update, hook
+ * dispatch), conn_new_data batching, flow ends, monitors and their pcap
+ * filters, the current-packet view, packet edits, RST recording.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mos/mos.h"
+#include "api_private.h"
+
+#define MAX_MONITORS 64
+#define BPF_CACHE 4                  /* link types compiled per filter */
+
+static const char *const client_by_names[] = { "syn", "synack", "port", "first" };
+
+/* --- pcap filters -------------------------------------------------------- */
+
+struct bpfc {
+	int linktype;                /* link type it was compiled for */
+	bool ok;                     /* compiled */
+	struct bpf_program prog;     /* the program */
+};
+
+struct pfilter {
+	char *expr;                  /* expression, NULL = match all */
+	struct bpfc c[BPF_CACHE];    /* compiled per link type */
+	uint8_t n;                   /* used entries */
+};
+
+/* pcap link type numbers (LINKTYPE_*) as libpcap DLT_* values. */
+static int
+dlt_of(int linktype)
+{
+	switch (linktype) {
+	case MOS_LINK_RAW: return DLT_RAW;
+	case MOS_LINK_NULL: return DLT_NULL;
+	case MOS_LINK_ETHERNET: return DLT_EN10MB;
+	case MOS_LINK_LOOP: return DLT_LOOP;
+	case MOS_LINK_LINUX_SLL: return DLT_LINUX_SLL;
+	default: return linktype;    /* 228, 229, 276: same numbers */
+	}
+}
+
+static int
+pfilter_compile(int linktype, const char *expr, struct bpf_program *prog)
+{
+	pcap_t *pd = pcap_open_dead(dlt_of(linktype), 65535);
+	int rc;
+
+	if (pd == NULL)
+		return -ENOMEM;
+	rc = pcap_compile(pd, prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+	pcap_close(pd);
+	return rc == 0 ? 0 : -EINVAL;
+}
+
+static void
+pfilter_clear(struct pfilter *f)
+{
+	for (uint8_t i = 0; i < f->n; i++)
+		if (f->c[i].ok)
+			pcap_freecode(&f->c[i].prog);
+	free(f->expr);
+	memset(f, 0, sizeof(*f));
+}
+
+static int
+pfilter_set(struct pfilter *f, const char *expr)
+{
+	struct bpf_program prog;
+	char *copy = NULL;
+	int rc;
+
+	if (expr) {
+		/* Validate on Ethernet, the common case; other link types
+		 * are compiled when their first frame arrives. */
+		if ((rc = pfilter_compile(MOS_LINK_ETHERNET, expr, &prog)) < 0)
+			return rc;
+		pcap_freecode(&prog);
+		if ((copy = strdup(expr)) == NULL)
+			return -ENOMEM;
+	}
+	pfilter_clear(f);
+	f->expr = copy;
+	return 0;
+}
+
+static bool
+pfilter_match(struct mos_ctx *ctx, struct pfilter *f, const struct mos_pkt *p, int linktype)
+{
+	struct pcap_pkthdr h;
+	struct bpfc *c = NULL;
+
+	if (f->expr == NULL)
+		return true;
+	for (uint8_t i = 0; i < f->n; i++)
+		if (f->c[i].linktype == linktype)
+			c = &f->c[i];
+	if (c == NULL) {
+		if (f->n == BPF_CACHE) {
+			ctx->st.raw_filter_errors++;
+			return false;
+		}
+		c = &f->c[f->n++];
+		c->linktype = linktype;
+		c->ok = pfilter_compile(linktype, f->expr, &c->prog) == 0;
+		if (!c->ok)
+			ctx->st.raw_filter_errors++;
+	}
+	if (!c->ok || p->data == NULL)
+		return false;
+	memset(&h, 0, sizeof(h));
+	h.caplen = p->caplen;
+	h.len = p->wirelen;
+	return pcap_offline_filter(&c->prog, &h, p->data) != 0;
+}
+
+struct mos_monitor {
+	struct mos_ctx *ctx;         /* owning context */
+	uint16_t idx;                /* owner index in the event engine */
+	uint8_t type;                /* enum mos_monitor_type */
+	bool midstream;              /* follows midstream flows */
+	void *uctx;                  /* application pointer */
+	uint32_t set;                /* registration set {this monitor} */
+	struct pfilter syn;          /* SYN-time flow filter */
+	struct pfilter orphan;       /* orphan filter */
+	struct pfilter raw;          /* raw packet filter */
+};
+
+/* --- context ----------------------------------------------------------- */
+
+void
+mos_ctx_config_default(struct mos_ctx_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	mos_flow_table_config_default(&cfg->flows);
+	cfg->events.max_owners = MAX_MONITORS;
+	cfg->max_timers = 65536;
+	cfg->timer_tick_ns = 1000000;
+	cfg->max_injected = 1024;
+}
+
+static void release_cb(void *arg, struct mos_flow *f, int reason);
+
+struct mos_ctx *
+mos_ctx_create(const struct mos_ctx_config *cfg)
+{
+	struct mos_ctx_config def;
+	struct mos_ctx *ctx;
+	struct mos_flow_table_config fc;
+
+	if (cfg == NULL) {
+		mos_ctx_config_default(&def);
+		cfg = &def;
+	}
+	if (cfg->max_timers == 0 || cfg->max_timers >= (1u << 20) || cfg->timer_tick_ns == 0 ||
+	    cfg->events.max_owners > MAX_MONITORS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return NULL;
+	ctx->cfg = *cfg;
+	if (ctx->cfg.events.max_owners == 0)
+		ctx->cfg.events.max_owners = MAX_MONITORS;
+	fc = cfg->flows;
+	fc.release = release_cb;
+	fc.release_arg = ctx;
+	ctx->flows = mos_flow_table_create(&fc);
+	if (ctx->flows == NULL)
+		goto fail;
+	ctx->es = mos_evsys_create(&ctx->cfg.events);
+	if (ctx->es == NULL)
+		goto fail;
+	ctx->pend_cap = 1024;
+	ctx->pend = calloc(ctx->pend_cap, sizeof(*ctx->pend));
+	ctx->inj = calloc(cfg->max_injected ? cfg->max_injected : 1, sizeof(*ctx->inj));
+	if (ctx->pend == NULL || ctx->inj == NULL || mos_timers_init(ctx) < 0)
+		goto fail;
+	ctx->cur_linktype = -1;
+	return ctx;
+fail:
+	mos_ctx_destroy(ctx);
+	errno = errno ? errno : ENOMEM;
+	return NULL;
+}
+
+void
+mos_ctx_destroy(struct mos_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	for (int i = 0; i < ctx->n_mon; i++) {
+		pfilter_clear(&ctx->mon[i]->syn);
+		pfilter_clear(&ctx->mon[i]->orphan);
+		pfilter_clear(&ctx->mon[i]->raw);
+		free(ctx->mon[i]);
+	}
+	mos_timers_fini(ctx);
+	mos_flow_table_destroy(ctx->flows);
+	mos_evsys_destroy(ctx->es);
+	free(ctx->pend);
+	free(ctx->inj);
+	free(ctx);
+}
+
+void mos_ctx_set_user(struct mos_ctx *ctx, void *user) { ctx->user = user; }
+void *mos_ctx_get_user(const struct mos_ctx *ctx) { return ctx->user; }
+int mos_ctx_core(const struct mos_ctx *ctx) { return ctx->cfg.core; }
+uint64_t mos_ctx_now(const struct mos_ctx *ctx) { return ctx->now; }
+const struct mos_ctx_stats *mos_ctx_stats(const struct mos_ctx *ctx) { return &ctx->st; }
+struct mos_flow_table *mos_ctx_flows(struct mos_ctx *ctx) { return ctx->flows; }
+struct mos_evsys *mos_ctx_events(struct mos_ctx *ctx) { return ctx->es; }
+
+/* --- monitors ----------------------------------------------------------- */
+
+struct mos_monitor *
+mos_monitor_create(struct mos_ctx *ctx, int type)
+{
+	struct mos_monitor *m;
+	int set;
+
+	if (ctx == NULL || (type != MOS_MONITOR_STREAM && type != MOS_MONITOR_RAW)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (ctx->n_mon >= (int)ctx->cfg.events.max_owners) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	m->ctx = ctx;
+	m->idx = (uint16_t)ctx->n_mon;
+	m->type = (uint8_t)type;
+	m->midstream = true;
+	set = mos_evsys_set_add_owner(ctx->es, MOS_EVSET_EMPTY, m->idx);
+	if (set < 0) {
+		free(m);
+		errno = -set;
+		return NULL;
+	}
+	m->set = (uint32_t)set;
+	ctx->mon[ctx->n_mon++] = m;
+	return m;
+}
+
+int
+mos_monitor_set_filter(struct mos_monitor *m, const char *syn_filter, const char *orphan_filter)
+{
+	struct pfilter a = { 0 }, b = { 0 };
+	int rc;
+
+	if (m == NULL || m->type != MOS_MONITOR_STREAM)
+		return -EINVAL;
+	if ((rc = pfilter_set(&a, syn_filter)) < 0)
+		return rc;
+	if ((rc = pfilter_set(&b, orphan_filter)) < 0) {
+		pfilter_clear(&a);
+		return rc;
+	}
+	pfilter_clear(&m->syn);
+	pfilter_clear(&m->orphan);
+	m->syn = a;
+	m->orphan = b;
+	return 0;
+}
+
+int
+mos_monitor_set_raw_filter(struct mos_monitor *m, const char *filter)
+{
+	if (m == NULL || m->type != MOS_MONITOR_RAW)
+		return -EINVAL;
+	return pfilter_set(&m->raw, filter);
+}
+
+int
+mos_monitor_set_midstream(struct mos_monitor *m, bool on)
+{
+	if (m == NULL || m->type != MOS_MONITOR_STREAM)
+		return -EINVAL;
+	m->midstream = on;
+	return 0;
+}
+
+void mos_monitor_set_uctx(struct mos_monitor *m, void *uctx) { m->uctx = uctx; }
+void *mos_monitor_get_uctx(const struct mos_monitor *m) { return m->uctx; }
+struct mos_ctx *mos_monitor_ctx(const struct mos_monitor *m) { return m->ctx; }
+
+int
+mos_register_callback(struct mos_monitor *m, uint32_t ev, int hook, mos_callback_fn cb, void *user)
+{
+	if (m == NULL)
+		return -EINVAL;
+	/* Raw monitors see frames only: pkt_in at MOS_HOOK_NONE (and UDEs on it). */
+	if (m->type == MOS_MONITOR_RAW &&
+	    (hook != MOS_HOOK_NONE || mos_evsys_root(m->ctx->es, ev) != MOS_EV_PKT_IN))
+		return -EINVAL;
+	return mos_evsys_listen(m->ctx->es, m->idx, m, ev, hook, cb, user);
+}
+
+int
+mos_unregister_callback(struct mos_monitor *m, uint32_t ev, int hook, mos_callback_fn cb)
+{
+	if (m == NULL)
+		return -EINVAL;
+	return mos_evsys_unlisten(m->ctx->es, m->idx, ev, hook, cb);
+}
+
+/* Whether @f is a live flow of @ctx's table. */
+static bool
+flow_ok(struct mos_ctx *ctx, const struct mos_flow *f)
+{
+	uint32_t i;
+
+	if (f == NULL)
+		return false;
+	i = mos_flow_index(ctx->flows, f);
+	return mos_flow_at(ctx->flows, i) == f && mos_flow_in_use(ctx->flows, i);
+}
+
+int
+mos_register_flow_callback(struct mos_monitor *m, struct mos_flow *flow, uint32_t ev, int hook,
+			   mos_callback_fn cb, void *user)
+{
+	int set;
+
+	if (m == NULL || m->type != MOS_MONITOR_STREAM || !flow_ok(m->ctx, flow))
+		return -EINVAL;
+	set = mos_evsys_set_add(m->ctx->es, flow->regset, m->idx, m, ev, hook, cb, user);
+	if (set < 0)
+		return set;
+	flow->regset = (uint32_t)set;
+	return 0;
+}
+
+int
+mos_unregister_flow_callback(struct mos_monitor *m, struct mos_flow *flow, uint32_t ev, int hook,
+			     mos_callback_fn cb)
+{
+	int set;
+
+	if (m == NULL || !flow_ok(m->ctx, flow))
+		return -EINVAL;
+	set = mos_evsys_set_del(m->ctx->es, flow->regset, m->idx, ev, hook, cb);
+	if (set < 0)
+		return set;
+	flow->regset = (uint32_t)set;
+	return 0;
+}
+
+int
+mos_define_event(struct mos_ctx *ctx, uint32_t parent, mos_filter_fn filter, const void *arg,
+		 size_t len)
+{
+	if (ctx == NULL)
+		return -EINVAL;
+	return mos_evsys_define(ctx->es, parent, filter, arg, len, 0, NULL);
+}
+
+int
+mos_alloc_event(struct mos_ctx *ctx, uint32_t parent)
+{
+	if (ctx == NULL)
+		return -EINVAL;
+	return mos_evsys_define(ctx->es, parent, NULL, NULL, 0, MOS_EVDEF_FLOATING, NULL);
+}
+
+/* Registration set used for events of no flow: every stream monitor. */
+static uint32_t
+orphan_set(struct mos_ctx *ctx)
+{
+	uint32_t set = MOS_EVSET_EMPTY;
+
+	for (int i = 0; i < ctx->n_mon; i++) {
+		int s;
+
+		if (ctx->mon[i]->type != MOS_MONITOR_STREAM)
+			continue;
+		s = mos_evsys_set_add_owner(ctx->es, set, ctx->mon[i]->idx);
+		if (s >= 0)
+			set = (uint32_t)s;
+	}
+	return set;
+}
+
+int
+mos_raise_event(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t ev)
+{
+	uint32_t set;
+	int root, rc = 0;
+	unsigned hooks;
+
+	if (ctx == NULL || (flow && !flow_ok(ctx, flow)) || ev < MOS_EV_UDE_BASE ||
+	    (root = mos_evsys_root(ctx->es, ev)) < 0)
+		return -EINVAL;
+	set = flow ? flow->regset : orphan_set(ctx);
+	if (ctx->in_dispatch)
+		return mos_evsys_raise(ctx->es, set, ev, ctx->cur_hook, ctx, flow, side);
+	hooks = mos_event_builtin_hooks((uint32_t)root);
+	for (int h = 0; h < MOS_HOOK_COUNT && rc == 0; h++)
+		if (hooks & (1u << h))
+			rc = mos_evsys_raise(ctx->es, set, ev, h, ctx, flow, side);
+	return rc;
+}
+
+int
+mos_ctx_load_forest(struct mos_ctx *ctx, const struct mos_abi_forest *fo,
+		    struct mos_monitor **mons, uint32_t *ids)
+{
+	struct mos_monitor *local[MAX_MONITORS];
+	uint32_t *map;
+	int rc = 0;
+
+	if (ctx == NULL || fo == NULL)
+		return -EINVAL;
+	if (fo->abi_version != MOS_ABI_VERSION || fo->struct_size != sizeof(*fo))
+		return -EPROTO;
+	if (fo->n_monitors > MAX_MONITORS || (fo->n_monitors && !fo->monitors) ||
+	    (fo->n_events && !fo->events) || (fo->n_handlers && !fo->handlers))
+		return -EINVAL;
+	map = calloc(fo->n_events ? fo->n_events : 1, sizeof(*map));
+	if (map == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < fo->n_monitors && rc == 0; i++) {
+		const struct mos_abi_monitor *am = &fo->monitors[i];
+
+		local[i] = mos_monitor_create(ctx, (int)am->type);
+		if (local[i] == NULL) {
+			rc = -errno;
+			break;
+		}
+		if (am->type == MOS_MONITOR_STREAM) {
+			rc = mos_monitor_set_filter(local[i], am->syn_filter, am->orphan_filter);
+			if (rc == 0)
+				rc = mos_monitor_set_midstream(local[i], !(am->flags & MOS_ABI_MON_NO_MIDSTREAM));
+		} else {
+			rc = mos_monitor_set_raw_filter(local[i], am->raw_filter);
+		}
+		if (mons)
+			mons[i] = local[i];
+	}
+	for (uint32_t i = 0; i < fo->n_events && rc == 0; i++) {
+		const struct mos_abi_event *ae = &fo->events[i];
+		uint32_t parent = ae->parent;
+		int id;
+
+		if (parent >= MOS_EV_UDE_BASE) {
+			if (parent - MOS_EV_UDE_BASE >= i) {
+				rc = -EINVAL;  /* parents must come first */
+				break;
+			}
+			parent = map[parent - MOS_EV_UDE_BASE];
+		}
+		id = mos_evsys_define(ctx->es, parent, ae->filter, ae->arg, ae->arg_len,
+				      (ae->flags & MOS_ABI_EV_FLOATING) ? MOS_EVDEF_FLOATING : 0,
+				      ae->name);
+		if (id < 0)
+			rc = id;
+		else
+			map[i] = (uint32_t)id;
+		if (ids)
+			ids[i] = map[i];
+	}
+	for (uint32_t i = 0; i < fo->n_handlers && rc == 0; i++) {
+		const struct mos_abi_handler *ah = &fo->handlers[i];
+		uint32_t ev = ah->event;
+
+		if (ah->monitor >= fo->n_monitors) {
+			rc = -EINVAL;
+			break;
+		}
+		if (ev >= MOS_EV_UDE_BASE) {
+			if (ev - MOS_EV_UDE_BASE >= fo->n_events) {
+				rc = -EINVAL;
+				break;
+			}
+			ev = map[ev - MOS_EV_UDE_BASE];
+		}
+		rc = mos_register_callback(local[ah->monitor], ev, (int)ah->hook, ah->cb, ah->user);
+	}
+	free(map);
+	return rc;
+}
+
+/* --- dispatch helpers -------------------------------------------------- */
+
+static bool
+side_stopped(const struct mos_flow *f, int side)
+{
+	return f->flags & (side == MOS_SIDE_CLI ? MOS_FLOW_F_STOP_CLI : MOS_FLOW_F_STOP_SVR);
+}
+
+/* Dispatch built-in @ev at @hook for @side of @f (skipped when stopped). */
+static void
+fire(struct mos_ctx *ctx, struct mos_flow *f, uint32_t ev, int hook, int side)
+{
+	int saved_hook = ctx->cur_hook;
+	bool saved = ctx->in_dispatch;
+
+	if (f->regset == MOS_EVSET_EMPTY || side_stopped(f, side))
+		return;
+	ctx->cur_hook = hook;
+	ctx->in_dispatch = true;
+	mos_evsys_dispatch(ctx->es, f->regset, ev, hook, ctx, f, side);
+	ctx->in_dispatch = saved;
+	ctx->cur_hook = saved_hook;
+}
+
+/* Fire the events of one endpoint update at @hook, in the documented order. */
+static void
+fire_bits(struct mos_ctx *ctx, struct mos_flow *f, int hook, int side, unsigned bits, bool tcp)
+{
+	if (f->regset == MOS_EVSET_EMPTY)
+		return;
+	fire(ctx, f, tcp ? MOS_EV_PKT_IN : MOS_EV_UDP_PKT, hook, side);
+	if (bits & MOS_TCPEV_CONN_START)
+		fire(ctx, f, MOS_EV_CONN_START, hook, side);
+	if (bits & MOS_TCPEV_STATE)
+		fire(ctx, f, MOS_EV_TCP_STATE_CHANGE, hook, side);
+	if (bits & MOS_TCPEV_ESTABLISHED)
+		fire(ctx, f, MOS_EV_CONN_ESTABLISHED, hook, side);
+	if (bits & MOS_TCPEV_REXMIT)
+		fire(ctx, f, MOS_EV_REXMIT, hook, side);
+	if (bits & MOS_TCPEV_RST_OOW)
+		fire(ctx, f, MOS_EV_RST_OUT_OF_WINDOW, hook, side);
+}
+
+/* End @f: decide the reason, raise timeout/conn_end once per side, remove. */
+static void
+end_flow(struct mos_ctx *ctx, struct mos_flow *f, int reason)
+{
+	const struct mos_pkt *saved_pkt = ctx->cur_pkt;
+	int saved_side = ctx->cur_side;
+
+	if (f->flags & MOS_FLOW_F_ENDING)
+		return;
+	f->flags |= MOS_FLOW_F_ENDING;
+	if (f->flags & MOS_FLOW_F_CLOSED && (reason == MOS_FLOW_END_TIMEOUT || reason == MOS_FLOW_END_EOF))
+		reason = (f->flags & MOS_FLOW_F_RST) ? MOS_FLOW_END_RST : MOS_FLOW_END_FIN;
+	f->end_reason = (uint8_t)reason;
+	struct mos_flow *saved_flow = ctx->cur_flow;
+
+	ctx->cur_pkt = NULL;         /* conn_end and timeout carry no packet */
+	ctx->cur_flow = NULL;
+	ctx->cur_side = MOS_SIDE_BOTH;
+	if (f->regset != MOS_EVSET_EMPTY) {
+		if (reason == MOS_FLOW_END_TIMEOUT)
+			for (int s = MOS_SIDE_CLI; s <= MOS_SIDE_SVR; s++)
+				fire(ctx, f, MOS_EV_TIMEOUT, MOS_HOOK_NONE, s);
+		for (int s = MOS_SIDE_CLI; s <= MOS_SIDE_SVR; s++)
+			for (int h = 0; h < MOS_HOOK_COUNT; h++)
+				fire(ctx, f, MOS_EV_CONN_END, h, s);
+	}
+	ctx->cur_pkt = saved_pkt;
+	ctx->cur_flow = saved_flow == f ? NULL : saved_flow;
+	ctx->cur_side = saved_side;
+	mos_flow_remove(ctx->flows, f);
+}
+
+static void
+release_cb(void *arg, struct mos_flow *f, int reason)
+{
+	end_flow(arg, f, reason);
+}
+
+static void
+orphan(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
+{
+	bool saved = ctx->in_dispatch;
+
+	ctx->st.orphans++;
+	for (int i = 0; i < ctx->n_mon; i++) {
+		struct mos_monitor *m = ctx->mon[i];
+
+		if (m->type != MOS_MONITOR_STREAM ||
+		    !mos_evsys_wants(ctx->es, m->set, MOS_EV_ORPHAN, MOS_HOOK_NONE) ||
+		    !pfilter_match(ctx, &m->orphan, p, linktype))
+			continue;
+		ctx->in_dispatch = true;
+		ctx->cur_hook = MOS_HOOK_NONE;
+		mos_evsys_dispatch(ctx->es, m->set, MOS_EV_ORPHAN, MOS_HOOK_NONE, ctx, NULL,
+				   MOS_SIDE_BOTH);
+		ctx->in_dispatch = saved;
+	}
+}
+
+/* --- per packet ---------------------------------------------------------- */
+
+static void
+advance(struct mos_ctx *ctx, uint64_t now)
+{
+	if (now > ctx->now)
+		ctx->now = now;
+	mos_flow_expire(ctx->flows, ctx->now);
+	mos_timers_run(ctx, ctx->now);
+}
+
+void
+mos_ctx_advance(struct mos_ctx *ctx, uint64_t now_ns)
+{
+	advance(ctx, now_ns);
+}
+
+/* Registration set of a new flow: the stream monitors that want it. */
+static uint32_t
+monitors_for(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, bool midstream)
+{
+	uint32_t set = MOS_EVSET_EMPTY;
+	bool any = false;
+
+	for (int i = 0; i < ctx->n_mon; i++) {
+		struct mos_monitor *m = ctx->mon[i];
+		int s;
+
+		if (m->type != MOS_MONITOR_STREAM || (midstream && !m->midstream) ||
+		    !pfilter_match(ctx, &m->syn, p, linktype))
+			continue;
+		any = true;
+		s = mos_evsys_set_add_owner(ctx->es, set, m->idx);
+		if (s >= 0)
+			set = (uint32_t)s;
+	}
+	return any ? set : UINT32_MAX;
+}
+
+static int
+tcp_class(const struct mos_flow *f)
+{
+	const struct mos_tcp_end *c = &f->end[MOS_SIDE_CLI], *s = &f->end[MOS_SIDE_SVR];
+
+	if (f->flags & MOS_FLOW_F_CLOSED)
+		return MOS_FLOW_CLASS_CLOSED;
+	if (c->state <= MOS_TCP_SYN_RCVD || s->state <= MOS_TCP_SYN_RCVD)
+		return MOS_FLOW_CLASS_OPENING;
+	return MOS_FLOW_CLASS_ACTIVE;
+}
+
+static void
+queue_new_data(struct mos_ctx *ctx, struct mos_flow *f, int sside, const struct mos_pkt *p,
+	       int linktype)
+{
+	uint16_t bit = sside == MOS_SIDE_CLI ? MOS_FLOW_F_NEWDATA_CLI : MOS_FLOW_F_NEWDATA_SVR;
+	struct mos_pending *pe;
+
+	if (f->regset == MOS_EVSET_EMPTY ||
+	    !mos_evsys_wants(ctx->es, f->regset, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE))
+		return;
+	if (f->flags & bit) {
+		/* Already queued in this burst: remember the newest packet. */
+		for (uint32_t i = ctx->n_pend; i-- > 0;) {
+			pe = &ctx->pend[i];
+			if (pe->flow == mos_flow_index(ctx->flows, f) && pe->gen == f->gen &&
+			    pe->side == sside) {
+				pe->pkt = p;
+				pe->linktype = linktype;
+				return;
+			}
+		}
+	}
+	if (ctx->n_pend == ctx->pend_cap)
+		mos_ctx_burst_end(ctx);      /* deliver early rather than lose */
+	f->flags |= bit;
+	pe = &ctx->pend[ctx->n_pend++];
+	pe->flow = mos_flow_index(ctx->flows, f);
+	pe->gen = f->gen;
+	pe->side = (uint8_t)sside;
+	pe->pkt = p;
+	pe->linktype = linktype;
+}
+
+void
+mos_ctx_burst_end(struct mos_ctx *ctx)
+{
+	const struct mos_pkt *saved = ctx->cur_pkt;
+	int saved_lt = ctx->cur_linktype, saved_side = ctx->cur_side;
+
+	for (uint32_t i = 0; i < ctx->n_pend; i++) {
+		struct mos_pending *pe = &ctx->pend[i];
+		struct mos_flow *f = mos_flow_at(ctx->flows, pe->flow);
+		uint16_t bit = pe->side == MOS_SIDE_CLI ? MOS_FLOW_F_NEWDATA_CLI : MOS_FLOW_F_NEWDATA_SVR;
+
+		if (!mos_flow_in_use(ctx->flows, pe->flow) || f->gen != pe->gen || !(f->flags & bit))
+			continue;
+		f->flags &= (uint16_t)~bit;
+		ctx->cur_pkt = pe->pkt;
+		ctx->cur_flow = f;
+		ctx->cur_linktype = pe->linktype;
+		ctx->cur_side = pe->side;
+		ctx->st.new_data_events++;
+		/* mOS convention: side = the endpoint whose receive stream grew. */
+		fire(ctx, f, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, 1 - pe->side);
+	}
+	ctx->n_pend = 0;
+	ctx->cur_flow = NULL;
+	ctx->cur_pkt = saved;
+	ctx->cur_linktype = saved_lt;
+	ctx->cur_side = saved_side;
+}
+
+static struct mos_flow *
+new_flow(struct mos_ctx *ctx, const struct mos_flow_key *key, bool src_is_lo,
+	 const struct mos_pkt *p, int linktype, bool tcp)
+{
+	bool syn = tcp && (p->tcp_flags & (MOS_TCP_SYN | MOS_TCP_ACK)) == MOS_TCP_SYN;
+	uint32_t set = monitors_for(ctx, p, linktype, tcp && !syn);
+	struct mos_flow *f;
+	bool cli_is_src;
+	int by;
+
+	if (set == UINT32_MAX) {
+		ctx->st.not_monitored++;
+		return NULL;
+	}
+	f = mos_flow_insert(ctx->flows, key, tcp ? MOS_FLOW_CLASS_OPENING : MOS_FLOW_CLASS_UDP,
+			    ctx->now);
+	if (f == NULL) {
+		ctx->st.refused++;
+		return NULL;
+	}
+	if (!tcp) {
+		cli_is_src = true;
+		by = MOS_FLOW_BY_FIRST;
+		f->flags |= MOS_FLOW_F_UDP;
+	} else if (syn) {
+		cli_is_src = true;
+		by = MOS_FLOW_BY_SYN;
+	} else if ((p->tcp_flags & (MOS_TCP_SYN | MOS_TCP_ACK)) == (MOS_TCP_SYN | MOS_TCP_ACK)) {
+		cli_is_src = false;
+		by = MOS_FLOW_BY_SYNACK;
+	} else if (p->sport < 1024 && p->dport >= 1024) {
+		cli_is_src = false;
+		by = MOS_FLOW_BY_PORT;
+	} else {
+		cli_is_src = true;
+		by = MOS_FLOW_BY_FIRST;
+	}
+	if (cli_is_src == src_is_lo)
+		f->flags |= MOS_FLOW_F_CLI_IS_LO;
+	f->flags |= (uint16_t)(by << MOS_FLOW_F_BY_SHIFT);
+	if (tcp && !syn)
+		f->flags |= MOS_FLOW_F_MIDSTREAM;
+	f->regset = set;
+	if (tcp) {
+		int s = mos_flow_sender_side(f, src_is_lo);
+
+		mos_tcp_init(&f->end[s], &f->end[1 - s], p);
+	} else {
+		f->end[0].state = f->end[1].state = MOS_TCP_ESTABLISHED;
+	}
+	return f;
+}
+
+static void
+udp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo)
+{
+	int s = mos_flow_sender_side(f, src_is_lo);
+	struct mos_tcp_end *e = &f->end[s];
+	unsigned start = created ? MOS_TCPEV_CONN_START : 0;
+
+	ctx->st.udp++;
+	e->pkts++;
+	e->bytes += ctx->cur_pkt->payload_len;
+	e->last_ns = ctx->now;
+	mos_flow_touch(ctx->flows, f, MOS_FLOW_CLASS_UDP, ctx->now);
+	fire_bits(ctx, f, MOS_HOOK_SND, s, start, false);
+	fire_bits(ctx, f, MOS_HOOK_RCV, 1 - s, start, false);
+}
+
+static void
+tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
+	  const struct mos_pkt *p, int linktype)
+{
+	int ss = mos_flow_sender_side(f, src_is_lo), rs = 1 - ss;
+	struct mos_tcp_end *S = &f->end[ss], *R = &f->end[rs];
+	unsigned sb, rb;
+	bool midstart = created && (f->flags & MOS_FLOW_F_MIDSTREAM);
+
+	ctx->st.tcp++;
+	ctx->cur_side = ss;
+	/* 1. the sending endpoint, then the snd hook */
+	sb = mos_tcp_snd(S, R, p, ctx->now);
+	if (midstart)
+		sb |= MOS_TCPEV_CONN_START;
+	if (sb & MOS_TCPEV_REXMIT)
+		ctx->st.rexmit++;
+	if (sb & MOS_TCPEV_RST_OOW)
+		ctx->st.rst_out_of_window++;
+	mos_flow_touch(ctx->flows, f, tcp_class(f), ctx->now);
+	fire_bits(ctx, f, MOS_HOOK_SND, ss, sb & ~(unsigned)MOS_TCPEV_ESTABLISHED, true);
+	/* 2. the receiving endpoint, then the rcv hook */
+	rb = mos_tcp_rcv(R, S, p, !(sb & MOS_TCPEV_RST_OOW));
+	if (midstart)
+		rb |= MOS_TCPEV_CONN_START;
+	rb |= sb & MOS_TCPEV_RST_OOW;
+	/* conn_established: once, when the second endpoint of a handshake
+	 * becomes ESTABLISHED (the client on the SYN-ACK, the server on
+	 * the third packet). */
+	if ((rb & MOS_TCPEV_ESTABLISHED) && !(f->flags & MOS_FLOW_F_ESTABLISHED) &&
+	    !(f->flags & MOS_FLOW_F_MIDSTREAM) && S->state >= MOS_TCP_ESTABLISHED)
+		f->flags |= MOS_FLOW_F_ESTABLISHED;
+	else
+		rb &= ~(unsigned)MOS_TCPEV_ESTABLISHED;
+	if (p->tcp_flags & MOS_TCP_RST && !(sb & MOS_TCPEV_RST_OOW))
+		f->flags |= MOS_FLOW_F_RST | MOS_FLOW_F_CLOSED;
+	if ((mos_tcp_end_done(S) && mos_tcp_end_done(R)) ||
+	    ((S->flags & MOS_TCPE_FIN) && (R->flags & MOS_TCPE_FIN) &&
+	     S->state >= MOS_TCP_FIN_WAIT_1 && R->state >= MOS_TCP_FIN_WAIT_1))
+		f->flags |= MOS_FLOW_F_CLOSED;
+	mos_flow_touch(ctx->flows, f, tcp_class(f), ctx->now);
+	fire_bits(ctx, f, MOS_HOOK_RCV, rs, rb, true);
+	if (sb & MOS_TCPEV_NEW_DATA)
+		queue_new_data(ctx, f, ss, p, linktype);
+}
+
+/* A SYN without ACK on an existing entry that starts a new connection. */
+static bool
+is_reuse(const struct mos_flow *f, bool src_is_lo, const struct mos_pkt *p)
+{
+	const struct mos_tcp_end *S = &f->end[mos_flow_sender_side(f, src_is_lo)];
+
+	if ((p->tcp_flags & (MOS_TCP_SYN | MOS_TCP_ACK | MOS_TCP_RST)) != MOS_TCP_SYN)
+		return false;
+	if ((S->flags & MOS_TCPE_ISN) && p->tcp_seq == S->isn)
+		return false;        /* a retransmitted SYN */
+	return (f->flags & MOS_FLOW_F_CLOSED) || (S->flags & MOS_TCPE_SYN);
+}
+
+int
+mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
+{
+	struct mos_flow_key key;
+	struct mos_flow *f;
+	bool src_is_lo, created = false, tcp;
+	int verdict;
+
+	advance(ctx, p->ts_ns);
+	ctx->st.packets++;
+	ctx->cur_pkt = p;
+	ctx->cur_linktype = linktype;
+	ctx->cur_side = MOS_SIDE_BOTH;
+	ctx->verdict = MOS_VERDICT_FORWARD;
+
+	for (int i = 0; i < ctx->n_mon; i++) {
+		struct mos_monitor *m = ctx->mon[i];
+
+		if (m->type != MOS_MONITOR_RAW ||
+		    !mos_evsys_wants(ctx->es, m->set, MOS_EV_PKT_IN, MOS_HOOK_NONE) ||
+		    !pfilter_match(ctx, &m->raw, p, linktype))
+			continue;
+		ctx->in_dispatch = true;
+		ctx->cur_hook = MOS_HOOK_NONE;
+		mos_evsys_dispatch(ctx->es, m->set, MOS_EV_PKT_IN, MOS_HOOK_NONE, ctx, NULL,
+				   MOS_SIDE_BOTH);
+		ctx->in_dispatch = false;
+	}
+
+	if ((p->flags & MOS_PKT_F_MALFORMED) ||
+	    mos_flow_key_from_pkt(ctx->flows, p, &key, &src_is_lo) < 0) {
+		orphan(ctx, p, linktype);
+		goto out;
+	}
+	tcp = p->l4_proto == IPPROTO_TCP;
+	f = mos_flow_lookup(ctx->flows, &key);
+	if (f && tcp && is_reuse(f, src_is_lo, p)) {
+		ctx->st.port_reuse++;
+		end_flow(ctx, f, MOS_FLOW_END_EVICTED);
+		f = NULL;
+	}
+	if (f == NULL) {
+		f = new_flow(ctx, &key, src_is_lo, p, linktype, tcp);
+		if (f == NULL) {
+			orphan(ctx, p, linktype);
+			goto out;
+		}
+		created = true;
+	}
+	ctx->cur_flow = f;
+	if (tcp)
+		tcp_input(ctx, f, created, src_is_lo, p, linktype);
+	else
+		udp_input(ctx, f, created, src_is_lo);
+out:
+	verdict = ctx->verdict;
+	if (verdict == MOS_VERDICT_DROP)
+		ctx->st.dropped++;
+	ctx->cur_pkt = NULL;
+	ctx->cur_flow = NULL;
+	ctx->cur_linktype = -1;
+	ctx->cur_side = MOS_SIDE_BOTH;
+	return verdict;
+}
+
+static void
+finish_one(void *arg, struct mos_flow *f)
+{
+	end_flow(arg, f, MOS_FLOW_END_EOF);
+}
+
+void
+mos_ctx_finish(struct mos_ctx *ctx)
+{
+	mos_ctx_burst_end(ctx);
+	mos_flow_foreach(ctx->flows, finish_one, ctx);
+}
+
+/* --- flow accessors ---------------------------------------------------- */
+
+void mos_flow_set_uctx(struct mos_flow *flow, void *uctx) { flow->uctx = uctx; }
+void *mos_flow_get_uctx(const struct mos_flow *flow) { return flow->uctx; }
+void *mos_flow_user_area(struct mos_ctx *ctx, const struct mos_flow *flow) { return mos_flow_user(ctx->flows, flow); }
+bool mos_flow_is_midstream(const struct mos_flow *flow) { return flow->flags & MOS_FLOW_F_MIDSTREAM; }
+bool mos_flow_is_udp(const struct mos_flow *flow) { return flow->flags & MOS_FLOW_F_UDP; }
+int mos_flow_end_reason(const struct mos_flow *flow) { return flow->end_reason; }
+uint64_t mos_flow_start_ns(const struct mos_flow *flow) { return flow->start_ns; }
+
+int
+mos_flow_client_by(const struct mos_flow *flow)
+{
+	return (flow->flags & MOS_FLOW_F_BY_MASK) >> MOS_FLOW_F_BY_SHIFT;
+}
+
+const char *mos_flow_client_by_name(int by);
+const char *
+mos_flow_client_by_name(int by)
+{
+	return by >= 0 && by < 4 ? client_by_names[by] : "?";
+}
+
+int
+mos_flow_state(const struct mos_flow *flow, int side)
+{
+	if (flow == NULL || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
+		return -EINVAL;
+	return flow->end[side].state;
+}
+
+uint64_t
+mos_flow_last_activity(const struct mos_flow *flow, int side)
+{
+	if (side == MOS_SIDE_CLI || side == MOS_SIDE_SVR)
+		return flow->end[side].last_ns;
+	return mos_flow_last_ns(flow);
+}
+
+int
+mos_flow_peer(const struct mos_flow *flow, int side, struct mos_addr *addr, uint16_t *port)
+{
+	if (flow == NULL || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
+		return -EINVAL;
+	mos_flow_endpoint(flow, side, addr, port);
+	return 0;
+}
+
+static void
+to_sockaddr(const struct mos_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (mos_addr_is_v4(a)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		memcpy(&in->sin_addr, a->b + 12, 4);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		memcpy(&in6->sin6_addr, a->b, 16);
+	}
+}
+
+int
+mos_getpeername(const struct mos_flow *flow, int side, struct sockaddr_storage *ss)
+{
+	struct mos_addr a;
+	uint16_t port;
+
+	if (flow == NULL || ss == NULL || side < MOS_SIDE_CLI || side > MOS_SIDE_BOTH)
+		return -EINVAL;
+	for (int s = MOS_SIDE_CLI, i = 0; s <= MOS_SIDE_SVR; s++) {
+		if (side != MOS_SIDE_BOTH && s != side)
+			continue;
+		mos_flow_endpoint(flow, s, &a, &port);
+		to_sockaddr(&a, port, &ss[i++]);
+	}
+	return 0;
+}
+
+int
+mos_flow_side_stats(const struct mos_flow *flow, int side, struct mos_flow_side_stats *st)
+{
+	const struct mos_tcp_end *e;
+
+	if (flow == NULL || st == NULL || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
+		return -EINVAL;
+	e = &flow->end[side];
+	memset(st, 0, sizeof(*st));
+	st->pkts = e->pkts;
+	st->bytes = e->bytes;
+	st->rexmit_bytes = e->rexmit_bytes;
+	st->rexmit_pkts = e->rexmit_pkts;
+	st->syn = e->flags & MOS_TCPE_SYN;
+	st->synack = e->flags & MOS_TCPE_SYNACK;
+	st->fin = e->flags & MOS_TCPE_FIN;
+	st->rst = e->flags & MOS_TCPE_RST;
+	return 0;
+}
+
+int
+mos_flow_stop(struct mos_ctx *ctx, struct mos_flow *flow, int side)
+{
+	if (ctx == NULL || !flow_ok(ctx, flow))
+		return -EINVAL;
+	switch (side) {
+	case MOS_SIDE_CLI: flow->flags |= MOS_FLOW_F_STOP_CLI; break;
+	case MOS_SIDE_SVR: flow->flags |= MOS_FLOW_F_STOP_SVR; break;
+	case MOS_SIDE_BOTH: flow->flags |= MOS_FLOW_F_STOP_CLI | MOS_FLOW_F_STOP_SVR; break;
+	default: return -EINVAL;
+	}
+	return 0;
+}
+
+/* --- current packet ------------------------------------------------------ */
+
+int
+mos_get_pkt(struct mos_ctx *ctx, struct mos_pkt_view *v)
+{
+	const struct mos_pkt *p;
+
+	if (ctx == NULL || v == NULL)
+		return -EINVAL;
+	memset(v, 0, sizeof(*v));
+	v->linktype = -1;
+	v->side = MOS_SIDE_BOTH;
+	v->ts_ns = ctx->now;
+	p = ctx->cur_pkt;
+	if (p == NULL)
+		return -ENOENT;
+	v->pkt = p;
+	v->data = (uint8_t *)(uintptr_t)p->data;
+	v->caplen = p->caplen;
+	v->linktype = ctx->cur_linktype;
+	v->side = ctx->cur_side;
+	v->ts_ns = p->ts_ns;
+	if (ctx->cur_flow && v->side != MOS_SIDE_BOTH && !(ctx->cur_flow->flags & MOS_FLOW_F_UDP) &&
+	    (ctx->cur_flow->end[v->side].flags & MOS_TCPE_ISN))
+		v->offset = (uint32_t)(p->tcp_seq - ctx->cur_flow->end[v->side].isn - 1);
+	return 0;
+}
+
+static uint32_t
+sum16(uint32_t s, const uint8_t *d, uint32_t n)
+{
+	for (uint32_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)d[i] << 8 | d[i + 1];
+	if (n & 1)
+		s += (uint32_t)d[n - 1] << 8;
+	return s;
+}
+
+static uint16_t
+fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+int
+mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t len, unsigned flags)
+{
+	const struct mos_pkt *p;
+	uint8_t *d;
+
+	if (ctx == NULL || (len && data == NULL))
+		return -EINVAL;
+	p = ctx->cur_pkt;
+	if (p == NULL)
+		return -ENOENT;
+	if (off > p->caplen || len > p->caplen - off)
+		return -EINVAL;
+	d = (uint8_t *)(uintptr_t)p->data;
+	memcpy(d + off, data, len);
+	if ((flags & MOS_PKT_CSUM_IP) && p->ip_version == 4) {
+		uint8_t *ip = d + p->l3_off;
+		uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;
+
+		if (p->l3_off + ihl > p->caplen)
+			return -EINVAL;
+		ip[10] = ip[11] = 0;
+		uint16_t c = fold(sum16(0, ip, ihl));
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+	}
+	if (flags & MOS_PKT_CSUM_L4) {
+		uint32_t l4len, s = 0;
+		uint8_t *l4 = d + p->l4_off, *ip = d + p->l3_off;
+		int co = p->l4_proto == IPPROTO_TCP ? 16 : p->l4_proto == IPPROTO_UDP ? 6 : -1;
+
+		if (!(p->flags & MOS_PKT_F_L4) || co < 0 || (p->flags & MOS_PKT_F_FRAGMENT))
+			return -EINVAL;
+		l4len = (uint32_t)(p->payload_off - p->l4_off) + p->payload_len;
+		if (p->l4_off + l4len > p->caplen)
+			return -EINVAL;  /* truncated: cannot sum what was not captured */
+		if (p->ip_version == 4) {
+			s = sum16(s, ip + 12, 8);
+		} else {
+			s = sum16(s, ip + 8, 32);
+		}
+		s += p->l4_proto + l4len;
+		l4[co] = l4[co + 1] = 0;
+		uint16_t c = fold(sum16(s, l4, l4len));
+		if (c == 0 && p->l4_proto == IPPROTO_UDP)
+			c = 0xffff;
+		l4[co] = (uint8_t)(c >> 8);
+		l4[co + 1] = (uint8_t)c;
+	}
+	return 0;
+}
+
+int
+mos_pkt_drop(struct mos_ctx *ctx)
+{
+	if (ctx == NULL)
+		return -EINVAL;
+	if (ctx->cur_pkt == NULL)
+		return -ENOENT;
+	ctx->verdict = MOS_VERDICT_DROP;
+	return 0;
+}
+
+/* Build a RST from side @from to side @to of @f into @out. */
+static void
+build_rst(struct mos_ctx *ctx, const struct mos_flow *f, int from, struct mos_injected *out)
+{
+	const struct mos_tcp_end *S = &f->end[from], *R = &f->end[1 - from];
+	struct mos_addr sa, da;
+	uint16_t sp, dp;
+	uint32_t seq, ack;
+	uint8_t *b = out->frame, *t;
+	bool v4;
+	uint32_t s = 0;
+
+	mos_flow_endpoint(f, from, &sa, &sp);
+	mos_flow_endpoint(f, 1 - from, &da, &dp);
+	/* The receiver accepts SEG.SEQ = its RCV.NXT (the highest ACK it sent). */
+	seq = (R->flags & MOS_TCPE_ACK) ? R->ack : S->snd_nxt;
+	ack = (S->flags & MOS_TCPE_ACK) ? S->ack : R->snd_nxt;
+	v4 = mos_addr_is_v4(&sa) && mos_addr_is_v4(&da);
+	memset(out, 0, sizeof(*out));
+	if (v4) {
+		b[0] = 0x45;
+		b[3] = 40;
+		b[8] = 64;
+		b[9] = IPPROTO_TCP;
+		memcpy(b + 12, sa.b + 12, 4);
+		memcpy(b + 16, da.b + 12, 4);
+		uint16_t c = fold(sum16(0, b, 20));
+		b[10] = (uint8_t)(c >> 8);
+		b[11] = (uint8_t)c;
+		t = b + 20;
+		s = sum16(0, b + 12, 8);
+		out->len = 40;
+	} else {
+		b[0] = 0x60;
+		b[5] = 20;
+		b[6] = IPPROTO_TCP;
+		b[7] = 64;
+		memcpy(b + 8, sa.b, 16);
+		memcpy(b + 24, da.b, 16);
+		t = b + 40;
+		s = sum16(0, b + 8, 32);
+		out->len = 60;
+	}
+	t[0] = (uint8_t)(sp >> 8); t[1] = (uint8_t)sp;
+	t[2] = (uint8_t)(dp >> 8); t[3] = (uint8_t)dp;
+	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+	t[8] = (uint8_t)(ack >> 24); t[9] = (uint8_t)(ack >> 16); t[10] = (uint8_t)(ack >> 8); t[11] = (uint8_t)ack;
+	t[12] = 5 << 4;
+	t[13] = MOS_TCP_RST | MOS_TCP_ACK;
+	s += IPPROTO_TCP + 20;
+	uint16_t c = fold(sum16(s, t, 20));
+	t[16] = (uint8_t)(c >> 8);
+	t[17] = (uint8_t)c;
+	out->to_side = (uint8_t)(1 - from);
+	out->ts_ns = ctx->now;
+}
+
+int
+mos_reset_conn(struct mos_ctx *ctx, struct mos_flow *flow)
+{
+	if (ctx == NULL || !flow_ok(ctx, flow) || (flow->flags & MOS_FLOW_F_UDP))
+		return -EINVAL;
+	if (ctx->n_inj + 2 > ctx->cfg.max_injected) {
+		ctx->st.injected_lost += 2;
+		return -ENOSPC;
+	}
+	build_rst(ctx, flow, MOS_SIDE_SVR, &ctx->inj[ctx->n_inj++]);  /* to the client */
+	build_rst(ctx, flow, MOS_SIDE_CLI, &ctx->inj[ctx->n_inj++]);  /* to the server */
+	ctx->st.injected += 2;
+	return 0;
+}
+
+const struct mos_injected *
+mos_ctx_injected(const struct mos_ctx *ctx, uint32_t *n)
+{
+	*n = ctx->n_inj;
+	return ctx->inj;
+}
+
+void
+mos_ctx_injected_clear(struct mos_ctx *ctx)
+{
+	ctx->n_inj = 0;
+}

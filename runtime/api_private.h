@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * api_private.h — the context structure shared by the engine (api.c),
+ * its timers (api_timer.c) and the mos_app stage glue (api_stage.c).
+ */
+#ifndef MOS_API_PRIVATE_H
+#define MOS_API_PRIVATE_H
+
+#include "mos/mos.h"
+
+/* A conn_new_data waiting for the end of the burst. */
+struct mos_pending {
+	uint32_t flow;               /* flow index */
+	uint32_t gen;                /* flow generation when queued */
+	uint8_t side;                /* side that SENT the data */
+	int linktype;                /* link type of pkt */
+	const struct mos_pkt *pkt;   /* last packet that brought data in this burst */
+};
+
+/* A user timer in the pool. */
+struct mos_timer {
+	uint64_t deadline;           /* clock value when it fires */
+	mos_timer_fn fn;             /* callback, NULL when the slot is free */
+	void *arg;                   /* callback argument */
+	uint32_t flow;               /* flow index, UINT32_MAX for a core timer */
+	uint32_t flow_gen;           /* flow generation when set */
+	uint32_t next, prev;         /* wheel slot list / free list */
+	uint16_t gen;                /* bumped on each reuse: part of the id */
+	uint16_t slot;               /* wheel slot it is on */
+};
+
+#define MOS_WHEEL_SLOTS 1024u        /* timer wheel size (power of two) */
+
+struct mos_ctx {
+	struct mos_ctx_config cfg;   /* configuration */
+	struct mos_flow_table *flows; /* flow table */
+	struct mos_evsys *es;        /* event engine */
+	struct mos_monitor *mon[64]; /* monitors, index = owner id */
+	int n_mon;                   /* monitors created */
+	void *user;                  /* application pointer */
+	uint64_t now;                /* packet clock */
+
+	const struct mos_pkt *cur_pkt; /* packet being processed, NULL if none */
+	struct mos_flow *cur_flow;   /* its flow, NULL if none */
+	int cur_linktype;            /* its link type, -1 if none */
+	int cur_side;                /* side that sent it, MOS_SIDE_BOTH if none */
+	int cur_hook;                /* hook being dispatched */
+	bool in_dispatch;            /* inside a dispatch (raise queues) */
+	int verdict;                 /* enum mos_verdict of the current packet */
+
+	struct mos_pending *pend;    /* conn_new_data queue */
+	uint32_t n_pend, pend_cap;   /* its use and size */
+
+	struct mos_timer *timers;    /* timer pool */
+	uint32_t timer_free;         /* free list head */
+	uint32_t wheel[MOS_WHEEL_SLOTS]; /* slot list heads */
+	uint64_t wheel_tick;         /* last tick processed */
+	bool wheel_started;          /* wheel_tick is valid */
+	bool timers_running;         /* re-entry guard */
+
+	struct mos_injected *inj;    /* recorded frames */
+	uint32_t n_inj;              /* their number */
+
+	struct mos_ctx_stats st;     /* counters */
+};
+
+int mos_timers_init(struct mos_ctx *ctx);
+void mos_timers_fini(struct mos_ctx *ctx);
+void mos_timers_run(struct mos_ctx *ctx, uint64_t now);
+
+#endif /* MOS_API_PRIVATE_H */

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flow.c — per-core flow table: symmetric keys, a preallocated pool under
+ * a memory cap, chained hash buckets of 32-bit indices, and one
+ * activity-ordered list per timeout class (see mos/flow.h).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mos/flow.h"
+
+_Static_assert(sizeof(struct mos_flow) <= 192, "struct mos_flow must stay within 192 bytes");
+_Static_assert(sizeof(struct mos_flow_key) == 40, "struct mos_flow_key is 40 bytes");
+
+#define NIL UINT32_MAX
+
+struct mos_flow_table {
+	struct mos_flow *flows;      /* the pool, capacity entries */
+	uint8_t *user;               /* user areas, user_stride bytes each */
+	uint32_t *buckets;           /* chain heads, mask + 1 of them */
+	uint32_t mask;               /* buckets - 1 */
+	uint32_t capacity;           /* entries in the pool */
+	uint32_t free_head;          /* free list through hnext */
+	uint32_t user_stride;        /* user_size rounded up to 8 */
+	uint32_t head[MOS_FLOW_CLASS_COUNT]; /* oldest entry of each class list */
+	uint32_t tail[MOS_FLOW_CLASS_COUNT]; /* newest entry of each class list */
+	uint8_t *used;               /* one byte per entry: in use */
+	size_t memory;               /* bytes allocated */
+	struct mos_flow_table_config cfg; /* copy of the configuration */
+	struct mos_flow_counters cnt; /* counters */
+};
+
+static const char *const end_names[MOS_FLOW_END_COUNT] = {
+	"none", "fin", "rst", "timeout", "eof", "evicted",
+};
+
+const char *
+mos_flow_end_name(int reason)
+{
+	return reason >= 0 && reason < MOS_FLOW_END_COUNT ? end_names[reason] : "?";
+}
+
+void
+mos_flow_table_config_default(struct mos_flow_table_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_flows = 1u << 20;
+	cfg->memcap = 0;
+	cfg->vlan_in_key = true;
+	cfg->full_policy = MOS_FLOW_FULL_EVICT;
+	cfg->timeout_ns[MOS_FLOW_CLASS_OPENING] = 60ull * 1000000000ull;
+	cfg->timeout_ns[MOS_FLOW_CLASS_ACTIVE] = 3600ull * 1000000000ull;
+	cfg->timeout_ns[MOS_FLOW_CLASS_CLOSED] = 60ull * 1000000000ull;
+	cfg->timeout_ns[MOS_FLOW_CLASS_UDP] = 180ull * 1000000000ull;
+}
+
+static size_t
+bytes_for(uint32_t cap, uint32_t stride)
+{
+	uint32_t nb = 1;
+
+	while (nb < cap)
+		nb <<= 1;
+	return (size_t)cap * (sizeof(struct mos_flow) + stride + 1) + (size_t)nb * sizeof(uint32_t);
+}
+
+struct mos_flow_table *
+mos_flow_table_create(const struct mos_flow_table_config *cfg)
+{
+	struct mos_flow_table *t;
+	uint32_t cap, nb = 1, stride;
+
+	if (cfg == NULL || cfg->max_flows == 0 || cfg->max_flows > (1u << 30) ||
+	    (cfg->full_policy != MOS_FLOW_FULL_EVICT && cfg->full_policy != MOS_FLOW_FULL_REFUSE) ||
+	    cfg->user_size > (1u << 20)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	stride = (cfg->user_size + 7u) & ~7u;
+	cap = cfg->max_flows;
+	if (cfg->memcap) {
+		size_t per = sizeof(struct mos_flow) + stride + 1 + 2 * sizeof(uint32_t);
+		uint64_t fit = cfg->memcap / per;
+
+		if (fit < cap)
+			cap = (uint32_t)fit;
+		while (cap > 0 && bytes_for(cap, stride) > cfg->memcap)
+			cap--;
+		if (cap == 0) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	while (nb < cap)
+		nb <<= 1;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->cfg = *cfg;
+	t->capacity = cap;
+	t->mask = nb - 1;
+	t->user_stride = stride;
+	t->flows = calloc(cap, sizeof(struct mos_flow));
+	t->buckets = malloc((size_t)nb * sizeof(uint32_t));
+	t->used = calloc(cap, 1);
+	t->user = stride ? calloc(cap, stride) : NULL;
+	if (t->flows == NULL || t->buckets == NULL || t->used == NULL || (stride && t->user == NULL)) {
+		mos_flow_table_destroy(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->memory = bytes_for(cap, stride);
+	memset(t->buckets, 0xff, (size_t)nb * sizeof(uint32_t));
+	for (uint32_t i = 0; i < cap; i++)
+		t->flows[i].hnext = i + 1 < cap ? i + 1 : NIL;
+	t->free_head = 0;
+	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
+		t->head[c] = t->tail[c] = NIL;
+	return t;
+}
+
+void
+mos_flow_table_destroy(struct mos_flow_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->flows);
+	free(t->buckets);
+	free(t->used);
+	free(t->user);
+	free(t);
+}
+
+uint32_t
+mos_flow_table_capacity(const struct mos_flow_table *t)
+{
+	return t->capacity;
+}
+
+size_t
+mos_flow_table_memory(const struct mos_flow_table *t)
+{
+	return t->memory;
+}
+
+const struct mos_flow_counters *
+mos_flow_table_counters(const struct mos_flow_table *t)
+{
+	return &t->cnt;
+}
+
+/* Order two (address, port) endpoints: <0 when a is the lower one. */
+static int
+ep_cmp(const struct mos_addr *a, uint16_t ap, const struct mos_addr *b, uint16_t bp)
+{
+	int c = memcmp(a->b, b->b, sizeof(a->b));
+
+	if (c)
+		return c;
+	return (int)ap - (int)bp;
+}
+
+int
+mos_flow_key_from_pkt(const struct mos_flow_table *t, const struct mos_pkt *p,
+		      struct mos_flow_key *key, bool *src_is_lo)
+{
+	uint32_t tag;
+
+	if (!(p->flags & MOS_PKT_F_L4) ||
+	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP)) {
+		return -EINVAL;
+	}
+	tag = p->l4_proto;
+	if (t->cfg.vlan_in_key && p->n_vlans > 0) {
+		tag |= (uint32_t)(p->vlan[0] & 0xfff) << 8;
+		if (p->n_vlans > 1)
+			tag |= (uint32_t)(p->vlan[1] & 0xfff) << 20;
+	}
+	if (ep_cmp(&p->src, p->sport, &p->dst, p->dport) <= 0) {
+		key->lo = p->src;
+		key->hi = p->dst;
+		key->lo_port = p->sport;
+		key->hi_port = p->dport;
+		*src_is_lo = true;
+	} else {
+		key->lo = p->dst;
+		key->hi = p->src;
+		key->lo_port = p->dport;
+		key->hi_port = p->sport;
+		*src_is_lo = false;
+	}
+	key->tag = tag;
+	return 0;
+}
+
+static inline uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+uint64_t
+mos_flow_key_hash(const struct mos_flow_key *key)
+{
+	uint64_t w[5], h = 0x243f6a8885a308d3ull;
+
+	memcpy(w, key, sizeof(w));
+	for (int i = 0; i < 5; i++)
+		h = mix(h, w[i]);
+	return h ^ (h >> 32);
+}
+
+static inline bool
+key_eq(const struct mos_flow_key *a, const struct mos_flow_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+struct mos_flow *
+mos_flow_lookup(struct mos_flow_table *t, const struct mos_flow_key *key)
+{
+	uint32_t i = t->buckets[mos_flow_key_hash(key) & t->mask];
+
+	while (i != NIL) {
+		struct mos_flow *f = &t->flows[i];
+
+		if (key_eq(&f->key, key))
+			return f;
+		i = f->hnext;
+	}
+	return NULL;
+}
+
+static void
+list_unlink(struct mos_flow_table *t, struct mos_flow *f)
+{
+	uint32_t i = (uint32_t)(f - t->flows);
+	int c = f->tclass;
+
+	if (f->lprev != NIL)
+		t->flows[f->lprev].lnext = f->lnext;
+	else if (t->head[c] == i)
+		t->head[c] = f->lnext;
+	if (f->lnext != NIL)
+		t->flows[f->lnext].lprev = f->lprev;
+	else if (t->tail[c] == i)
+		t->tail[c] = f->lprev;
+	f->lprev = f->lnext = NIL;
+}
+
+static void
+list_append(struct mos_flow_table *t, struct mos_flow *f, int c)
+{
+	uint32_t i = (uint32_t)(f - t->flows);
+
+	f->tclass = (uint8_t)c;
+	f->lnext = NIL;
+	f->lprev = t->tail[c];
+	if (t->tail[c] != NIL)
+		t->flows[t->tail[c]].lnext = i;
+	else
+		t->head[c] = i;
+	t->tail[c] = i;
+}
+
+uint64_t
+mos_flow_last_ns(const struct mos_flow *f)
+{
+	uint64_t a = f->end[0].last_ns, b = f->end[1].last_ns, l = a > b ? a : b;
+
+	return l > f->start_ns ? l : f->start_ns;
+}
+
+static void
+unlink_hash(struct mos_flow_table *t, struct mos_flow *f)
+{
+	uint32_t i = (uint32_t)(f - t->flows);
+	uint32_t *pp = &t->buckets[mos_flow_key_hash(&f->key) & t->mask];
+
+	while (*pp != NIL && *pp != i)
+		pp = &t->flows[*pp].hnext;
+	if (*pp == i)
+		*pp = f->hnext;
+}
+
+void
+mos_flow_remove(struct mos_flow_table *t, struct mos_flow *f)
+{
+	uint32_t i = (uint32_t)(f - t->flows);
+
+	if (!t->used[i])
+		return;
+	unlink_hash(t, f);
+	list_unlink(t, f);
+	t->used[i] = 0;
+	f->hnext = t->free_head;
+	t->free_head = i;
+	t->cnt.removed++;
+	t->cnt.active--;
+}
+
+/* The entry to evict: the oldest closed one, else the least recently
+ * active head of the other lists. */
+static struct mos_flow *
+victim(struct mos_flow_table *t)
+{
+	struct mos_flow *best = NULL;
+
+	if (t->head[MOS_FLOW_CLASS_CLOSED] != NIL)
+		return &t->flows[t->head[MOS_FLOW_CLASS_CLOSED]];
+	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++) {
+		struct mos_flow *f;
+
+		if (t->head[c] == NIL)
+			continue;
+		f = &t->flows[t->head[c]];
+		if (best == NULL || mos_flow_last_ns(f) < mos_flow_last_ns(best))
+			best = f;
+	}
+	return best;
+}
+
+struct mos_flow *
+mos_flow_insert(struct mos_flow_table *t, const struct mos_flow_key *key, int tclass,
+		uint64_t now_ns)
+{
+	struct mos_flow *f;
+	uint32_t i, b, gen;
+
+	if (t->free_head == NIL) {
+		struct mos_flow *v;
+
+		if (t->cfg.full_policy == MOS_FLOW_FULL_REFUSE || (v = victim(t)) == NULL) {
+			t->cnt.refused++;
+			errno = ENOSPC;
+			return NULL;
+		}
+		if (t->cfg.release)
+			t->cfg.release(t->cfg.release_arg, v, MOS_FLOW_END_EVICTED);
+		/* release() normally removes it; make sure. */
+		mos_flow_remove(t, v);
+		t->cnt.evicted++;
+	}
+	i = t->free_head;
+	f = &t->flows[i];
+	t->free_head = f->hnext;
+	gen = f->gen + 1;
+	memset(f, 0, sizeof(*f));
+	f->gen = gen;
+	f->key = *key;
+	f->start_ns = now_ns;
+	b = (uint32_t)(mos_flow_key_hash(key) & t->mask);
+	f->hnext = t->buckets[b];
+	t->buckets[b] = i;
+	list_append(t, f, tclass);
+	t->used[i] = 1;
+	if (t->user)
+		memset(t->user + (size_t)i * t->user_stride, 0, t->user_stride);
+	t->cnt.created++;
+	if (++t->cnt.active > t->cnt.max_active)
+		t->cnt.max_active = t->cnt.active;
+	return f;
+}
+
+void
+mos_flow_touch(struct mos_flow_table *t, struct mos_flow *f, int tclass, uint64_t now_ns)
+{
+	uint32_t i = (uint32_t)(f - t->flows);
+
+	(void)now_ns;
+	if (f->tclass == tclass && t->tail[tclass] == i)
+		return;              /* already newest: nothing to move */
+	list_unlink(t, f);
+	list_append(t, f, tclass);
+}
+
+unsigned
+mos_flow_expire(struct mos_flow_table *t, uint64_t now_ns)
+{
+	unsigned n = 0;
+
+	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++) {
+		uint64_t to = t->cfg.timeout_ns[c];
+
+		if (to == 0)
+			continue;
+		while (t->head[c] != NIL) {
+			struct mos_flow *f = &t->flows[t->head[c]];
+
+			if (mos_flow_last_ns(f) + to > now_ns)
+				break;
+			if (t->cfg.release)
+				t->cfg.release(t->cfg.release_arg, f, MOS_FLOW_END_TIMEOUT);
+			mos_flow_remove(t, f);
+			t->cnt.timed_out++;
+			n++;
+		}
+	}
+	return n;
+}
+
+uint32_t
+mos_flow_index(const struct mos_flow_table *t, const struct mos_flow *f)
+{
+	return (uint32_t)(f - t->flows);
+}
+
+struct mos_flow *
+mos_flow_at(struct mos_flow_table *t, uint32_t idx)
+{
+	return idx < t->capacity ? &t->flows[idx] : NULL;
+}
+
+bool
+mos_flow_in_use(const struct mos_flow_table *t, uint32_t idx)
+{
+	return idx < t->capacity && t->used[idx];
+}
+
+void *
+mos_flow_user(struct mos_flow_table *t, const struct mos_flow *f)
+{
+	if (t->user == NULL)
+		return NULL;
+	return t->user + (size_t)(f - t->flows) * t->user_stride;
+}
+
+void
+mos_flow_foreach(struct mos_flow_table *t, void (*fn)(void *arg, struct mos_flow *f), void *arg)
+{
+	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++) {
+		uint32_t i = t->head[c];
+
+		while (i != NIL) {
+			uint32_t next = t->flows[i].lnext;
+
+			fn(arg, &t->flows[i]);
+			i = next;
+		}
+	}
+}
+
+void
+mos_flow_endpoint(const struct mos_flow *f, int side, struct mos_addr *addr, uint16_t *port)
+{
+	bool lo = (side == MOS_SIDE_CLI) == !!(f->flags & MOS_FLOW_F_CLI_IS_LO);
+
+	if (addr)
+		*addr = lo ? f->key.lo : f->key.hi;
+	if (port)
+		*port = lo ? f->key.lo_port : f->key.hi_port;
+}
