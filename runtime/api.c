@@ -544,7 +544,7 @@ end_flow(struct mos_ctx *ctx, struct mos_flow *f, int reason)
 	if (f->flags & MOS_FLOW_F_ENDING)
 		return;
 	f->flags |= MOS_FLOW_F_ENDING;
-	if (f->flags & MOS_FLOW_F_CLOSED && (reason == MOS_FLOW_END_TIMEOUT || reason == MOS_FLOW_END_EOF))
+	if (f->flags & MOS_FLOW_F_CLOSED)
 		reason = (f->flags & MOS_FLOW_F_RST) ? MOS_FLOW_END_RST : MOS_FLOW_END_FIN;
 	f->end_reason = (uint8_t)reason;
 	struct mos_flow *saved_flow = ctx->cur_flow;
@@ -746,8 +746,10 @@ new_flow(struct mos_ctx *ctx, const struct mos_flow_key *key, bool src_is_lo,
 	if (cli_is_src == src_is_lo)
 		f->flags |= MOS_FLOW_F_CLI_IS_LO;
 	f->flags |= (uint16_t)(by << MOS_FLOW_F_BY_SHIFT);
-	if (tcp && !syn)
+	if (tcp && !syn) {
 		f->flags |= MOS_FLOW_F_MIDSTREAM;
+		ctx->st.midstream++;
+	}
 	f->regset = set;
 	if (tcp) {
 		int s = mos_flow_sender_side(f, src_is_lo);

@@ -141,7 +141,6 @@ struct mos_flow_table_config {
 /* Counters of a table. */
 struct mos_flow_counters {
 	uint64_t created;            /* entries created */
-	uint64_t midstream;          /* of which picked up midstream */
 	uint64_t removed;            /* entries removed, every reason */
 	uint64_t timed_out;          /* removed by an idle timeout */
 	uint64_t evicted;            /* removed to make room */

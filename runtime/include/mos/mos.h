@@ -113,6 +113,7 @@ struct mos_ctx_stats {
 	uint64_t packets;            /* frames given to mos_ctx_input */
 	uint64_t tcp;                /* TCP packets of tracked flows */
 	uint64_t udp;                /* UDP packets of tracked flows */
+	uint64_t midstream;          /* TCP flows picked up midstream */
 	uint64_t orphans;            /* frames that belong to no tracked flow */
 	uint64_t not_monitored;      /* new flows no monitor wanted (counted in orphans) */
 	uint64_t refused;            /* new flows refused by a full table (counted in orphans) */

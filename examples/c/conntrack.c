@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * conntrack — one JSON object per TCP connection (JSON Lines), written
+ * when the connection ends (FIN/RST after the TIME_WAIT linger, idle
+ * timeout, eviction, or end of input).
+ *
+ *   conntrack -r FILE.pcap [--out FILE] [--no-vlan-key] [--udp] [--max-flows N]
+ *
+ * Keys, in this order (a conformance interface: keep it stable):
+ * ts_start, ts_end, client, cport, server, sport, vlan, pkts_c2s,
+ * pkts_s2c, bytes_c2s, bytes_s2c, stream_c2s, stream_s2c, gap_c2s,
+ * gap_s2c, rexmit_c2s, rexmit_s2c, syn, synack, fin_c2s, fin_s2c,
+ * rst_c2s, rst_s2c, end_reason. See docs/flow.md for each one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mos/app.h"
+#include "mos/mos.h"
+
+struct opts {
+	bool no_vlan_key;            /* --no-vlan-key */
+	bool udp;                    /* --udp: also UDP flows */
+	uint32_t max_flows;          /* --max-flows */
+};
+
+struct run {
+	FILE *out;                   /* records */
+	struct opts *o;              /* options */
+	uint64_t records;            /* records written */
+};
+
+static int
+parse(void *arg, int argc, char **argv, int i)
+{
+	struct opts *o = arg;
+
+	if (strcmp(argv[i], "--no-vlan-key") == 0) {
+		o->no_vlan_key = true;
+		return 1;
+	}
+	if (strcmp(argv[i], "--udp") == 0) {
+		o->udp = true;
+		return 1;
+	}
+	if (strcmp(argv[i], "--max-flows") == 0) {
+		char *end;
+		unsigned long v;
+
+		if (i + 1 >= argc) {
+			fprintf(stderr, "conntrack: --max-flows needs a number\n");
+			return -1;
+		}
+		v = strtoul(argv[i + 1], &end, 10);
+		if (*end || v == 0 || v > (1ul << 30)) {
+			fprintf(stderr, "conntrack: bad --max-flows '%s'\n", argv[i + 1]);
+			return -1;
+		}
+		o->max_flows = (uint32_t)v;
+		return 2;
+	}
+	return 0;
+}
+
+static void
+ts(FILE *out, uint64_t ns)
+{
+	fprintf(out, "%" PRIu64 ".%09" PRIu64, ns / UINT64_C(1000000000), ns % UINT64_C(1000000000));
+}
+
+static void
+on_end(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
+       const struct mos_event_arg *arg)
+{
+	struct run *r = mos_ctx_get_user(ctx);
+	struct mos_flow_side_stats c, s;
+	struct mos_addr ca, sa;
+	uint16_t cp, sp;
+	char cb[MOS_ADDR_STRLEN], sb[MOS_ADDR_STRLEN];
+	uint32_t outer = (f->key.tag >> 8) & 0xfff, inner = (f->key.tag >> 20) & 0xfff;
+	FILE *out = r->out;
+
+	(void)ev;
+	(void)arg;
+	if (side != MOS_SIDE_CLI || (mos_flow_is_udp(f) && !r->o->udp))
+		return;      /* one record per connection */
+	mos_flow_peer(f, MOS_SIDE_CLI, &ca, &cp);
+	mos_flow_peer(f, MOS_SIDE_SVR, &sa, &sp);
+	mos_flow_side_stats(f, MOS_SIDE_CLI, &c);
+	mos_flow_side_stats(f, MOS_SIDE_SVR, &s);
+	fputs("{\"ts_start\":", out);
+	ts(out, mos_flow_start_ns(f));
+	fputs(",\"ts_end\":", out);
+	ts(out, mos_flow_last_activity(f, MOS_SIDE_BOTH));
+	fprintf(out, ",\"client\":\"%s\",\"cport\":%u,\"server\":\"%s\",\"sport\":%u,\"vlan\":[",
+		mos_addr_str(&ca, cb), cp, mos_addr_str(&sa, sb), sp);
+	if (outer || inner)
+		fprintf(out, "%u", outer);
+	if (inner)
+		fprintf(out, ",%u", inner);
+	fprintf(out, "],\"pkts_c2s\":%" PRIu64 ",\"pkts_s2c\":%" PRIu64
+		",\"bytes_c2s\":%" PRIu64 ",\"bytes_s2c\":%" PRIu64
+		",\"stream_c2s\":%" PRIu64 ",\"stream_s2c\":%" PRIu64
+		",\"gap_c2s\":%" PRIu64 ",\"gap_s2c\":%" PRIu64
+		",\"rexmit_c2s\":%" PRIu64 ",\"rexmit_s2c\":%" PRIu64
+		",\"syn\":%s,\"synack\":%s,\"fin_c2s\":%s,\"fin_s2c\":%s"
+		",\"rst_c2s\":%s,\"rst_s2c\":%s,\"end_reason\":\"%s\"}\n",
+		c.pkts, s.pkts, c.bytes, s.bytes, c.stream_bytes, s.stream_bytes,
+		c.gap_bytes, s.gap_bytes, c.rexmit_bytes, s.rexmit_bytes,
+		c.syn ? "true" : "false", s.synack ? "true" : "false",
+		c.fin ? "true" : "false", s.fin ? "true" : "false",
+		c.rst ? "true" : "false", s.rst ? "true" : "false",
+		mos_flow_end_name(mos_flow_end_reason(f)));
+	r->records++;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct mos_app_options ao = {
+		.parse = parse, .arg = &o,
+		.usage = "  --no-vlan-key      VLAN ids are not part of the flow key\n"
+			 "  --udp              also write UDP flows\n"
+			 "  --max-flows N      flow table capacity (default 1048576)\n",
+	};
+	struct mos_ctx_config cfg;
+	struct mos_stage stage = { 0 };
+	struct mos_monitor *mon;
+	struct mos_ctx *ctx;
+	struct mos_app *app;
+	struct run r = { 0 };
+	int rc;
+
+	app = mos_app_create("conntrack", argc, argv, &ao);
+	if (app == NULL)
+		return errno == 0 ? 0 : 2;
+	mos_ctx_config_default(&cfg);
+	cfg.flows.vlan_in_key = !o.no_vlan_key;
+	if (o.max_flows)
+		cfg.flows.max_flows = o.max_flows;
+	ctx = mos_ctx_create(&cfg);
+	if (ctx == NULL) {
+		fprintf(stderr, "conntrack: cannot create the flow engine: %s\n", strerror(errno));
+		mos_app_destroy(app);
+		return 2;
+	}
+	r.out = mos_app_out(app);
+	r.o = &o;
+	mos_ctx_set_user(ctx, &r);
+	mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	if (mon == NULL || mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0) {
+		fprintf(stderr, "conntrack: cannot set up the monitor\n");
+		mos_ctx_destroy(ctx);
+		mos_app_destroy(app);
+		return 2;
+	}
+	mos_ctx_stage(ctx, &stage);
+	rc = mos_app_run(app, &stage);
+	if (!mos_app_quiet(app)) {
+		const struct mos_flow_counters *fc = mos_flow_table_counters(mos_ctx_flows(ctx));
+
+		fprintf(stderr, "conntrack: %" PRIu64 " records, %" PRIu64 " flows (%" PRIu64
+			" midstream, %" PRIu64 " evicted, %" PRIu64 " timed out), %" PRIu64
+			" orphans\n", r.records, fc->created, mos_ctx_stats(ctx)->midstream, fc->evicted,
+			fc->timed_out, mos_ctx_stats(ctx)->orphans);
+	}
+	mos_ctx_destroy(ctx);
+	return mos_app_destroy(app) != 0 || rc != 0;
+}
