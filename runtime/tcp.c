@@ -166,7 +166,9 @@ mos_tcp_snd(struct mos_tcp_end *snd, const struct mos_tcp_end *rcv,
 			if (snd->state == MOS_TCP_CLOSED) {
 				bits |= MOS_TCPEV_CONN_START;
 				bits |= set_state(snd, MOS_TCP_SYN_SENT);
-			} else if (snd->state == MOS_TCP_LISTEN) {
+			} else if (snd->state == MOS_TCP_LISTEN || snd->state == MOS_TCP_SYN_RCVD) {
+				/* It sent a bare SYN, so it had not seen the
+				 * peer's: it was in SYN-SENT (Figure 8). */
 				bits |= set_state(snd, MOS_TCP_SYN_SENT);
 			}
 		}
@@ -228,7 +230,14 @@ mos_tcp_snd(struct mos_tcp_end *snd, const struct mos_tcp_end *rcv,
 			bits |= set_state(snd, MOS_TCP_FIN_WAIT_1);
 			break;
 		case MOS_TCP_CLOSE_WAIT:
-			bits |= set_state(snd, MOS_TCP_LAST_ACK);
+			/* A FIN that does not acknowledge the peer's FIN was
+			 * sent before that FIN arrived: a simultaneous close
+			 * (3.6, Figure 13), FIN-WAIT-1 -> CLOSING. */
+			if ((fl & MOS_TCP_ACK) && (rcv->flags & MOS_TCPE_FIN) &&
+			    !mos_seq_gt(p->tcp_ack, rcv->fin_seq))
+				bits |= set_state(snd, MOS_TCP_CLOSING);
+			else
+				bits |= set_state(snd, MOS_TCP_LAST_ACK);
 			break;
 		default:
 			break;

@@ -9,7 +9,8 @@
  *
  * The table is kept by callbacks: conn_start adds a connection,
  * tcp_state_change at both hooks refreshes the states, conn_end removes
- * it; a core timer prints the table.
+ * it; a core timer prints the table while connections exist, and the
+ * table is printed once more at the end of input.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,7 +32,12 @@ struct table {
 	FILE *out;                   /* where the table goes */
 	uint64_t interval_ns;        /* print period */
 	uint64_t prints;             /* tables printed */
+	bool armed;                  /* the print timer is pending */
+	struct mos_ctx *ctx;         /* the engine */
+	struct mos_stage inner;      /* the engine's stage, wrapped to print before the end */
 };
+
+static void print_table(struct mos_ctx *ctx, struct mos_flow *none, int id, void *arg);
 
 static int
 parse(void *arg, int argc, char **argv, int i)
@@ -77,6 +83,8 @@ on_start(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 	}
 	t->rows[t->n++] = (struct row){ f, mos_flow_state(f, MOS_SIDE_CLI),
 					 mos_flow_state(f, MOS_SIDE_SVR) };
+	if (!t->armed && mos_timer_set(ctx, NULL, t->interval_ns, print_table, t) > 0)
+		t->armed = true;
 }
 
 static void
@@ -128,8 +136,34 @@ print_table(struct mos_ctx *ctx, struct mos_flow *none, int id, void *arg)
 			mos_tcp_state_name(t->rows[i].cli), sbuf, mos_tcp_state_name(t->rows[i].svr));
 	}
 	t->prints++;
-	if (mos_timer_set(ctx, NULL, t->interval_ns, print_table, t) < 0)
-		fprintf(stderr, "midstat: cannot re-arm the timer\n");
+	t->armed = t->n > 0 && id != 0 && mos_timer_set(ctx, NULL, t->interval_ns, print_table, t) > 0;
+}
+
+/* End of input: show the table as it stands, then let the engine end the flows. */
+static void
+finish(void *arg, uint64_t now_ns)
+{
+	struct table *t = arg;
+
+	mos_ctx_advance(t->ctx, now_ns);
+	print_table(t->ctx, NULL, 0, t);
+	t->inner.finish(t->inner.arg, now_ns);
+}
+
+static void
+burst(void *arg, struct mos_pkt *pkts, struct rte_mbuf **mbufs, uint16_t n, uint64_t now_ns)
+{
+	struct table *t = arg;
+
+	t->inner.burst(t->inner.arg, pkts, mbufs, n, now_ns);
+}
+
+static void
+tick(void *arg, uint64_t now_ns)
+{
+	struct table *t = arg;
+
+	t->inner.tick(t->inner.arg, now_ns);
 }
 
 int
@@ -163,16 +197,16 @@ main(int argc, char **argv)
 	    mos_register_callback(mon, MOS_EV_CONN_START, MOS_HOOK_RCV, on_start, NULL) < 0 ||
 	    mos_register_callback(mon, MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_SND, on_state, NULL) < 0 ||
 	    mos_register_callback(mon, MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_RCV, on_state, NULL) < 0 ||
-	    mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0 ||
-	    mos_timer_set(ctx, NULL, t.interval_ns, print_table, &t) < 0) {
+	    mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0) {
 		fprintf(stderr, "midstat: cannot set up the monitor\n");
 		mos_ctx_destroy(ctx);
 		mos_app_destroy(app);
 		return 2;
 	}
-	mos_ctx_stage(ctx, &stage);
+	t.ctx = ctx;
+	mos_ctx_stage(ctx, &t.inner);
+	stage = (struct mos_stage){ burst, tick, finish, &t };
 	rc = mos_app_run(app, &stage);
-	print_table(ctx, NULL, 0, &t);   /* the last state, before the flows end */
 	free(t.rows);
 	mos_ctx_destroy(ctx);
 	return mos_app_destroy(app) != 0 || rc != 0;

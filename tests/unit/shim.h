@@ -9,6 +9,11 @@
 extern "C" {
 #include "mos/decode.h"
 #include "mos/stats.h"
+#include "mos/tcp.h"
+#include "mos/flow.h"
+#include "mos/event.h"
+#include "mos/abi.h"
+#include "mos/mos.h"
 }
 
 #endif
