@@ -34,12 +34,22 @@ enum mos_linktype {
 	MOS_LINK_IPV4      = 228,
 	MOS_LINK_IPV6      = 229,
 	MOS_LINK_LINUX_SLL2 = 276,
+	/* pcap_datalink() reports LINKTYPE_RAW as DLT_RAW, whose value
+	 * depends on the platform; both are accepted as MOS_LINK_RAW. */
+	MOS_LINK_DLT_RAW   = 12,  /* DLT_RAW on Linux and most systems */
+	MOS_LINK_DLT_RAW_BSD = 14, /* DLT_RAW on OpenBSD */
 };
 
 /* Largest number of VLAN tags whose ids are kept in struct mos_pkt. Deeper
  * stacks are still decoded (up to MOS_VLAN_MAX_DEPTH) but only counted. */
 #define MOS_VLAN_KEEP      4
 #define MOS_VLAN_MAX_DEPTH 8
+/* Longest IPv6 extension header chain decoded (headers, AH included);
+ * a longer chain is malformed (ipv6_too_many_ext). */
+#define MOS_IPV6_EXT_MAX   8
+/* Most IP headers nested in one frame (IP-in-IP, IPv6-in-IPv4, ...); one
+ * more is malformed (tunnel_too_deep). */
+#define MOS_IP_MAX_DEPTH   3
 /* Largest number of SACK blocks one TCP header can carry. */
 #define MOS_TCP_SACK_MAX   4
 
@@ -71,7 +81,8 @@ enum mos_linktype {
 	X(UDP_TRUNCATED,         "udp_truncated")                      \
 	X(UDP_BAD_LENGTH,        "udp_bad_length")                     \
 	X(ICMP_TRUNCATED,        "icmp_truncated")                     \
-	X(ICMPV6_TRUNCATED,      "icmpv6_truncated")
+	X(ICMPV6_TRUNCATED,      "icmpv6_truncated")               \
+	X(TUNNEL_TOO_DEEP,       "tunnel_too_deep")
 
 enum mos_malformed {
 	MOS_MALFORMED_NONE = 0,
@@ -98,6 +109,10 @@ enum {
 	MOS_PKT_F_VLAN       = 1u << 8,  /* at least one 802.1Q/802.1ad tag */
 	MOS_PKT_F_MPLS       = 1u << 9,
 	MOS_PKT_F_PPPOE      = 1u << 10,
+	MOS_PKT_F_LEN_FROM_FRAME = 1u << 11, /* IP length field 0 (TSO/GSO, BIG TCP capture): length taken from the frame */
+	MOS_PKT_F_JUMBO      = 1u << 12, /* IPv6 jumbogram: length from the hop-by-hop jumbo option */
+	MOS_PKT_F_ATOMIC_FRAG = 1u << 13, /* IPv6 fragment header with offset 0 and M=0 (RFC 6946): not a fragment */
+	MOS_PKT_F_ICMP_QUOTE = 1u << 14, /* ICMP(v6) error quoting an IP header: see quote_off */
 };
 
 /* Protocols found anywhere in the frame (outer, tunnelled or quoted inside
@@ -161,9 +176,9 @@ struct mos_pkt {
 	uint16_t vlan[MOS_VLAN_KEEP];/* VLAN ids, outermost first */
 
 	uint16_t l3_off;             /* network header (innermost IP when tunnelled) */
-	uint16_t l4_off;             /* transport header, valid with MOS_PKT_F_L4 */
-	uint16_t payload_off;        /* transport payload, valid with MOS_PKT_F_L4 */
-	uint32_t payload_len;        /* payload bytes per the IP length (may exceed what was captured) */
+	uint16_t l4_off;             /* transport header, valid with MOS_PKT_F_L4; without it, end of the IP header chain (when ip_version != 0) */
+	uint16_t payload_off;        /* transport payload, valid with MOS_PKT_F_L4; without it, == l4_off */
+	uint32_t payload_len;        /* payload bytes per the IP length (may exceed what was captured); without MOS_PKT_F_L4, bytes after l4_off */
 	uint32_t ip_len;             /* IP datagram length from its header */
 
 	struct mos_addr src, dst;    /* network addresses */
@@ -183,6 +198,12 @@ struct mos_pkt {
 
 	/* ICMP/ICMPv6, valid when MOS_PKT_F_L4 and l4_proto is ICMP(v6). */
 	uint8_t  icmp_type, icmp_code;
+
+	/* Extensions (see docs/decoder.md). */
+	uint8_t  quote_proto;        /* transport protocol of the quoted packet, valid with MOS_PKT_F_ICMP_QUOTE */
+	uint16_t quote_off;          /* quoted IP header inside an ICMP error, valid with MOS_PKT_F_ICMP_QUOTE */
+	uint16_t frag_data_off;      /* first byte of fragment data (after the IPv4 header / IPv6 fragment header), valid with MOS_PKT_F_FRAGMENT */
+	uint16_t frag_data_len;      /* fragment data bytes per the IP length, valid with MOS_PKT_F_FRAGMENT */
 };
 
 /*
