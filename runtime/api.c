@@ -802,7 +802,7 @@ tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
 	rb = mos_tcp_rcv(R, S, p, !(sb & MOS_TCPEV_RST_OOW));
 	if (midstart)
 		rb |= MOS_TCPEV_CONN_START;
-	rb |= sb & MOS_TCPEV_RST_OOW;
+	rb |= sb & (MOS_TCPEV_RST_OOW | MOS_TCPEV_REXMIT);
 	/* conn_established: once, when the second endpoint of a handshake
 	 * becomes ESTABLISHED (the client on the SYN-ACK, the server on
 	 * the third packet). */

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The engine through the C API (runtime/api.c): every built-in event's
+// trigger, hooks and sides, conn_end on every path, monitors and filters,
+// packet access and edits, timers, static forests, the SYN flood.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_flow_pkt.h"
+
+namespace {
+
+struct Ev { uint32_t ev; int side; int hook; bool has_pkt; };
+
+struct Rec {
+	std::vector<Ev> evs;
+	int hook = 0;
+	uint64_t end_pkts = 0;
+	int ends = 0;
+};
+
+Rec *g;
+
+void record(mos_ctx *ctx, mos_flow *, int side, uint32_t ev, const mos_event_arg *a)
+{
+	mos_pkt_view v;
+	bool has = mos_get_pkt(ctx, &v) == 0;
+	g->evs.push_back({ev, side, (int)(intptr_t)a->user, has});
+}
+
+class Engine : public ::testing::Test {
+protected:
+	mos_ctx *ctx = nullptr;
+	mos_monitor *mon = nullptr;
+	Wire w;
+	Rec rec;
+	uint64_t t = 1000000000ull;
+
+	void SetUp() override
+	{
+		g = &rec;
+		ctx = mos_ctx_create(nullptr);
+		ASSERT_NE(ctx, nullptr);
+		mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+		ASSERT_NE(mon, nullptr);
+	}
+	void TearDown() override { mos_ctx_destroy(ctx); }
+	void listen(uint32_t ev, int hook)
+	{
+		ASSERT_EQ(mos_register_callback(mon, ev, hook, record, (void *)(intptr_t)hook), 0);
+	}
+	int send(bool c2s, uint8_t flags, uint32_t seq, uint32_t ack, const std::string &data = "",
+		 uint16_t sport = 40000)
+	{
+		TPkt p;
+		p.flags = flags; p.seq = seq; p.ack = ack; p.payload = data; p.sport = sport;
+		p.ts_ns = (t += 1000);
+		if (!c2s) { std::swap(p.src, p.dst); std::swap(p.sport, p.dport); }
+		return mos_ctx_input(ctx, w.make(p), MOS_LINK_ETHERNET);
+	}
+	void handshake(uint16_t sport = 40000)
+	{
+		send(true, MOS_TCP_SYN, 1000, 0, "", sport);
+		send(false, MOS_TCP_SYN | MOS_TCP_ACK, 5000, 1001, "", sport);
+		send(true, MOS_TCP_ACK, 1001, 5001, "", sport);
+	}
+	int count(uint32_t ev, int side = -1, int hook = -1)
+	{
+		int n = 0;
+		for (auto &e : rec.evs)
+			n += e.ev == ev && (side < 0 || e.side == side) && (hook < 0 || e.hook == hook);
+		return n;
+	}
+};
+
+TEST_F(Engine, ConnStartAtSndForClientAndRcvForServer)
+{
+	listen(MOS_EV_CONN_START, MOS_HOOK_SND);
+	listen(MOS_EV_CONN_START, MOS_HOOK_RCV);
+	send(true, MOS_TCP_SYN, 1000, 0);
+	EXPECT_EQ(count(MOS_EV_CONN_START, MOS_SIDE_CLI, MOS_HOOK_SND), 1);
+	EXPECT_EQ(count(MOS_EV_CONN_START, MOS_SIDE_SVR, MOS_HOOK_RCV), 1);
+	EXPECT_EQ(rec.evs.size(), 2u);
+}
+
+TEST_F(Engine, RetransmittedSynDoesNotRaiseConnStartAgain)
+{
+	listen(MOS_EV_CONN_START, MOS_HOOK_SND);
+	listen(MOS_EV_CONN_START, MOS_HOOK_RCV);
+	listen(MOS_EV_REXMIT, MOS_HOOK_SND);
+	send(true, MOS_TCP_SYN, 1000, 0);
+	send(true, MOS_TCP_SYN, 1000, 0);
+	EXPECT_EQ(count(MOS_EV_CONN_START), 2);
+	EXPECT_EQ(count(MOS_EV_REXMIT, MOS_SIDE_CLI), 1);
+}
+
+TEST_F(Engine, PktInRunsSenderHookBeforeReceiverHook)
+{
+	listen(MOS_EV_PKT_IN, MOS_HOOK_SND);
+	listen(MOS_EV_PKT_IN, MOS_HOOK_RCV);
+	send(false, MOS_TCP_ACK, 1, 1, "x");  // midstream, server -> client (port heuristic)
+	ASSERT_EQ(rec.evs.size(), 2u);
+	EXPECT_EQ(rec.evs[0].hook, MOS_HOOK_SND);
+	EXPECT_EQ(rec.evs[0].side, MOS_SIDE_SVR);
+	EXPECT_EQ(rec.evs[1].hook, MOS_HOOK_RCV);
+	EXPECT_EQ(rec.evs[1].side, MOS_SIDE_CLI);
+	EXPECT_TRUE(rec.evs[0].has_pkt);
+}
+
+TEST_F(Engine, ConnEstablishedOnceWhenTheHandshakeCompletes)
+{
+	listen(MOS_EV_CONN_ESTABLISHED, MOS_HOOK_RCV);
+	handshake();
+	send(true, MOS_TCP_ACK, 1001, 5001);
+	ASSERT_EQ(count(MOS_EV_CONN_ESTABLISHED), 1);
+	EXPECT_EQ(rec.evs[0].side, MOS_SIDE_SVR);
+}
+
+TEST_F(Engine, IllegalHookIsRefused)
+{
+	EXPECT_EQ(mos_register_callback(mon, MOS_EV_CONN_NEW_DATA, MOS_HOOK_SND, record, nullptr), -EINVAL);
+	EXPECT_EQ(mos_register_callback(mon, MOS_EV_CONN_START, MOS_HOOK_NONE, record, nullptr), -EINVAL);
+	EXPECT_EQ(mos_register_callback(mon, MOS_EV_CONN_ESTABLISHED, MOS_HOOK_SND, record, nullptr), -EINVAL);
+	EXPECT_EQ(mos_register_callback(mon, 9999, MOS_HOOK_SND, record, nullptr), -EINVAL);
+	EXPECT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, nullptr, nullptr), -EINVAL);
+}
+
+TEST_F(Engine, TcpStateChangeReportsEachEndpointAtItsHook)
+{
+	listen(MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_SND);
+	listen(MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_RCV);
+	send(true, MOS_TCP_SYN, 1000, 0);
+	EXPECT_EQ(count(MOS_EV_TCP_STATE_CHANGE, MOS_SIDE_CLI, MOS_HOOK_SND), 1);  // SYN_SENT
+	EXPECT_EQ(count(MOS_EV_TCP_STATE_CHANGE, MOS_SIDE_SVR, MOS_HOOK_RCV), 1);  // SYN_RCVD
+}
+
+TEST_F(Engine, RexmitOnRetransmittedData)
+{
+	listen(MOS_EV_REXMIT, MOS_HOOK_SND);
+	listen(MOS_EV_REXMIT, MOS_HOOK_RCV);
+	handshake();
+	send(true, MOS_TCP_ACK, 1001, 5001, "abc");
+	EXPECT_EQ(count(MOS_EV_REXMIT), 0);
+	send(true, MOS_TCP_ACK, 1001, 5001, "abc");
+	EXPECT_EQ(count(MOS_EV_REXMIT, MOS_SIDE_CLI, MOS_HOOK_SND), 1);
+	EXPECT_EQ(count(MOS_EV_REXMIT, MOS_SIDE_SVR, MOS_HOOK_RCV), 1);
+}
+
+TEST_F(Engine, NewDataOncePerStreamPerBurstWithItsLastPacket)
+{
+	listen(MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE);
+	handshake();
+	send(true, MOS_TCP_ACK, 1001, 5001, "abc");
+	send(true, MOS_TCP_ACK, 1004, 5001, "def");
+	send(false, MOS_TCP_ACK, 5001, 1007, "xyz");
+	EXPECT_EQ(count(MOS_EV_CONN_NEW_DATA), 0);  // batched until the burst ends
+	mos_ctx_burst_end(ctx);
+	EXPECT_EQ(count(MOS_EV_CONN_NEW_DATA), 2);
+	EXPECT_EQ(count(MOS_EV_CONN_NEW_DATA, MOS_SIDE_SVR), 1);  // the receiving side, as mOS
+	for (auto &e : rec.evs)
+		EXPECT_TRUE(e.has_pkt);
+}
+
+TEST_F(Engine, NewDataTowardAHalfClosedSide)
+{
+	listen(MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE);
+	handshake();
+	send(true, MOS_TCP_FIN | MOS_TCP_ACK, 1001, 5001);
+	send(false, MOS_TCP_ACK, 5001, 1002);
+	send(false, MOS_TCP_ACK, 5001, 1002, "late data");
+	mos_ctx_burst_end(ctx);
+	EXPECT_EQ(count(MOS_EV_CONN_NEW_DATA, MOS_SIDE_CLI), 1);
+}
+
+struct EndCase { const char *name; int reason; };
+
+TEST_F(Engine, ConnEndOncePerSideOnEveryPath)
+{
+	listen(MOS_EV_CONN_END, MOS_HOOK_NONE);
+	listen(MOS_EV_CONN_END, MOS_HOOK_SND);
+	// FIN: ends after the TIME_WAIT linger
+	handshake(1);
+	send(true, MOS_TCP_FIN | MOS_TCP_ACK, 1001, 5001, "", 1);
+	send(false, MOS_TCP_FIN | MOS_TCP_ACK, 5001, 1002, "", 1);
+	send(true, MOS_TCP_ACK, 1002, 5002, "", 1);
+	// RST
+	handshake(2);
+	send(false, MOS_TCP_RST | MOS_TCP_ACK, 5001, 1001, "", 2);
+	// still open: idle timeout
+	handshake(3);
+	EXPECT_EQ(count(MOS_EV_CONN_END), 0);
+	mos_ctx_advance(ctx, t + 61ull * 1000000000ull);   // closed linger (60 s) over
+	EXPECT_EQ(count(MOS_EV_CONN_END), 2 * 2 * 2);       // 2 flows x 2 sides x 2 hooks
+	mos_ctx_advance(ctx, t + 3601ull * 1000000000ull);
+	EXPECT_EQ(count(MOS_EV_CONN_END), 3 * 2 * 2);
+	// end of input
+	handshake(4);
+	mos_ctx_finish(ctx);
+	EXPECT_EQ(count(MOS_EV_CONN_END), 4 * 2 * 2);
+	EXPECT_EQ(count(MOS_EV_CONN_END, MOS_SIDE_CLI, MOS_HOOK_NONE), 4);
+	EXPECT_EQ(count(MOS_EV_CONN_END, MOS_SIDE_SVR, MOS_HOOK_SND), 4);
+	for (auto &e : rec.evs)
+		EXPECT_FALSE(e.has_pkt);  // conn_end carries no packet
+	mos_ctx_finish(ctx);
+	EXPECT_EQ(count(MOS_EV_CONN_END), 16);            // never twice
+}
+
+int reasons[MOS_FLOW_END_COUNT];
+void end_reason(mos_ctx *, mos_flow *f, int side, uint32_t, const mos_event_arg *)
+{
+	if (side == MOS_SIDE_CLI)
+		reasons[mos_flow_end_reason(f)]++;
+}
+
+TEST_F(Engine, EndReasonsNameTheWayTheFlowEnded)
+{
+	memset(reasons, 0, sizeof(reasons));
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, end_reason, nullptr), 0);
+	handshake(1);
+	send(true, MOS_TCP_FIN | MOS_TCP_ACK, 1001, 5001, "", 1);
+	send(false, MOS_TCP_FIN | MOS_TCP_ACK, 5001, 1002, "", 1);
+	handshake(2);
+	send(true, MOS_TCP_RST, 1001, 0, "", 2);
+	handshake(3);
+	mos_ctx_advance(ctx, t + 4000ull * 1000000000ull);
+	handshake(4);
+	mos_ctx_finish(ctx);
+	EXPECT_EQ(reasons[MOS_FLOW_END_FIN], 1);
+	EXPECT_EQ(reasons[MOS_FLOW_END_RST], 1);
+	EXPECT_EQ(reasons[MOS_FLOW_END_TIMEOUT], 1);
+	EXPECT_EQ(reasons[MOS_FLOW_END_EOF], 1);
+}
+
+TEST_F(Engine, TimeoutEventPrecedesConnEndOfAnIdleFlow)
+{
+	listen(MOS_EV_TIMEOUT, MOS_HOOK_NONE);
+	listen(MOS_EV_CONN_END, MOS_HOOK_NONE);
+	handshake();
+	mos_ctx_advance(ctx, t + 3601ull * 1000000000ull);
+	ASSERT_EQ(rec.evs.size(), 4u);
+	EXPECT_EQ(rec.evs[0].ev, (uint32_t)MOS_EV_TIMEOUT);
+	EXPECT_EQ(rec.evs[3].ev, (uint32_t)MOS_EV_CONN_END);
+}
+
+TEST_F(Engine, OutOfWindowRstRaisesAnomalyAndKeepsTheFlow)
+{
+	listen(MOS_EV_RST_OUT_OF_WINDOW, MOS_HOOK_SND);
+	listen(MOS_EV_CONN_END, MOS_HOOK_NONE);
+	handshake();
+	send(false, MOS_TCP_RST, 5001 + 50000000, 0);
+	EXPECT_EQ(count(MOS_EV_RST_OUT_OF_WINDOW, MOS_SIDE_SVR), 1);
+	EXPECT_EQ(mos_ctx_stats(ctx)->rst_out_of_window, 1u);
+	mos_ctx_advance(ctx, t + 61ull * 1000000000ull);
+	EXPECT_EQ(count(MOS_EV_CONN_END), 0);   // not torn down
+}
+
+TEST_F(Engine, OrphansForNonTcpAndForMidstreamWhenDisabled)
+{
+	listen(MOS_EV_ORPHAN, MOS_HOOK_NONE);
+	listen(MOS_EV_PKT_IN, MOS_HOOK_SND);
+	ASSERT_EQ(mos_monitor_set_midstream(mon, false), 0);
+	send(true, MOS_TCP_ACK, 5, 5, "mid");
+	EXPECT_EQ(count(MOS_EV_ORPHAN), 1);
+	EXPECT_EQ(count(MOS_EV_PKT_IN), 0);
+	send(true, MOS_TCP_SYN, 1000, 0);
+	EXPECT_EQ(count(MOS_EV_PKT_IN), 1);
+	EXPECT_EQ(rec.evs.back().side, MOS_SIDE_CLI);
+}
+
+TEST_F(Engine, SynFilterScopesTheMonitor)
+{
+	ASSERT_EQ(mos_monitor_set_filter(mon, "tcp port 80", nullptr), 0);
+	EXPECT_EQ(mos_monitor_set_filter(mon, "tcp port banana", nullptr), -EINVAL);
+	listen(MOS_EV_CONN_START, MOS_HOOK_SND);
+	send(true, MOS_TCP_SYN, 1000, 0);            // to port 80
+	TPkt p;
+	p.flags = MOS_TCP_SYN; p.dport = 443; p.ts_ns = t + 5;
+	mos_ctx_input(ctx, w.make(p), MOS_LINK_ETHERNET);
+	EXPECT_EQ(count(MOS_EV_CONN_START), 1);
+	EXPECT_EQ(mos_ctx_stats(ctx)->not_monitored, 1u);
+}
+
+TEST_F(Engine, RawMonitorSeesFramesThatPassItsFilter)
+{
+	mos_monitor *raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
+	ASSERT_NE(raw, nullptr);
+	ASSERT_EQ(mos_monitor_set_raw_filter(raw, "udp"), 0);
+	EXPECT_EQ(mos_register_callback(raw, MOS_EV_CONN_START, MOS_HOOK_SND, record, nullptr), -EINVAL);
+	ASSERT_EQ(mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, record, nullptr), 0);
+	send(true, MOS_TCP_SYN, 1000, 0);
+	TPkt u;
+	u.udp = true; u.ts_ns = t + 5;
+	mos_ctx_input(ctx, w.make(u), MOS_LINK_ETHERNET);
+	ASSERT_EQ(count(MOS_EV_PKT_IN), 1);
+	EXPECT_EQ(rec.evs[0].side, MOS_SIDE_BOTH);
+	EXPECT_TRUE(rec.evs[0].has_pkt);
+}
+
+TEST_F(Engine, UdpFlowsRaiseUdpPktAtBothHooks)
+{
+	listen(MOS_EV_UDP_PKT, MOS_HOOK_SND);
+	listen(MOS_EV_UDP_PKT, MOS_HOOK_RCV);
+	listen(MOS_EV_CONN_END, MOS_HOOK_NONE);
+	TPkt u;
+	u.udp = true; u.ts_ns = t;
+	mos_ctx_input(ctx, w.make(u), MOS_LINK_ETHERNET);
+	std::swap(u.src, u.dst); std::swap(u.sport, u.dport); u.ts_ns += 5;
+	mos_ctx_input(ctx, w.make(u), MOS_LINK_ETHERNET);
+	EXPECT_EQ(count(MOS_EV_UDP_PKT, MOS_SIDE_CLI, MOS_HOOK_SND), 1);
+	EXPECT_EQ(count(MOS_EV_UDP_PKT, MOS_SIDE_SVR, MOS_HOOK_SND), 1);
+	mos_ctx_advance(ctx, t + 181ull * 1000000000ull);   // UDP timeout
+	EXPECT_EQ(count(MOS_EV_CONN_END), 2);
+}
+
+void stopper(mos_ctx *ctx, mos_flow *f, int, uint32_t, const mos_event_arg *)
+{
+	g->evs.push_back({MOS_EV_PKT_IN, 0, 0, true});
+	mos_flow_stop(ctx, f, MOS_SIDE_BOTH);
+}
+
+TEST_F(Engine, StopMonitoringBothSidesSilencesTheFlow)
+{
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, stopper, nullptr), 0);
+	listen(MOS_EV_CONN_END, MOS_HOOK_NONE);
+	listen(MOS_EV_ORPHAN, MOS_HOOK_NONE);
+	handshake();
+	send(true, MOS_TCP_ACK, 1001, 5001, "x");
+	mos_ctx_finish(ctx);
+	EXPECT_EQ(rec.evs.size(), 1u);   // the first packet only; no conn_end, no orphans
+}
+
+struct PerFlow { int calls = 0; };
+PerFlow pf;
+mos_monitor *pf_mon;
+void per_flow_cb(mos_ctx *, mos_flow *, int, uint32_t, const mos_event_arg *) { pf.calls++; }
+void registrar(mos_ctx *, mos_flow *f, int side, uint32_t, const mos_event_arg *)
+{
+	if (side == MOS_SIDE_CLI && mos_flow_get_uctx(f) == nullptr) {
+		mos_flow_set_uctx(f, f);
+		EXPECT_EQ(mos_register_flow_callback(pf_mon, f, MOS_EV_PKT_IN, MOS_HOOK_RCV, per_flow_cb, nullptr), 0);
+	}
+}
+
+TEST_F(Engine, PerFlowRegistrationTouchesOnlyThatFlowAndSharesSets)
+{
+	pf = PerFlow();
+	pf_mon = mon;
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_CONN_START, MOS_HOOK_SND, registrar, nullptr), 0);
+	for (uint16_t i = 0; i < 100; i++)
+		send(true, MOS_TCP_SYN, 1000, 0, "", (uint16_t)(2000 + i));   // 100 flows register
+	send(true, MOS_TCP_ACK, 5, 5, "", 3000);                         // midstream: also conn_start
+	EXPECT_EQ(pf.calls, 101);     // each new flow ran its own new callback once, at rcv
+	for (uint16_t i = 0; i < 100; i++)
+		send(true, MOS_TCP_SYN, 1000, 0, "", (uint16_t)(2000 + i));
+	EXPECT_EQ(pf.calls, 201);     // retransmitted SYNs: no conn_start, per-flow pkt_in only
+	mos_evsys_stats st;
+	mos_evsys_get_stats(mos_ctx_events(ctx), &st);
+	EXPECT_LE(st.sets, 4u);       // empty, {monitor}, {monitor,+reg}: shared by all flows
+	EXPECT_GE(st.transition_hits, 99u);
+}
+
+void timer_cb(mos_ctx *, mos_flow *f, int, void *arg)
+{
+	((std::vector<mos_flow *> *)arg)->push_back(f);
+}
+
+TEST_F(Engine, TimersFireOnThePacketClockAndDieWithTheirFlow)
+{
+	std::vector<mos_flow *> fired;
+	handshake(1);
+	mos_flow *f = nullptr;
+	struct Grab { static void cb(mos_ctx *, mos_flow *fl, int, uint32_t, const mos_event_arg *a) { *(mos_flow **)a->user = fl; } };
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, Grab::cb, &f), 0);
+	send(true, MOS_TCP_ACK, 1001, 5001, "", 1);
+	ASSERT_NE(f, nullptr);
+	int id = mos_timer_set(ctx, f, 5000000, timer_cb, &fired);
+	ASSERT_GT(id, 0);
+	int core = mos_timer_set(ctx, nullptr, 10000000, timer_cb, &fired);
+	ASSERT_GT(core, 0);
+	int dead = mos_timer_set(ctx, f, 20000000, timer_cb, &fired);
+	ASSERT_GT(dead, 0);
+	int cancelled = mos_timer_set(ctx, nullptr, 1000000, timer_cb, &fired);
+	EXPECT_EQ(mos_timer_cancel(ctx, cancelled), 0);
+	EXPECT_EQ(mos_timer_cancel(ctx, cancelled), -ENOENT);
+	mos_ctx_advance(ctx, t + 4000000);
+	EXPECT_TRUE(fired.empty());
+	mos_ctx_advance(ctx, t + 6000000);
+	ASSERT_EQ(fired.size(), 1u);
+	EXPECT_EQ(fired[0], f);
+	send(true, MOS_TCP_RST, 1001, 0, "", 1);
+	mos_ctx_advance(ctx, t + 80ull * 1000000000ull);   // flow ended (RST + linger)
+	ASSERT_EQ(fired.size(), 2u);                       // the core timer only
+	EXPECT_EQ(fired[1], nullptr);
+}
+
+void overwrite_cb(mos_ctx *ctx, mos_flow *, int, uint32_t, const mos_event_arg *)
+{
+	mos_pkt_view v;
+	ASSERT_EQ(mos_get_pkt(ctx, &v), 0);
+	uint8_t x = 'X';
+	EXPECT_EQ(mos_pkt_overwrite(ctx, v.pkt->payload_off, &x, 1, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_L4), 0);
+	EXPECT_EQ(mos_pkt_overwrite(ctx, v.caplen, &x, 1, 0), -EINVAL);
+	EXPECT_EQ(mos_pkt_drop(ctx), 0);
+}
+
+uint16_t csum(const uint8_t *d, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2) s += (uint32_t)d[i] << 8 | d[i + 1];
+	if (n & 1) s += (uint32_t)d[n - 1] << 8;
+	while (s >> 16) s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+TEST_F(Engine, PacketOverwriteFixesChecksumsAndDropSetsTheVerdict)
+{
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, overwrite_cb, nullptr), 0);
+	int verdict = send(true, MOS_TCP_ACK, 1, 1, "abc");
+	EXPECT_EQ(verdict, MOS_VERDICT_DROP);
+	std::vector<uint8_t> &f = w.last_frame();
+	EXPECT_EQ(f[14 + 40], 'X');
+	EXPECT_EQ(csum(&f[14], 20, 0), 0xffff);                      // IPv4 header
+	uint32_t ps = csum(&f[14 + 12], 8, 0) + 6 + 23;              // pseudo header
+	EXPECT_EQ(csum(&f[14 + 20], 23, ps), 0xffff);                // TCP
+	mos_pkt_view v;
+	EXPECT_EQ(mos_get_pkt(ctx, &v), -ENOENT);                    // outside callbacks
+	EXPECT_EQ(mos_pkt_drop(ctx), -ENOENT);
+}
+
+TEST_F(Engine, ResetConnRecordsAcceptableRstsTowardBothEnds)
+{
+	mos_flow *f = nullptr;
+	struct Grab { static void cb(mos_ctx *, mos_flow *fl, int, uint32_t, const mos_event_arg *a) { *(mos_flow **)a->user = fl; } };
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, Grab::cb, &f), 0);
+	handshake();
+	send(true, MOS_TCP_ACK, 1001, 5001, "hello");
+	ASSERT_EQ(mos_reset_conn(ctx, f), 0);
+	uint32_t n;
+	const mos_injected *inj = mos_ctx_injected(ctx, &n);
+	ASSERT_EQ(n, 2u);
+	// Feed them back: each must be accepted and close the flow.
+	for (uint32_t i = 0; i < n; i++) {
+		mos_pkt p;
+		ASSERT_EQ(mos_decode(inj[i].frame, inj[i].len, inj[i].len, MOS_LINK_RAW, t + 10 + i, &p), 0);
+		EXPECT_TRUE(p.tcp_flags & MOS_TCP_RST);
+		mos_ctx_input(ctx, &p, MOS_LINK_RAW);
+	}
+	EXPECT_EQ(mos_ctx_stats(ctx)->rst_out_of_window, 0u);
+	EXPECT_EQ(mos_flow_state(f, MOS_SIDE_CLI), MOS_TCP_CLOSED);
+	EXPECT_EQ(mos_flow_state(f, MOS_SIDE_SVR), MOS_TCP_CLOSED);
+	mos_ctx_injected_clear(ctx);
+}
+
+TEST_F(Engine, PortReuseStartsANewConnection)
+{
+	listen(MOS_EV_CONN_START, MOS_HOOK_SND);
+	listen(MOS_EV_CONN_END, MOS_HOOK_NONE);
+	handshake();
+	send(true, MOS_TCP_FIN | MOS_TCP_ACK, 1001, 5001);
+	send(false, MOS_TCP_FIN | MOS_TCP_ACK, 5001, 1002);
+	send(true, MOS_TCP_SYN, 90000, 0);
+	EXPECT_EQ(count(MOS_EV_CONN_START), 2);
+	EXPECT_EQ(count(MOS_EV_CONN_END), 2);
+	EXPECT_EQ(mos_ctx_stats(ctx)->port_reuse, 1u);
+}
+
+bool only_big(mos_ctx *ctx, mos_flow *, int, uint32_t, const mos_event_arg *a)
+{
+	mos_pkt_view v;
+	mos_get_pkt(ctx, &v);
+	return v.pkt && v.pkt->payload_len >= *(const uint32_t *)a->arg;
+}
+
+TEST_F(Engine, StaticForestFromAbiTablesLoads)
+{
+	static const uint32_t ten = 10;
+	static const mos_abi_monitor mons[] = {{"all", MOS_MONITOR_STREAM, 0, "tcp", nullptr, nullptr}};
+	static const mos_abi_event evs[] = {
+		{"big", MOS_EV_PKT_IN, 0, only_big, &ten, sizeof(ten), "x.mos", 3},
+		{"big_float", MOS_ABI_EVENT(0), MOS_ABI_EV_FLOATING, nullptr, nullptr, 0, "x.mos", 4},
+	};
+	static const mos_abi_handler hs[] = {
+		{0, MOS_ABI_EVENT(0), MOS_HOOK_SND, record, (void *)(intptr_t)MOS_HOOK_SND, "x.mos", 5},
+	};
+	mos_abi_forest fo = {MOS_ABI_VERSION, sizeof(mos_abi_forest), 1, 2, 1, mons, evs, hs};
+	mos_monitor *m[1];
+	uint32_t ids[2];
+	ASSERT_EQ(mos_ctx_load_forest(ctx, &fo, m, ids), 0);
+	EXPECT_EQ(ids[0], MOS_EV_UDE_BASE);
+	EXPECT_EQ(mos_evsys_parent(mos_ctx_events(ctx), ids[1]), (int)ids[0]);
+	send(true, MOS_TCP_ACK, 1, 1, "short", 7000);
+	send(true, MOS_TCP_ACK, 6, 1, "a long enough payload", 7000);
+	ASSERT_EQ(count(ids[0]), 1);
+	fo.abi_version = MOS_ABI_VERSION + 1;
+	EXPECT_EQ(mos_ctx_load_forest(ctx, &fo, nullptr, nullptr), -EPROTO);
+}
+
+uint64_t flood_pkts;
+uint64_t flood_ends;
+void flood_end(mos_ctx *, mos_flow *f, int side, uint32_t, const mos_event_arg *)
+{
+	if (side != MOS_SIDE_CLI)
+		return;
+	struct mos_flow_side_stats s;
+	mos_flow_side_stats(f, MOS_SIDE_CLI, &s);
+	flood_pkts += s.pkts;
+	flood_ends++;
+}
+
+long rss_kb()
+{
+	long kb = -1;
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[256];
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	if (fp) fclose(fp);
+	return kb;
+}
+
+TEST(EngineFlood, MillionSynsWithTableCappedAt100kStayBoundedAndLoseNothing)
+{
+	mos_ctx_config cfg;
+	mos_ctx_config_default(&cfg);
+	cfg.flows.max_flows = 100000;
+	mos_ctx *ctx = mos_ctx_create(&cfg);
+	ASSERT_NE(ctx, nullptr);
+	mos_monitor *m = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	ASSERT_EQ(mos_register_callback(m, MOS_EV_CONN_END, MOS_HOOK_NONE, flood_end, nullptr), 0);
+	flood_pkts = flood_ends = 0;
+	mos_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.flags = MOS_PKT_F_L4 | MOS_PKT_F_IPV4;
+	p.l4_proto = 6;
+	p.ip_version = 4;
+	p.tcp_flags = MOS_TCP_SYN;
+	p.src.b[10] = p.src.b[11] = 0xff;
+	p.dst.b[10] = p.dst.b[11] = 0xff;
+	p.dst.b[12] = 192; p.dst.b[15] = 1;
+	p.dport = 80;
+	long before = -1;
+	for (uint32_t i = 0; i < 1000000; i++) {
+		p.src.b[12] = 10;
+		p.src.b[13] = (uint8_t)(i >> 16);
+		p.src.b[14] = (uint8_t)(i >> 8);
+		p.src.b[15] = (uint8_t)i;
+		p.sport = (uint16_t)(1024 + (i % 50000));
+		p.tcp_seq = i * 7919u;
+		p.ts_ns = 1000000000ull + i * 1000ull;   // 1 us apart: nobody times out
+		mos_ctx_input(ctx, &p, MOS_LINK_RAW);
+		if (i == 200000)
+			before = rss_kb();
+	}
+	long after = rss_kb();
+	const mos_flow_counters *fc = mos_flow_table_counters(mos_ctx_flows(ctx));
+	EXPECT_EQ(fc->created, 1000000u);
+	EXPECT_EQ(fc->evicted, 900000u);
+	EXPECT_EQ(fc->active, 100000u);
+	EXPECT_EQ(fc->max_active, 100000u);
+	EXPECT_EQ(flood_ends, 900000u);        // every eviction raised conn_end
+	EXPECT_LT(after - before, 1024);       // no growth once the pool is in use (KiB)
+	mos_ctx_finish(ctx);
+	EXPECT_EQ(flood_ends, 1000000u);
+	EXPECT_EQ(flood_pkts, 1000000u);       // every SYN accounted in some record
+	printf("flow table: %zu bytes for %u flows (%zu B/flow), sizeof(struct mos_flow) = %zu\n",
+	       mos_flow_table_memory(mos_ctx_flows(ctx)), mos_flow_table_capacity(mos_ctx_flows(ctx)),
+	       mos_flow_table_memory(mos_ctx_flows(ctx)) / mos_flow_table_capacity(mos_ctx_flows(ctx)),
+	       sizeof(mos_flow));
+	mos_ctx_destroy(ctx);
+}
+
+}  // namespace
