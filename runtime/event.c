@@ -590,6 +590,7 @@ mos_evsys_set_del(struct mos_evsys *es, uint32_t set, uint16_t owner, uint32_t e
 	for (uint32_t i = 0; i < es->n_regs; i++) {
 		struct reg *rg = &es->regs[i];
 		const struct set *s;
+		uint64_t op;
 		uint32_t n;
 		int r;
 
@@ -598,14 +599,16 @@ mos_evsys_set_del(struct mos_evsys *es, uint32_t set, uint16_t owner, uint32_t e
 		s = &es->sets[cur];
 		if (!has_tok(s, i) && !(rg->listener && has_tok(s, TOK_OWNER | owner)))
 			continue;
-		if ((r = tc_get(es, cur, OP_DEL, i)) < 0) {
+		/* The result depends on whether rg is a listener now: keyed in. */
+		op = (uint64_t)i | ((uint64_t)rg->listener << 32);
+		if ((r = tc_get(es, cur, OP_DEL, op)) < 0) {
 			/* Remove a per-flow addition; mask the listener one. */
 			n = edit_tokens(es, s, i, NIL,
-					has_tok(s, TOK_OWNER | owner) ? (TOK_NEG | i) : NIL);
+					rg->listener && has_tok(s, TOK_OWNER | owner) ? (TOK_NEG | i) : NIL);
 			r = set_intern(es, es->tmp, n);
 			if (r < 0)
 				return r;
-			tc_put(es, cur, OP_DEL, i, (uint32_t)r);
+			tc_put(es, cur, OP_DEL, op, (uint32_t)r);
 		}
 		cur = (uint32_t)r;
 	}
