@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// conntrack against tshark on every capture of the shared corpus: for each
+// connection of truth/<pcap>/conns.tsv, the same endpoints, packets and
+// payload bytes per side, and SYN / SYN-ACK / FIN / RST flags. Differences
+// must be listed below with their reason (docs/conformance.md, "Flow
+// engine: connections"). Skipped when the corpus is absent.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "shim.h"
+
+namespace {
+
+using Row = std::map<std::string, std::string>;
+
+std::string json_val(const std::string &line, const std::string &key)
+{
+	std::string k = "\"" + key + "\":";
+	size_t p = line.find(k);
+	if (p == std::string::npos)
+		return "";
+	p += k.size();
+	if (line[p] == '"') {
+		size_t e = line.find('"', p + 1);
+		return line.substr(p + 1, e - p - 1);
+	}
+	if (line[p] == '[') {
+		size_t e = line.find(']', p);
+		return line.substr(p, e - p + 1);
+	}
+	size_t e = line.find_first_of(",}", p);
+	return line.substr(p, e - p);
+}
+
+std::vector<Row> read_tsv(const std::string &path)
+{
+	std::ifstream in(path);
+	std::string line;
+	std::vector<std::string> hdr;
+	std::vector<Row> rows;
+	while (std::getline(in, line)) {
+		std::vector<std::string> f;
+		std::stringstream ss(line);
+		std::string x;
+		while (std::getline(ss, x, '\t'))
+			f.push_back(x);
+		if (hdr.empty()) {
+			hdr = f;
+			continue;
+		}
+		Row r;
+		for (size_t i = 0; i < hdr.size() && i < f.size(); i++)
+			r[hdr[i]] = f[i];
+		rows.push_back(r);
+	}
+	return rows;
+}
+
+// tshark writes addresses as it likes; ours are RFC 5952 / dotted. Normalise
+// through the decoder's own formatter.
+std::string norm(const std::string &a)
+{
+	mos_addr m{};
+	char buf[MOS_ADDR_STRLEN];
+	if (a.find(':') == std::string::npos) {
+		unsigned b[4];
+		if (sscanf(a.c_str(), "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4)
+			return a;
+		m.b[10] = m.b[11] = 0xff;
+		for (int i = 0; i < 4; i++)
+			m.b[12 + i] = (uint8_t)b[i];
+	} else if (inet_pton(AF_INET6, a.c_str(), m.b) != 1) {
+		return a;
+	}
+	return mos_addr_str(&m, buf);
+}
+
+// Differences that are understood (pcap, tshark flowid) -> reason. Those
+// marked "pending:" are waiting for another module (IP defragmentation,
+// issue 4; decoder length rules, issue 2) and count toward the target.
+const std::map<std::pair<std::string, std::string>, std::string> known = {
+	{{"craft_ipfrag_tcp_reversed.pcap", "0"}, "pending: IPv4 fragments not reassembled before the flow table"},
+	{{"ppp_frag_http_req.pcap", "0"}, "pending: IPv4 fragments not reassembled before the flow table"},
+	{{"sv_ipv6_frag_tcp.pcap", "0"}, "pending: IPv6 fragments not reassembled before the flow table"},
+	{{"sv_vlan_frag_syn.pcap", "0"}, "pending: the SYN is fragmented, no flow before reassembly"},
+	{{"zeek_pppoe_qinq.pcap", "0"}, "pending: decoder takes the IPv4 length over the shorter PPPoE length (6 padding bytes x 6 frames)"},
+	{{"zeek_reassembly.pcap", "0"}, "pending: 5 frames whose IPv4 total length exceeds the frame: the decoder and tshark take different payload lengths"},
+};
+
+struct Result {
+	int total = 0, agree = 0, pending = 0;
+	std::vector<std::string> unexplained;
+};
+
+void compare(const std::string &corpus, const std::string &bin, const std::string &name, Result &res)
+{
+	std::string truth = corpus + "/truth/" + name + "/conns.tsv";
+	struct stat st;
+	if (stat(truth.c_str(), &st) != 0)
+		return;
+	std::string cmd = bin + " -q --no-vlan-key -r '" + corpus + "/pcaps/" + name + "' 2>/dev/null";
+	FILE *p = popen(cmd.c_str(), "r");
+	ASSERT_NE(p, nullptr);
+	std::vector<std::string> ours;
+	char buf[4096];
+	while (fgets(buf, sizeof(buf), p))
+		ours.push_back(buf);
+	int rc = pclose(p);
+	EXPECT_EQ(rc, 0) << name;
+	std::set<size_t> used;
+	for (const Row &t : read_tsv(truth)) {
+		res.total++;
+		std::string ca = norm(t.at("client_ip")), sa = norm(t.at("server_ip"));
+		std::string cp = t.at("client_port"), sp = t.at("server_port");
+		std::string why;
+		bool found = false;
+		for (size_t i = 0; i < ours.size() && !found; i++) {
+			const std::string &o = ours[i];
+			if (used.count(i))
+				continue;
+			bool same = json_val(o, "client") == ca && json_val(o, "cport") == cp &&
+				    json_val(o, "server") == sa && json_val(o, "sport") == sp;
+			bool rev = json_val(o, "client") == sa && json_val(o, "cport") == sp &&
+				   json_val(o, "server") == ca && json_val(o, "sport") == cp;
+			if (!same && !rev)
+				continue;
+			found = true;
+			used.insert(i);
+			if (rev)
+				why += " client/server swapped;";
+			auto chk = [&](const char *tk, const char *ok, bool flag) {
+				std::string tv = t.at(tk), ov = json_val(o, ok);
+				if (flag) {
+					tv = tv != "0" ? "true" : "false";
+				}
+				if (tv != ov)
+					why += std::string(" ") + tk + " " + tv + "/" + ov + ";";
+			};
+			chk("pkts_c2s", "pkts_c2s", false);
+			chk("pkts_s2c", "pkts_s2c", false);
+			chk("payload_c2s", "bytes_c2s", false);
+			chk("payload_s2c", "bytes_s2c", false);
+			chk("syn_c2s", "syn", true);
+			chk("synack_s2c", "synack", true);
+			chk("fin_c2s", "fin_c2s", true);
+			chk("fin_s2c", "fin_s2c", true);
+			chk("rst_c2s", "rst_c2s", true);
+			chk("rst_s2c", "rst_s2c", true);
+		}
+		if (!found)
+			why = " no such connection";
+		if (why.empty()) {
+			res.agree++;
+			continue;
+		}
+		auto k = known.find({name, t.at("flowid")});
+		if (k == known.end())
+			res.unexplained.push_back(name + " flow " + t.at("flowid") + ":" + why);
+		else if (k->second.rfind("pending:", 0) == 0)
+			res.pending++;
+		printf("differs: %s flow %s:%s%s%s\n", name.c_str(), t.at("flowid").c_str(), why.c_str(),
+		       k == known.end() ? "" : "  -- ", k == known.end() ? "" : k->second.c_str());
+	}
+	for (size_t i = 0; i < ours.size(); i++)
+		if (!used.count(i))
+			res.unexplained.push_back(name + ": extra connection " + ours[i]);
+}
+
+TEST(CorpusConntrack, ConnectionsAgreeWithTshark)
+{
+	std::string corpus = MOS_CORPUS_DIR;
+	std::string bin = std::string(MOS_BINARY_DIR) + "/examples/c/conntrack";
+	DIR *d = opendir((corpus + "/pcaps").c_str());
+	if (d == nullptr)
+		GTEST_SKIP() << "no corpus at " << corpus;
+	struct stat st;
+	ASSERT_EQ(stat(bin.c_str(), &st), 0) << bin << " not built";
+	std::vector<std::string> names;
+	while (dirent *e = readdir(d))
+		if (e->d_name[0] != '.')
+			names.push_back(e->d_name);
+	closedir(d);
+	std::sort(names.begin(), names.end());
+	Result res;
+	for (const std::string &n : names)
+		compare(corpus, bin, n, res);
+	printf("conntrack vs tshark: %d of %d connections agree (%.2f%%), %d more wait on IP "
+	       "defragmentation/decoder fixes\n", res.agree, res.total, 100.0 * res.agree / res.total,
+	       res.pending);
+	for (const std::string &u : res.unexplained)
+		ADD_FAILURE() << "unexplained difference: " << u;
+	EXPECT_GT(res.total, 300);
+	EXPECT_GE(res.agree, res.total * 98 / 100);                 // now
+	EXPECT_GE(res.agree + res.pending, res.total * 99 / 100);   // once the pending modules land
+}
+
+TEST(CorpusConntrack, RecordsHaveExactlyTheDocumentedKeysInOrder)
+{
+	std::string corpus = MOS_CORPUS_DIR;
+	std::string bin = std::string(MOS_BINARY_DIR) + "/examples/c/conntrack";
+	struct stat st;
+	if (stat((corpus + "/pcaps/craft_port_reuse.pcap").c_str(), &st) != 0)
+		GTEST_SKIP() << "no corpus at " << corpus;
+	ASSERT_EQ(stat(bin.c_str(), &st), 0) << bin << " not built";
+	FILE *p = popen((bin + " -q -r " + corpus + "/pcaps/craft_port_reuse.pcap").c_str(), "r");
+	ASSERT_NE(p, nullptr);
+	char buf[4096];
+	int n = 0;
+	const char *keys[] = {"ts_start", "ts_end", "client", "cport", "server", "sport", "vlan",
+			      "pkts_c2s", "pkts_s2c", "bytes_c2s", "bytes_s2c", "stream_c2s", "stream_s2c",
+			      "gap_c2s", "gap_s2c", "rexmit_c2s", "rexmit_s2c", "syn", "synack",
+			      "fin_c2s", "fin_s2c", "rst_c2s", "rst_s2c", "end_reason"};
+	std::vector<std::string> reasons;
+	while (fgets(buf, sizeof(buf), p)) {
+		std::string line = buf;
+		size_t pos = 0;
+		for (const char *k : keys) {
+			size_t at = line.find(std::string("\"") + k + "\":", pos);
+			ASSERT_NE(at, std::string::npos) << k;
+			pos = at + 1;
+		}
+		EXPECT_EQ(std::count(line.begin(), line.end(), ':'), 24);
+		reasons.push_back(json_val(line, "end_reason"));
+		n++;
+	}
+	pclose(p);
+	EXPECT_EQ(n, 2);   // the tuple is reused: two connections
+	std::sort(reasons.begin(), reasons.end());
+	EXPECT_EQ(reasons, (std::vector<std::string>{"fin", "rst"}));
+}
+
+}  // namespace
