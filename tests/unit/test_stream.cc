@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests of the per-direction stream reassembler (mos/stream.h): overlap
+// policies on every overlap shape, sequence wrap, SYN/FIN/RST data, holes,
+// caps, cursors with lost bytes, retransmission flags.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "shim.h"
+
+namespace {
+
+constexpr uint32_t kIsn = 1000;   // sequence number of offset 0 in most tests
+
+class Stream : public ::testing::Test {
+protected:
+	std::vector<mos_stream_event> events;
+	mos_stream_pool *pool = nullptr;
+	mos_stream *s = nullptr;
+
+	static void on_event(mos_stream *, const mos_stream_event *ev, void *ctx)
+	{
+		static_cast<Stream *>(ctx)->events.push_back(*ev);
+	}
+
+	void make_pool(uint32_t page_size = 4096, uint32_t pages = 256,
+		       mos_stream_memcap *mc = nullptr)
+	{
+		mos_stream_pool_config pc = {};
+		pc.page_size = page_size;
+		pc.n_pages = pages;
+		pc.max_streams = 8;
+		pc.memcap = mc;
+		pc.event_cb = on_event;
+		pc.event_ctx = this;
+		pool = mos_stream_pool_create(&pc);
+		ASSERT_NE(pool, nullptr);
+	}
+
+	void make_stream(mos_stream_policy pol = MOS_STREAM_POLICY_FIRST,
+			 uint32_t buf = 65536, uint32_t isn = kIsn)
+	{
+		if (pool == nullptr)
+			make_pool();
+		mos_stream_config c = {};
+		c.buf_size = buf;
+		c.policy = pol;
+		s = mos_stream_create(pool, isn, &c);
+		ASSERT_NE(s, nullptr);
+	}
+
+	void TearDown() override
+	{
+		mos_stream_destroy(s);
+		mos_stream_pool_free(pool);
+	}
+
+	int ins(uint64_t off, const std::string &d, unsigned fl = 0)
+	{
+		return mos_stream_insert(s, kIsn + (uint32_t)off,
+					 (const uint8_t *)d.data(), (uint32_t)d.size(), fl);
+	}
+
+	mos_stream_info info()
+	{
+		mos_stream_info i;
+		EXPECT_EQ(mos_stream_get_info(s, &i), 0);
+		return i;
+	}
+
+	// In-order bytes [from, to) as a string, '_' for a lost byte.
+	std::string bytes(uint64_t from, uint64_t to)
+	{
+		std::string out;
+		for (uint64_t o = from; o < to; o++) {
+			char c;
+			ssize_t n = mos_stream_peek(s, o, &c, 1);
+			out += n == 1 ? c : '_';
+		}
+		return out;
+	}
+
+	std::string all() { return bytes(info().base, info().edge); }
+
+	size_t count(mos_stream_event_type t)
+	{
+		size_t n = 0;
+		for (auto &e : events)
+			n += e.type == t;
+		return n;
+	}
+};
+
+// ---- overlap policies on every shape -------------------------------------
+
+// The old segment O is [20, 30) of 'o'; the new N of 'n' has one of nine
+// shapes; everything is out of order (nothing at 0..15), then the hole is
+// skipped and the bytes of [15, 35) are read.
+struct Shape {
+	const char *name;
+	uint64_t ns, ne;
+};
+const Shape kShapes[9] = {
+	{"StartsBeforeEndsInside", 15, 25}, {"StartsBeforeEndsAt", 15, 30},
+	{"StartsBeforeCovers", 15, 35},     {"StartsAtEndsInside", 20, 25},
+	{"StartsAtEndsAt", 20, 30},         {"StartsAtEndsAfter", 20, 35},
+	{"IsCovered", 22, 28},              {"StartsInsideEndsAt", 25, 30},
+	{"StartsInsideEndsAfter", 25, 35},
+};
+
+// Whether N wins the overlapping bytes, per policy and shape (the table in
+// docs/reassembly.md, written out by hand).
+struct PolicyRow {
+	mos_stream_policy p;
+	bool wins[9];
+};
+const PolicyRow kTable[] = {
+	{MOS_STREAM_POLICY_FIRST,     {0, 0, 0, 0, 0, 0, 0, 0, 0}},
+	{MOS_STREAM_POLICY_VISTA,     {0, 0, 0, 0, 0, 0, 0, 0, 0}},
+	{MOS_STREAM_POLICY_LAST,      {1, 1, 1, 1, 1, 1, 1, 1, 1}},
+	{MOS_STREAM_POLICY_BSD,       {1, 1, 1, 0, 0, 0, 0, 0, 0}},
+	{MOS_STREAM_POLICY_WINDOWS,   {1, 1, 1, 0, 0, 0, 0, 0, 0}},
+	{MOS_STREAM_POLICY_MACOS,     {1, 1, 1, 0, 0, 0, 0, 0, 0}},
+	{MOS_STREAM_POLICY_HPUX10,    {1, 1, 1, 0, 0, 0, 0, 0, 0}},
+	{MOS_STREAM_POLICY_IRIX,      {1, 1, 1, 0, 0, 0, 0, 0, 0}},
+	{MOS_STREAM_POLICY_LINUX,     {1, 1, 1, 0, 0, 1, 0, 0, 0}},
+	{MOS_STREAM_POLICY_OLD_LINUX, {1, 1, 1, 0, 1, 1, 0, 0, 0}},
+	{MOS_STREAM_POLICY_SOLARIS,   {0, 1, 1, 0, 1, 1, 0, 0, 1}},
+	{MOS_STREAM_POLICY_HPUX11,    {0, 1, 1, 0, 1, 1, 0, 0, 1}},
+};
+
+TEST_F(Stream, EveryPolicyOnEveryOverlapShapeKeepsTheDocumentedBytes)
+{
+	make_pool();
+	for (const PolicyRow &row : kTable) {
+		for (int k = 0; k < 9; k++) {
+			const Shape &sh = kShapes[k];
+			SCOPED_TRACE(std::string(mos_stream_policy_name(row.p)) + " " + sh.name);
+			make_stream(row.p);
+			ASSERT_GE(ins(20, std::string(10, 'o')), 0);
+			int r = ins(sh.ns, std::string(sh.ne - sh.ns, 'n'));
+			ASSERT_GE(r, 0);
+			EXPECT_TRUE(r & MOS_STREAM_INS_MISMATCH);
+			EXPECT_TRUE(r & MOS_STREAM_INS_OOO);
+			mos_stream_skip_to(s, 40);
+			std::string want;
+			for (uint64_t o = 15; o < 35; o++) {
+				bool in_n = o >= sh.ns && o < sh.ne, in_o = o >= 20 && o < 30;
+				if (in_n && in_o)
+					want += row.wins[k] ? 'n' : 'o';
+				else if (in_n)
+					want += 'n';
+				else if (in_o)
+					want += 'o';
+				else
+					want += '_';
+			}
+			EXPECT_EQ(bytes(15, 35), want);
+			mos_stream_destroy(s);
+			s = nullptr;
+		}
+	}
+}
+
+TEST_F(Stream, PolicyNamesRoundTrip)
+{
+	for (int p = 0; p < MOS_STREAM_POLICY_COUNT; p++) {
+		const char *n = mos_stream_policy_name((mos_stream_policy)p);
+		ASSERT_NE(n, nullptr);
+		EXPECT_EQ(mos_stream_policy_from_name(n), p);
+	}
+	EXPECT_EQ(mos_stream_policy_from_name("plan9"), -EINVAL);
+	EXPECT_EQ(mos_stream_policy_name(MOS_STREAM_POLICY_COUNT), nullptr);
+	EXPECT_STREQ(mos_stream_policy_name(MOS_STREAM_POLICY_LINUX), "linux");
+}
+
+TEST_F(Stream, InOrderSegmentCoveringBufferedDataWinsUnderLinuxNotUnderFirst)
+{
+	// craft_ooo_overlap_conflict: "XXXX" buffered out of order, then the
+	// in-order "GOODGOOD" covers it.
+	make_stream(MOS_STREAM_POLICY_LINUX);
+	ins(4, "XXXX");
+	int r = ins(0, "GOODGOOD");
+	EXPECT_TRUE(r & MOS_STREAM_INS_MISMATCH);
+	EXPECT_TRUE(r & MOS_STREAM_INS_PARTIAL);
+	EXPECT_EQ(all(), "GOODGOOD");
+	mos_stream_destroy(s);
+	make_stream(MOS_STREAM_POLICY_FIRST);
+	ins(4, "XXXX");
+	ins(0, "GOODGOOD");
+	EXPECT_EQ(all(), "GOODXXXX");
+}
+
+TEST_F(Stream, BytesBelowTheEdgeAreFinalEvenUnderLast)
+{
+	// sv_overlap_exact: "GOOD" delivered, then "EVIL" at the same offset.
+	make_stream(MOS_STREAM_POLICY_LAST);
+	ins(0, "GOOD");
+	int r = ins(0, "EVIL");
+	EXPECT_TRUE(r & MOS_STREAM_INS_REXMIT);
+	EXPECT_TRUE(r & MOS_STREAM_INS_MISMATCH);
+	EXPECT_EQ(all(), "GOOD");
+}
+
+TEST_F(Stream, OverlapMismatchReportsStoredAndNewRanges)
+{
+	make_stream(MOS_STREAM_POLICY_FIRST);
+	ins(10, "abcdefghij");          // out of order, [10, 20)
+	ins(15, "fgXijklm");            // [15, 23), byte 17 differs
+	ASSERT_EQ(count(MOS_STREAM_EV_OVERLAP_MISMATCH), 1u);
+	const mos_stream_event &e = events.back();
+	EXPECT_EQ(e.stored_start, 10u);
+	EXPECT_EQ(e.stored_end, 20u);
+	EXPECT_EQ(e.new_start, 15u);
+	EXPECT_EQ(e.new_end, 23u);
+	EXPECT_EQ(e.first_diff, 17u);
+	EXPECT_EQ(e.diff_bytes, 1u);
+	EXPECT_EQ(info().mismatch_bytes, 1u);
+	// Same bytes again: no new report.
+	ins(10, "abcdefghij");
+	EXPECT_EQ(count(MOS_STREAM_EV_OVERLAP_MISMATCH), 1u);
+
+	// Below the edge, the overlapped in-order range is reported.
+	ins(0, "0123456789");
+	events.clear();
+	ins(2, "2x4");
+	ASSERT_EQ(count(MOS_STREAM_EV_OVERLAP_MISMATCH), 1u);
+	EXPECT_EQ(events[0].stored_start, 2u);
+	EXPECT_EQ(events[0].stored_end, 5u);
+	EXPECT_EQ(events[0].first_diff, 3u);
+}
+
+// ---- sequence numbers ----------------------------------------------------
+
+TEST_F(Stream, SequenceWrapAroundAtTwoToThe32IsTransparent)
+{
+	const uint32_t isn = 0xfffffff0u;
+	make_stream(MOS_STREAM_POLICY_FIRST, 65536, isn);
+	std::string a(10, 'a'), b(10, 'b'), c(10, 'c');
+	// [0,10) before the wrap, [20,30) after it arrives first, [10,20) spans it.
+	EXPECT_TRUE(mos_stream_insert(s, isn, (const uint8_t *)a.data(), 10, 0) & MOS_STREAM_INS_NEW);
+	int r = mos_stream_insert(s, isn + 20, (const uint8_t *)c.data(), 10, 0);
+	EXPECT_TRUE(r & MOS_STREAM_INS_OOO);
+	EXPECT_EQ(mos_stream_seq_to_off(s, isn + 20), 20);
+	EXPECT_EQ(mos_stream_seq_to_off(s, 4u), 20); // 0xfffffff0 + 20 wraps to 4
+	mos_stream_insert(s, isn + 10, (const uint8_t *)b.data(), 10, 0);
+	EXPECT_EQ(info().edge, 30u);
+	EXPECT_EQ(all(), a + b + c);
+}
+
+TEST_F(Stream, OffsetsKeepGrowingPastFourGigabytes)
+{
+	make_stream(MOS_STREAM_POLICY_FIRST, 65536, 7);
+	std::string chunk(60000, 'z');
+	uint64_t total = 0;
+	int cur = mos_stream_cursor_open(s);
+	std::vector<char> buf(65536);
+	// Skip most of the way with holes, then stream across 2^32.
+	mos_stream_skip_to(s, (1ull << 32) - 100000);
+	total = (1ull << 32) - 100000;
+	for (int i = 0; i < 4; i++) {
+		mos_stream_insert(s, 7u + (uint32_t)total, (const uint8_t *)chunk.data(), 60000, 0);
+		total += 60000;
+	}
+	EXPECT_EQ(info().edge, total);
+	uint64_t lost = 0, got = 0;
+	ssize_t n;
+	while ((n = mos_stream_read(s, cur, buf.data(), buf.size(), &lost)) >= 0)
+		got += (uint64_t)n;
+	EXPECT_EQ(n, -ENODATA);
+	EXPECT_EQ(got + lost, total);
+	EXPECT_EQ(info().gap_bytes, (1ull << 32) - 100000);
+}
+
+TEST_F(Stream, BytesBeforeOffsetZeroAreCutOff)
+{
+	make_stream();
+	int r = mos_stream_insert(s, kIsn - 3, (const uint8_t *)"xyzabc", 6, 0);
+	EXPECT_TRUE(r & MOS_STREAM_INS_BEFORE_START);
+	EXPECT_EQ(all(), "abc");
+	EXPECT_EQ(info().before_start_bytes, 3u);
+}
+
+// ---- SYN, FIN, RST, urgent, keep-alive -----------------------------------
+
+TEST_F(Stream, DataOnSynStartsAtOffsetZero)
+{
+	make_stream(MOS_STREAM_POLICY_FIRST, 65536, kIsn + 1); // ISN = kIsn
+	int r = mos_stream_insert(s, kIsn, (const uint8_t *)"tfo", 3, MOS_STREAM_SEG_SYN);
+	EXPECT_TRUE(r & MOS_STREAM_INS_ADVANCED);
+	mos_stream_insert(s, kIsn + 4, (const uint8_t *)"!", 1, 0);
+	EXPECT_EQ(all(), "tfo!");
+}
+
+TEST_F(Stream, DataWithFinIsKeptAndEndRecorded)
+{
+	make_stream();
+	ins(0, "hello ");
+	ins(6, "world", MOS_STREAM_SEG_FIN);
+	mos_stream_info i = info();
+	EXPECT_TRUE(i.fin_seen);
+	EXPECT_EQ(i.fin_off, 11u);
+	EXPECT_EQ(all(), "hello world");
+	EXPECT_TRUE(ins(11, "more") & MOS_STREAM_INS_AFTER_FIN);
+}
+
+TEST_F(Stream, FinBeforeLastDataStillDeliversEverything)
+{
+	// craft_fin_before_data: FIN segment (with its data) overtakes the one before it.
+	make_stream();
+	ins(0, "head-");
+	ins(10, "tail", MOS_STREAM_SEG_FIN);
+	ins(5, "body-");
+	EXPECT_EQ(all(), "head-body-tail");
+	EXPECT_EQ(info().fin_off, 14u);
+}
+
+TEST_F(Stream, DataWithRstIsKept)
+{
+	make_stream();
+	ins(0, "abc");
+	ins(3, "reset-data", MOS_STREAM_SEG_RST);
+	EXPECT_TRUE(info().rst_seen);
+	EXPECT_EQ(info().rst_off, 13u);
+	EXPECT_EQ(all(), "abcreset-data");
+}
+
+TEST_F(Stream, KeepAliveOneByteBelowEdgeIsNotData)
+{
+	// craft_keepalive_zerowin: the probe's garbage byte overlaps the last '2'.
+	make_stream(MOS_STREAM_POLICY_LAST);
+	ins(0, "data1");
+	ins(5, "data2");
+	int r = ins(9, std::string(1, '\0'));
+	EXPECT_EQ(r, MOS_STREAM_INS_KEEPALIVE);
+	EXPECT_EQ(count(MOS_STREAM_EV_OVERLAP_MISMATCH), 0u);
+	EXPECT_EQ(info().keepalives, 1u);
+	EXPECT_EQ(info().rexmit_bytes, 0u);
+	EXPECT_EQ(all(), "data1data2");
+}
+
+TEST_F(Stream, OwnerFlaggedZeroWindowProbeIsIgnored)
+{
+	make_stream();
+	ins(0, "data1");
+	EXPECT_EQ(ins(5, "d", MOS_STREAM_SEG_PROBE), MOS_STREAM_INS_KEEPALIVE);
+	EXPECT_EQ(info().edge, 5u);
+	ins(5, "data2");
+	EXPECT_EQ(all(), "data1data2");
+}
+
+// ---- retransmissions -----------------------------------------------------
+
+TEST_F(Stream, RetransmissionFlagsForFullPartialAndNewSegments)
+{
+	make_stream();
+	EXPECT_EQ(ins(0, "0123456789"), MOS_STREAM_INS_NEW | MOS_STREAM_INS_ADVANCED);
+	EXPECT_EQ(ins(0, "0123456789"), MOS_STREAM_INS_REXMIT);
+	int r = ins(5, "56789abcde");
+	EXPECT_EQ(r, MOS_STREAM_INS_NEW | MOS_STREAM_INS_PARTIAL | MOS_STREAM_INS_ADVANCED);
+	// Out of order, then its duplicate.
+	r = ins(30, "xyz");
+	EXPECT_EQ(r, MOS_STREAM_INS_NEW | MOS_STREAM_INS_OOO);
+	r = ins(30, "xyz");
+	EXPECT_EQ(r, MOS_STREAM_INS_REXMIT | MOS_STREAM_INS_OOO);
+	mos_stream_info i = info();
+	EXPECT_EQ(i.rexmit_segs, 2u);
+	EXPECT_EQ(i.partial_rexmit_segs, 1u);
+	EXPECT_EQ(i.rexmit_bytes, 10u + 5u + 3u);
+	EXPECT_EQ(i.ooo_segs, 2u);
+	EXPECT_EQ(i.recv_max, 33u);
+}
+
+TEST_F(Stream, RetransmissionIsDetectedAfterTheBytesWereReleased)
+{
+	make_stream();
+	int c = mos_stream_cursor_open(s);
+	ins(0, std::string(9000, 'q'));
+	std::vector<char> buf(9000);
+	ASSERT_EQ(mos_stream_read(s, c, buf.data(), buf.size(), nullptr), 9000);
+	EXPECT_EQ(info().base, 9000u);                 // consumed -> released
+	EXPECT_LE(info().pages, 1u);
+	EXPECT_EQ(ins(100, std::string(50, 'q')), MOS_STREAM_INS_REXMIT);
+	EXPECT_EQ(ins(8990, std::string(20, 'q')),
+		  MOS_STREAM_INS_NEW | MOS_STREAM_INS_PARTIAL | MOS_STREAM_INS_ADVANCED);
+}
+
+TEST_F(Stream, RetransmissionOfDataACapDroppedIsStillARetransmission)
+{
+	make_pool(4096, 1);                            // one page in the pool
+	make_stream();
+	ins(0, "in-order");                            // takes the only page
+	int r = ins(10000, "beyond");                   // needs a second page
+	EXPECT_TRUE(r & MOS_STREAM_INS_DROPPED);
+	EXPECT_TRUE(r & MOS_STREAM_INS_NEW);
+	ASSERT_EQ(count(MOS_STREAM_EV_BUFFER_FULL), 1u);
+	EXPECT_EQ(events[0].reason, MOS_STREAM_FULL_POOL);
+	r = ins(10000, "beyond");
+	EXPECT_TRUE(r & MOS_STREAM_INS_REXMIT);        // seen before, not stored
+	EXPECT_FALSE(r & MOS_STREAM_INS_NEW);
+}
+
+// ---- holes ---------------------------------------------------------------
+
+TEST_F(Stream, SkipToCountsTheHoleAndDeliversDataAfterIt)
+{
+	make_stream();
+	int c = mos_stream_cursor_open(s);
+	ins(0, "abc");
+	ins(10, "klm");
+	ins(20, "uvw");
+	EXPECT_EQ(info().edge, 3u);
+	EXPECT_EQ(mos_stream_skip_to(s, 23), 7 + 7);
+	mos_stream_info i = info();
+	EXPECT_EQ(i.edge, 23u);
+	EXPECT_EQ(i.gap_bytes, 14u);
+	ASSERT_EQ(count(MOS_STREAM_EV_GAP), 2u);
+	EXPECT_EQ(events[0].stored_start, 3u);
+	EXPECT_EQ(events[0].stored_end, 10u);
+	EXPECT_EQ(events[1].stored_start, 13u);
+	EXPECT_EQ(events[1].stored_end, 20u);
+	char buf[64];
+	uint64_t lost = 0;
+	EXPECT_EQ(mos_stream_read(s, c, buf, sizeof(buf), &lost), 3);
+	EXPECT_EQ(std::string(buf, 3), "abc");
+	EXPECT_EQ(lost, 0u);
+	EXPECT_EQ(mos_stream_read(s, c, buf, sizeof(buf), &lost), 3);
+	EXPECT_EQ(std::string(buf, 3), "klm");
+	EXPECT_EQ(lost, 7u);
+	EXPECT_EQ(mos_stream_read(s, c, buf, sizeof(buf), &lost), 3);
+	EXPECT_EQ(std::string(buf, 3), "uvw");
+	EXPECT_EQ(lost, 14u);
+	EXPECT_EQ(mos_stream_read(s, c, buf, sizeof(buf), &lost), -ENODATA);
+	EXPECT_EQ(mos_stream_peek(s, 5, buf, 1), -ERANGE);   // released by the read
+}
+
+TEST_F(Stream, SkipIntoStoredDataContinuesToItsEnd)
+{
+	make_stream();
+	ins(10, "0123456789");
+	EXPECT_EQ(mos_stream_skip_to(s, 15), 10);
+	EXPECT_EQ(info().edge, 20u);
+	EXPECT_EQ(bytes(0, 20), std::string(10, '_') + "0123456789");
+	EXPECT_EQ(mos_stream_peek(s, 3, nullptr, 0), -ENOENT);
+}
+
+TEST_F(Stream, LateDataForASkippedHoleIsOld)
+{
+	make_stream();
+	ins(0, "ab");
+	ins(5, "fg");
+	mos_stream_skip_to(s, 7);
+	int r = ins(2, "cde");
+	EXPECT_EQ(r, MOS_STREAM_INS_REXMIT);
+	EXPECT_EQ(bytes(0, 7), "ab___fg");
+}
+
+// ---- caps and windows ----------------------------------------------------
+
+TEST_F(Stream, MemcapHitDropsDataKeepsTheStreamAndCounts)
+{
+	mos_stream_memcap mc;
+	mos_stream_memcap_init(&mc, 2 * 1024);           // two 1 KiB pages
+	make_pool(1024, 64, &mc);
+	make_stream(MOS_STREAM_POLICY_FIRST, 16384);
+	int c = mos_stream_cursor_open(s);
+	int r = ins(0, std::string(3000, 'a'));
+	EXPECT_TRUE(r & MOS_STREAM_INS_DROPPED);
+	EXPECT_TRUE(r & MOS_STREAM_INS_ADVANCED);
+	ASSERT_EQ(count(MOS_STREAM_EV_BUFFER_FULL), 1u);
+	EXPECT_EQ(events[0].reason, MOS_STREAM_FULL_MEMCAP);
+	EXPECT_EQ(events[0].stored_start, 2048u);
+	EXPECT_EQ(events[0].stored_end, 3000u);
+	EXPECT_EQ(info().dropped_bytes, 952u);
+	EXPECT_EQ(info().edge, 3000u);                   // progress is forced
+	EXPECT_GE(mc.hits, 1u);
+	mos_stream_pool_stats ps;
+	mos_stream_pool_get_stats(pool, &ps);
+	EXPECT_EQ(ps.full[MOS_STREAM_FULL_MEMCAP], 1u);
+	// The reader gets what was stored and the dropped bytes as lost.
+	std::vector<char> buf(4096);
+	uint64_t lost = 0;
+	EXPECT_EQ(mos_stream_read(s, c, buf.data(), buf.size(), &lost), 2048);
+	EXPECT_EQ(mos_stream_read(s, c, buf.data(), buf.size(), &lost), 0);
+	EXPECT_EQ(lost, 952u);
+	// Memory was released by the read: new data fits again.
+	r = ins(3000, std::string(500, 'b'));
+	EXPECT_FALSE(r & MOS_STREAM_INS_DROPPED);
+	EXPECT_EQ(mos_stream_read(s, c, buf.data(), buf.size(), &lost), 500);
+	EXPECT_STREQ(mos_stream_full_reason_name(MOS_STREAM_FULL_MEMCAP), "memcap");
+}
+
+TEST_F(Stream, OutOfOrderDataBeyondTheWindowIsDropped)
+{
+	make_stream(MOS_STREAM_POLICY_FIRST, 8192);
+	ins(0, "x");
+	int r = ins(8190, "abcd");                      // window ends at 1 + 8192
+	EXPECT_TRUE(r & MOS_STREAM_INS_DROPPED);
+	ASSERT_EQ(count(MOS_STREAM_EV_BUFFER_FULL), 1u);
+	EXPECT_EQ(events[0].reason, MOS_STREAM_FULL_WINDOW);
+	EXPECT_EQ(events[0].stored_start, 8193u);
+	EXPECT_EQ(events[0].stored_end, 8194u);
+	mos_stream_frag f[4];
+	ASSERT_EQ(mos_stream_fragments(s, f, 4), 1);
+	EXPECT_EQ(f[0].start, 8190u);
+	EXPECT_EQ(f[0].end, 8193u);
+}
+
+TEST_F(Stream, LaggingCursorLosesBytesTheWindowPushedOut)
+{
+	make_stream(MOS_STREAM_POLICY_FIRST, 4096);
+	int c = mos_stream_cursor_open(s);
+	for (int i = 0; i < 5; i++)
+		ins((uint64_t)i * 2000, std::string(2000, (char)('a' + i)));
+	std::vector<char> buf(20000);
+	uint64_t lost = 0;
+	ssize_t n = mos_stream_read(s, c, buf.data(), buf.size(), &lost);
+	EXPECT_EQ(lost + (uint64_t)n, 10000u);
+	EXPECT_LE((uint64_t)n, 4096u);
+	EXPECT_EQ(buf[n - 1], 'e');
+	EXPECT_EQ(mos_stream_read(s, c, buf.data(), buf.size(), &lost), -ENODATA);
+}
+
+TEST_F(Stream, GiantInOrderSegmentLargerThanTheWindowIsDeliveredInFull)
+{
+	make_stream(MOS_STREAM_POLICY_FIRST, 4096);
+	std::string big(10000, 'g');
+	big[9999] = 'G';
+	int r = ins(0, big);
+	EXPECT_FALSE(r & MOS_STREAM_INS_DROPPED);
+	EXPECT_EQ(info().edge, 10000u);
+	char last;
+	EXPECT_EQ(mos_stream_peek(s, 9999, &last, 1), 1);
+	EXPECT_EQ(last, 'G');
+	EXPECT_EQ(mos_stream_peek(s, 0, &last, 1), -ERANGE);
+}
+
+TEST_F(Stream, TooManyHolesHitTheRangeTableCapAndAreCounted)
+{
+	make_pool(256, 64);                               // 256-byte page: 8 ranges
+	make_stream(MOS_STREAM_POLICY_FIRST, 4096);
+	int dropped = 0;
+	for (int i = 0; i < 20; i++)
+		dropped += !!(ins(10 + (uint64_t)i * 3, "z") & MOS_STREAM_INS_DROPPED);
+	EXPECT_GT(dropped, 0);
+	mos_stream_pool_stats ps;
+	mos_stream_pool_get_stats(pool, &ps);
+	EXPECT_EQ(ps.full[MOS_STREAM_FULL_SEGMENTS], (uint64_t)dropped);
+	EXPECT_LE(info().ranges, 256u / 32u);
+}
+
+TEST_F(Stream, ResizingKeepsDataAndShrinkingDropsWhatNoLongerFits)
+{
+	make_stream(MOS_STREAM_POLICY_FIRST, 8192);
+	ins(0, "abc");
+	ins(5000, "far");
+	ASSERT_EQ(mos_stream_set_buffer_size(s, 1 << 20), 0);  // slot table moves to a page
+	EXPECT_EQ(info().buf_size, 1u << 20);
+	ins(600000, "very far");
+	EXPECT_EQ(mos_stream_fragments(s, nullptr, 0), 2);
+	EXPECT_EQ(all(), "abc");
+	ASSERT_EQ(mos_stream_set_buffer_size(s, 4096), 0);
+	mos_stream_frag f[2];
+	EXPECT_EQ(mos_stream_fragments(s, f, 2), 0);      // both beyond 3 + 4096
+	EXPECT_EQ(all(), "abc");
+	ins(3, "d");
+	EXPECT_EQ(all(), "abcd");
+	EXPECT_EQ(mos_stream_set_buffer_size(s, 0), -EINVAL);
+	EXPECT_EQ(mos_stream_set_buffer_size(s, 0x7fffffff), -EINVAL);
+}
+
+TEST_F(Stream, TurnedOffStreamStoresNothingAndResumesWithAGap)
+{
+	make_stream();
+	ins(0, "abc");
+	ASSERT_EQ(mos_stream_set_off(s, true), 0);
+	EXPECT_EQ(info().pages, 0u);
+	EXPECT_EQ(ins(3, "def"), MOS_STREAM_INS_OFF);
+	ASSERT_EQ(mos_stream_set_off(s, false), 0);
+	EXPECT_EQ(info().gap_bytes, 3u);
+	ins(6, "ghi");
+	EXPECT_EQ(all(), "ghi");
+}
+
+TEST_F(Stream, PoolRefusesStreamsBeyondItsObjectsAndReusesFreedOnes)
+{
+	make_pool();
+	std::vector<mos_stream *> v;
+	for (int i = 0; i < 8; i++) {
+		v.push_back(mos_stream_create(pool, 1, nullptr));
+		ASSERT_NE(v.back(), nullptr);
+	}
+	errno = 0;
+	EXPECT_EQ(mos_stream_create(pool, 1, nullptr), nullptr);
+	EXPECT_EQ(errno, ENOBUFS);
+	mos_stream_destroy(v[3]);
+	v[3] = mos_stream_create(pool, 1, nullptr);
+	EXPECT_NE(v[3], nullptr);
+	mos_stream_pool_stats ps;
+	mos_stream_pool_get_stats(pool, &ps);
+	EXPECT_EQ(ps.streams_refused, 1u);
+	EXPECT_EQ(ps.streams_in_use, 8u);
+	for (auto *x : v)
+		mos_stream_destroy(x);
+}
+
+TEST_F(Stream, DestroyReturnsEveryPage)
+{
+	make_pool(1024, 32);
+	make_stream(MOS_STREAM_POLICY_FIRST, 16384);
+	ins(0, std::string(5000, 'a'));
+	ins(9000, std::string(100, 'b'));
+	mos_stream_pool_stats ps;
+	mos_stream_pool_get_stats(pool, &ps);
+	EXPECT_GT(ps.pages_in_use, 5u);
+	mos_stream_destroy(s);
+	s = nullptr;
+	mos_stream_pool_get_stats(pool, &ps);
+	EXPECT_EQ(ps.pages_in_use, 0u);
+	EXPECT_EQ(ps.streams_in_use, 0u);
+}
+
+// ---- readers -------------------------------------------------------------
+
+TEST_F(Stream, PeekReportsClearErrors)
+{
+	make_stream();
+	char b[8];
+	EXPECT_EQ(mos_stream_peek(s, 0, b, 8), -ENODATA);
+	ins(0, "abcdef");
+	EXPECT_EQ(mos_stream_peek(s, 2, b, 3), 3);
+	EXPECT_EQ(std::string(b, 3), "cde");
+	EXPECT_EQ(mos_stream_peek(s, 4, b, 8), 2);
+	EXPECT_EQ(mos_stream_peek(s, 6, b, 8), -ENODATA);
+	EXPECT_EQ(mos_stream_peek(nullptr, 0, b, 8), -EINVAL);
+	EXPECT_EQ(mos_stream_read(s, 3, b, 8, nullptr), -EINVAL);  // not open
+	EXPECT_EQ(mos_stream_cursor_close(s, 0), -EINVAL);
+	EXPECT_EQ(mos_stream_insert(s, 0, nullptr, 3, 0), -EINVAL);
+}
+
+TEST_F(Stream, BytesAreReleasedOnlyWhenEveryCursorConsumedThem)
+{
+	make_stream();
+	int a = mos_stream_cursor_open(s), b = mos_stream_cursor_open(s);
+	ASSERT_GE(a, 0);
+	ASSERT_GE(b, 0);
+	ins(0, "0123456789");
+	char buf[16];
+	EXPECT_EQ(mos_stream_read(s, a, buf, 10, nullptr), 10);
+	EXPECT_EQ(info().base, 0u);
+	EXPECT_EQ(mos_stream_read(s, b, buf, 4, nullptr), 4);
+	EXPECT_EQ(info().base, 4u);
+	EXPECT_EQ(mos_stream_cursor_offset(s, b), 4);
+	EXPECT_EQ(mos_stream_cursor_close(s, b), 0);
+	EXPECT_EQ(info().base, 10u);
+	for (int i = 0; i < MOS_STREAM_MAX_CURSORS - 1; i++)
+		EXPECT_GE(mos_stream_cursor_open(s), 0);
+	EXPECT_EQ(mos_stream_cursor_open(s), -ENOSPC);
+}
+
+TEST_F(Stream, NewDataIsReportedOncePerBurst)
+{
+	make_stream();
+	EXPECT_EQ(mos_stream_new_data(s), 0u);
+	ins(0, "abc");
+	ins(3, "def");
+	ins(10, "ooo");
+	EXPECT_EQ(mos_stream_new_data(s), 6u);
+	EXPECT_EQ(mos_stream_new_data(s), 0u);
+	ins(6, "ghij");
+	EXPECT_EQ(mos_stream_new_data(s), 7u);
+}
+
+TEST_F(Stream, FragmentsListStoredOutOfOrderRangesMerged)
+{
+	make_stream();
+	ins(0, "a");
+	ins(10, "bb");
+	ins(12, "cc");                                   // adjacent, other writer
+	ins(20, "d");
+	mos_stream_frag f[1];
+	EXPECT_EQ(mos_stream_fragments(s, f, 1), 2);     // total, one filled
+	EXPECT_EQ(f[0].start, 10u);
+	EXPECT_EQ(f[0].end, 14u);
+	mos_stream_info i = info();
+	EXPECT_EQ(i.ooo_bytes, 5u);
+	EXPECT_EQ(i.edge, 1u);
+	EXPECT_EQ(i.init_seq, kIsn);
+}
+
+TEST_F(Stream, UrgentBytesAreOrdinaryData)
+{
+	// The owner passes the payload as is; the urgent pointer changes nothing.
+	make_stream();
+	ins(0, "ab!cd");
+	EXPECT_EQ(all(), "ab!cd");
+}
+
+} // namespace
