@@ -110,7 +110,7 @@ void mos_md5_final(struct mos_md5 *m, uint8_t out[16])
 			out[4 * i + j] = (uint8_t)(m->h[i] >> (8 * j));
 }
 
-void mos_md5(const void *data, size_t len, uint8_t out[16])
+void mos_md5_digest(const void *data, size_t len, uint8_t out[16])
 {
 	struct mos_md5 m;
 	mos_md5_init(&m);

@@ -23,7 +23,7 @@ void mos_md5_update(struct mos_md5 *m, const void *data, size_t len);
 void mos_md5_final(struct mos_md5 *m, uint8_t out[16]);
 
 /* One-shot digest of data[0 .. len-1]. */
-void mos_md5(const void *data, size_t len, uint8_t out[16]);
+void mos_md5_digest(const void *data, size_t len, uint8_t out[16]);
 
 /* Lower-case hex of a digest into out (33 bytes, NUL-terminated). */
 void mos_md5_hex(const uint8_t digest[16], char out[33]);

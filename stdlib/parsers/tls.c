@@ -299,7 +299,7 @@ int mos_tls_parse_hello(uint8_t type, const uint8_t *body, size_t len,
 	size_t n = mos_tls_fingerprint(h, ja3, sizeof(ja3));
 	if (n >= sizeof(ja3))
 		n = sizeof(ja3) - 1;
-	mos_md5(ja3, n, dig);
+	mos_md5_digest(ja3, n, dig);
 	mos_md5_hex(dig, h->ja3_md5);
 	return 0;
 }
