@@ -69,7 +69,7 @@ struct mos_stream {
 	struct range *ranges;        /* sorted range table */
 	uint32_t n_ranges;           /* entries used */
 	uint32_t cap_ranges;         /* entries available */
-	uint32_t range_page;         /* pool page holding ranges[], or PAGE_NONE (inline) */
+	uint32_t range_table;        /* pool range table holding ranges[], or PAGE_NONE (inline) */
 	uint32_t pages;              /* data pages held */
 	uint8_t policy;              /* enum mos_stream_policy */
 	uint8_t flags;               /* SF_* */
@@ -99,6 +99,10 @@ struct mos_stream_pool {
 	uint32_t max_streams;        /* stream objects */
 	struct mos_stream *streams;  /* stream objects */
 	struct mos_stream *free_streams; /* free list */
+	uint32_t max_ranges;         /* entries per range table */
+	uint32_t n_tables_free;      /* entries in free_tables */
+	uint32_t *free_tables;       /* stack of free range table indexes */
+	struct range *tables;        /* n_range_tables * max_ranges entries */
 	struct mos_stream_memcap *memcap; /* optional global cap */
 	mos_stream_event_cb event_cb;/* optional callback */
 	void *event_ctx;             /* its context */
@@ -211,7 +215,12 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 		c.n_pages = MOS_STREAM_DEFAULT_PAGES;
 	if (c.max_streams == 0)
 		c.max_streams = MOS_STREAM_DEFAULT_STREAMS;
-	if (c.page_size < 256 || c.page_size > 65536 ||
+	if (c.max_ranges == 0)
+		c.max_ranges = MOS_STREAM_DEFAULT_MAX_RANGES;
+	if (c.n_range_tables == 0)
+		c.n_range_tables = c.max_streams / 4 + 1;
+	if (c.max_ranges <= INLINE_RANGES || c.max_ranges > (1u << 20) ||
+	    c.n_range_tables >= PAGE_NONE || c.page_size < 256 || c.page_size > 65536 ||
 	    (c.page_size & (c.page_size - 1)) != 0 || c.n_pages >= PAGE_NONE) {
 		errno = EINVAL;
 		return NULL;
@@ -229,7 +238,11 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 	p->mem = aligned_alloc(64, (size_t)c.n_pages << p->shift);
 	p->free_pages = calloc(c.n_pages, sizeof(uint32_t));
 	p->streams = calloc(c.max_streams, sizeof(struct mos_stream));
-	if (p->mem == NULL || p->free_pages == NULL || p->streams == NULL) {
+	p->max_ranges = c.max_ranges;
+	p->tables = calloc((size_t)c.n_range_tables * c.max_ranges, sizeof(struct range));
+	p->free_tables = calloc(c.n_range_tables, sizeof(uint32_t));
+	if (p->mem == NULL || p->free_pages == NULL || p->streams == NULL ||
+	    p->tables == NULL || p->free_tables == NULL) {
 		mos_stream_pool_free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -238,6 +251,9 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 	for (uint32_t i = 0; i < c.n_pages; i++)
 		p->free_pages[i] = c.n_pages - 1 - i;
 	p->n_free = c.n_pages;
+	for (uint32_t i = 0; i < c.n_range_tables; i++)
+		p->free_tables[i] = c.n_range_tables - 1 - i;
+	p->n_tables_free = c.n_range_tables;
 	for (uint32_t i = c.max_streams; i-- > 0;) {
 		p->streams[i].next_free = p->free_streams;
 		p->free_streams = &p->streams[i];
@@ -257,6 +273,8 @@ mos_stream_pool_free(struct mos_stream_pool *pool)
 				mos_stream_destroy(&pool->streams[i]);
 	}
 	free(pool->streams);
+	free(pool->tables);
+	free(pool->free_tables);
 	free(pool->free_pages);
 	free(pool->mem);
 	free(pool);
@@ -365,21 +383,36 @@ range_find(const struct mos_stream *s, uint64_t off)
 static int
 range_reserve(struct mos_stream *s, uint32_t k)
 {
-	enum mos_stream_full_reason why;
-	uint32_t pg;
+	struct mos_stream_pool *p = s->pool;
+	uint32_t t;
 
 	if (s->n_ranges + k <= s->cap_ranges)
 		return 0;
-	if (s->range_page != PAGE_NONE)
+	if (s->range_table != PAGE_NONE || p->n_tables_free == 0)
 		return -ENOSPC;
-	pg = page_get(s->pool, &why);
-	if (pg == PAGE_NONE)
-		return -ENOSPC;
-	memcpy(page_ptr(s->pool, pg), s->ranges, s->n_ranges * sizeof(struct range));
-	s->ranges = (struct range *)page_ptr(s->pool, pg);
-	s->range_page = pg;
-	s->cap_ranges = s->pool->page_size / sizeof(struct range);
+	t = p->free_tables[--p->n_tables_free];
+	p->st.range_tables_in_use++;
+	memcpy(&p->tables[(size_t)t * p->max_ranges], s->ranges, s->n_ranges * sizeof(struct range));
+	s->ranges = &p->tables[(size_t)t * p->max_ranges];
+	s->range_table = t;
+	s->cap_ranges = p->max_ranges;
 	return s->n_ranges + k <= s->cap_ranges ? 0 : -ENOSPC;
+}
+
+/* Give the range table back when few enough ranges remain to fit inline. */
+static void
+range_shrink(struct mos_stream *s)
+{
+	struct mos_stream_pool *p = s->pool;
+
+	if (s->range_table == PAGE_NONE || s->n_ranges > INLINE_RANGES)
+		return;
+	memcpy(s->inline_ranges, s->ranges, s->n_ranges * sizeof(struct range));
+	p->free_tables[p->n_tables_free++] = s->range_table;
+	p->st.range_tables_in_use--;
+	s->range_table = PAGE_NONE;
+	s->ranges = s->inline_ranges;
+	s->cap_ranges = INLINE_RANGES;
 }
 
 static void
@@ -711,7 +744,7 @@ mos_stream_create(struct mos_stream_pool *pool, uint32_t init_seq,
 		s->slots[i] = PAGE_NONE;
 	s->ranges = s->inline_ranges;
 	s->cap_ranges = INLINE_RANGES;
-	s->range_page = PAGE_NONE;
+	s->range_table = PAGE_NONE;
 	s->policy = (uint8_t)c.policy;
 	s->flags = SF_IN_USE;
 	return s;
@@ -728,13 +761,8 @@ free_all(struct mos_stream *s)
 		}
 	}
 	s->pages = 0;
-	if (s->range_page != PAGE_NONE) {
-		page_put(s->pool, s->range_page);
-		s->range_page = PAGE_NONE;
-	}
-	s->ranges = s->inline_ranges;
-	s->cap_ranges = INLINE_RANGES;
 	s->n_ranges = 0;
+	range_shrink(s);
 }
 
 void
@@ -1148,6 +1176,7 @@ mos_stream_insert(struct mos_stream *s, uint32_t seq, const uint8_t *data,
 		r |= insert_chunk(s, c, ce, data + (c - a), a, end, &seen, &newb);
 		c = ce;
 	}
+	range_shrink(s);
 	s->rexmit_bytes += seen;
 	if (newb > 0)
 		r |= MOS_STREAM_INS_NEW;
@@ -1215,6 +1244,7 @@ mos_stream_skip_to(struct mos_stream *s, uint64_t off)
 	if (s->edge < off)
 		s->edge = off;
 	advance(s);
+	range_shrink(s);
 	return (int64_t)gap;
 }
 
@@ -1259,8 +1289,10 @@ release_read(struct mos_stream *s)
 {
 	uint64_t m = min_cursor(s);
 
-	if (m != UINT64_MAX && m > s->base)
+	if (m != UINT64_MAX && m > s->base) {
 		release_to(s, m < s->edge ? m : s->edge);
+		range_shrink(s);
+	}
 }
 
 int

@@ -90,7 +90,7 @@ int mos_stream_policy_from_name(const char *name);
 	X(MEMCAP,   "memcap")    /* global memory cap reached */         \
 	X(POOL,     "pool")      /* the per-core page pool is empty */   \
 	X(WINDOW,   "window")    /* beyond edge + buffer size */         \
-	X(SEGMENTS, "segments")  /* range table full (too many holes) */
+	X(SEGMENTS, "segments")  /* range table full or none left (too many holes) */
 
 enum mos_stream_full_reason {
 #define MOS_X_(id, name) MOS_STREAM_FULL_##id,
@@ -148,6 +148,8 @@ struct mos_stream_pool_config {
 	uint32_t page_size;          /* bytes per page, power of two in [256, 65536]; default 4096 */
 	uint32_t n_pages;            /* pages preallocated; default 1024 */
 	uint32_t max_streams;        /* stream objects preallocated; default 1024 */
+	uint32_t max_ranges;         /* entries of one range table (out-of-order ranges + holes per stream); default 128 */
+	uint32_t n_range_tables;     /* range tables preallocated (only streams with out-of-order data or holes hold one); default max_streams / 4 + 1 */
 	struct mos_stream_memcap *memcap; /* optional global cap (shared), NULL = none */
 	mos_stream_event_cb event_cb;/* optional event callback */
 	void *event_ctx;             /* passed to event_cb */
@@ -157,6 +159,7 @@ struct mos_stream_pool_config {
 #define MOS_STREAM_DEFAULT_PAGES      1024u
 #define MOS_STREAM_DEFAULT_STREAMS    1024u
 #define MOS_STREAM_DEFAULT_BUF_SIZE   65536u
+#define MOS_STREAM_DEFAULT_MAX_RANGES 128u
 /* Largest buffer size: a page of page slots, and below 2^31. */
 #define MOS_STREAM_MAX_BUF_SIZE(page_size) \
 	((uint64_t)((page_size) / 4u - 1u) * (page_size) < 0x7fffffffu ? \
@@ -170,6 +173,7 @@ struct mos_stream_pool_stats {
 	uint64_t streams_refused;    /* creations refused (no stream object) */
 	uint64_t pages_in_use;       /* pages held by streams */
 	uint64_t pages_high;         /* high-water mark of pages_in_use */
+	uint64_t range_tables_in_use;/* range tables held by streams */
 	uint64_t full[MOS_STREAM_FULL_COUNT]; /* buffer-full events by reason */
 	uint64_t dropped_bytes;      /* bytes not stored, all streams, all reasons */
 };
