@@ -1437,3 +1437,79 @@ TEST(DecodeRobustness, MutatedSamplesKeepTheInvariants)
 	delete m;
 	EXPECT_GT(reasons.size(), 10u);
 }
+
+// One crafted frame per malformed reason; the table must cover every
+// reason, so a reason added to decode.h without a test fails here.
+TEST(DecodeReasons, EveryReasonIsProducedBySomeFrame)
+{
+	struct Case {
+		enum mos_malformed want;
+		int lt;
+		int64_t caplen;
+		void (*build)(struct pc_frame *f);
+	};
+	static const Case cases[] = {
+		{ MOS_MALFORMED_LINK_TRUNCATED, MOS_LINK_ETHERNET, 13,
+		  [](struct pc_frame *f) { pc_eth(f); pc_ipv4(f, nullptr); } },
+		{ MOS_MALFORMED_LINK_UNSUPPORTED, 147, -1,
+		  [](struct pc_frame *f) { pc_ipv4(f, nullptr); } },
+		{ MOS_MALFORMED_VLAN_TRUNCATED, MOS_LINK_ETHERNET, 16,
+		  [](struct pc_frame *f) { pc_eth(f); pc_vlan(f, PC_TPID_8021Q, 1); pc_ipv4(f, nullptr); } },
+		{ MOS_MALFORMED_VLAN_TOO_DEEP, MOS_LINK_ETHERNET, -1,
+		  [](struct pc_frame *f) { pc_eth(f); for (int i = 0; i < 9; i++) pc_vlan(f, PC_TPID_8021AD, 1); pc_ipv4(f, nullptr); } },
+		{ MOS_MALFORMED_MPLS_TRUNCATED, MOS_LINK_ETHERNET, 16,
+		  [](struct pc_frame *f) { pc_eth(f); pc_mpls(f, 1, true); pc_ipv4(f, nullptr); } },
+		{ MOS_MALFORMED_PPPOE_TRUNCATED, MOS_LINK_ETHERNET, 20,
+		  [](struct pc_frame *f) { pc_eth(f); pc_pppoe(f, 1); pc_ipv4(f, nullptr); } },
+		{ MOS_MALFORMED_IPV4_TRUNCATED, MOS_LINK_RAW, 19,
+		  [](struct pc_frame *f) { pc_ipv4(f, nullptr); pc_udp(f, nullptr); } },
+		{ MOS_MALFORMED_IPV4_BAD_VERSION, MOS_LINK_IPV4, -1,
+		  [](struct pc_frame *f) { struct pc_ipv4 ip; pc_ipv4_defaults(&ip); ip.version = 5; pc_ipv4(f, &ip); } },
+		{ MOS_MALFORMED_IPV4_BAD_IHL, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { struct pc_ipv4 ip; pc_ipv4_defaults(&ip); ip.ihl = 3; pc_ipv4(f, &ip); } },
+		{ MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { struct pc_ipv4 ip; pc_ipv4_defaults(&ip); ip.tot_len = 12; pc_ipv4(f, &ip); } },
+		{ MOS_MALFORMED_IPV4_BAD_OPTIONS, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { struct pc_ipv4 ip; pc_ipv4_defaults(&ip); pc_opt_raw(&ip.opts, "\x83\x09\0\0", 4); pc_ipv4(f, &ip); } },
+		{ MOS_MALFORMED_IPV6_TRUNCATED, MOS_LINK_RAW, 39,
+		  [](struct pc_frame *f) { pc_ipv6(f, nullptr); } },
+		{ MOS_MALFORMED_IPV6_BAD_VERSION, MOS_LINK_IPV6, -1,
+		  [](struct pc_frame *f) { struct pc_ipv6 ip; pc_ipv6_defaults(&ip); ip.version = 7; pc_ipv6(f, &ip); } },
+		{ MOS_MALFORMED_IPV6_BAD_PAYLOAD_LENGTH, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { struct pc_ipv6 ip; pc_ipv6_defaults(&ip); ip.plen = 1; pc_ipv6(f, &ip); pc_ipv6_ext(f, 60, nullptr, 0, PC_AUTO); } },
+		{ MOS_MALFORMED_IPV6_EXT_TRUNCATED, MOS_LINK_RAW, 45,
+		  [](struct pc_frame *f) { pc_ipv6(f, nullptr); pc_ipv6_ext(f, 0, nullptr, 6, PC_AUTO); pc_udp(f, nullptr); } },
+		{ MOS_MALFORMED_IPV6_TOO_MANY_EXT, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { pc_ipv6(f, nullptr); for (int i = 0; i < 9; i++) pc_ipv6_ext(f, 60, nullptr, 0, PC_AUTO); } },
+		{ MOS_MALFORMED_FRAG_BAD, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { struct pc_ipv4 ip; pc_ipv4_defaults(&ip); ip.mf = true; pc_ipv4(f, &ip); pc_udp(f, nullptr); pc_payload(f, nullptr, 1); } },
+		{ MOS_MALFORMED_TCP_TRUNCATED, MOS_LINK_RAW, 39,
+		  [](struct pc_frame *f) { pc_ipv4(f, nullptr); pc_tcp(f, nullptr); } },
+		{ MOS_MALFORMED_TCP_BAD_DATA_OFFSET, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { struct pc_tcp t; pc_tcp_defaults(&t); t.doff = 2; pc_ipv4(f, nullptr); pc_tcp(f, &t); } },
+		{ MOS_MALFORMED_TCP_BAD_OPTIONS, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { struct pc_tcp t; pc_tcp_defaults(&t); pc_opt_raw(&t.opts, "\x02\x09\0\0", 4); pc_ipv4(f, nullptr); pc_tcp(f, &t); } },
+		{ MOS_MALFORMED_UDP_TRUNCATED, MOS_LINK_RAW, 27,
+		  [](struct pc_frame *f) { pc_ipv4(f, nullptr); pc_udp(f, nullptr); } },
+		{ MOS_MALFORMED_UDP_BAD_LENGTH, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { struct pc_udp u; pc_udp_defaults(&u); u.len = 4; pc_ipv4(f, nullptr); pc_udp(f, &u); } },
+		{ MOS_MALFORMED_ICMP_TRUNCATED, MOS_LINK_RAW, 27,
+		  [](struct pc_frame *f) { pc_ipv4(f, nullptr); pc_icmp(f, 8, 0, 0); } },
+		{ MOS_MALFORMED_ICMPV6_TRUNCATED, MOS_LINK_RAW, 44,
+		  [](struct pc_frame *f) { pc_ipv6(f, nullptr); pc_icmpv6(f, 128, 0, 0); } },
+		{ MOS_MALFORMED_TUNNEL_TOO_DEEP, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { for (int i = 0; i < 4; i++) pc_ipv6(f, nullptr); pc_udp(f, nullptr); } },
+	};
+	std::set<int> covered;
+	for (const Case &c : cases) {
+		Frame fr;
+		c.build(&fr.f);
+		ASSERT_NE(pc_finish(&fr.f), 0u);
+		struct mos_pkt p;
+		EXPECT_EQ(Decode(fr.f, &p, c.lt, c.caplen), (int)c.want) << mos_malformed_name(c.want);
+		EXPECT_TRUE(p.flags & MOS_PKT_F_MALFORMED);
+		EXPECT_FALSE(p.flags & MOS_PKT_F_L4);
+		covered.insert(c.want);
+	}
+	EXPECT_EQ(covered.size(), (size_t)MOS_MALFORMED_COUNT - 1);
+}
