@@ -16,6 +16,7 @@ enum http_state {
 	S_START = 0,        /* before a start line (empty lines skipped) */
 	S_REQ_METHOD,       /* method token */
 	S_REQ_URI,          /* request-target */
+	S_REQ09_LF,         /* CR ending an HTTP/0.9 request line seen */
 	S_REQ_VERSION,      /* "HTTP/x.y" [OWS] line end */
 	S_RESP_VERSION,     /* "HTTP/x.y" SP */
 	S_RESP_STATUS,      /* 3DIGIT */
@@ -50,6 +51,9 @@ enum http_field {
 	F_CONN,
 	F_SKIP_DUP,         /* repeated Host/User-Agent: first one is kept */
 };
+
+/* Marks an HTTP/0.9 request in the pending ring (its answer has no header). */
+#define PENDING_HTTP09 0x80u
 
 /* Body framing decided at the end of a header (kept in dir->aux). */
 enum http_after {
@@ -414,14 +418,15 @@ static enum mos_http_event header_end(struct mos_http_conn *c, struct mos_http_d
 			r->content_length = s->cl_value;
 			*flags |= MOS_HTTP_F_HAS_CL;
 		}
-		pending_push(c, r->method_id);
+		pending_push(c, (uint8_t)(r->method_id |
+					  ((r->flags & MOS_HTTP_F_HTTP09) ? PENDING_HTTP09 : 0)));
 	} else {
 		struct mos_http_response *r = &c->resp;
 		flags = &r->flags;
 		r->header_len = s->hdr_bytes;
 		r->header_count = s->hdr_count;
 		bool interim = r->status >= 100 && r->status < 200 && r->status != 101;
-		r->request_method_id = pending_pop(c, interim);
+		r->request_method_id = pending_pop(c, interim) & ~PENDING_HTTP09;
 		if (s->cl_seen) {
 			r->content_length = s->cl_value;
 			*flags |= MOS_HTTP_F_HAS_CL;
@@ -448,9 +453,11 @@ static enum mos_http_event header_end(struct mos_http_conn *c, struct mos_http_d
 		if (s->cl_seen)
 			anomaly(c, MOS_HTTP_ANOM_TE_AND_CL);
 	}
+	uint8_t major = d == MOS_HTTP_DIR_REQUEST ? c->req.version_major : c->resp.version_major;
 	uint8_t minor = d == MOS_HTTP_DIR_REQUEST ? c->req.version_minor : c->resp.version_minor;
-	bool ka = minor >= 1 ? !(*flags & MOS_HTTP_F_CONN_CLOSE)
-			     : (*flags & MOS_HTTP_F_CONN_KA) && !(*flags & MOS_HTTP_F_CONN_CLOSE);
+	bool ka = major != 1 ? false
+		  : minor >= 1 ? !(*flags & MOS_HTTP_F_CONN_CLOSE)
+			       : (*flags & MOS_HTTP_F_CONN_KA) && !(*flags & MOS_HTTP_F_CONN_CLOSE);
 	if (ka)
 		*flags |= MOS_HTTP_F_KEEP_ALIVE;
 	switch (after) {
@@ -552,6 +559,13 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 				i++;
 				continue;
 			}
+			if (d == MOS_HTTP_DIR_RESPONSE && c->pend_count &&
+			    (c->pending[c->pend_head] & PENDING_HTTP09) && b != 'H') {
+				/* HTTP/0.9 answer: raw body until the end, no event */
+				(void)pending_pop(c, false);
+				s->state = S_DEAD;
+				continue;
+			}
 			begin_message(c, s, d, base + i);
 			continue;   /* same byte, new state */
 
@@ -587,6 +601,19 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 				continue;
 			}
 			TAKE(1);
+			if (s->num > 0 && (b == '\r' || b == '\n')) {
+				/* HTTP/0.9 simple request: "GET /path" CRLF, no fields */
+				rq->flags |= MOS_HTTP_F_HTTP09;
+				rq->version_minor = 9;
+				if (b == '\r') {
+					s->state = S_REQ09_LF;
+					i++;
+					continue;
+				}
+				anomaly(c, MOS_HTTP_ANOM_BARE_LF);
+				*used = i + 1;
+				return header_end(c, s, d);
+			}
 			if (b != ' ' || s->num == 0)
 				FAIL(MOS_HTTP_ERR_BAD_START_LINE);
 			s->aux = 0;
@@ -594,6 +621,13 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 			i++;
 			continue;
 		}
+
+		case S_REQ09_LF:
+			TAKE(1);
+			if (b != '\n')
+				FAIL(MOS_HTTP_ERR_BAD_LINE_END);
+			*used = i + 1;
+			return header_end(c, s, d);
 
 		case S_REQ_VERSION:
 		case S_RESP_VERSION:

@@ -146,6 +146,7 @@ enum mos_http_method {
 #define MOS_HTTP_F_TUNNEL        0x0080u /* after this message the direction is opaque */
 #define MOS_HTTP_F_UNTIL_CLOSE   0x0100u /* body delimited by the end of the stream */
 #define MOS_HTTP_F_NO_BODY       0x0200u /* no body by rule (HEAD, 1xx, 204, 304) */
+#define MOS_HTTP_F_HTTP09        0x0400u /* HTTP/0.9 request line "GET /x" (version 0.9) */
 #define MOS_HTTP_F_TRUNC_METHOD  0x1000u /* copied field shorter than the value */
 #define MOS_HTTP_F_TRUNC_URI     0x2000u
 #define MOS_HTTP_F_TRUNC_HOST    0x4000u
@@ -164,8 +165,8 @@ struct mos_http_request {
 	uint16_t host_len;                  /* bytes in host[] */
 	uint16_t ua_len;                    /* bytes in user_agent[] */
 	uint8_t method_id;                  /* enum mos_http_method */
-	uint8_t version_major;              /* 1 for HTTP/1.x */
-	uint8_t version_minor;              /* 0 or 1 */
+	uint8_t version_major;              /* 1 for HTTP/1.x, 0 for HTTP/0.9 */
+	uint8_t version_minor;              /* 0 or 1 (9 for HTTP/0.9) */
 	char method[MOS_HTTP_METHOD_MAX];   /* NUL-terminated copies */
 	char uri[MOS_HTTP_URI_MAX];         /* request-target as sent */
 	char host[MOS_HTTP_HOST_MAX];       /* first Host field, OWS trimmed */

@@ -17,6 +17,7 @@
 enum tls_state {
 	T_REC_HDR = 0,      /* reading a 5-byte record header */
 	T_REC_BODY,         /* inside a handshake record payload */
+	T_REC_SKIP,         /* inside a non-handshake record before the hello */
 	T_DONE,             /* hello parsed or error: skip everything */
 };
 
@@ -287,10 +288,18 @@ int mos_tls_parse_hello(uint8_t type, const uint8_t *body, size_t len,
 	if (!extensions(&c, h, st))
 		return -EBADMSG;
 	if (type == 1) {
-		h->version = h->legacy_version;
-		for (unsigned i = 0; i < h->n_versions; i++)
-			if (i == 0 || h->versions[i] > h->version)
-				h->version = h->versions[i];
+		/* highest offered standard version (SSL 3.0 .. TLS 1.3); drafts and
+		 * private values (0x7fxx, 0xfb1a, ...) only when nothing else */
+		h->version = h->n_versions ? h->versions[0] : h->legacy_version;
+		bool std_seen = false;
+		for (unsigned i = 0; i < h->n_versions; i++) {
+			uint16_t sv = h->versions[i];
+			if (sv < 0x0300 || sv > 0x0304)
+				continue;
+			if (!std_seen || sv > h->version)
+				h->version = sv;
+			std_seen = true;
+		}
 	} else if (!(h->flags & MOS_TLS_F_SUPP_VERS)) {
 		h->version = h->legacy_version;
 	}
@@ -399,7 +408,7 @@ static enum mos_tls_error check_record(struct mos_tls_dir *t)
 		return first ? MOS_TLS_ERR_NOT_TLS : MOS_TLS_ERR_BAD_RECORD;
 	if (len == 0 || len > MOS_TLS_RECORD_MAX)
 		return MOS_TLS_ERR_BAD_RECORD;
-	if (r[0] != 22)
+	if (r[0] == 23 || (r[0] != 22 && t->have > 0))
 		return MOS_TLS_ERR_UNEXPECTED_RECORD;
 	t->rec_left = len;
 	return MOS_TLS_ERR_NONE;
@@ -427,10 +436,17 @@ enum mos_tls_event mos_tls_feed(struct mos_tls_dir *t, const uint8_t *data, size
 			if (t->rec_hdr_len == 5) {
 				t->rec_hdr_len = 0;
 				enum mos_tls_error e = check_record(t);
-				if (e)
+				if (e) {
 					ev = tls_fail(t, e);
-				else
+				} else if (t->rec_hdr[0] != 22) {
+					/* alert / change_cipher_spec / heartbeat before the
+					 * hello (e.g. a warning unrecognized_name alert) */
+					if (t->stats)
+						t->stats->anomalies[MOS_TLS_ANOM_RECORD_BEFORE_HELLO]++;
+					t->state = T_REC_SKIP;
+				} else {
 					t->state = T_REC_BODY;
+				}
 			}
 			break;
 
@@ -482,6 +498,17 @@ enum mos_tls_event mos_tls_feed(struct mos_tls_dir *t, const uint8_t *data, size
 				}
 				break;
 			}
+			if (t->rec_left == 0)
+				t->state = T_REC_HDR;
+			break;
+		}
+
+		case T_REC_SKIP: {
+			size_t take = len - i;
+			if (take > t->rec_left)
+				take = t->rec_left;
+			i += take;
+			t->rec_left = (uint16_t)(t->rec_left - take);
 			if (t->rec_left == 0)
 				t->state = T_REC_HDR;
 			break;

@@ -17,6 +17,9 @@
  *     MOS_TLS_CLIENT_HELLO  dir->hello holds a parsed ClientHello
  *     MOS_TLS_SERVER_HELLO  dir->hello holds a parsed ServerHello
  *     MOS_TLS_ERROR         dir->error names why (not TLS, over the cap, ...)
+ * Alert, change_cipher_spec and heartbeat records before the hello are
+ * skipped (counted record_before_hello); application data before it, or any
+ * non-handshake record inside a hello spanning records, is an error.
  * After the hello or an error the direction is finished: later bytes are
  * skipped without looking at them (the caller may release the buffer).
  * No allocation; never reads outside the bytes given.
@@ -75,7 +78,8 @@
 #define MOS_TLS_ANOMALIES(X)                                            \
 	X(TRUNCATED_FIELD,      "truncated_field")                      \
 	X(LIST_CAPPED,          "list_capped")                          \
-	X(HELLO_RETRY,          "hello_retry")
+	X(HELLO_RETRY,          "hello_retry")                          \
+	X(RECORD_BEFORE_HELLO,  "record_before_hello")
 
 #define MOS_TLS_X_ENUM(id, name) MOS_TLS_ERR_##id,
 enum mos_tls_error {
@@ -115,7 +119,9 @@ struct mos_tls_hello {
 	uint32_t flags;                         /* MOS_TLS_F_* */
 	uint8_t type;                           /* 1 ClientHello, 2 ServerHello */
 	uint16_t legacy_version;                /* version field of the hello (0x0303 = TLS 1.2) */
-	uint16_t version;                       /* client: highest offered; server: chosen (supported_versions wins) */
+	uint16_t version;                       /* client: highest standard supported_versions entry
+						 * (0x0300-0x0304) else legacy_version; server:
+						 * chosen (supported_versions wins) */
 	uint16_t cipher;                        /* ServerHello: chosen suite */
 	uint16_t n_ciphers;                     /* entries in ciphers[] (client) */
 	uint16_t n_exts;                        /* entries in exts[] */

@@ -275,6 +275,21 @@ TEST(HttpFraming, ConnectionFlagsFollowVersionDefaults)
 	EXPECT_TRUE(r.c.req.flags & MOS_HTTP_F_CONN_CLOSE);
 }
 
+TEST(HttpFraming, Http09RequestLineEndsTheRequestAndItsAnswerIsRaw)
+{
+	HttpRun r;
+	r.feed(0, "GET /old\r\n");
+	ASSERT_EQ(r.st.requests, 1u);
+	EXPECT_STREQ(r.c.req.uri, "/old");
+	EXPECT_TRUE(r.c.req.flags & MOS_HTTP_F_HTTP09);
+	EXPECT_EQ(r.c.req.version_major, 0);
+	EXPECT_FALSE(r.c.req.flags & MOS_HTTP_F_KEEP_ALIVE);
+	r.feed(1, "<html>raw body\r\nHTTP/1.1 200 OK\r\n\r\n");
+	r.eof(1);
+	EXPECT_EQ(r.st.responses, 0u) << r.log;
+	EXPECT_EQ(r.log.find("ERR"), std::string::npos) << r.log;
+}
+
 TEST(HttpFraming, BareLfLineEndsAreAcceptedAndCounted)
 {
 	HttpRun r;
@@ -316,7 +331,7 @@ TEST(HttpErrors, EachMalformedInputHasItsNamedOutcome)
 		mos_http_error want;
 	} cases[] = {
 		{ 0, "G(T / HTTP/1.1\r\n\r\n", MOS_HTTP_ERR_BAD_START_LINE },
-		{ 0, "GET /\r\n\r\n", MOS_HTTP_ERR_BAD_START_LINE },
+		{ 0, "GET \r\n\r\n", MOS_HTTP_ERR_BAD_START_LINE },
 		{ 0, "GET  / HTTP/1.1\r\n\r\n", MOS_HTTP_ERR_BAD_START_LINE },
 		{ 0, "GET / HTTP/2.0\r\n\r\n", MOS_HTTP_ERR_BAD_VERSION },
 		{ 0, "GET / HTTX/1.1\r\n\r\n", MOS_HTTP_ERR_BAD_VERSION },

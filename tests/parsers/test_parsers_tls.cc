@@ -231,6 +231,21 @@ TEST(TlsClientHello, FieldsAndJa3WithGreaseRemoved)
 	EXPECT_EQ(r.log.find("ERR"), std::string::npos);
 }
 
+TEST(TlsClientHello, VersionIsTheHighestStandardOfferedVersion)
+{
+	Bytes b;
+	u16(b, 0x0303);
+	b.insert(b.end(), 32, 0);
+	cat(b, vec8({}));
+	cat(b, vec16(u16s({ 0x1301 })));
+	cat(b, vec8({ 0 }));
+	cat(b, vec16(ext(43, vec8(u16s({ 0xfb1a, 0x7f1c, 0x0303, 0x0304, 0x0302 })))));
+	mos_tls_hello h{};
+	ASSERT_EQ(mos_tls_parse_hello(1, b.data(), b.size(), &h, nullptr), 0);
+	EXPECT_EQ(h.version, 0x0304);
+	EXPECT_EQ(h.n_versions, 5);
+}
+
 TEST(TlsClientHello, FingerprintIsTruncatedToTheBufferButReportsFullLength)
 {
 	TlsRun r;
@@ -368,6 +383,24 @@ TEST(TlsServerHello, Tls12UsesLegacyVersionAndReportsChosenAlpn)
 	EXPECT_EQ(r.log.find("ERR"), std::string::npos);
 }
 
+TEST(TlsServerHello, WarningAlertBeforeTheHelloIsSkipped)
+{
+	Bytes s = { 21, 3, 3, 0, 2, 1, 112 };      // warning unrecognized_name
+	cat(s, records(handshake(2, server_hello_body(false))));
+	TlsRun r;
+	r.feed(s, 2);
+	EXPECT_EQ(r.st.server_hellos, 1u) << r.log;
+	EXPECT_EQ(r.st.anomalies[MOS_TLS_ANOM_RECORD_BEFORE_HELLO], 1u);
+	EXPECT_EQ(r.t.hello.stream_offset, 7u);
+	// but a record of another type inside a hello spanning records is fatal
+	Bytes hs = records(handshake(1, client_hello_body()), 60);
+	Bytes bad(hs.begin(), hs.begin() + 65);
+	cat(bad, { 21, 3, 3, 0, 2, 1, 112 });
+	TlsRun e;
+	e.feed(bad);
+	EXPECT_EQ(e.log, "ERR unexpected_record\n");
+}
+
 TEST(TlsServerHello, HelloRetryRequestIsFlagged)
 {
 	Bytes b = server_hello_body(true);
@@ -388,7 +421,7 @@ TEST(TlsErrors, EachMalformedStreamHasItsNamedOutcome)
 		Bytes bytes;
 		const char *want;
 	};
-	Bytes alert = { 21, 3, 3, 0, 2, 2, 40 };
+	Bytes appdata = { 23, 3, 3, 0, 2, 2, 40 };
 	Bytes cert = records(handshake(11, Bytes(10, 0)));
 	Bytes zero_len = { 22, 3, 1, 0, 0 };
 	Bytes huge = { 22, 3, 1, 0x48, 0x01 };
@@ -397,7 +430,7 @@ TEST(TlsErrors, EachMalformedStreamHasItsNamedOutcome)
 	Case cases[] = {
 		{ str("GET / HTTP/1.1\r\n\r\n"), "ERR not_tls\n" },
 		{ { 0x80, 0x2e, 0x01, 0x03, 0x01 }, "ERR sslv2\n" },
-		{ alert, "ERR unexpected_record\n" },
+		{ appdata, "ERR unexpected_record\n" },
 		{ cert, "ERR unexpected_handshake\n" },
 		{ zero_len, "ERR bad_record\n" },
 		{ huge, "ERR bad_record\n" },

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Cross-check of the HTTP and TLS parsers against tshark on the shared
+// corpus: every reassembled stream (truth/<pcap>/streams/<flow>.c2s|.s2c,
+// holes from gaps.tsv announced as gaps) goes through the parsers; requests
+// (method, host, uri), response statuses, ClientHello SNIs and ServerHello
+// versions are compared per flow, as multisets, with truth/<pcap>/app.tsv.
+// Skips when ${MOS_CORPUS_DIR} is absent. Flows whose capture is cut by the
+// snaplen (conns.tsv trunc_* > 0) are left out, as the corpus README asks.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "parsers/http.h"
+#include "parsers/tls.h"
+}
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Multiset = std::map<std::string, int>;
+
+std::vector<std::string> split(const std::string &s, char sep)
+{
+	std::vector<std::string> out;
+	std::string cur;
+	std::istringstream in(s);
+	while (std::getline(in, cur, sep))
+		out.push_back(cur);
+	if (!s.empty() && s.back() == sep)
+		out.push_back("");
+	if (s.empty())
+		out.push_back("");
+	return out;
+}
+
+// Rows of a TSV file as name → value maps.
+std::vector<std::map<std::string, std::string>> read_tsv(const fs::path &p)
+{
+	std::vector<std::map<std::string, std::string>> rows;
+	std::ifstream in(p);
+	std::string line;
+	if (!std::getline(in, line))
+		return rows;
+	auto head = split(line, '\t');
+	while (std::getline(in, line)) {
+		auto f = split(line, '\t');
+		std::map<std::string, std::string> r;
+		for (size_t i = 0; i < head.size(); i++)
+			r[head[i]] = i < f.size() ? f[i] : "";
+		rows.push_back(r);
+	}
+	return rows;
+}
+
+std::string slurp(const fs::path &p)
+{
+	std::ifstream in(p, std::ios::binary);
+	return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The k-th of n '|'-joined values (a value may itself hold '|': then n == 1).
+std::string pick(const std::string &col, size_t k, size_t n)
+{
+	if (n == 1)
+		return col;
+	auto v = split(col, '|');
+	return v.size() == n && k < n ? v[k] : col;
+}
+
+// tshark's app.tsv rows → keys per flow.
+std::map<std::string, Multiset> truth_keys(const fs::path &dir)
+{
+	std::map<std::string, Multiset> out;
+	for (auto &r : read_tsv(dir / "app.tsv")) {
+		Multiset &m = out[r["flowid"]];
+		if (!r["http_method"].empty()) {
+			size_t n = split(r["http_method"], '|').size();
+			for (size_t k = 0; k < n; k++)
+				m["REQ " + pick(r["http_method"], k, n) + " " + pick(r["http_host"], k, n) +
+				  " " + pick(r["http_uri"], k, n)]++;
+		}
+		if (!r["http_status"].empty())
+			for (auto &s : split(r["http_status"], '|'))
+				m["RESP " + s]++;
+		if (!r["tls_hs_type"].empty()) {
+			auto types = split(r["tls_hs_type"], '|');
+			auto snis = split(r["tls_sni"], '|');
+			size_t ci = 0;
+			for (auto &t : types) {
+				if (t == "1")
+					m["CH " + (ci < snis.size() ? snis[ci++] : std::string())]++;
+				else if (t == "2")
+					m["SH " + r["tls_hs_version"]]++;
+			}
+		}
+	}
+	return out;
+}
+
+struct Gap {
+	size_t offset;      // file offset of the hole
+	uint64_t missing;   // bytes lost
+};
+
+void run_http(mos_http_conn *c, int dir, const std::string &data, const std::vector<Gap> &gaps,
+	      Multiset &m)
+{
+	size_t off = 0;
+	auto note = [&](mos_http_event ev) {
+		char buf[MOS_HTTP_URI_MAX + 512];
+		if (ev == MOS_HTTP_REQUEST) {
+			snprintf(buf, sizeof(buf), "REQ %s %s %s", c->req.method, c->req.host, c->req.uri);
+			m[buf]++;
+		} else if (ev == MOS_HTTP_RESPONSE) {
+			snprintf(buf, sizeof(buf), "RESP %u", c->resp.status);
+			m[buf]++;
+		}
+	};
+	auto feed = [&](size_t end) {
+		while (true) {
+			size_t used;
+			auto ev = mos_http_feed(c, (mos_http_dir_id)dir,
+						(const uint8_t *)data.data() + off, end - off, &used);
+			off += used;
+			if (ev == MOS_HTTP_NEED_MORE)
+				break;
+			note(ev);
+		}
+	};
+	for (const Gap &g : gaps) {
+		feed(std::min(g.offset, data.size()));
+		note(mos_http_gap(c, (mos_http_dir_id)dir, g.missing));
+	}
+	feed(data.size());
+	note(mos_http_eof(c, (mos_http_dir_id)dir));
+}
+
+void run_tls(const std::string &data, const std::vector<Gap> &gaps, Multiset &m)
+{
+	static uint8_t buf[MOS_TLS_HS_BUF_DEFAULT];
+	mos_tls_dir t;
+	ASSERT_EQ(mos_tls_init(&t, buf, sizeof(buf), nullptr), 0);
+	size_t end = gaps.empty() ? data.size() : std::min(gaps[0].offset, data.size());
+	size_t used;
+	auto ev = mos_tls_feed(&t, (const uint8_t *)data.data(), end, &used);
+	char tmp[MOS_TLS_SNI_MAX + 16];
+	if (ev == MOS_TLS_CLIENT_HELLO) {
+		snprintf(tmp, sizeof(tmp), "CH %s", t.hello.sni);
+		m[tmp]++;
+	} else if (ev == MOS_TLS_SERVER_HELLO) {
+		snprintf(tmp, sizeof(tmp), "SH 0x%04x", t.hello.legacy_version);
+		m[tmp]++;
+	}
+}
+
+// JA3/JA3S MD5s ours would give for every stream of a pcap.
+Multiset our_ja3(const fs::path &streams, const char *ext)
+{
+	Multiset m;
+	static uint8_t buf[MOS_TLS_HS_BUF_DEFAULT];
+	for (auto &e : fs::directory_iterator(streams)) {
+		if (e.path().extension() != ext)
+			continue;
+		std::string d = slurp(e.path());
+		mos_tls_dir t;
+		size_t used;
+		mos_tls_init(&t, buf, sizeof(buf), nullptr);
+		auto ev = mos_tls_feed(&t, (const uint8_t *)d.data(), d.size(), &used);
+		if (ev == MOS_TLS_CLIENT_HELLO || ev == MOS_TLS_SERVER_HELLO)
+			m[t.hello.ja3_md5]++;
+	}
+	return m;
+}
+
+// "[JA3C: <md5>]" / "[JA3S: <md5>]" of nDPI's published per-flow lines.
+Multiset ndpi_ja3(const fs::path &out, const std::string &tag)
+{
+	Multiset m;
+	std::ifstream in(out);
+	std::string line;
+	while (std::getline(in, line)) {
+		size_t p = line.find("[" + tag + ": ");
+		if (p != std::string::npos)
+			m[line.substr(p + tag.size() + 3, 32)]++;
+	}
+	return m;
+}
+
+} // namespace
+
+// nDPI (an independent implementation) publishes JA3C/JA3S per flow for its
+// test pcaps: every one of them must be among ours.
+TEST(CorpusParsers, Ja3AndJa3sAgreeWithNdpi)
+{
+	fs::path root = fs::path(MOS_CORPUS_DIR);
+	if (!fs::is_directory(root / "expected"))
+		GTEST_SKIP() << "corpus not found at " << root;
+	long want = 0, found = 0;
+	for (auto &e : fs::directory_iterator(root / "expected")) {
+		std::string name = e.path().filename().string();
+		if (name.rfind("ndpi_", 0) != 0 || !fs::is_directory(e.path()))
+			continue;
+		fs::path streams;
+		for (auto &t : fs::directory_iterator(root / "truth"))
+			if (t.path().filename().string().rfind(name + ".", 0) == 0)
+				streams = t.path() / "streams";
+		if (streams.empty())
+			continue;
+		for (auto &o : fs::directory_iterator(e.path())) {
+			for (auto [tag, ext] : { std::pair<std::string, const char *>{ "JA3C", ".c2s" },
+						 { "JA3S", ".s2c" } }) {
+				Multiset theirs = ndpi_ja3(o.path(), tag), ours = our_ja3(streams, ext);
+				for (auto &kv : theirs) {
+					want += kv.second;
+					int have = ours.count(kv.first) ? ours[kv.first] : 0;
+					found += std::min(have, kv.second);
+					EXPECT_GE(have, kv.second) << name << " " << tag << " " << kv.first;
+				}
+			}
+		}
+	}
+	printf("nDPI JA3C/JA3S values found among ours: %ld/%ld\n", found, want);
+	EXPECT_GT(want, 0);
+}
+
+TEST(CorpusParsers, HttpAndTlsFieldsAgreeWithTshark)
+{
+	fs::path root = fs::path(MOS_CORPUS_DIR) / "truth";
+	if (!fs::is_directory(root))
+		GTEST_SKIP() << "corpus not found at " << root;
+
+	std::vector<fs::path> dirs;
+	for (auto &e : fs::directory_iterator(root))
+		if (fs::exists(e.path() / "app.tsv"))
+			dirs.push_back(e.path());
+	std::sort(dirs.begin(), dirs.end());
+
+	std::map<std::string, std::pair<long, long>> per_kind;   // kind → (truth, matched)
+	long truth_total = 0, matched = 0, extra = 0, skipped_trunc = 0;
+	std::ostringstream diffs;
+	mos_http_stats hst{};
+
+	for (const fs::path &dir : dirs) {
+		auto truth = truth_keys(dir);
+		std::map<std::string, std::map<std::string, std::vector<Gap>>> gaps;
+		for (auto &r : read_tsv(dir / "gaps.tsv"))
+			gaps[r["flowid"]][r["dir"]].push_back(
+				{ std::stoul(r["offset"]), std::stoull(r["missing"]) });
+		std::map<std::string, bool> truncated;
+		for (auto &r : read_tsv(dir / "conns.tsv"))
+			truncated[r["flowid"]] = r["trunc_c2s"] != "0" || r["trunc_s2c"] != "0";
+
+		std::map<std::string, Multiset> ours;
+		if (fs::is_directory(dir / "streams")) {
+			for (auto &e : fs::directory_iterator(dir / "streams")) {
+				if (e.path().extension() != ".c2s")
+					continue;
+				std::string flow = e.path().stem().string();
+				std::string c2s = slurp(e.path());
+				std::string s2c = slurp(dir / "streams" / (flow + ".s2c"));
+				Multiset &m = ours[flow];
+				mos_http_conn c;
+				mos_http_init(&c, nullptr, &hst, true);
+				run_http(&c, 0, c2s, gaps[flow]["c2s"], m);
+				run_http(&c, 1, s2c, gaps[flow]["s2c"], m);
+				run_tls(c2s, gaps[flow]["c2s"], m);
+				run_tls(s2c, gaps[flow]["s2c"], m);
+			}
+		}
+		std::map<std::string, bool> flows;
+		for (auto &t : truth)
+			flows[t.first] = true;
+		for (auto &o : ours)
+			flows[o.first] = true;
+		for (auto &f : flows) {
+			const std::string &flow = f.first;
+			Multiset &t = truth[flow], &o = ours[flow];
+			if (truncated[flow]) {
+				for (auto &kv : t)
+					skipped_trunc += kv.second;
+				continue;
+			}
+			for (auto &kv : t) {
+				int have = o.count(kv.first) ? o[kv.first] : 0;
+				int ok = std::min(have, kv.second);
+				std::string kind = kv.first.substr(0, kv.first.find(' '));
+				per_kind[kind].first += kv.second;
+				per_kind[kind].second += ok;
+				truth_total += kv.second;
+				matched += ok;
+				if (ok < kv.second)
+					diffs << "  missing " << dir.filename().string() << " flow " << flow
+					      << " x" << (kv.second - ok) << ": " << kv.first.substr(0, 160) << "\n";
+			}
+			for (auto &kv : o) {
+				int want = t.count(kv.first) ? t[kv.first] : 0;
+				if (kv.second > want) {
+					extra += kv.second - want;
+					diffs << "  extra   " << dir.filename().string() << " flow " << flow
+					      << " x" << (kv.second - want) << ": " << kv.first.substr(0, 160) << "\n";
+				}
+			}
+		}
+	}
+
+	double agree = truth_total ? 100.0 * (double)matched / (double)truth_total : 0;
+	printf("corpus: %zu pcaps, tshark entries %ld, matched %ld (%.2f%%), extra %ld, "
+	       "left out (snaplen-cut flows) %ld\n",
+	       dirs.size(), truth_total, matched, agree, extra, skipped_trunc);
+	for (auto &k : per_kind)
+		printf("  %-4s %ld/%ld\n", k.first.c_str(), k.second.second, k.second.first);
+	printf("http errors:");
+	for (int e = 1; e < MOS_HTTP_ERR__COUNT; e++)
+		if (hst.errors[e])
+			printf(" %s=%llu", mos_http_error_name((mos_http_error)e),
+			       (unsigned long long)hst.errors[e]);
+	printf("\ndifferences:\n%s", diffs.str().c_str());
+	EXPECT_GT(truth_total, 0);
+	EXPECT_GE(agree, 99.5) << diffs.str();
+}
