@@ -102,11 +102,12 @@ is_vlan_tpid(uint16_t t)
  * Link-layer shims after an ethertype: VLAN tags, MPLS (with an Ethernet
  * pseudowire behind a control word), PPPoE session. @off is the offset of
  * the byte after the ethertype field @type. Returns the kind of network
- * header found at *off, or a negative malformed reason.
+ * header found at *off, or a negative malformed reason. *@lim is lowered to
+ * the end of the PPPoE payload when its length field bounds the packet.
  */
 static int
 decode_ethertype(const uint8_t *d, uint32_t cap, uint32_t *offp, uint16_t type,
-		 struct mos_pkt *pkt)
+		 uint32_t *lim, struct mos_pkt *pkt)
 {
 	uint32_t off = *offp;
 
@@ -166,6 +167,10 @@ decode_ethertype(const uint8_t *d, uint32_t cap, uint32_t *offp, uint16_t type,
 				return -MOS_MALFORMED_PPPOE_TRUNCATED;
 			pkt->flags |= MOS_PKT_F_PPPOE;
 			uint16_t ppp = rd16(d + off + 6);
+			uint32_t pend = off + 6 + rd16(d + off + 4);
+
+			if (pend < *lim)
+				*lim = pend;
 			off += 8;
 			if (ppp == 0x0021)
 				type = ETH_IPV4;
@@ -183,7 +188,7 @@ decode_ethertype(const uint8_t *d, uint32_t cap, uint32_t *offp, uint16_t type,
  * negative malformed reason. */
 static int
 decode_link(const uint8_t *d, uint32_t cap, int linktype, uint32_t *off,
-	    struct mos_pkt *pkt)
+	    uint32_t *lim, struct mos_pkt *pkt)
 {
 	uint32_t fam;
 	uint16_t type;
@@ -202,21 +207,21 @@ decode_link(const uint8_t *d, uint32_t cap, int linktype, uint32_t *off,
 			type = rd16(d + 20);
 			*off = 22;
 		}
-		return decode_ethertype(d, cap, off, type, pkt);
+		return decode_ethertype(d, cap, off, type, lim, pkt);
 	case MOS_LINK_LINUX_SLL:
 		if (cap < 16)
 			return -MOS_MALFORMED_LINK_TRUNCATED;
 		*off = 16;
 		if (rd16(d + 2) == 824)          /* ARPHRD_NETLINK */
 			return L3_NONE;
-		return decode_ethertype(d, cap, off, rd16(d + 14), pkt);
+		return decode_ethertype(d, cap, off, rd16(d + 14), lim, pkt);
 	case MOS_LINK_LINUX_SLL2:
 		if (cap < 20)
 			return -MOS_MALFORMED_LINK_TRUNCATED;
 		*off = 20;
 		if (rd16(d + 8) == 824)
 			return L3_NONE;
-		return decode_ethertype(d, cap, off, rd16(d), pkt);
+		return decode_ethertype(d, cap, off, rd16(d), lim, pkt);
 	case MOS_LINK_NULL:
 	case MOS_LINK_LOOP:
 		if (cap < 4)
@@ -417,8 +422,9 @@ decode_tcp_opts(const uint8_t *d, uint32_t pos, uint32_t end, struct mos_tcp_opt
 
 /*
  * Transport header at pkt->l4_off. @end is the end of the IP datagram per
- * its header, @cap the captured length, @wend the frame's wire length, @frag true for a first fragment
- * (whose data may end before the transport header does).
+ * its header, @cap the captured length, @wend the frame's wire length,
+ * @frag true for a first fragment (whose data may end before the transport
+ * header does).
  */
 static int
 decode_l4(const uint8_t *d, uint32_t cap, uint32_t wend, uint32_t end, bool frag,
@@ -533,7 +539,7 @@ decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 	    bool inner, uint32_t *endp, struct mos_pkt *pkt)
 {
 	const uint8_t *h = d + off;
-	uint32_t hl, tot, fo;
+	uint32_t hl, tot, len, fo;
 
 	if (cap - off < 20)
 		return fail(pkt, MOS_MALFORMED_IPV4_TRUNCATED);
@@ -551,6 +557,13 @@ decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 		return fail(pkt, MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH);
 	if (hl > cap - off)
 		return fail(pkt, MOS_MALFORMED_IPV4_TRUNCATED);
+	/* Longer than the frame on the wire: only the bytes that were sent
+	 * belong to the datagram (tshark does the same). */
+	len = tot;
+	if (len > avail) {
+		len = avail > hl ? avail : hl;
+		pkt->flags |= MOS_PKT_F_LEN_CLIPPED;
+	}
 	/* Options: EOL ends the list, NOP is one byte, others are TLVs. */
 	for (uint32_t p = 20; p < hl;) {
 		uint8_t t = h[p];
@@ -571,14 +584,14 @@ decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 		bool more = (fo & 0x2000) != 0;
 
 		pkt->protos |= MOS_PROTO_IPV4_FRAG;
-		if (!frag_ok(foff, tot - hl, more))
+		if (!frag_ok(foff, len - hl, more))
 			return fail(pkt, MOS_MALFORMED_FRAG_BAD);
 		pkt->flags |= MOS_PKT_F_FRAGMENT | (foff == 0 ? MOS_PKT_F_FIRST_FRAG : 0);
 		pkt->frag_id = rd16(h + 4);
 		pkt->frag_off = (uint16_t)foff;
 		pkt->frag_more = more;
 		pkt->frag_data_off = (uint16_t)(off + hl);
-		pkt->frag_data_len = (uint16_t)(tot - hl);
+		pkt->frag_data_len = (uint16_t)(len - hl);
 	}
 	pkt->ip_version = 4;
 	pkt->l3_off = (uint16_t)off;
@@ -587,7 +600,7 @@ decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 	pkt->l4_off = (uint16_t)(off + hl);
 	addr_v4(&pkt->src, h + 12);
 	addr_v4(&pkt->dst, h + 16);
-	*endp = off + tot;
+	*endp = off + len;
 	return 0;
 }
 
@@ -671,6 +684,10 @@ decode_ipv6(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 	if (inner && plen > avail - 40)
 		return fail(pkt, MOS_MALFORMED_IPV6_BAD_PAYLOAD_LENGTH);
 	end = off + 40 + plen;
+	if (plen > avail - 40) {        /* longer than the frame on the wire */
+		end = off + avail;
+		pkt->flags |= MOS_PKT_F_LEN_CLIPPED;
+	}
 	pos = off + 40;
 	for (int n = 0;; n++) {
 		uint32_t len;
@@ -748,7 +765,7 @@ int
 mos_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	   int linktype, uint64_t ts_ns, struct mos_pkt *pkt)
 {
-	uint32_t off = 0, avail, end = 0, wend;
+	uint32_t off = 0, avail, end = 0, wend, lim = UINT32_MAX;
 	int kind, rc;
 
 	memset(pkt, 0, sizeof(*pkt));
@@ -757,7 +774,7 @@ mos_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	pkt->wirelen = wirelen;
 	pkt->ts_ns = ts_ns;
 
-	kind = decode_link(data, caplen, linktype, &off, pkt);
+	kind = decode_link(data, caplen, linktype, &off, &lim, pkt);
 	if (kind < 0)
 		return fail(pkt, (enum mos_malformed)-kind);
 	if (kind == L3_NONE || off >= caplen)
@@ -766,6 +783,10 @@ mos_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	/* Bytes on the wire from the network header on; a file whose wirelen
 	 * is below caplen is trusted for what it captured. */
 	wend = wirelen > caplen ? wirelen : caplen;
+	/* A PPPoE length bounds the packet too, unless it would cut into the
+	 * smallest network header (then it is ignored). */
+	if (lim < wend && lim >= off + (kind == L3_IPV4 ? 20 : 40))
+		wend = lim;
 	avail = wend - off;
 	for (int depth = 0;; depth++) {
 		if (kind == L3_IPV4) {

@@ -614,10 +614,11 @@ TEST(DecodeIpv4, SnaplenCutAfterTheHeadersIsTruncatedNotMalformed)
 	EXPECT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 34), MOS_MALFORMED_TCP_TRUNCATED);
 }
 
-TEST(DecodeIpv4, LengthBeyondTheWireFrameIsTreatedLikeTruncation)
+TEST(DecodeIpv4, LengthBeyondTheWireFrameIsClippedToTheFrame)
 {
-	// The header claims more than the frame carried (caplen == wirelen):
-	// decoded like a snaplen cut (tshark does the same).
+	// The header claims more than the frame carried on the wire
+	// (caplen == wirelen): the missing bytes were never sent, so the
+	// datagram is clipped to the frame (as tshark does); not truncated.
 	Frame fr;
 	struct pc_ipv4 ip;
 	pc_ipv4_defaults(&ip);
@@ -629,8 +630,53 @@ TEST(DecodeIpv4, LengthBeyondTheWireFrameIsTreatedLikeTruncation)
 	pc_finish(&fr.f);
 	struct mos_pkt p;
 	ASSERT_EQ(Decode(fr.f, &p), 0);
+	EXPECT_TRUE(p.flags & MOS_PKT_F_LEN_CLIPPED);
+	EXPECT_FALSE(p.flags & MOS_PKT_F_TRUNCATED);
+	EXPECT_EQ(p.ip_len, 1500u);
+	EXPECT_EQ(p.payload_len, 100u);
+	// With a snaplen, the bytes up to the wire length existed: truncated.
+	ASSERT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 80, 2000), 0);
+	EXPECT_FALSE(p.flags & MOS_PKT_F_LEN_CLIPPED);
 	EXPECT_TRUE(p.flags & MOS_PKT_F_TRUNCATED);
 	EXPECT_EQ(p.payload_len, 1460u);
+	// Same rule for IPv6.
+	Frame v6;
+	struct pc_ipv6 ip6;
+	pc_ipv6_defaults(&ip6);
+	ip6.plen = 1000;
+	pc_eth(&v6.f);
+	pc_ipv6(&v6.f, &ip6);
+	pc_udp(&v6.f, nullptr);
+	pc_payload(&v6.f, nullptr, 10);
+	pc_finish(&v6.f);
+	pc_poke16(&v6.f, 54 + 4, 18);
+	ASSERT_EQ(Decode(v6.f, &p), 0);
+	EXPECT_TRUE(p.flags & MOS_PKT_F_LEN_CLIPPED);
+	EXPECT_EQ(p.payload_len, 10u);
+}
+
+TEST(DecodePppoe, PppoeLengthBoundsTheIpPacket)
+{
+	Frame fr;
+	struct pc_ipv4 ip;
+	pc_ipv4_defaults(&ip);
+	ip.tot_len = 40 + 16;                       // 6 bytes more than PPPoE carries
+	pc_eth(&fr.f);
+	pc_pppoe(&fr.f, 3);
+	pc_ipv4(&fr.f, &ip);
+	pc_tcp(&fr.f, nullptr);
+	pc_payload(&fr.f, nullptr, 10);
+	pc_finish(&fr.f);
+	pc_payload(&fr.f, "\0\0\0\0\0\0", 6);      // trailing padding after finish
+	struct mos_pkt p;
+	ASSERT_EQ(Decode(fr.f, &p), 0);
+	EXPECT_TRUE(p.flags & MOS_PKT_F_LEN_CLIPPED);
+	EXPECT_EQ(p.payload_len, 10u);
+	// An IP length within the PPPoE length is used as is.
+	pc_poke16(&fr.f, 22 + 2, 45);
+	ASSERT_EQ(Decode(fr.f, &p), 0);
+	EXPECT_FALSE(p.flags & MOS_PKT_F_LEN_CLIPPED);
+	EXPECT_EQ(p.payload_len, 5u);
 }
 
 TEST(DecodeIpv4, ZeroTotalLengthTakesTheFrameLength)

@@ -104,7 +104,7 @@ enum {
 	MOS_PKT_F_FRAGMENT   = 1u << 3,  /* an IP fragment (first or not) */
 	MOS_PKT_F_FIRST_FRAG = 1u << 4,  /* fragment with offset 0 */
 	MOS_PKT_F_L4         = 1u << 5,  /* transport header validated */
-	MOS_PKT_F_TRUNCATED  = 1u << 6,  /* snaplen cut the packet (caplen < IP length) */
+	MOS_PKT_F_TRUNCATED  = 1u << 6,  /* snaplen cut the packet (caplen < IP length, clipped to the wire length) */
 	MOS_PKT_F_TUNNEL     = 1u << 7,  /* inner IP found inside outer IP */
 	MOS_PKT_F_VLAN       = 1u << 8,  /* at least one 802.1Q/802.1ad tag */
 	MOS_PKT_F_MPLS       = 1u << 9,
@@ -113,6 +113,7 @@ enum {
 	MOS_PKT_F_JUMBO      = 1u << 12, /* IPv6 jumbogram: length from the hop-by-hop jumbo option */
 	MOS_PKT_F_ATOMIC_FRAG = 1u << 13, /* IPv6 fragment header with offset 0 and M=0 (RFC 6946): not a fragment */
 	MOS_PKT_F_ICMP_QUOTE = 1u << 14, /* ICMP(v6) error quoting an IP header: see quote_off */
+	MOS_PKT_F_LEN_CLIPPED = 1u << 15, /* IP length exceeds the frame on the wire (or the PPPoE length): datagram clipped to it */
 };
 
 /* Protocols found anywhere in the frame (outer, tunnelled or quoted inside
@@ -179,7 +180,7 @@ struct mos_pkt {
 	uint16_t l4_off;             /* transport header, valid with MOS_PKT_F_L4; without it, end of the IP header chain (when ip_version != 0) */
 	uint16_t payload_off;        /* transport payload, valid with MOS_PKT_F_L4; without it, == l4_off */
 	uint32_t payload_len;        /* payload bytes per the IP length (may exceed what was captured); without MOS_PKT_F_L4, bytes after l4_off */
-	uint32_t ip_len;             /* IP datagram length from its header */
+	uint32_t ip_len;             /* IP datagram length from its header (with MOS_PKT_F_LEN_CLIPPED, more than the frame holds) */
 
 	struct mos_addr src, dst;    /* network addresses */
 	uint16_t sport, dport;       /* transport ports, host order (0 for ICMP) */
