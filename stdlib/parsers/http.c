@@ -176,7 +176,12 @@ static void copy_field(struct mos_http_conn *c, char *dst, uint16_t *dlen, size_
 		*flags |= trunc_flag;
 		n = room;
 	}
-	memcpy(dst + *dlen, src, n);
+	/* NUL, CR, LF and other controls become SP (RFC 9110 §5.5), so the
+	 * copy is a plain C string of exactly *dlen bytes */
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = src[i];
+		dst[*dlen + i] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? ' ' : b);
+	}
 	*dlen = (uint16_t)(*dlen + n);
 	dst[*dlen] = '\0';
 }

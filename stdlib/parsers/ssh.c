@@ -95,22 +95,25 @@ enum mos_ssh_event mos_ssh_feed(struct mos_ssh_dir *s, const uint8_t *data, size
 		size_t j = lf ? (size_t)(lf - data) : len;
 		size_t n = j - i;
 		/* the line without LF may hold at most LINE_MAX - 1 bytes */
-		if (s->line_len + n > MOS_SSH_LINE_MAX - 1) {
-			i += MOS_SSH_LINE_MAX - 1 - s->line_len + 1;
-			ev = ssh_fail(s, MOS_SSH_ERR_LINE_TOO_LONG);
-			break;
-		}
-		memcpy(s->line + s->line_len, data + i, n);
-		s->line_len = (uint16_t)(s->line_len + n);
-		/* a first line with binary bytes is not SSH: fail early */
+		size_t room = (size_t)(MOS_SSH_LINE_MAX - 1 - s->line_len);
+		size_t take = n < room ? n : room;
+		/* a first line with binary bytes is not SSH: fail early (checked
+		 * before the length so any split gives the same outcome) */
 		if (s->pre_lines == 0)
-			for (size_t k = i; k < j; k++)
+			for (size_t k = i; k < i + take; k++)
 				if ((data[k] < 0x20 && data[k] != '\r' && data[k] != '\t') ||
 				    data[k] == 0x7f) {
 					s->offset += k + 1;
 					*used = k + 1;
 					return ssh_fail(s, MOS_SSH_ERR_NOT_SSH);
 				}
+		if (n > room) {
+			i += room + 1;
+			ev = ssh_fail(s, MOS_SSH_ERR_LINE_TOO_LONG);
+			break;
+		}
+		memcpy(s->line + s->line_len, data + i, n);
+		s->line_len = (uint16_t)(s->line_len + n);
 		i = j;
 		if (!lf)
 			break;

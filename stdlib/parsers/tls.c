@@ -132,6 +132,23 @@ static bool u16_list(struct cur *c, int lenbytes, struct mos_tls_hello *h, uint1
 	return true;
 }
 
+/* Copy n bytes of a name; bytes outside 0x21-0x7e (NUL included) become
+ * '?' and flag the hello, so the copy is a C string of exactly n bytes. */
+static void copy_text(struct mos_tls_hello *h, char *dst, const uint8_t *src, size_t n,
+		      struct mos_tls_stats *st)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = src[i];
+		if (b < 0x21 || b > 0x7e) {
+			if (!(h->flags & MOS_TLS_F_NON_PRINTABLE))
+				anomaly(st, MOS_TLS_ANOM_NON_PRINTABLE);
+			h->flags |= MOS_TLS_F_NON_PRINTABLE;
+			b = '?';
+		}
+		dst[i] = (char)b;
+	}
+}
+
 static bool ext_sni(struct cur *e, struct mos_tls_hello *h, struct mos_tls_stats *st)
 {
 	struct cur list, name;
@@ -151,7 +168,7 @@ static bool ext_sni(struct cur *e, struct mos_tls_hello *h, struct mos_tls_stats
 			h->flags |= MOS_TLS_F_TRUNC_SNI;
 			anomaly(st, MOS_TLS_ANOM_TRUNCATED_FIELD);
 		}
-		memcpy(h->sni, name.p, n);
+		copy_text(h, h->sni, name.p, n, st);
 		h->sni[n] = '\0';
 		h->sni_len = (uint16_t)n;
 		h->flags |= MOS_TLS_F_SNI;
@@ -178,7 +195,7 @@ static bool ext_alpn(struct cur *e, struct mos_tls_hello *h, struct mos_tls_stat
 		}
 		if (h->alpn_count > 1)
 			h->alpn[h->alpn_len++] = ',';
-		memcpy(h->alpn + h->alpn_len, proto.p, proto.n);
+		copy_text(h, h->alpn + h->alpn_len, proto.p, proto.n, st);
 		h->alpn_len = (uint16_t)(h->alpn_len + proto.n);
 		h->alpn[h->alpn_len] = '\0';
 	}

@@ -79,7 +79,8 @@
 	X(TRUNCATED_FIELD,      "truncated_field")                      \
 	X(LIST_CAPPED,          "list_capped")                          \
 	X(HELLO_RETRY,          "hello_retry")                          \
-	X(RECORD_BEFORE_HELLO,  "record_before_hello")
+	X(RECORD_BEFORE_HELLO,  "record_before_hello")                  \
+	X(NON_PRINTABLE,        "non_printable")
 
 #define MOS_TLS_X_ENUM(id, name) MOS_TLS_ERR_##id,
 enum mos_tls_error {
@@ -111,6 +112,7 @@ enum mos_tls_event {
 #define MOS_TLS_F_TRUNC_ALPN   0x20u  /* alpn[] shorter than the list */
 #define MOS_TLS_F_LIST_CAPPED  0x40u  /* a list was longer than its cap: fingerprint partial */
 #define MOS_TLS_F_HRR          0x80u  /* ServerHello is a HelloRetryRequest */
+#define MOS_TLS_F_NON_PRINTABLE 0x100u /* SNI/ALPN bytes outside 0x21-0x7e, shown as '?' */
 
 /* A parsed ClientHello or ServerHello. Lists keep wire order, GREASE removed. */
 struct mos_tls_hello {

@@ -314,6 +314,15 @@ TEST(HttpFields, LongValuesAreTruncatedAndFlagged)
 	EXPECT_EQ(r.st.anomalies[MOS_HTTP_ANOM_TRUNCATED_FIELD], 2u);
 }
 
+TEST(HttpFields, NulAndControlBytesInValuesBecomeSpaces)
+{
+	HttpRun r;
+	r.feed(0, std::string("GET / HTTP/1.1\r\nHost: evil.test\0.good\x01" "x\r\n\r\n", 43));
+	ASSERT_EQ(r.st.requests, 1u) << r.log;
+	EXPECT_STREQ(r.c.req.host, "evil.test .good x");
+	EXPECT_EQ(r.c.req.host_len, strlen(r.c.req.host));
+}
+
 TEST(HttpFields, ObsFoldContinuesTheValue)
 {
 	HttpRun r;

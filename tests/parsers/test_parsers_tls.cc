@@ -332,6 +332,17 @@ TEST(TlsClientHello, LongSniIsTruncatedAndFlagged)
 	EXPECT_EQ(r.st.anomalies[MOS_TLS_ANOM_TRUNCATED_FIELD], 1u);
 }
 
+TEST(TlsClientHello, NulAndControlBytesInSniCannotHideTheRestOfTheName)
+{
+	TlsRun r;
+	r.feed(records(handshake(1, client_hello_body(std::string("evil.test\0.good.test", 20)))));
+	ASSERT_EQ(r.st.client_hellos, 1u);
+	EXPECT_STREQ(r.t.hello.sni, "evil.test?.good.test");
+	EXPECT_EQ(r.t.hello.sni_len, 20);
+	EXPECT_TRUE(r.t.hello.flags & MOS_TLS_F_NON_PRINTABLE);
+	EXPECT_EQ(r.st.anomalies[MOS_TLS_ANOM_NON_PRINTABLE], 1u);
+}
+
 TEST(TlsClientHello, ListsOverTheirCapAreFlagged)
 {
 	Bytes b;
