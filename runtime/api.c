@@ -131,6 +131,8 @@ struct mos_monitor {
 	struct pfilter syn;          /* SYN-time flow filter */
 	struct pfilter orphan;       /* orphan filter */
 	struct pfilter raw;          /* raw packet filter */
+	uint32_t sbuf[2];            /* stream window for the bytes SENT by side [i], 0 = off */
+	int spol[2];                 /* overlap policy for them */
 };
 
 /* --- context ----------------------------------------------------------- */
@@ -204,6 +206,7 @@ mos_ctx_destroy(struct mos_ctx *ctx)
 		free(ctx->mon[i]);
 	}
 	mos_timers_fini(ctx);
+	mos_stream_pool_free(ctx->spool);
 	mos_flow_table_destroy(ctx->flows);
 	mos_evsys_destroy(ctx->es);
 	free(ctx->pend);
@@ -289,6 +292,47 @@ mos_monitor_set_midstream(struct mos_monitor *m, bool on)
 		return -EINVAL;
 	m->midstream = on;
 	return 0;
+}
+
+static void stream_event_cb(struct mos_stream *s, const struct mos_stream_event *ev, void *arg);
+
+int
+mos_monitor_set_stream(struct mos_monitor *m, int side, uint32_t buf_size, int policy)
+{
+	struct mos_ctx *ctx;
+
+	if (m == NULL || m->type != MOS_MONITOR_STREAM || side < MOS_SIDE_CLI || side > MOS_SIDE_BOTH ||
+	    policy < 0 || policy >= MOS_STREAM_POLICY_COUNT)
+		return -EINVAL;
+	ctx = m->ctx;
+	if (buf_size && ctx->spool == NULL) {
+		struct mos_stream_pool_config pc = ctx->cfg.streams;
+
+		pc.event_cb = stream_event_cb;
+		pc.event_ctx = ctx;
+		ctx->spool = mos_stream_pool_create(&pc);
+		if (ctx->spool == NULL)
+			return errno == EINVAL ? -EINVAL : -ENOMEM;
+	}
+	/* @side names the RECEIVING endpoint; store by sender. */
+	for (int r = MOS_SIDE_CLI; r <= MOS_SIDE_SVR; r++) {
+		if (side != MOS_SIDE_BOTH && side != r)
+			continue;
+		m->sbuf[1 - r] = buf_size;
+		m->spol[1 - r] = policy;
+	}
+	return 0;
+}
+
+struct mos_stream_pool *mos_ctx_stream_pool(struct mos_ctx *ctx) { return ctx->spool; }
+const struct mos_stream_event *mos_stream_event_current(const struct mos_ctx *ctx) { return ctx->cur_sev; }
+
+struct mos_stream *
+mos_flow_stream(const struct mos_flow *flow, int side)
+{
+	if (flow == NULL || (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR))
+		return NULL;
+	return flow->end[1 - side].stream;
 }
 
 void mos_monitor_set_uctx(struct mos_monitor *m, void *uctx) { m->uctx = uctx; }
@@ -563,6 +607,10 @@ end_flow(struct mos_ctx *ctx, struct mos_flow *f, int reason)
 	ctx->cur_pkt = saved_pkt;
 	ctx->cur_flow = saved_flow == f ? NULL : saved_flow;
 	ctx->cur_side = saved_side;
+	for (int s = MOS_SIDE_CLI; s <= MOS_SIDE_SVR; s++) {
+		mos_stream_destroy(f->end[s].stream);
+		f->end[s].stream = NULL;
+	}
 	mos_flow_remove(ctx->flows, f);
 }
 
@@ -691,6 +739,8 @@ mos_ctx_burst_end(struct mos_ctx *ctx)
 		if (!mos_flow_in_use(ctx->flows, pe->flow) || f->gen != pe->gen || !(f->flags & bit))
 			continue;
 		f->flags &= (uint16_t)~bit;
+		if (f->end[pe->side].stream && mos_stream_new_data(f->end[pe->side].stream) == 0)
+			continue;    /* e.g. only out-of-order bytes */
 		ctx->cur_pkt = pe->pkt;
 		ctx->cur_flow = f;
 		ctx->cur_linktype = pe->linktype;
@@ -751,6 +801,18 @@ new_flow(struct mos_ctx *ctx, const struct mos_flow_key *key, bool src_is_lo,
 		ctx->st.midstream++;
 	}
 	f->regset = set;
+	if (tcp && ctx->spool) {
+		for (int i = 0; i < ctx->n_mon; i++) {
+			struct mos_monitor *m = ctx->mon[i];
+
+			if (!mos_evsys_set_has_owner(ctx->es, set, m->idx))
+				continue;
+			if (m->sbuf[MOS_SIDE_CLI])
+				f->flags |= MOS_FLOW_F_BUF_CLI;
+			if (m->sbuf[MOS_SIDE_SVR])
+				f->flags |= MOS_FLOW_F_BUF_SVR;
+		}
+	}
 	if (tcp) {
 		int s = mos_flow_sender_side(f, src_is_lo);
 
@@ -777,6 +839,83 @@ udp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo)
 	fire_bits(ctx, f, MOS_HOOK_RCV, 1 - s, start, false);
 }
 
+/* Map a reassembler event to the built-in and deliver it for the
+ * receiving side of that stream, at MOS_HOOK_NONE. */
+static void
+stream_event_cb(struct mos_stream *s, const struct mos_stream_event *ev, void *arg)
+{
+	struct mos_ctx *ctx = arg;
+	struct mos_flow *f = mos_stream_owner(s);
+	uint32_t b;
+	int sender;
+
+	if (f == NULL)
+		return;
+	switch (ev->type) {
+	case MOS_STREAM_EV_OVERLAP_MISMATCH: b = MOS_EV_OVERLAP_MISMATCH; break;
+	case MOS_STREAM_EV_GAP: b = MOS_EV_GAP; break;
+	case MOS_STREAM_EV_BUFFER_FULL: b = MOS_EV_BUFFER_FULL; break;
+	default: return;
+	}
+	sender = f->end[MOS_SIDE_CLI].stream == s ? MOS_SIDE_CLI : MOS_SIDE_SVR;
+	ctx->cur_sev = ev;
+	fire(ctx, f, b, MOS_HOOK_NONE, 1 - sender);
+	ctx->cur_sev = NULL;
+}
+
+/* Insert the payload (and FIN/RST) of @p, sent by side @ss, into that
+ * side's stream, creating it at the first payload. Returns the
+ * MOS_STREAM_INS_* flags, or -1 when there is no stream. */
+static int
+feed(struct mos_ctx *ctx, struct mos_flow *f, int ss, const struct mos_pkt *p)
+{
+	struct mos_tcp_end *S = &f->end[ss];
+	uint32_t len = 0, seq = p->tcp_seq;
+	unsigned segf = 0;
+	const uint8_t *data = NULL;
+
+	if (p->payload_off <= p->caplen && p->data) {
+		len = p->caplen - p->payload_off;
+		if (len > p->payload_len)
+			len = p->payload_len;
+		data = p->data + p->payload_off;
+	}
+	if (S->stream == NULL) {
+		struct mos_stream_config sc = { 0 };
+		uint32_t init;
+
+		if (len == 0)
+			return -1;   /* created lazily, at the first payload */
+		for (int i = 0; i < ctx->n_mon; i++) {
+			struct mos_monitor *m = ctx->mon[i];
+
+			if (!m->sbuf[ss] || !mos_evsys_set_has_owner(ctx->es, f->regset, m->idx))
+				continue;
+			if (sc.buf_size == 0)
+				sc.policy = (enum mos_stream_policy)m->spol[ss];
+			if (m->sbuf[ss] > sc.buf_size)
+				sc.buf_size = m->sbuf[ss];
+		}
+		sc.owner = f;
+		init = (S->flags & (MOS_TCPE_SYN | MOS_TCPE_SYNACK)) ? S->isn + 1 : seq;
+		S->stream = mos_stream_create(ctx->spool, init, &sc);
+		if (S->stream == NULL) {
+			/* No stream object left (counted by the pool): go on unbuffered. */
+			f->flags &= (uint16_t)~(ss == MOS_SIDE_CLI ? MOS_FLOW_F_BUF_CLI : MOS_FLOW_F_BUF_SVR);
+			return -1;
+		}
+	}
+	if (p->tcp_flags & MOS_TCP_SYN)
+		segf |= MOS_STREAM_SEG_SYN;
+	if (p->tcp_flags & MOS_TCP_FIN)
+		segf |= MOS_STREAM_SEG_FIN;
+	if (p->tcp_flags & MOS_TCP_RST)
+		segf |= MOS_STREAM_SEG_RST;
+	if (len == 0 && !(segf & (MOS_STREAM_SEG_FIN | MOS_STREAM_SEG_RST)))
+		return 0;
+	return mos_stream_insert(S->stream, seq, data, len, segf);
+}
+
 static void
 tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
 	  const struct mos_pkt *p, int linktype)
@@ -798,6 +937,33 @@ tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
 		ctx->st.rst_out_of_window++;
 	mos_flow_touch(ctx->flows, f, tcp_class(f), ctx->now);
 	fire_bits(ctx, f, MOS_HOOK_SND, ss, sb & ~(unsigned)MOS_TCPEV_ESTABLISHED, true);
+	/* Reassembly: the sender's bytes go into its stream (the
+	 * receiver's buffer, in mOS terms); its ACK may skip holes in the
+	 * receiver's stream. */
+	if ((f->flags & (ss == MOS_SIDE_CLI ? MOS_FLOW_F_BUF_CLI : MOS_FLOW_F_BUF_SVR)) &&
+	    !(sb & MOS_TCPEV_RST_OOW)) {
+		int fl = feed(ctx, f, ss, p);
+
+		if (fl >= 0)
+			sb = (sb & ~(unsigned)MOS_TCPEV_NEW_DATA) |
+			     ((fl & MOS_STREAM_INS_ADVANCED) ? MOS_TCPEV_NEW_DATA : 0);
+	}
+	if (R->stream && (p->tcp_flags & MOS_TCP_ACK)) {
+		uint32_t ack = p->tcp_ack;
+		int64_t off;
+
+		/* The FIN takes a sequence number but no stream byte. */
+		if ((R->flags & MOS_TCPE_FIN) && mos_seq_gt(ack, R->fin_seq))
+			ack = R->fin_seq;
+		off = mos_stream_seq_to_off(R->stream, ack);
+
+		/* Skip only a hole with data above it: an ACK beyond the
+		 * last byte seen may just precede its data in the capture,
+		 * and a trailing hole is not reported (as tshark). */
+		if (off > 0 && mos_stream_fragments(R->stream, NULL, 0) > 0 &&
+		    mos_stream_skip_to(R->stream, (uint64_t)off) > 0)
+			queue_new_data(ctx, f, rs, p, linktype);
+	}
 	/* 2. the receiving endpoint, then the rcv hook */
 	rb = mos_tcp_rcv(R, S, p, !(sb & MOS_TCPEV_RST_OOW));
 	if (midstart)
@@ -1015,6 +1181,14 @@ mos_flow_side_stats(const struct mos_flow *flow, int side, struct mos_flow_side_
 	st->synack = e->flags & MOS_TCPE_SYNACK;
 	st->fin = e->flags & MOS_TCPE_FIN;
 	st->rst = e->flags & MOS_TCPE_RST;
+	if (e->stream) {
+		struct mos_stream_info si;
+
+		if (mos_stream_get_info(e->stream, &si) == 0) {
+			st->stream_bytes = si.in_order_bytes;
+			st->gap_bytes = si.gap_bytes;
+		}
+	}
 	return 0;
 }
 

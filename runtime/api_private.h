@@ -58,6 +58,10 @@ struct mos_ctx {
 	bool wheel_started;          /* wheel_tick is valid */
 	bool timers_running;         /* re-entry guard */
 
+	struct mos_stream_pool *spool; /* reassembly pool, NULL until wanted */
+	const struct mos_stream_event *cur_sev; /* stream event being dispatched */
+	int buf_flow_side;           /* scratch: set by the stream event callback */
+
 	struct mos_injected *inj;    /* recorded frames */
 	uint32_t n_inj;              /* their number */
 

@@ -4,7 +4,12 @@
  * when the connection ends (FIN/RST after the TIME_WAIT linger, idle
  * timeout, eviction, or end of input).
  *
- *   conntrack -r FILE.pcap [--out FILE] [--no-vlan-key] [--udp] [--max-flows N]
+ *   conntrack -r FILE.pcap [--out FILE] [--no-vlan-key] [--udp] [--no-streams]
+ *             [--max-flows N]
+ *
+ * Both directions are reassembled (1 MiB windows, policy "first", a
+ * 64 MiB page pool) so that stream_* and gap_* are real; --no-streams
+ * turns that off.
  *
  * Keys, in this order (a conformance interface: keep it stable):
  * ts_start, ts_end, client, cport, server, sport, vlan, pkts_c2s,
@@ -24,6 +29,7 @@
 struct opts {
 	bool no_vlan_key;            /* --no-vlan-key */
 	bool udp;                    /* --udp: also UDP flows */
+	bool no_streams;             /* --no-streams: no reassembly */
 	uint32_t max_flows;          /* --max-flows */
 };
 
@@ -40,6 +46,10 @@ parse(void *arg, int argc, char **argv, int i)
 
 	if (strcmp(argv[i], "--no-vlan-key") == 0) {
 		o->no_vlan_key = true;
+		return 1;
+	}
+	if (strcmp(argv[i], "--no-streams") == 0) {
+		o->no_streams = true;
 		return 1;
 	}
 	if (strcmp(argv[i], "--udp") == 0) {
@@ -125,6 +135,7 @@ main(int argc, char **argv)
 		.parse = parse, .arg = &o,
 		.usage = "  --no-vlan-key      VLAN ids are not part of the flow key\n"
 			 "  --udp              also write UDP flows\n"
+			 "  --no-streams       no reassembly: stream_* and gap_* stay 0\n"
 			 "  --max-flows N      flow table capacity (default 1048576)\n",
 	};
 	struct mos_ctx_config cfg;
@@ -142,6 +153,8 @@ main(int argc, char **argv)
 	cfg.flows.vlan_in_key = !o.no_vlan_key;
 	if (o.max_flows)
 		cfg.flows.max_flows = o.max_flows;
+	cfg.streams.n_pages = 16384;         /* 64 MiB of 4 KiB pages */
+	cfg.streams.max_streams = 65536;
 	ctx = mos_ctx_create(&cfg);
 	if (ctx == NULL) {
 		fprintf(stderr, "conntrack: cannot create the flow engine: %s\n", strerror(errno));
@@ -152,7 +165,8 @@ main(int argc, char **argv)
 	r.o = &o;
 	mos_ctx_set_user(ctx, &r);
 	mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
-	if (mon == NULL || mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0) {
+	if (mon == NULL || mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0 ||
+	    (!o.no_streams && mos_monitor_set_stream(mon, MOS_SIDE_BOTH, 1u << 20, MOS_STREAM_POLICY_FIRST) < 0)) {
 		fprintf(stderr, "conntrack: cannot set up the monitor\n");
 		mos_ctx_destroy(ctx);
 		mos_app_destroy(app);

@@ -495,6 +495,72 @@ TEST_F(Engine, StaticForestFromAbiTablesLoads)
 	EXPECT_EQ(mos_ctx_load_forest(ctx, &fo, nullptr, nullptr), -EPROTO);
 }
 
+std::string got;
+void read_stream(mos_ctx *, mos_flow *f, int side, uint32_t, const mos_event_arg *)
+{
+	mos_stream *st = mos_flow_stream(f, side);
+	ASSERT_NE(st, nullptr);
+	char buf[64];
+	int64_t n = mos_stream_peek(st, got.size(), buf, sizeof(buf));
+	if (n > 0)
+		got.append(buf, (size_t)n);
+}
+
+void on_gap(mos_ctx *ctx, mos_flow *, int side, uint32_t ev, const mos_event_arg *)
+{
+	const mos_stream_event *se = mos_stream_event_current(ctx);
+	ASSERT_NE(se, nullptr);
+	g->evs.push_back({ev, side, (int)(se->stored_end - se->stored_start), true});
+}
+
+TEST_F(Engine, StreamsDeliverInOrderDataAndSkipAckedHoles)
+{
+	ASSERT_EQ(mos_monitor_set_stream(mon, MOS_SIDE_SVR, 4096, MOS_STREAM_POLICY_FIRST), 0);
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, read_stream, nullptr), 0);
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_GAP, MOS_HOOK_NONE, on_gap, nullptr), 0);
+	got.clear();
+	handshake();
+	send(true, MOS_TCP_ACK, 1004, 5001, "def");   // out of order: nothing new in order
+	mos_ctx_burst_end(ctx);
+	EXPECT_EQ(got, "");
+	send(true, MOS_TCP_ACK, 1001, 5001, "abc");   // fills the hole
+	mos_ctx_burst_end(ctx);
+	EXPECT_EQ(got, "abcdef");
+	send(true, MOS_TCP_ACK, 1012, 5001, "xyz");   // 5 bytes missing before it
+	send(false, MOS_TCP_ACK, 5001, 1015);         // the server acks past the hole
+	mos_ctx_burst_end(ctx);
+	ASSERT_EQ(count(MOS_EV_GAP), 1);
+	EXPECT_EQ(rec.evs[0].side, MOS_SIDE_SVR);     // the receiving side
+	EXPECT_EQ(rec.evs[0].hook, 5);                // hole size
+}
+
+TEST_F(Engine, StreamCountersReachTheSideStats)
+{
+	ASSERT_EQ(mos_monitor_set_stream(mon, MOS_SIDE_BOTH, 4096, MOS_STREAM_POLICY_FIRST), 0);
+	uint64_t stream = 0, gap = 0;
+	struct S {
+		static void cb(mos_ctx *, mos_flow *f, int side, uint32_t, const mos_event_arg *a)
+		{
+			struct mos_flow_side_stats st;
+			if (side != MOS_SIDE_CLI) return;
+			mos_flow_side_stats(f, MOS_SIDE_CLI, &st);
+			((uint64_t *)a->user)[0] = st.stream_bytes;
+			((uint64_t *)a->user)[1] = st.gap_bytes;
+		}
+	};
+	uint64_t out[2] = {0, 0};
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, S::cb, out), 0);
+	handshake();
+	send(true, MOS_TCP_ACK, 1001, 5001, "hello");
+	send(true, MOS_TCP_ACK, 1010, 5001, "world");   // 4 missing
+	send(false, MOS_TCP_ACK, 5001, 1015);
+	mos_ctx_finish(ctx);
+	stream = out[0];
+	gap = out[1];
+	EXPECT_EQ(stream, 10u);
+	EXPECT_EQ(gap, 4u);
+}
+
 uint64_t flood_pkts;
 uint64_t flood_ends;
 void flood_end(mos_ctx *, mos_flow *f, int side, uint32_t, const mos_event_arg *)

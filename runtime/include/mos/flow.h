@@ -91,6 +91,8 @@ enum {
 	MOS_FLOW_F_NEWDATA_CLI = 1u << 10, /* conn_new_data pending for data sent by the client */
 	MOS_FLOW_F_NEWDATA_SVR = 1u << 11, /* ... by the server */
 	MOS_FLOW_F_RST         = 1u << 12, /* closed by an acceptable RST */
+	MOS_FLOW_F_BUF_CLI     = 1u << 13, /* reassemble the bytes the client sends */
+	MOS_FLOW_F_BUF_SVR     = 1u << 14, /* reassemble the bytes the server sends */
 };
 
 /* How the client was chosen (same words as the corpus truth). */

@@ -35,6 +35,7 @@
 #include "mos/decode.h"
 #include "mos/event.h"
 #include "mos/flow.h"
+#include "mos/stream.h"
 #include "mos/tcp.h"
 
 struct mos_ctx;
@@ -54,6 +55,7 @@ struct mos_ctx_config {
 	uint32_t max_timers;         /* user timers (default 65536) */
 	uint64_t timer_tick_ns;      /* timer wheel granularity (default 1 ms) */
 	uint32_t max_injected;       /* recorded injected frames kept (default 1024) */
+	struct mos_stream_pool_config streams; /* reassembly pool, made when a monitor first asks for streams (event_cb/event_ctx are the engine's) */
 };
 
 /* Defaults: see docs/flow.md. */
@@ -149,6 +151,17 @@ int mos_monitor_set_filter(struct mos_monitor *m, const char *syn_filter,
 			   const char *orphan_filter);
 /* Raw monitor scope (NULL = every frame). Returns 0 or -EINVAL. */
 int mos_monitor_set_raw_filter(struct mos_monitor *m, const char *filter);
+/*
+ * Reassembly wish of a stream monitor: buffer the bytes RECEIVED by @side
+ * (mOS convention: MOS_SIDE_CLI = the client's receive buffer = what the
+ * server sends; MOS_SIDE_BOTH = both) in a window of @buf_size bytes
+ * (0 = off) with overlap policy @policy (enum mos_stream_policy). Flows
+ * created afterwards whose monitors want a side get a stream for it,
+ * allocated at its first payload from the context's pool (largest window
+ * and first policy among the monitors). Returns 0, -EINVAL, -ENOMEM.
+ */
+int mos_monitor_set_stream(struct mos_monitor *m, int side, uint32_t buf_size, int policy);
+
 /* Whether a stream monitor follows flows picked up midstream (default
  * true). Returns 0 or -EINVAL. */
 int mos_monitor_set_midstream(struct mos_monitor *m, bool on);
@@ -232,14 +245,26 @@ int mos_flow_end_reason(const struct mos_flow *flow);
 /* Time of the first packet. */
 uint64_t mos_flow_start_ns(const struct mos_flow *flow);
 
+/* The reassembly stream of the bytes RECEIVED by @side (NULL when that
+ * side is not buffered or no payload arrived yet). Read it with
+ * mos_stream_read / mos_stream_peek (mos/stream.h). */
+struct mos_stream *mos_flow_stream(const struct mos_flow *flow, int side);
+
+/* Inside an overlap_mismatch, gap or buffer_full callback: the details
+ * from the reassembler; NULL elsewhere. */
+const struct mos_stream_event *mos_stream_event_current(const struct mos_ctx *ctx);
+
+/* The context's reassembly pool (NULL until a monitor asked for streams). */
+struct mos_stream_pool *mos_ctx_stream_pool(struct mos_ctx *ctx);
+
 /* Counters of what one side sent. */
 struct mos_flow_side_stats {
 	uint64_t pkts;               /* packets */
 	uint64_t bytes;              /* payload bytes, retransmissions included */
 	uint64_t rexmit_bytes;       /* payload bytes at or below the highest sequence already sent */
 	uint64_t rexmit_pkts;        /* retransmitted segments (SYN, SYN-ACK, FIN, data) */
-	uint64_t stream_bytes;       /* reassembled in-order bytes (0 until reassembly) */
-	uint64_t gap_bytes;          /* bytes skipped over holes (0 until reassembly) */
+	uint64_t stream_bytes;       /* reassembled in-order bytes (0 when not buffered) */
+	uint64_t gap_bytes;          /* bytes skipped over holes (0 when not buffered) */
 	bool syn, synack, fin, rst;  /* flags it sent (any, valid or not) */
 };
 int mos_flow_side_stats(const struct mos_flow *flow, int side, struct mos_flow_side_stats *st);
