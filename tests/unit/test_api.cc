@@ -4,6 +4,8 @@
 // packet access and edits, timers, static forests, the SYN flood.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
 #include <string>
 #include <vector>
 
@@ -449,6 +451,39 @@ TEST_F(Engine, ResetConnRecordsAcceptableRstsTowardBothEnds)
 	EXPECT_EQ(mos_flow_state(f, MOS_SIDE_CLI), MOS_TCP_CLOSED);
 	EXPECT_EQ(mos_flow_state(f, MOS_SIDE_SVR), MOS_TCP_CLOSED);
 	mos_ctx_injected_clear(ctx);
+}
+
+TEST_F(Engine, Ipv6ConnectionIsTrackedAndResetLikeIpv4)
+{
+	mos_flow *f = nullptr;
+	struct Grab { static void cb(mos_ctx *, mos_flow *fl, int, uint32_t, const mos_event_arg *a) { *(mos_flow **)a->user = fl; } };
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_CONN_ESTABLISHED, MOS_HOOK_RCV, Grab::cb, &f), 0);
+	auto v6 = [&](bool c2s, uint8_t flags, uint32_t seq, uint32_t ack) {
+		TPkt p;
+		p.src = "v6:1"; p.dst = "v6:2";
+		p.flags = flags; p.seq = seq; p.ack = ack; p.ts_ns = (t += 1000);
+		if (!c2s) { std::swap(p.src, p.dst); std::swap(p.sport, p.dport); }
+		mos_ctx_input(ctx, w.make(p), MOS_LINK_ETHERNET);
+	};
+	v6(true, MOS_TCP_SYN, 1000, 0);
+	v6(false, MOS_TCP_SYN | MOS_TCP_ACK, 5000, 1001);
+	v6(true, MOS_TCP_ACK, 1001, 5001);
+	ASSERT_NE(f, nullptr);
+	sockaddr_storage ss[2];
+	ASSERT_EQ(mos_getpeername(f, MOS_SIDE_BOTH, ss), 0);
+	EXPECT_EQ(ss[0].ss_family, AF_INET6);
+	EXPECT_EQ(ntohs(((sockaddr_in6 *)&ss[0])->sin6_port), 40000);
+	EXPECT_EQ(ntohs(((sockaddr_in6 *)&ss[1])->sin6_port), 80);
+	ASSERT_EQ(mos_reset_conn(ctx, f), 0);
+	uint32_t n;
+	const mos_injected *inj = mos_ctx_injected(ctx, &n);
+	ASSERT_EQ(n, 2u);
+	EXPECT_EQ(inj[0].len, 60);
+	mos_pkt p;
+	ASSERT_EQ(mos_decode(inj[0].frame, inj[0].len, inj[0].len, MOS_LINK_RAW, t + 5, &p), 0);
+	mos_ctx_input(ctx, &p, MOS_LINK_RAW);
+	EXPECT_EQ(mos_flow_state(f, MOS_SIDE_CLI), MOS_TCP_CLOSED);
+	EXPECT_EQ(mos_ctx_stats(ctx)->rst_out_of_window, 0u);
 }
 
 TEST_F(Engine, PortReuseStartsANewConnection)
