@@ -215,6 +215,13 @@ void diag_fatal(struct diag_ctx *d, const char *fmt, ...)
 	va_end(ap);
 }
 
+void diag_finish(struct diag_ctx *d)
+{
+	if (diag_stop(d) && !d->capped && d->out)
+		fprintf(d->out, "mosc: stopping after %u errors (--max-errors)\n", d->max_errors);
+	d->capped = true;
+}
+
 unsigned diag_errors(const struct diag_ctx *d) { return d->errors; }
 unsigned diag_warnings(const struct diag_ctx *d) { return d->warnings; }
 

@@ -51,6 +51,9 @@ void diag_note(struct diag_ctx *d, struct ast_span span, const char *fmt, ...)
 /* A message without a location ("mosc: ..."), counted as an error. */
 void diag_fatal(struct diag_ctx *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* End of a compilation: say so if the error cap cut it short. */
+void diag_finish(struct diag_ctx *d);
+
 /* Errors reported so far (warnings under -Werror included). */
 unsigned diag_errors(const struct diag_ctx *d);
 unsigned diag_warnings(const struct diag_ctx *d);

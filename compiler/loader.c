@@ -220,10 +220,6 @@ static void load_imports(struct load_ctx *lc, struct load_module *m)
 			continue;
 		}
 		if (!dep) {
-			if (m->name && !strcmp(m->name, it->name)) {
-				diag_error(lc->diag, it->span, "module '%s' imports itself", it->name);
-				continue;
-			}
 			char *path = load_search(lc, it->name, it);
 			if (!path)
 				continue;
@@ -280,17 +276,14 @@ static void load_check_decl(struct load_ctx *lc, struct load_module *m, const ch
 /* Read, parse and load the imports of module m (m->path set). */
 static void load_module_file(struct load_ctx *lc, struct load_module *m)
 {
-	const struct ast_node *imp = lc->depth ? NULL : NULL;
+	const struct ast_node *imp = NULL;
 	struct load_module *importer = lc->depth ? lc->stack[lc->depth - 1] : NULL;
 	if (importer)
 		imp = importer->import_nodes[importer->nimports - 1];
 	size_t len;
 	char *text = load_read_file(m->path, &len);
 	if (!text) {
-		if (imp)
-			diag_error(lc->diag, imp->span, "cannot read '%s': %s", m->path, strerror(errno));
-		else
-			diag_fatal(lc->diag, "cannot read '%s': %s", m->path, strerror(errno));
+		diag_fatal(lc->diag, "cannot read '%s': %s", m->path, strerror(errno));
 		m->state = 2;
 		return;
 	}

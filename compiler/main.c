@@ -14,6 +14,7 @@
 #include "ast.h"
 #include "diag.h"
 #include "loader.h"
+#include "parse.h"
 #include "sema.h"
 
 #ifndef MOSC_VERSION
@@ -120,6 +121,7 @@ static int mosc_cmd_check(struct mosc_opts *o)
 		struct load_program *p = load_program(a, d, &lo, o->files[i], NULL, 0);
 		if (p && !diag_stop(d))
 			sema_check(a, d, p);
+		diag_finish(d);
 		if (diag_errors(d))
 			status = 1;
 		ast_arena_free(a);
@@ -128,15 +130,21 @@ static int mosc_cmd_check(struct mosc_opts *o)
 	return status;
 }
 
+/* dump ast FILE: the parse tree of FILE alone (imports are not loaded). */
 static int mosc_dump_ast(struct mosc_opts *o, const char *file)
 {
+	size_t len;
+	char *text = load_read_file(file, &len);
+	if (!text) {
+		fprintf(stderr, "mosc: error: cannot read '%s': %s\n", file, strerror(errno));
+		return 1;
+	}
 	struct diag_ctx *d = mosc_diag(o);
 	struct ast_arena *a = ast_arena_new();
-	struct load_opts lo = { 0 };
-	mosc_load_opts(o, &lo);
-	struct load_program *p = load_program(a, d, &lo, file, NULL, 0);
-	if (p)
-		ast_dump(stdout, p->main->root);
+	struct ast_node *root = parse_file(a, d, diag_add_file(d, file, text, len));
+	free(text);
+	ast_dump(stdout, root);
+	diag_finish(d);
 	int status = diag_errors(d) ? 1 : 0;
 	ast_arena_free(a);
 	diag_free(d);

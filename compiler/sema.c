@@ -667,6 +667,15 @@ static enum bi_type sema_call(struct sema *s, const struct sema_scope *sc, struc
 	if (!fn) {
 		struct diag_suggest sg;
 		diag_suggest_init(&sg, callee->name);
+		if (q && qual) {
+			for (size_t i = 0; i < q->fns.cap; i++)
+				if (q->fns.keys[i]) {
+					size_t l = strlen(qual) + strlen(q->fns.keys[i]) + 2;
+					char *c = ast_alloc(s->arena, l);
+					snprintf(c, l, "%s.%s", qual, q->fns.keys[i]);
+					diag_suggest_offer(&sg, c);
+				}
+		}
 		sema_map_offer(&sc->mod->fns, &sg);
 		diag_suggest_offer(&sg, "peek");
 		diag_suggest_offer(&sg, "len");
@@ -852,9 +861,6 @@ static enum bi_type sema_expr(struct sema *s, const struct sema_scope *sc, struc
 	case AST_PATH: t = sema_path(s, sc, e); break;
 	case AST_CALL: t = sema_call(s, sc, e); break;
 	case AST_BINARY: t = sema_binary(s, sc, e); break;
-	case AST_SET:
-		ERR(s, e->span, "a set in braces may only follow 'in'");
-		break;
 	case AST_UNARY: {
 		enum bi_type o = sema_expr(s, sc, e->kid[0]);
 		if (e->op == AST_OP_NOT) {
@@ -1303,7 +1309,7 @@ static void sema_monitor(struct sema *s, struct sema_module *m, struct ast_node 
 	}
 	struct ast_node *scope = mn->kid[0];
 	if (scope) {
-		bool is_filter = scope->num != 0;
+		bool is_filter = !strcmp(scope->name, "filter");
 		if (mon.raw && !is_filter)
 			ERR(s, scope->span, "a raw monitor selects packets with 'filter', not 'scope'");
 		else if (!mon.raw && is_filter)

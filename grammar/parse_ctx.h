@@ -18,6 +18,7 @@ struct parse_ctx {
 	uint32_t file;               /* diagnostics file id of the text */
 	int line;                    /* scanner position: line of the next character */
 	int col;                     /* scanner position: its column */
+	int prev_col;                /* column of the last newline (end of the previous line) */
 	struct ast_node *root;       /* the FILE node once parsed */
 	const char *tok_text;        /* text of the last token (for syntax errors) */
 	int tok_len;                 /* its length */

@@ -179,7 +179,7 @@ vars
 	;
 
 var
-	: type_name IDENT            { $$ = ast_decl(A, AST_VAR, @$, $2, 0, $1, NULL, NULL, NULL); }
+	: type_name name            { $$ = ast_decl(A, AST_VAR, @$, $2, 0, $1, NULL, NULL, NULL); }
 	;
 
 /* event: "event" NAME [ "on" EVENT [ "when" EXPR ] ] */
@@ -196,8 +196,8 @@ monitor
 
 scope_opt
 	: %empty                     { $$ = NULL; }
-	| SCOPE STRING               { $$ = ast_decl(A, AST_OPTION, @$, NULL, 0, $2, NULL, NULL, NULL); }
-	| FILTER STRING              { $$ = ast_decl(A, AST_OPTION, @$, NULL, 1, $2, NULL, NULL, NULL); }
+	| SCOPE STRING               { $$ = ast_kids(A, AST_OPTION, @$, "scope", $2, NULL, NULL, NULL); }
+	| FILTER STRING              { $$ = ast_kids(A, AST_OPTION, @$, "filter", $2, NULL, NULL, NULL); }
 	;
 
 mon_items
@@ -223,14 +223,15 @@ option
 	| BUFFER opt_value           { $$ = ast_kids(A, AST_OPTION, @$, "buffer", NULL, $2, NULL, NULL); }
 	| OVERLAP IDENT              { $$ = ast_kids(A, AST_OPTION, @$, "overlap", NULL, $2, NULL, NULL); }
 	| MIDSTREAM opt_value        { $$ = ast_kids(A, AST_OPTION, @$, "midstream", NULL, $2, NULL, NULL); }
+	| MIDSTREAM ON               { $$ = ast_kids(A, AST_OPTION, @$, "midstream", NULL, ast_named(A, AST_PATH, @2, "on"), NULL, NULL); }
 	| TIMEOUT IDENT opt_value    { $$ = ast_kids(A, AST_OPTION, @$, "timeout", $2, $3, NULL, NULL); }
 	;
 
 opt_value
 	: SIZE
+	| IDENT
 	| DURATION
 	| INT
-	| ON                         { $$ = ast_named(A, AST_PATH, @$, "on"); }
 	;
 
 /* handler: "on" EVENT [ "@snd" | "@rcv" ] [ "when" EXPR ] [ "as" LABEL ] [ "disabled" ] BLOCK */

@@ -1,0 +1,20 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# mosc driver: help, version, unknown commands/options, exit statuses.
+mosc=$1
+fail() { echo "FAIL: $*"; exit 1; }
+$mosc --help | grep -q '^usage: mosc COMMAND' || fail "--help"
+$mosc --help | grep -q '^  check ' || fail "--help lists check"
+$mosc --version | grep -Eq '^mosc [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
+$mosc frobnicate 2>/dev/null; [ $? -eq 2 ] || fail "unknown command exits 2"
+$mosc check --frob x.mos 2>/dev/null; [ $? -eq 2 ] || fail "unknown option exits 2"
+$mosc check 2>/dev/null; [ $? -eq 2 ] || fail "check without files exits 2"
+$mosc check golden/minimal.mos || fail "clean file exits 0"
+$mosc check golden/minimal.mos reject/unknown_event.mos 2>/dev/null; [ $? -eq 1 ] || fail "error in any file exits 1"
+$mosc check does/not/exist.mos 2>&1 | grep -q "^mosc: error: cannot read 'does/not/exist.mos'" || fail "missing file"
+$mosc dump ast golden/minimal.mos | head -1 | grep -q '^file ' || fail "dump ast"
+$mosc dump forestx golden/minimal.mos 2>/dev/null; [ $? -eq 2 ] || fail "unknown dump kind exits 2"
+# colour only when asked (stderr is not a tty here)
+$mosc check reject/unknown_event.mos 2>&1 | grep -q "$(printf '\033')" && fail "colour on a pipe"
+$mosc check --color=always reject/unknown_event.mos 2>&1 | grep -q "$(printf '\033')" || fail "--color=always"
+echo ok

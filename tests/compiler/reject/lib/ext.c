@@ -1,0 +1,1 @@
+/* companion C of ext.mos (only its presence is checked) */
