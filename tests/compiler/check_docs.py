@@ -33,5 +33,21 @@ with tempfile.TemporaryDirectory() as tmp:
         if r.returncode != 0:
             failed += 1
             print(f'--- block {os.path.basename(path)} fails:\n{body}\n{r.stderr}')
-print(f'{len(blocks)} blocks, {failed} failing')
+# Every built-in event and catalogue field is documented.
+builtins = open(os.path.join(os.path.dirname(doc), '..', 'compiler', 'builtins.h')).read()
+names = re.findall(r'X\((?:\w+), "(\w+)", BI_HOOK', builtins)
+fields = re.findall(r'X\("((?:pkt|flow)\.[\w.]+)"', builtins)
+for n in names:
+    if f'`{n}`' not in text:
+        failed += 1
+        print(f'event {n} is not documented')
+for f in fields:
+    last = f.split('.')[-1]
+    if f'`{f}`' not in text and f'`.{last}`' not in text:
+        failed += 1
+        print(f'field {f} is not documented')
+if len(names) < 10 or len(fields) < 20:
+    failed += 1
+    print(f'found only {len(names)} events and {len(fields)} fields in builtins.h')
+print(f'{len(blocks)} blocks, {len(names)} events, {len(fields)} fields, {failed} failing')
 sys.exit(1 if failed else 0)
