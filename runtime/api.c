@@ -214,11 +214,11 @@ mos_ctx_destroy(struct mos_ctx *ctx)
 	free(ctx);
 }
 
-void mos_ctx_set_user(struct mos_ctx *ctx, void *user) { ctx->user = user; }
-void *mos_ctx_get_user(const struct mos_ctx *ctx) { return ctx->user; }
-int mos_ctx_core(const struct mos_ctx *ctx) { return ctx->cfg.core; }
-uint64_t mos_ctx_now(const struct mos_ctx *ctx) { return ctx->now; }
-const struct mos_ctx_stats *mos_ctx_stats(const struct mos_ctx *ctx) { return &ctx->st; }
+void mos_ctx_set_user(struct mos_ctx *ctx, void *user) { if (ctx) ctx->user = user; }
+void *mos_ctx_get_user(const struct mos_ctx *ctx) { return ctx ? ctx->user : NULL; }
+int mos_ctx_core(const struct mos_ctx *ctx) { return ctx ? ctx->cfg.core : -EINVAL; }
+uint64_t mos_ctx_now(const struct mos_ctx *ctx) { return ctx ? ctx->now : 0; }
+const struct mos_ctx_stats *mos_ctx_stats(const struct mos_ctx *ctx) { return ctx ? &ctx->st : NULL; }
 struct mos_flow_table *mos_ctx_flows(struct mos_ctx *ctx) { return ctx->flows; }
 struct mos_evsys *mos_ctx_events(struct mos_ctx *ctx) { return ctx->es; }
 
@@ -335,9 +335,9 @@ mos_flow_stream(const struct mos_flow *flow, int side)
 	return flow->end[1 - side].stream;
 }
 
-void mos_monitor_set_uctx(struct mos_monitor *m, void *uctx) { m->uctx = uctx; }
-void *mos_monitor_get_uctx(const struct mos_monitor *m) { return m->uctx; }
-struct mos_ctx *mos_monitor_ctx(const struct mos_monitor *m) { return m->ctx; }
+void mos_monitor_set_uctx(struct mos_monitor *m, void *uctx) { if (m) m->uctx = uctx; }
+void *mos_monitor_get_uctx(const struct mos_monitor *m) { return m ? m->uctx : NULL; }
+struct mos_ctx *mos_monitor_ctx(const struct mos_monitor *m) { return m ? m->ctx : NULL; }
 
 int
 mos_register_callback(struct mos_monitor *m, uint32_t ev, int hook, mos_callback_fn cb, void *user)
@@ -363,12 +363,7 @@ mos_unregister_callback(struct mos_monitor *m, uint32_t ev, int hook, mos_callba
 static bool
 flow_ok(struct mos_ctx *ctx, const struct mos_flow *f)
 {
-	uint32_t i;
-
-	if (f == NULL)
-		return false;
-	i = mos_flow_index(ctx->flows, f);
-	return mos_flow_at(ctx->flows, i) == f && mos_flow_in_use(ctx->flows, i);
+	return mos_flow_table_owns(ctx->flows, f);
 }
 
 int
@@ -655,7 +650,8 @@ advance(struct mos_ctx *ctx, uint64_t now)
 void
 mos_ctx_advance(struct mos_ctx *ctx, uint64_t now_ns)
 {
-	advance(ctx, now_ns);
+	if (ctx)
+		advance(ctx, now_ns);
 }
 
 /* Registration set of a new flow: the stream monitors that want it. */
@@ -728,8 +724,14 @@ queue_new_data(struct mos_ctx *ctx, struct mos_flow *f, int sside, const struct 
 void
 mos_ctx_burst_end(struct mos_ctx *ctx)
 {
-	const struct mos_pkt *saved = ctx->cur_pkt;
-	int saved_lt = ctx->cur_linktype, saved_side = ctx->cur_side;
+	const struct mos_pkt *saved;
+	int saved_lt, saved_side;
+
+	if (ctx == NULL)
+		return;
+	saved = ctx->cur_pkt;
+	saved_lt = ctx->cur_linktype;
+	saved_side = ctx->cur_side;
 
 	for (uint32_t i = 0; i < ctx->n_pend; i++) {
 		struct mos_pending *pe = &ctx->pend[i];
@@ -1010,6 +1012,8 @@ mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 	bool src_is_lo, created = false, tcp;
 	int verdict;
 
+	if (ctx == NULL || p == NULL)
+		return MOS_VERDICT_FORWARD;
 	advance(ctx, p->ts_ns);
 	ctx->st.packets++;
 	ctx->cur_pkt = p;
@@ -1076,23 +1080,27 @@ finish_one(void *arg, struct mos_flow *f)
 void
 mos_ctx_finish(struct mos_ctx *ctx)
 {
+	if (ctx == NULL)
+		return;
 	mos_ctx_burst_end(ctx);
 	mos_flow_foreach(ctx->flows, finish_one, ctx);
 }
 
 /* --- flow accessors ---------------------------------------------------- */
 
-void mos_flow_set_uctx(struct mos_flow *flow, void *uctx) { flow->uctx = uctx; }
-void *mos_flow_get_uctx(const struct mos_flow *flow) { return flow->uctx; }
-void *mos_flow_user_area(struct mos_ctx *ctx, const struct mos_flow *flow) { return mos_flow_user(ctx->flows, flow); }
-bool mos_flow_is_midstream(const struct mos_flow *flow) { return flow->flags & MOS_FLOW_F_MIDSTREAM; }
-bool mos_flow_is_udp(const struct mos_flow *flow) { return flow->flags & MOS_FLOW_F_UDP; }
-int mos_flow_end_reason(const struct mos_flow *flow) { return flow->end_reason; }
-uint64_t mos_flow_start_ns(const struct mos_flow *flow) { return flow->start_ns; }
+void mos_flow_set_uctx(struct mos_flow *flow, void *uctx) { if (flow) flow->uctx = uctx; }
+void *mos_flow_get_uctx(const struct mos_flow *flow) { return flow ? flow->uctx : NULL; }
+void *mos_flow_user_area(struct mos_ctx *ctx, const struct mos_flow *flow) { return ctx && flow ? mos_flow_user(ctx->flows, flow) : NULL; }
+bool mos_flow_is_midstream(const struct mos_flow *flow) { return flow && (flow->flags & MOS_FLOW_F_MIDSTREAM); }
+bool mos_flow_is_udp(const struct mos_flow *flow) { return flow && (flow->flags & MOS_FLOW_F_UDP); }
+int mos_flow_end_reason(const struct mos_flow *flow) { return flow ? flow->end_reason : -EINVAL; }
+uint64_t mos_flow_start_ns(const struct mos_flow *flow) { return flow ? flow->start_ns : 0; }
 
 int
 mos_flow_client_by(const struct mos_flow *flow)
 {
+	if (flow == NULL)
+		return -EINVAL;
 	return (flow->flags & MOS_FLOW_F_BY_MASK) >> MOS_FLOW_F_BY_SHIFT;
 }
 
@@ -1114,6 +1122,8 @@ mos_flow_state(const struct mos_flow *flow, int side)
 uint64_t
 mos_flow_last_activity(const struct mos_flow *flow, int side)
 {
+	if (flow == NULL)
+		return 0;
 	if (side == MOS_SIDE_CLI || side == MOS_SIDE_SVR)
 		return flow->end[side].last_ns;
 	return mos_flow_last_ns(flow);
@@ -1390,12 +1400,19 @@ mos_reset_conn(struct mos_ctx *ctx, struct mos_flow *flow)
 const struct mos_injected *
 mos_ctx_injected(const struct mos_ctx *ctx, uint32_t *n)
 {
-	*n = ctx->n_inj;
+	if (ctx == NULL) {
+		if (n)
+			*n = 0;
+		return NULL;
+	}
+	if (n)
+		*n = ctx->n_inj;
 	return ctx->inj;
 }
 
 void
 mos_ctx_injected_clear(struct mos_ctx *ctx)
 {
-	ctx->n_inj = 0;
+	if (ctx)
+		ctx->n_inj = 0;
 }

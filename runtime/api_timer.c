@@ -69,12 +69,10 @@ mos_timer_set(struct mos_ctx *ctx, struct mos_flow *flow, uint64_t delay_ns, mos
 
 	if (ctx == NULL || fn == NULL)
 		return -EINVAL;
-	if (flow) {
-		uint32_t fi = mos_flow_index(ctx->flows, flow);
-
-		if (mos_flow_at(ctx->flows, fi) != flow || !mos_flow_in_use(ctx->flows, fi))
-			return -EINVAL;
-	}
+	if (flow && !mos_flow_table_owns(ctx->flows, flow))
+		return -EINVAL;
+	if (delay_ns > UINT64_MAX - ctx->now)
+		return -EINVAL;
 	if (ctx->timer_free == NIL)
 		return -ENOSPC;
 	i = ctx->timer_free;

@@ -416,6 +416,17 @@ mos_flow_at(struct mos_flow_table *t, uint32_t idx)
 }
 
 bool
+mos_flow_table_owns(const struct mos_flow_table *t, const struct mos_flow *f)
+{
+	uintptr_t a = (uintptr_t)f, b = (uintptr_t)t->flows;
+
+	if (f == NULL || a < b || a >= b + (uintptr_t)t->capacity * sizeof(*f) ||
+	    (a - b) % sizeof(*f) != 0)
+		return false;
+	return t->used[(a - b) / sizeof(*f)];
+}
+
+bool
 mos_flow_in_use(const struct mos_flow_table *t, uint32_t idx)
 {
 	return idx < t->capacity && t->used[idx];

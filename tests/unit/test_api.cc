@@ -486,6 +486,39 @@ TEST_F(Engine, Ipv6ConnectionIsTrackedAndResetLikeIpv4)
 	EXPECT_EQ(mos_ctx_stats(ctx)->rst_out_of_window, 0u);
 }
 
+TEST(EngineApi, NullArgumentsAreErrorsNotCrashes)
+{
+	EXPECT_EQ(mos_ctx_input(nullptr, nullptr, 1), MOS_VERDICT_FORWARD);
+	mos_ctx_burst_end(nullptr);
+	mos_ctx_finish(nullptr);
+	mos_ctx_advance(nullptr, 5);
+	mos_ctx_destroy(nullptr);
+	EXPECT_EQ(mos_monitor_create(nullptr, MOS_MONITOR_STREAM), nullptr);
+	EXPECT_EQ(mos_register_callback(nullptr, MOS_EV_PKT_IN, MOS_HOOK_SND, record, nullptr), -EINVAL);
+	EXPECT_EQ(mos_define_event(nullptr, MOS_EV_PKT_IN, nullptr, nullptr, 0), -EINVAL);
+	EXPECT_EQ(mos_raise_event(nullptr, nullptr, 0, MOS_EV_UDE_BASE), -EINVAL);
+	EXPECT_EQ(mos_flow_state(nullptr, MOS_SIDE_CLI), -EINVAL);
+	EXPECT_EQ(mos_flow_peer(nullptr, MOS_SIDE_CLI, nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(mos_get_pkt(nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(mos_pkt_drop(nullptr), -EINVAL);
+	EXPECT_EQ(mos_timer_set(nullptr, nullptr, 1, nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(mos_timer_cancel(nullptr, 1), -ENOENT);
+	EXPECT_EQ(mos_reset_conn(nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(mos_flow_get_uctx(nullptr), nullptr);
+	mos_ctx *ctx = mos_ctx_create(nullptr);
+	ASSERT_NE(ctx, nullptr);
+	EXPECT_EQ(mos_monitor_create(ctx, 7), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+	mos_monitor *m = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	EXPECT_EQ(mos_monitor_set_raw_filter(m, "tcp"), -EINVAL);     // wrong monitor type
+	EXPECT_EQ(mos_monitor_set_stream(m, 5, 100, 0), -EINVAL);
+	EXPECT_EQ(mos_register_flow_callback(m, (mos_flow *)&ctx, MOS_EV_PKT_IN, MOS_HOOK_SND, record, nullptr), -EINVAL);
+	uint32_t n = 7;
+	EXPECT_NE(mos_ctx_injected(ctx, &n), nullptr);
+	EXPECT_EQ(n, 0u);
+	mos_ctx_destroy(ctx);
+}
+
 TEST_F(Engine, PortReuseStartsANewConnection)
 {
 	listen(MOS_EV_CONN_START, MOS_HOOK_SND);

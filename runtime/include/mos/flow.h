@@ -214,6 +214,10 @@ uint64_t mos_flow_last_ns(const struct mos_flow *f);
 uint32_t mos_flow_index(const struct mos_flow_table *t, const struct mos_flow *f);
 struct mos_flow *mos_flow_at(struct mos_flow_table *t, uint32_t idx);
 
+/* Whether @f points at an entry of @t that is in use (any pointer may be
+ * passed: the check is done on addresses). */
+bool mos_flow_table_owns(const struct mos_flow_table *t, const struct mos_flow *f);
+
 /* Whether entry @idx is in use. */
 bool mos_flow_in_use(const struct mos_flow_table *t, uint32_t idx);
 
