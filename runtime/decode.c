@@ -791,21 +791,20 @@ mos_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	for (int depth = 0;; depth++) {
 		if (kind == L3_IPV4) {
 			pkt->protos |= MOS_PROTO_IPV4;
-			if (depth == 0)
-				pkt->flags |= MOS_PKT_F_IPV4;
 			rc = decode_ipv4(data, caplen, off, avail, depth > 0, &end, pkt);
 		} else {
 			pkt->protos |= MOS_PROTO_IPV6;
-			if (depth == 0)
-				pkt->flags |= MOS_PKT_F_IPV6;
 			rc = decode_ipv6(data, caplen, off, avail, depth > 0, &end, pkt);
 		}
 		if (rc)
 			return rc;
-		if (depth > 0)
+		if (depth > 0) {
 			pkt->flags |= MOS_PKT_F_TUNNEL;
-		else if (end > caplen)
-			pkt->flags |= MOS_PKT_F_TRUNCATED;
+		} else {
+			pkt->flags |= kind == L3_IPV4 ? MOS_PKT_F_IPV4 : MOS_PKT_F_IPV6;
+			if (end > caplen)
+				pkt->flags |= MOS_PKT_F_TRUNCATED;
+		}
 		pkt->payload_off = pkt->l4_off;
 		pkt->payload_len = end - pkt->l4_off;
 		if (pkt->flags & MOS_PKT_F_FRAGMENT) {

@@ -524,6 +524,7 @@ TEST(DecodeIpv4, HeaderMalformations)
 	pc_poke16(&fr.f, 16, 20);
 	EXPECT_EQ(Decode(fr.f, &p), MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH);
 	EXPECT_EQ(p.ip_version, 0);
+	EXPECT_FALSE(p.flags & MOS_PKT_F_IPV4);     // not valid, so not flagged
 	EXPECT_EQ(p.l4_proto, 0);
 	EXPECT_EQ(Addr(p.src), "::");
 }
