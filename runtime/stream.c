@@ -247,6 +247,8 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* Touch every page now: no page faults on the data path. */
+	memset(p->mem, 0, (size_t)c.n_pages << p->shift);
 	/* Hand out low page indexes first (stack top = index 0). */
 	for (uint32_t i = 0; i < c.n_pages; i++)
 		p->free_pages[i] = c.n_pages - 1 - i;
@@ -399,13 +401,14 @@ range_reserve(struct mos_stream *s, uint32_t k)
 	return s->n_ranges + k <= s->cap_ranges ? 0 : -ENOSPC;
 }
 
-/* Give the range table back when few enough ranges remain to fit inline. */
+/* Give the range table back once it is empty (not as soon as the ranges
+ * would fit inline: that would copy back and forth on every reorder). */
 static void
 range_shrink(struct mos_stream *s)
 {
 	struct mos_stream_pool *p = s->pool;
 
-	if (s->range_table == PAGE_NONE || s->n_ranges > INLINE_RANGES)
+	if (s->range_table == PAGE_NONE || s->n_ranges > 0)
 		return;
 	memcpy(s->inline_ranges, s->ranges, s->n_ranges * sizeof(struct range));
 	p->free_tables[p->n_tables_free++] = s->range_table;
@@ -641,14 +644,24 @@ advance(struct mos_stream *s)
 	while (idx < s->n_ranges && s->ranges[idx].s <= s->edge) {
 		struct range *r = &s->ranges[idx];
 
-		if (r->e > s->edge) {
-			if (r->kind == RANGE_DATA)
-				s->in_order_bytes += r->e - (r->s > s->edge ? r->s : s->edge);
-			s->edge = r->e;
-		}
 		if (r->kind == RANGE_DATA) {
-			range_remove(s, idx);
+			/* A run of contiguous DATA ranges goes in one memmove. */
+			uint32_t k = idx;
+
+			while (k < s->n_ranges && s->ranges[k].kind == RANGE_DATA &&
+			       s->ranges[k].s <= s->edge) {
+				if (s->ranges[k].e > s->edge) {
+					s->in_order_bytes += s->ranges[k].e - s->edge;
+					s->edge = s->ranges[k].e;
+				}
+				k++;
+			}
+			memmove(&s->ranges[idx], &s->ranges[k],
+				(s->n_ranges - k) * sizeof(struct range));
+			s->n_ranges -= k - idx;
 		} else {
+			if (r->e > s->edge)
+				s->edge = r->e;
 			range_merge_around(s, idx);
 			idx = range_find(s, s->edge);
 		}
@@ -1077,6 +1090,24 @@ insert_chunk(struct mos_stream *s, uint64_t a, uint64_t b, const uint8_t *src,
 			if (idx < s->n_ranges && s->ranges[idx].s < q)
 				q = s->ranges[idx].s;
 			*newb += q - pos;
+			if (pos == s->edge) {
+				/* New bytes at the edge: in order at once, no range. */
+				enum mos_stream_full_reason why = MOS_STREAM_FULL_POOL;
+				uint64_t w = write_bytes(s, pos, src + (pos - a), q - pos, &why);
+
+				s->edge = pos + w;
+				s->in_order_bytes += w;
+				r |= MOS_STREAM_INS_ADVANCED;
+				if (w < q - pos) {
+					buffer_full(s, why, pos + w, q);
+					mark_missing(s, pos + w, q);
+					s->edge = q;
+					r |= MOS_STREAM_INS_DROPPED;
+				}
+				pos = q;
+				idx = range_find(s, pos);
+				continue;
+			}
 			r |= fill_new(s, pos, q, src + (pos - a), a0, b0);
 			pos = q;
 			idx = range_find(s, pos);
@@ -1364,6 +1395,46 @@ mos_stream_read(struct mos_stream *s, int cursor, void *buf, size_t len, uint64_
 	s->cur[cursor] = pos + run;
 	release_read(s);
 	return n;
+}
+
+ssize_t
+mos_stream_read_ptr(struct mos_stream *s, int cursor, const uint8_t **ptr, size_t max,
+		    uint64_t *lost)
+{
+	uint64_t pos, lostn = 0, run, in, m;
+
+	if (!cursor_ok(s, cursor) || ptr == NULL)
+		return -EINVAL;
+	pos = s->cur[cursor];
+	if (pos < s->base) {
+		lostn += s->base - pos;
+		pos = s->base;
+	}
+	while (pos < s->edge && (run = valid_run(s, pos)) == 0) {
+		uint32_t idx = range_find(s, pos);
+		uint64_t e = s->ranges[idx].e < s->edge ? s->ranges[idx].e : s->edge;
+
+		lostn += e - pos;
+		pos = e;
+	}
+	if (lost != NULL)
+		*lost += lostn;
+	/* Release what the previous call handed out (and all before pos). */
+	s->cur[cursor] = pos;
+	release_read(s);
+	if (pos >= s->edge)
+		return lostn > 0 ? 0 : -ENODATA;
+	run = valid_run(s, pos);
+	in = pos & (s->pool->page_size - 1);
+	m = s->pool->page_size - in;
+	if (run > m)
+		run = m;
+	if (run > max)
+		run = max;
+	*ptr = page_ptr(s->pool, *slot_of(s, pos)) + in;
+	/* The cursor moves now; the release waits for the next call. */
+	s->cur[cursor] = pos + run;
+	return (ssize_t)run;
 }
 
 ssize_t

@@ -687,6 +687,43 @@ TEST_F(Stream, BytesAreReleasedOnlyWhenEveryCursorConsumedThem)
 	EXPECT_EQ(mos_stream_cursor_open(s), -ENOSPC);
 }
 
+TEST_F(Stream, ZeroCopyReadPointsIntoTheBufferAndReleasesOnTheNextCall)
+{
+	make_pool(1024, 16);
+	make_stream(MOS_STREAM_POLICY_FIRST, 8192);
+	int c = mos_stream_cursor_open(s);
+	std::string data(3000, 'a');
+	for (size_t i = 0; i < data.size(); i++)
+		data[i] = (char)('a' + i % 26);
+	ins(0, data);
+	const uint8_t *p = nullptr;
+	uint64_t lost = 0;
+	std::string got;
+	// Runs never cross a page: 1024, 1024, 952.
+	ASSERT_EQ(mos_stream_read_ptr(s, c, &p, 5000, &lost), 1024);
+	got.append((const char *)p, 1024);
+	EXPECT_EQ(info().base, 0u);              // still held for the caller
+	ASSERT_EQ(mos_stream_read_ptr(s, c, &p, 100, &lost), 100);
+	got.append((const char *)p, 100);
+	EXPECT_EQ(info().base, 1024u);           // previous run released now
+	ASSERT_EQ(mos_stream_read_ptr(s, c, &p, 5000, &lost), 924);
+	got.append((const char *)p, 924);
+	ASSERT_EQ(mos_stream_read_ptr(s, c, &p, 5000, &lost), 952);
+	got.append((const char *)p, 952);
+	EXPECT_EQ(mos_stream_read_ptr(s, c, &p, 5000, &lost), -ENODATA);
+	EXPECT_EQ(got, data);
+	EXPECT_EQ(lost, 0u);
+	EXPECT_EQ(info().base, 3000u);
+	EXPECT_EQ(info().pages, 1u);             // only the page holding the edge
+	EXPECT_EQ(mos_stream_read_ptr(s, c, nullptr, 1, &lost), -EINVAL);
+	// Holes are reported as lost, like mos_stream_read.
+	ins(3100, "xyz");
+	mos_stream_skip_to(s, 3103);
+	ASSERT_EQ(mos_stream_read_ptr(s, c, &p, 10, &lost), 3);
+	EXPECT_EQ(lost, 100u);
+	EXPECT_EQ(std::string((const char *)p, 3), "xyz");
+}
+
 TEST_F(Stream, NewDataIsReportedOncePerBurst)
 {
 	make_stream();

@@ -375,16 +375,19 @@ run_capped_case(uint64_t seed)
 	int cur = mos_stream_cursor_open(s);
 	std::vector<uint8_t> buf(3000);
 	uint64_t got = 0, lost = 0;
+	const bool zero_copy = rnd(0, 1);
 	auto drain = [&](size_t max) -> bool {
 		for (;;) {
 			int64_t off = mos_stream_cursor_offset(s, cur);
 			uint64_t l0 = lost;
-			ssize_t n = mos_stream_read(s, cur, buf.data(), std::min(max, buf.size()), &lost);
+			const uint8_t *p = buf.data();
+			ssize_t n = zero_copy ? mos_stream_read_ptr(s, cur, &p, max, &lost)
+				    : mos_stream_read(s, cur, buf.data(), std::min(max, buf.size()), &lost);
 			if (n < 0)
 				return true;
 			uint64_t at = (uint64_t)off + (lost - l0);
 			for (ssize_t k = 0; k < n; k++)
-				if (at + k >= len || buf[k] != truth[at + k])
+				if (at + k >= len || p[k] != truth[at + k])
 					return false;
 			got += (uint64_t)n;
 			if (n == 0 && lost == l0)

@@ -331,6 +331,18 @@ ssize_t mos_stream_read(struct mos_stream *s, int cursor, void *buf, size_t len,
 			uint64_t *lost);
 
 /*
+ * Zero-copy sequential read: like mos_stream_read, but instead of copying
+ * it points *@ptr at the next run of in-order bytes inside the buffer (at
+ * most @max bytes, never crossing a page or a lost byte) and advances the
+ * cursor over it. The bytes stay valid until the next call on this stream
+ * (any insert, read, skip, resize or destroy): their page is released only
+ * then. Returns the run length, 0 when only lost bytes were skipped,
+ * -ENODATA at the edge, -EINVAL.
+ */
+ssize_t mos_stream_read_ptr(struct mos_stream *s, int cursor, const uint8_t **ptr,
+			    size_t max, uint64_t *lost);
+
+/*
  * Positional peek: copy up to @len in-order bytes starting at stream offset
  * @off, stopping before the first lost byte or the edge. Moves nothing.
  * Returns bytes copied (> 0), -ERANGE (@off below the oldest retained
