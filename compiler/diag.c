@@ -14,6 +14,8 @@ struct diag_file {
 	char *name;                  /* path as given */
 	char *text;                  /* contents, NUL-terminated */
 	size_t len;                  /* bytes in text */
+	size_t *lines;               /* offset of each line's start (built on first use) */
+	size_t nlines;               /* entries in lines */
 };
 
 struct diag_ctx {
@@ -52,6 +54,7 @@ void diag_free(struct diag_ctx *d)
 	for (uint32_t i = 0; i < d->nfiles; i++) {
 		free(d->files[i].name);
 		free(d->files[i].text);
+		free(d->files[i].lines);
 	}
 	free(d->files);
 	free(d);
@@ -83,6 +86,8 @@ uint32_t diag_add_file(struct diag_ctx *d, const char *name, const char *text, s
 	memcpy(f->text, text, len);
 	f->text[len] = '\0';
 	f->len = len;
+	f->lines = NULL;
+	f->nlines = 0;
 	return d->nfiles++;
 }
 
@@ -102,37 +107,49 @@ const char *diag_file_text(const struct diag_ctx *d, uint32_t file, size_t *len)
 }
 
 /* Print the source line of span and a caret/underline under it. */
-static void diag_quote(struct diag_ctx *d, struct ast_span span)
+static void diag_quote(struct diag_ctx *d, FILE *o, struct ast_span span)
 {
 	if (span.file >= d->nfiles || span.first_line <= 0)
 		return;
-	const struct diag_file *f = &d->files[span.file];
-	const char *p = f->text, *end = f->text + f->len;
-	for (int line = 1; line < span.first_line && p < end; p++)
-		if (*p == '\n')
-			line++;
+	struct diag_file *f = &d->files[span.file];
+	if (!f->lines) {
+		size_t n = 1;
+		for (size_t i = 0; i < f->len; i++)
+			n += f->text[i] == '\n';
+		f->lines = malloc(n * sizeof(*f->lines));
+		if (!f->lines)
+			return;
+		f->lines[0] = 0;
+		f->nlines = 1;
+		for (size_t i = 0; i < f->len; i++)
+			if (f->text[i] == '\n')
+				f->lines[f->nlines++] = i + 1;
+	}
+	if ((size_t)span.first_line > f->nlines)
+		return;
+	const char *p = f->text + f->lines[span.first_line - 1], *end = f->text + f->len;
 	const char *eol = memchr(p, '\n', (size_t)(end - p));
 	if (!eol)
 		eol = end;
 	int width = (int)(eol - p);
 	if (width > 0 && p[width - 1] == '\r')
 		width--;
-	fprintf(d->out, "%5d | %.*s\n", span.first_line, width, p);
-	fputs("      | ", d->out);
+	fprintf(o, "%5d | %.*s\n", span.first_line, width, p);
+	fputs("      | ", o);
 	int first = span.first_column < 1 ? 1 : span.first_column;
 	int last = span.last_line == span.first_line ? span.last_column : width;
 	if (last < first)
 		last = first;
 	for (int c = 1; c < first; c++)
-		fputc(c - 1 < width && p[c - 1] == '\t' ? '\t' : ' ', d->out);
+		fputc(c - 1 < width && p[c - 1] == '\t' ? '\t' : ' ', o);
 	if (d->color)
-		fputs(C_GREEN, d->out);
-	fputc('^', d->out);
+		fputs(C_GREEN, o);
+	fputc('^', o);
 	for (int c = first + 1; c <= last; c++)
-		fputc('~', d->out);
+		fputc('~', o);
 	if (d->color)
-		fputs(C_OFF, d->out);
-	fputc('\n', d->out);
+		fputs(C_OFF, o);
+	fputc('\n', o);
 }
 
 enum diag_level { DIAG_LEVEL_ERROR, DIAG_LEVEL_WARNING, DIAG_LEVEL_NOTE };
@@ -164,21 +181,29 @@ static void diag_vreport(struct diag_ctx *d, enum diag_level lvl, struct ast_spa
 	}
 	if (!d->out)
 		return;
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *o = open_memstream(&buf, &blen);
+	if (!o)
+		return;
 	static const char *const label[] = { "error", "warning", "note" };
 	static const char *const colour[] = { C_RED, C_MAG, C_CYAN };
 	if (span.file < d->nfiles && span.first_line > 0)
-		fprintf(d->out, "%s%s:%d:%d:%s ", d->color ? C_BOLD : "",
+		fprintf(o, "%s%s:%d:%d:%s ", d->color ? C_BOLD : "",
 			d->files[span.file].name, span.first_line, span.first_column,
 			d->color ? C_OFF : "");
 	else
-		fputs("mosc: ", d->out);
-	fprintf(d->out, "%s%s:%s ", d->color ? colour[lvl] : "", label[lvl],
+		fputs("mosc: ", o);
+	fprintf(o, "%s%s:%s ", d->color ? colour[lvl] : "", label[lvl],
 		d->color ? C_OFF : "");
-	vfprintf(d->out, fmt, ap);
+	vfprintf(o, fmt, ap);
 	if (werror)
-		fputs(" [-Werror]", d->out);
-	fputc('\n', d->out);
-	diag_quote(d, span);
+		fputs(" [-Werror]", o);
+	fputc('\n', o);
+	diag_quote(d, o, span);
+	fclose(o);
+	fwrite(buf, 1, blen, d->out);
+	free(buf);
 }
 
 void diag_error(struct diag_ctx *d, struct ast_span span, const char *fmt, ...)
