@@ -93,13 +93,21 @@ const char *mos_http_method_name(enum mos_http_method m)
 	return (unsigned)m < HTTP_NUM_METHODS ? http_method_names[m] : "?";
 }
 
-/* tchar of RFC 9110 §5.6.2. */
+/* tchar of RFC 9110 §5.6.2: ALPHA / DIGIT / "!#$%&'*+-.^_`|~". */
+static const uint8_t http_tchar[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static bool is_tchar(uint8_t b)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-	if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))
-		return true;
-	return b != 0 && memchr(extra, b, sizeof(extra) - 1) != NULL;
+	return http_tchar[b] != 0;
 }
 
 static uint8_t lower(uint8_t b)
@@ -156,12 +164,13 @@ static enum mos_http_event fail(struct mos_http_conn *c, struct mos_http_dir *s,
 static enum mos_http_error hdr_take(const struct mos_http_conn *c, struct mos_http_dir *s,
 				    size_t n)
 {
+	/* compared before adding: n may be any size_t (counters stay bounded) */
+	if (n > (size_t)(c->lim.max_field_len - s->line_len))
+		return MOS_HTTP_ERR_FIELD_TOO_LONG;
+	if (n > (size_t)(c->lim.max_header_bytes - s->hdr_bytes))
+		return MOS_HTTP_ERR_HEADER_TOO_LONG;
 	s->line_len += (uint32_t)n;
 	s->hdr_bytes += (uint32_t)n;
-	if (s->line_len > c->lim.max_field_len)
-		return MOS_HTTP_ERR_FIELD_TOO_LONG;
-	if (s->hdr_bytes > c->lim.max_header_bytes)
-		return MOS_HTTP_ERR_HEADER_TOO_LONG;
 	return MOS_HTTP_ERR_NONE;
 }
 
@@ -575,6 +584,17 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 			continue;   /* same byte, new state */
 
 		case S_REQ_METHOD:
+			if (is_tchar(b)) {
+				size_t j = i + 1;
+				while (j < len && is_tchar(data[j]))
+					j++;
+				TAKE(j - i);
+				s->num += (uint32_t)(j - i);
+				copy_field(c, rq->method, &rq->method_len, sizeof(rq->method),
+					   data + i, j - i, &rq->flags, MOS_HTTP_F_TRUNC_METHOD);
+				i = j;
+				continue;
+			}
 			TAKE(1);
 			if (b == ' ') {
 				if (s->num == 0)
@@ -582,10 +602,6 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 				rq->method_id = method_id(rq->method, rq->method_len);
 				s->num = 0;
 				s->state = S_REQ_URI;
-			} else if (is_tchar(b)) {
-				s->num++;
-				copy_field(c, rq->method, &rq->method_len, sizeof(rq->method),
-					   &b, 1, &rq->flags, MOS_HTTP_F_TRUNC_METHOD);
 			} else {
 				FAIL(MOS_HTTP_ERR_BAD_START_LINE);
 			}
@@ -763,6 +779,22 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 			continue;
 
 		case S_FIELD_NAME:
+			if (is_tchar(b)) {
+				/* bulk: the run of name characters */
+				size_t j = i + 1;
+				while (j < len && is_tchar(data[j]))
+					j++;
+				TAKE(j - i);
+				for (size_t k = i; k < j; k++) {
+					if (s->name_len < sizeof(s->name))
+						s->name[s->name_len++] = (char)lower(data[k]);
+					else
+						s->name_len = sizeof(s->name) + 1;
+				}
+				s->prev = data[j - 1];
+				i = j;
+				continue;
+			}
 			TAKE(1);
 			if (b == ':') {
 				uint8_t f = field_id(s);
@@ -777,11 +809,6 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 				s->num64 = 0;
 				s->aux = 0;
 				s->state = S_FIELD_OWS;
-			} else if (is_tchar(b)) {
-				if (s->name_len < sizeof(s->name))
-					s->name[s->name_len++] = (char)lower(b);
-				else
-					s->name_len = sizeof(s->name) + 1;
 			} else {
 				FAIL(MOS_HTTP_ERR_BAD_FIELD);
 			}
@@ -850,11 +877,11 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 
 		case S_CHUNK_SIZE: {
 			int v = hexval(b);
-			s->line_len++;
-			if (s->line_len > c->lim.max_field_len) {
+			if (s->line_len >= c->lim.max_field_len) {
 				*used = i;
 				return fail(c, s, MOS_HTTP_ERR_FIELD_TOO_LONG);
 			}
+			s->line_len++;
 			if (v >= 0) {
 				if (s->aux >= 15)
 					FAIL(MOS_HTTP_ERR_BAD_CHUNK);
@@ -874,11 +901,11 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 		case S_CHUNK_EXT: {
 			const uint8_t *lf = memchr(data + i, '\n', len - i);
 			size_t j = lf ? (size_t)(lf - data) : len;
-			s->line_len += (uint32_t)(j - i);
-			if (s->line_len > c->lim.max_field_len) {
+			if (j - i > (size_t)(c->lim.max_field_len - s->line_len)) {
 				*used = j;
 				return fail(c, s, MOS_HTTP_ERR_FIELD_TOO_LONG);
 			}
+			s->line_len += (uint32_t)(j - i);
 			i = j;
 			if (!lf)
 				continue;
