@@ -1025,6 +1025,39 @@ replace_piece(struct mos_stream *s, uint32_t idx, uint64_t p, uint64_t q,
 	return 0;
 }
 
+static inline bool
+nothing_above(const struct mos_stream *s)
+{
+	return s->n_ranges == 0 || s->ranges[s->n_ranges - 1].e <= s->edge;
+}
+
+/* Append @len new bytes at the edge (the window already makes room). */
+static inline unsigned
+append(struct mos_stream *s, const uint8_t *src, uint64_t len)
+{
+	enum mos_stream_full_reason why = MOS_STREAM_FULL_POOL;
+	uint64_t a = s->edge, w;
+	uint32_t *slot = slot_of(s, a);
+	uint32_t in = (uint32_t)(a & (s->pool->page_size - 1));
+
+	if (*slot != PAGE_NONE && in + len <= s->pool->page_size) {
+		/* The common case: it fits in the current page. */
+		memcpy(page_ptr(s->pool, *slot) + in, src, len);
+		w = len;
+	} else {
+		w = write_bytes(s, a, src, len, &why);
+	}
+	s->edge = a + w;
+	s->in_order_bytes += w;
+	if (w < len) {
+		buffer_full(s, why, a + w, a + len);
+		mark_missing(s, a + w, a + len);
+		s->edge = a + len;
+		return MOS_STREAM_INS_ADVANCED | MOS_STREAM_INS_DROPPED;
+	}
+	return MOS_STREAM_INS_ADVANCED;
+}
+
 /* One chunk [a, b) of segment [a0, b0), at most buf_size long. */
 static unsigned
 insert_chunk(struct mos_stream *s, uint64_t a, uint64_t b, const uint8_t *src,
@@ -1061,20 +1094,9 @@ insert_chunk(struct mos_stream *s, uint64_t a, uint64_t b, const uint8_t *src,
 		release_to(s, b - s->buf_size);
 
 	/* Fast path: in-order append, nothing stored above the edge. */
-	if (a == s->edge && (s->n_ranges == 0 || s->ranges[s->n_ranges - 1].e <= s->edge)) {
-		enum mos_stream_full_reason why = MOS_STREAM_FULL_POOL;
-		uint64_t w = write_bytes(s, a, src, b - a, &why);
-
+	if (a == s->edge && nothing_above(s)) {
 		*newb += b - a;
-		s->edge = a + w;
-		s->in_order_bytes += w;
-		if (w < b - a) {
-			buffer_full(s, why, a + w, b);
-			mark_missing(s, a + w, b);
-			s->edge = b;
-			r |= MOS_STREAM_INS_DROPPED;
-		}
-		return r | MOS_STREAM_INS_ADVANCED;
+		return r | append(s, src, b - a);
 	}
 
 	/* General path: walk the ranges over [a, b). */
@@ -1156,6 +1178,17 @@ mos_stream_insert(struct mos_stream *s, uint32_t seq, const uint8_t *data,
 
 	if (s == NULL || (data == NULL && len > 0))
 		return -EINVAL;
+	/* Fast path: the next in-order bytes of a plain segment, nothing stored
+	 * above the edge, no FIN/RST/off state. Same result as the full path. */
+	if (seg_flags == 0 && s->flags == SF_IN_USE && len > 0 && len <= s->buf_size &&
+	    seq == s->init_seq + (uint32_t)s->edge && nothing_above(s)) {
+		end = s->edge + len;
+		if (end > s->recv_max)
+			s->recv_max = end;
+		if (end - s->base > s->buf_size)
+			release_to(s, end - s->buf_size);
+		return (int)(MOS_STREAM_INS_NEW | append(s, data, len));
+	}
 	if (seg_flags & MOS_STREAM_SEG_SYN)
 		seq++;
 	sa = mos_stream_seq_to_off(s, seq);
