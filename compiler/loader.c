@@ -289,7 +289,10 @@ static void load_module_file(struct load_ctx *lc, struct load_module *m)
 	}
 	m->file = diag_add_file(lc->diag, m->path, text, len);
 	free(text);
+	unsigned before = diag_errors(lc->diag);
 	m->root = parse_file(lc->arena, lc->diag, m->file);
+	if (imp && diag_errors(lc->diag) > before)
+		diag_note(lc->diag, imp->span, "in module '%s', imported here", m->name);
 	load_check_decl(lc, m, imp ? m->name : NULL, imp);
 	m->state = 1;
 	load_push(lc, m);

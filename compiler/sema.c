@@ -140,6 +140,13 @@ struct sema_monitor {
 	unsigned buffer_off;         /* BI side bits (1 client, 2 server) with buffer off */
 };
 
+/* What sema learnt about a handler (ast_node.ref of a HANDLER). */
+struct sema_handler {
+	int root;                    /* enum bi_event at the root, -1 floating, -2 unknown */
+	unsigned hook;               /* effective BI_HOOK_* bit */
+	struct sema_event *ude;      /* the UDE or floating event handled, NULL for a built-in */
+};
+
 /* A record: the fields of its first emit. */
 struct sema_record {
 	struct ast_node *first;      /* first EMIT node */
@@ -1227,10 +1234,12 @@ static void sema_handler(struct sema *s, struct sema_monitor *mon, struct ast_no
 	int b;
 	struct sema_event *ude = sema_event_ref(s, mon->mod, h->kid[0], &b);
 	int root = b;
-	if (ude) {
+	if (ude)
 		root = sema_event_root(s, ude);
-		h->ref = ude;
-	}
+	struct sema_handler *info = ast_alloc(s->arena, sizeof(*info));
+	info->root = ude || b >= 0 ? root : -2;
+	info->ude = ude;
+	h->ref = info;
 	struct sema_scope sc = { .mod = mon->mod, .mon = mon, .event = h->kid[0]->name };
 	bool known = b >= 0 || ude;
 	if (root >= 0) {
@@ -1287,6 +1296,13 @@ static void sema_handler(struct sema *s, struct sema_monitor *mon, struct ast_no
 		ERR(s, hook->span, "floating event '%s' takes no hook: it runs at the hook where it is raised",
 		    h->kid[0]->name);
 	}
+	/* Effective hook: as written, else none when legal, else @rcv. */
+	if (hookbit)
+		info->hook = hookbit;
+	else if (mon->raw || root < 0 || (bi_events[root].hooks & BI_HOOK_NONE && root != BI_EV_PKT_IN))
+		info->hook = BI_HOOK_NONE;
+	else
+		info->hook = bi_events[root].hooks & BI_HOOK_RCV ? BI_HOOK_RCV : BI_HOOK_SND;
 	if (!mon->raw && root == BI_EV_ORPHAN)
 		ERR(s, h->kid[0]->span, "'orphan' packets belong to no flow; handle them in a raw monitor");
 	if (h->kid[2])
@@ -1351,12 +1367,6 @@ static void sema_monitor(struct sema *s, struct sema_module *m, struct ast_node 
 		    && !sema_map_get(&mon.enabled, it->name))
 			WARN(s, it->name_span, "handler '%s' is disabled and never enabled, so it can never run",
 			     it->name);
-	/* Handlers of floating events nobody raises. */
-	for (struct ast_node *it = mn->kid[1]; it; it = it->next) {
-		const struct sema_event *e = it->kind == AST_HANDLER ? it->ref : NULL;
-		if (e && e->root == -1 && !e->raised && e->node->kid[0] == NULL)
-			it->type = 1; /* checked after every monitor (raises may come later) */
-	}
 	sema_map_free(&mon.vars);
 	sema_map_free(&mon.labels);
 	sema_map_free(&mon.enabled);
@@ -1462,6 +1472,32 @@ static void sema_test(struct sema *s, struct sema_module *m, struct ast_node *t)
 		ERR(s, t->name_span, "test \"%s\" has no 'pcap' input", t->name);
 }
 
+/* ---- results for the back end ----------------------------------------- */
+
+int sema_handler_root(const struct ast_node *h)
+{
+	const struct sema_handler *hi = h->kind == AST_HANDLER ? h->ref : NULL;
+	return hi ? hi->root : -2;
+}
+
+unsigned sema_handler_hook(const struct ast_node *h)
+{
+	const struct sema_handler *hi = h->kind == AST_HANDLER ? h->ref : NULL;
+	return hi ? hi->hook : 0;
+}
+
+const struct ast_node *sema_handler_event(const struct ast_node *h)
+{
+	const struct sema_handler *hi = h->kind == AST_HANDLER ? h->ref : NULL;
+	return hi && hi->ude ? hi->ude->node : NULL;
+}
+
+int sema_event_root_of(const struct ast_node *ev)
+{
+	const struct sema_event *e = ev->kind == AST_EVENT ? ev->ref : NULL;
+	return e ? e->root : -2;
+}
+
 /* ---- driver ------------------------------------------------------------ */
 
 unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_program *p)
@@ -1510,8 +1546,9 @@ unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_
 			if (it->kind != AST_MONITOR)
 				continue;
 			for (struct ast_node *h = it->kid[1]; h; h = h->next) {
-				const struct sema_event *e = h->kind == AST_HANDLER ? h->ref : NULL;
-				if (h->kind == AST_HANDLER && h->type == 1 && e && !e->raised)
+				const struct sema_handler *hi = h->kind == AST_HANDLER ? h->ref : NULL;
+				const struct sema_event *e = hi ? hi->ude : NULL;
+				if (e && e->root == -1 && !e->node->kid[0] && !e->raised)
 					WARN(&s, h->kid[0]->span,
 					     "floating event '%s' is never raised, so this handler can never run",
 					     h->kid[0]->name);

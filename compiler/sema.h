@@ -20,4 +20,21 @@
 /* Check program p; diagnostics go to diag. Returns the number of errors found. */
 unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_program *p);
 
+/*
+ * Results kept on the tree after sema_check (valid while the arena lives):
+ *  - expression nodes: ast_node.type is their enum bi_type;
+ *  - state references (PATH): ast_node.ref points at the declaration;
+ *  - handlers: the accessors below.
+ */
+/* Built-in event (enum bi_event) at the root of a handler's event chain;
+ * -1 for a floating event, -2 when unresolved. */
+int sema_handler_root(const struct ast_node *handler);
+/* Hook the handler runs at: BI_HOOK_NONE, BI_HOOK_SND or BI_HOOK_RCV (the
+ * written hook, else no hook when the event allows it, else @rcv); 0 if unresolved. */
+unsigned sema_handler_hook(const struct ast_node *handler);
+/* The EVENT declaration a handler is registered on, NULL for built-ins. */
+const struct ast_node *sema_handler_event(const struct ast_node *handler);
+/* Root built-in of an EVENT declaration, -1 floating, -2 unresolved. */
+int sema_event_root_of(const struct ast_node *event);
+
 #endif /* MOSC_SEMA_H */

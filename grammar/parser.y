@@ -469,19 +469,86 @@ static void parse_symbol(char *buf, size_t n, yysymbol_kind_t sym, const struct 
 	}
 }
 
-/* "unexpected FOUND[, expected A, B or C]" */
+/* Tokens that are also accepted as names (see `name`). */
+static bool parse_soft_keyword(yysymbol_kind_t k)
+{
+	return k == YYSYMBOL_FLOW || k == YYSYMBOL_TIMEOUT || k == YYSYMBOL_COUNT
+		|| k == YYSYMBOL_FILTER || k == YYSYMBOL_SCOPE || k == YYSYMBOL_BUFFER
+		|| k == YYSYMBOL_OVERLAP || k == YYSYMBOL_MIDSTREAM || k == YYSYMBOL_PCAP
+		|| k == YYSYMBOL_COUNTER || k == YYSYMBOL_TEST;
+}
+
+/* Tokens that can start an expression. */
+static bool parse_expr_start(yysymbol_kind_t k)
+{
+	const char *n = yysymbol_name(k);
+	return k == YYSYMBOL_IDENT || parse_soft_keyword(k) || k == YYSYMBOL_INT
+		|| k == YYSYMBOL_STRING || k == YYSYMBOL_BYTES || k == YYSYMBOL_IPADDR
+		|| k == YYSYMBOL_PREFIX || k == YYSYMBOL_DURATION || k == YYSYMBOL_SIZE
+		|| k == YYSYMBOL_TRUE || k == YYSYMBOL_FALSE || k == YYSYMBOL_NOT
+		|| !strcmp(n, "'-'") || !strcmp(n, "'~'") || !strcmp(n, "'('");
+}
+
+/*
+ * "unexpected FOUND[, expected A, B or C]". Names accepted in place of an
+ * identifier are folded into "identifier", and every token that can start
+ * an expression into "expression"; lists longer than six are left out.
+ */
 static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct parse_ctx *pc)
 {
 	(void)scanner;
-	enum { MAXEXP = 6 };
-	yysymbol_kind_t exp[MAXEXP];
-	int nexp = yypcontext_expected_tokens(ctx, exp, MAXEXP);
+	yysymbol_kind_t all[YYNTOKENS], exp[8];
+	int nall = yypcontext_expected_tokens(ctx, all, YYNTOKENS), nexp = 0;
+	bool has_ident = false, has_int = false;
+	for (int i = 0; i < nall; i++) {
+		has_ident |= all[i] == YYSYMBOL_IDENT;
+		has_int |= all[i] == YYSYMBOL_INT;
+	}
+	bool has_expr = has_ident && has_int, expr_added = false, too_many = false;
+	for (int i = 0; i < nall; i++) {
+		yysymbol_kind_t k = all[i];
+		if (has_expr && parse_expr_start(k)) {
+			if (expr_added)
+				continue;
+			expr_added = true;
+			k = YYSYMBOL_YYUNDEF;        /* stands for "expression" */
+		} else if (has_ident && parse_soft_keyword(k)) {
+			continue;
+		}
+		if (nexp == 6) {
+			too_many = true;
+			break;
+		}
+		exp[nexp++] = k;
+	}
+	/* Long lists that name a familiar place get a phrase instead. */
+	bool has_monitor = false, has_on = false, has_emit = false, has_close = false;
+	for (int i = 0; i < nall; i++) {
+		has_monitor |= all[i] == YYSYMBOL_MONITOR;
+		has_on |= all[i] == YYSYMBOL_ON;
+		has_emit |= all[i] == YYSYMBOL_EMIT;
+		has_close |= !strcmp(yysymbol_name(all[i]), "'}'");
+	}
+	const char *phrase = NULL;
+	if (too_many && has_monitor)
+		phrase = "a declaration ('module', 'import', 'extern', 'flow', 'event', 'monitor' or 'test')";
+	else if (too_many && has_on && has_close)
+		phrase = "a handler ('on'), an option, 'flow' or '}'";
+	else if (too_many && has_emit && has_close)
+		phrase = "a statement or '}'";
+	if (too_many)
+		nexp = 0;
 	char found[96], msg[800];
 	parse_symbol(found, sizeof(found), yypcontext_token(ctx), pc, true);
 	int off = snprintf(msg, sizeof(msg), "unexpected %s", found);
+	if (phrase)
+		off += snprintf(msg + off, sizeof(msg) - (size_t)off, ", expected %s", phrase);
 	for (int i = 0; i < nexp && off < (int)sizeof(msg) - 100; i++) {
 		char e[96];
-		parse_symbol(e, sizeof(e), exp[i], pc, false);
+		if (exp[i] == YYSYMBOL_YYUNDEF)
+			snprintf(e, sizeof(e), "expression");
+		else
+			parse_symbol(e, sizeof(e), exp[i], pc, false);
 		off += snprintf(msg + off, sizeof(msg) - (size_t)off, "%s%s",
 				i == 0 ? ", expected " : i == nexp - 1 ? " or " : ", ", e);
 	}
