@@ -958,20 +958,19 @@ check_old(struct mos_stream *s, uint64_t a, uint64_t b, const uint8_t *src,
 /* Store new bytes [p, q) (uncovered so far) written by segment [a0, b0);
  * @src points at offset p. Counts and reports what cannot be stored. */
 static unsigned
-fill_new(struct mos_stream *s, uint64_t p, uint64_t q, const uint8_t *src,
+fill_new(struct mos_stream *s, uint32_t idx, uint64_t p, uint64_t q, const uint8_t *src,
 	 uint64_t a0, uint64_t b0)
 {
 	enum mos_stream_full_reason why = MOS_STREAM_FULL_POOL;
 	struct range r = { .os = a0, .olen = (uint32_t)(b0 - a0), .kind = RANGE_DATA };
 	uint64_t w;
-	uint32_t idx;
 
+	/* @idx is range_find(s, p): ranges do not move before the insert. */
 	if (range_reserve(s, 2) != 0) {
 		buffer_full(s, MOS_STREAM_FULL_SEGMENTS, p, q);
 		return MOS_STREAM_INS_DROPPED;
 	}
 	w = write_bytes(s, p, src, q - p, &why);
-	idx = range_find(s, p);
 	if (w > 0) {
 		r.s = p;
 		r.e = p + w;
@@ -1130,9 +1129,10 @@ insert_chunk(struct mos_stream *s, uint64_t a, uint64_t b, const uint8_t *src,
 				idx = range_find(s, pos);
 				continue;
 			}
-			r |= fill_new(s, pos, q, src + (pos - a), a0, b0);
+			r |= fill_new(s, idx, pos, q, src + (pos - a), a0, b0);
 			pos = q;
-			idx = range_find(s, pos);
+			if (pos < b)
+				idx = range_find(s, pos);
 			continue;
 		}
 		e = &s->ranges[idx];
