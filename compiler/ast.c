@@ -207,8 +207,15 @@ static void ast_dump_quoted(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 }
 
+/* Deepest nesting dumped (bounds the recursion on any input). */
+#define AST_DUMP_MAX_DEPTH 4000
+
 static void ast_dump_node(FILE *out, const struct ast_node *n, int depth)
 {
+	if (depth > AST_DUMP_MAX_DEPTH) {
+		fprintf(out, "%*s...\n", depth * 2, "");
+		return;
+	}
 	for (; n; n = n->next) {
 		fprintf(out, "%*s%s", depth * 2, "", ast_kind_name(n->kind));
 		if (n->op != AST_OP_NONE)

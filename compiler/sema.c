@@ -174,6 +174,8 @@ struct sema {
 	struct sema_var **vars;      /* every variable, for the unused warning */
 	size_t nvars;                /* entries */
 	size_t vars_cap;             /* allocated */
+	unsigned depth;              /* current expression nesting */
+	bool too_deep;               /* nesting error reported for this expression */
 	struct sema_event **events;  /* every event */
 	size_t nevents;              /* entries */
 	size_t events_cap;           /* allocated */
@@ -853,9 +855,22 @@ static enum bi_type sema_binary(struct sema *s, const struct sema_scope *sc, str
 	return sema_arith(lt, rt);
 }
 
+/* Deepest expression nesting checked (bounds the recursion on any input). */
+#define SEMA_MAX_DEPTH 2000
+
 static enum bi_type sema_expr(struct sema *s, const struct sema_scope *sc, struct ast_node *e)
 {
 	enum bi_type t = BI_T_ERROR;
+	if (s->depth >= SEMA_MAX_DEPTH) {
+		if (!s->too_deep)
+			ERR(s, e->span, "expression is nested too deeply (more than %d levels)",
+			    SEMA_MAX_DEPTH);
+		s->too_deep = true;
+		return BI_T_ERROR;
+	}
+	if (s->depth == 0)
+		s->too_deep = false;
+	s->depth++;
 	switch (e->kind) {
 	case AST_INT: t = BI_T_INT; break;
 	case AST_BOOL: t = BI_T_BOOL; break;
@@ -887,6 +902,7 @@ static enum bi_type sema_expr(struct sema *s, const struct sema_scope *sc, struc
 	default:
 		break;
 	}
+	s->depth--;
 	e->type = (int)t;
 	return t;
 }

@@ -559,5 +559,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct 
 static void yyerror(YYLTYPE *loc, void *scanner, struct parse_ctx *pc, const char *msg)
 {
 	(void)scanner;
-	diag_error(pc->diag, *loc, "%s", msg);
+	if (!strcmp(msg, "memory exhausted"))
+		diag_error(pc->diag, *loc, "nesting is too deep for the parser (more than %d levels)",
+			   YYMAXDEPTH);
+	else
+		diag_error(pc->diag, *loc, "%s", msg);
 }
