@@ -9,6 +9,7 @@
 %define api.pure full
 %define api.location.type {struct ast_span}
 %define parse.error custom
+%define parse.lac full
 %locations
 %expect 0
 %param {void *scanner}
@@ -489,6 +490,21 @@ static bool parse_expr_start(yysymbol_kind_t k)
 		|| !strcmp(n, "'-'") || !strcmp(n, "'~'") || !strcmp(n, "'('");
 }
 
+/* Binary operators and other tokens that continue an expression. */
+static bool parse_operator(yysymbol_kind_t k)
+{
+	static const char *const ops[] = { "'|'", "'^'", "'&'", "'+'", "'-'", "'*'", "'/'", "'%'",
+					   "'<'", "'>'", "'('", "'.'" };
+	if (k == YYSYMBOL_OR || k == YYSYMBOL_AND || k == YYSYMBOL_EQ || k == YYSYMBOL_NE
+	    || k == YYSYMBOL_LE || k == YYSYMBOL_GE || k == YYSYMBOL_IN || k == YYSYMBOL_CONTAINS
+	    || k == YYSYMBOL_STARTS_WITH || k == YYSYMBOL_ENDS_WITH || k == YYSYMBOL_MATCHES)
+		return true;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(yysymbol_name(k), ops[i]))
+			return true;
+	return false;
+}
+
 /*
  * "unexpected FOUND[, expected A, B or C]". Names accepted in place of an
  * identifier are folded into "identifier", and every token that can start
@@ -505,9 +521,17 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct 
 		has_int |= all[i] == YYSYMBOL_INT;
 	}
 	bool has_expr = has_ident && has_int, expr_added = false, too_many = false;
+	bool has_ops = false, ops_added = false;
+	for (int i = 0; i < nall; i++)
+		has_ops |= all[i] == YYSYMBOL_AND;
 	for (int i = 0; i < nall; i++) {
 		yysymbol_kind_t k = all[i];
-		if (has_expr && parse_expr_start(k)) {
+		if (has_ops && !has_expr && parse_operator(k)) {
+			if (ops_added)
+				continue;
+			ops_added = true;
+			k = YYSYMBOL_YYerror;        /* stands for "an operator" */
+		} else if (has_expr && parse_expr_start(k)) {
 			if (expr_added)
 				continue;
 			expr_added = true;
@@ -523,7 +547,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct 
 	}
 	/* Long lists that name a familiar place get a phrase instead. */
 	bool has_monitor = false, has_on = false, has_emit = false, has_close = false;
+	bool has_assign = false;
 	for (int i = 0; i < nall; i++) {
+		has_assign |= all[i] == YYSYMBOL_ADD_SET;
 		has_monitor |= all[i] == YYSYMBOL_MONITOR;
 		has_on |= all[i] == YYSYMBOL_ON;
 		has_emit |= all[i] == YYSYMBOL_EMIT;
@@ -534,6 +560,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct 
 		phrase = "a declaration ('module', 'import', 'extern', 'flow', 'event', 'monitor' or 'test')";
 	else if (too_many && has_on && has_close)
 		phrase = "a handler ('on'), an option, 'flow' or '}'";
+	else if (too_many && has_assign)
+		phrase = "an assignment ('=', '+=', '-=', ...) or a call";
 	else if (too_many && has_emit && has_close)
 		phrase = "a statement or '}'";
 	if (too_many)
@@ -547,6 +575,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct 
 		char e[96];
 		if (exp[i] == YYSYMBOL_YYUNDEF)
 			snprintf(e, sizeof(e), "expression");
+		else if (exp[i] == YYSYMBOL_YYerror)
+			snprintf(e, sizeof(e), "an operator");
 		else
 			parse_symbol(e, sizeof(e), exp[i], pc, false);
 		off += snprintf(msg + off, sizeof(msg) - (size_t)off, "%s%s",
