@@ -1556,8 +1556,10 @@ unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_
 		for (struct ast_node *it = m->lm->root->kid[0]; it && !diag_stop(diag); it = it->next)
 			if (it->kind == AST_TEST)
 				sema_test(&s, m, it);
-	/* Program-wide warnings. */
-	for (struct sema_module *m = s.mods; m && !diag_stop(diag); m = m->next)
+	/* Program-wide warnings, only for programs without errors (an error,
+	 * a dropped statement above all, makes them unreliable). */
+	bool quiet = diag_errors(diag) > 0;
+	for (struct sema_module *m = s.mods; m && !quiet && !diag_stop(diag); m = m->next)
 		for (struct ast_node *it = m->lm->root->kid[0]; it; it = it->next) {
 			if (it->kind != AST_MONITOR)
 				continue;
@@ -1570,7 +1572,7 @@ unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_
 					     h->kid[0]->name);
 			}
 		}
-	for (size_t i = 0; i < s.nvars && !diag_stop(diag); i++)
+	for (size_t i = 0; i < s.nvars && !quiet && !diag_stop(diag); i++)
 		if (s.vars[i]->warn_unused && !s.vars[i]->used)
 			WARN(&s, s.vars[i]->node->name_span, "state '%s' is never used",
 			     s.vars[i]->node->name);
