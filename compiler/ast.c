@@ -210,7 +210,8 @@ static void ast_dump_quoted(FILE *out, const char *s, size_t len)
 /* Deepest nesting dumped (bounds the recursion on any input). */
 #define AST_DUMP_MAX_DEPTH 4000
 
-static void ast_dump_node(FILE *out, const struct ast_node *n, int depth)
+static void ast_dump_node(FILE *out, const struct ast_node *n, int depth,
+			  void (*annotate)(FILE *out, const struct ast_node *n))
 {
 	if (depth > AST_DUMP_MAX_DEPTH) {
 		fprintf(out, "%*s...\n", depth * 2, "");
@@ -240,17 +241,26 @@ static void ast_dump_node(FILE *out, const struct ast_node *n, int depth)
 		default:
 			break;
 		}
-		fprintf(out, " <%d:%d-%d:%d>\n", n->span.first_line, n->span.first_column,
+		fprintf(out, " <%d:%d-%d:%d>", n->span.first_line, n->span.first_column,
 			n->span.last_line, n->span.last_column);
+		if (annotate)
+			annotate(out, n);
+		fputc('\n', out);
 		for (int i = 0; i < 4; i++) {
 			if (!n->kid[i])
 				continue;
-			ast_dump_node(out, n->kid[i], depth + 1);
+			ast_dump_node(out, n->kid[i], depth + 1, annotate);
 		}
 	}
 }
 
 void ast_dump(FILE *out, const struct ast_node *n)
 {
-	ast_dump_node(out, n, 0);
+	ast_dump_node(out, n, 0, NULL);
+}
+
+void ast_dump_annotated(FILE *out, const struct ast_node *n,
+			void (*annotate)(FILE *out, const struct ast_node *n))
+{
+	ast_dump_node(out, n, 0, annotate);
 }

@@ -163,6 +163,9 @@ size_t ast_list_len(const struct ast_node *n);
 
 /* Write the deterministic text dump of a tree (and its siblings) to out. */
 void ast_dump(FILE *out, const struct ast_node *n);
+/* The same, calling annotate (if not NULL) to append text after each node's span. */
+void ast_dump_annotated(FILE *out, const struct ast_node *n,
+			void (*annotate)(FILE *out, const struct ast_node *n));
 
 /* Span covering a..b. */
 struct ast_span ast_span_join(struct ast_span a, struct ast_span b);

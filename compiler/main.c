@@ -55,14 +55,16 @@ struct mosc_dump {
 static int mosc_cmd_check(struct mosc_opts *o);
 static int mosc_cmd_dump(struct mosc_opts *o);
 static int mosc_dump_ast(struct mosc_opts *o, const char *file);
+static int mosc_dump_sema(struct mosc_opts *o, const char *file);
 
 static const struct mosc_cmd mosc_cmds[] = {
 	{ "check", "FILE...", "report diagnostics; exit status 1 if there are errors", mosc_cmd_check },
-	{ "dump", "KIND FILE", "print an intermediate form (KIND: ast)", mosc_cmd_dump },
+	{ "dump", "KIND FILE", "print an intermediate form (KIND: ast, sema)", mosc_cmd_dump },
 };
 
 static const struct mosc_dump mosc_dumps[] = {
 	{ "ast", "the syntax tree of FILE after parsing", mosc_dump_ast },
+	{ "sema", "the syntax tree of FILE with types, event roots and hooks from checking", mosc_dump_sema },
 };
 
 static void mosc_usage(FILE *out)
@@ -144,6 +146,25 @@ static int mosc_dump_ast(struct mosc_opts *o, const char *file)
 	struct ast_node *root = parse_file(a, d, diag_add_file(d, file, text, len));
 	free(text);
 	ast_dump(stdout, root);
+	diag_finish(d);
+	int status = diag_errors(d) ? 1 : 0;
+	ast_arena_free(a);
+	diag_free(d);
+	return status;
+}
+
+/* dump sema FILE: load and check the program, dump FILE's annotated tree. */
+static int mosc_dump_sema(struct mosc_opts *o, const char *file)
+{
+	struct diag_ctx *d = mosc_diag(o);
+	struct ast_arena *a = ast_arena_new();
+	struct load_opts lo;
+	mosc_load_opts(o, &lo);
+	struct load_program *p = load_program(a, d, &lo, file, NULL, 0);
+	if (p && !diag_stop(d))
+		sema_check(a, d, p);
+	if (p)
+		ast_dump_annotated(stdout, p->main->root, sema_annotate);
 	diag_finish(d);
 	int status = diag_errors(d) ? 1 : 0;
 	ast_arena_free(a);

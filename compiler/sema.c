@@ -1514,6 +1514,51 @@ int sema_event_root_of(const struct ast_node *ev)
 	return e ? e->root : -2;
 }
 
+const struct ast_node *sema_path_decl(const struct ast_node *path)
+{
+	const struct sema_var *v = path->kind == AST_PATH ? path->ref : NULL;
+	return v ? v->node : NULL;
+}
+
+const struct ast_node *sema_call_decl(const struct ast_node *call)
+{
+	const struct sema_fn *fn = call->kind == AST_CALL ? call->ref : NULL;
+	return fn ? fn->node : NULL;
+}
+
+const struct ast_node *sema_raise_event(const struct ast_node *raise)
+{
+	const struct sema_event *e = raise->kind == AST_RAISE ? raise->ref : NULL;
+	return e ? e->node : NULL;
+}
+
+void sema_annotate(FILE *out, const struct ast_node *n)
+{
+	switch (n->kind) {
+	case AST_PATH: case AST_CALL: case AST_BINARY: case AST_UNARY: case AST_INT:
+	case AST_BOOL: case AST_STRING: case AST_BYTES: case AST_IP: case AST_PREFIX:
+	case AST_DURATION: case AST_SIZE:
+		if (n->type)
+			fprintf(out, " : %s", bi_type_name((enum bi_type)n->type));
+		break;
+	case AST_HANDLER: {
+		int root = sema_handler_root(n);
+		unsigned hook = sema_handler_hook(n);
+		fprintf(out, " [root %s, hook %s]",
+			root >= 0 ? bi_events[root].name : root == -1 ? "floating" : "?",
+			hook == BI_HOOK_SND ? "@snd" : hook == BI_HOOK_RCV ? "@rcv" : hook ? "none" : "?");
+		break;
+	}
+	case AST_EVENT: {
+		int root = sema_event_root_of(n);
+		fprintf(out, " [root %s]", root >= 0 ? bi_events[root].name : root == -1 ? "floating" : "?");
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 /* ---- driver ------------------------------------------------------------ */
 
 unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_program *p)

@@ -37,4 +37,13 @@ const struct ast_node *sema_handler_event(const struct ast_node *handler);
 /* Root built-in of an EVENT declaration, -1 floating, -2 unresolved. */
 int sema_event_root_of(const struct ast_node *event);
 
+/* The VAR a state reference (PATH) resolved to; NULL for fields and sides. */
+const struct ast_node *sema_path_decl(const struct ast_node *path);
+/* The EXTERN_FN a CALL resolved to; NULL for built-ins (peek, len). */
+const struct ast_node *sema_call_decl(const struct ast_node *call);
+/* The floating EVENT a RAISE names. (ENABLE/DISABLE: ast_node.ref is the HANDLER.) */
+const struct ast_node *sema_raise_event(const struct ast_node *raise);
+/* Annotation callback for ast_dump_annotated: expression types, handler roots and hooks. */
+void sema_annotate(FILE *out, const struct ast_node *n);
+
 #endif /* MOSC_SEMA_H */

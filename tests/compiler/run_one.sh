@@ -4,6 +4,7 @@
 #   golden: `mosc dump ast FILE.mos` must print exactly FILE.ast (exit 0)
 #   reject: `mosc check FILE.mos` must print exactly FILE.expected on stderr;
 #           exit 1 when it holds an error, else 0
+#   sema:   `mosc dump sema FILE.mos` must print exactly FILE.sema (exit 0)
 #   check:  `mosc check FILE.mos` must exit 0 with no errors
 # Tests run in the file's directory with `-I lib`; a first line
 # "# mosc-flags: ..." adds options (e.g. -Werror, --max-errors 2).
@@ -20,6 +21,10 @@ golden)
 	"$mosc" dump ast $flags "$base.mos" >"$out" 2>"$err"; rc=$?
 	if [ $rc -ne 0 ]; then echo "exit status $rc"; cat "$err"; exit 1; fi
 	diff -u "$base.ast" "$out" || exit 1 ;;
+sema)
+	"$mosc" dump sema -I lib $flags "$base.mos" >"$out" 2>"$err"; rc=$?
+	if [ $rc -ne 0 ]; then echo "exit status $rc"; cat "$err"; exit 1; fi
+	diff -u "$base.sema" "$out" || exit 1 ;;
 reject)
 	"$mosc" check -I lib $flags "$base.mos" >"$out" 2>"$err"; rc=$?
 	want=0; grep -q ': error: \|^mosc: ' "$base.expected" && want=1
