@@ -761,6 +761,28 @@ chain_cut:
 	return 0;
 }
 
+_Static_assert(sizeof(struct mos_pkt) % 8 == 0, "pkt_clear works in 8-byte units");
+
+/*
+ * Zero *pkt with plain 16-byte stores. A memset of this size becomes
+ * `rep stos` with gcc -O2, whose start-up cost was about half of the time
+ * of decoding a TCP/IPv4 frame; the unrolled loop is not turned back into a
+ * memset. The vector type is only 8-byte aligned (unaligned stores).
+ */
+static inline void
+pkt_clear(struct mos_pkt *pkt)
+{
+	typedef uint64_t v2 __attribute__((vector_size(16), may_alias, aligned(8)));
+	typedef uint64_t u64 __attribute__((may_alias));
+	v2 *w = (v2 *)(void *)pkt;
+
+#pragma GCC unroll 16
+	for (size_t i = 0; i < sizeof(*pkt) / 16; i++)
+		w[i] = (v2){ 0, 0 };
+	if (sizeof(*pkt) % 16)
+		((u64 *)(void *)pkt)[sizeof(*pkt) / 8 - 1] = 0;
+}
+
 int
 mos_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	   int linktype, uint64_t ts_ns, struct mos_pkt *pkt)
@@ -768,7 +790,7 @@ mos_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	uint32_t off = 0, avail, end = 0, wend, lim = UINT32_MAX;
 	int kind, rc;
 
-	memset(pkt, 0, sizeof(*pkt));
+	pkt_clear(pkt);
 	pkt->data = data;
 	pkt->caplen = caplen;
 	pkt->wirelen = wirelen;

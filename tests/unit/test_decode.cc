@@ -276,6 +276,23 @@ TEST(DecodeLink, NonIpEthertypeIsDecodedWithoutNetworkLayer)
 	EXPECT_EQ(p.flags, 0);
 }
 
+TEST(DecodeLink, StructIsClearedBeforeDecoding)
+{
+	Frame fr;
+	pc_eth_type(&fr.f, 0x0806);
+	pc_payload(&fr.f, nullptr, 28);
+	pc_finish(&fr.f);
+	struct mos_pkt p, want;
+	memset(&p, 0xa5, sizeof(p));               // garbage from an earlier packet
+	ASSERT_EQ(mos_decode(fr.f.buf, fr.f.len, 99, MOS_LINK_ETHERNET, 7, &p), 0);
+	memset(&want, 0, sizeof(want));
+	want.data = fr.f.buf;
+	want.caplen = fr.f.len;
+	want.wirelen = 99;
+	want.ts_ns = 7;
+	EXPECT_EQ(memcmp(&p, &want, sizeof(p)), 0);
+}
+
 TEST(DecodeLink, LlcSnapCarriesAnEthertype)
 {
 	Frame fr;
