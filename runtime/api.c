@@ -348,6 +348,11 @@ mos_register_callback(struct mos_monitor *m, uint32_t ev, int hook, mos_callback
 	if (m->type == MOS_MONITOR_RAW &&
 	    (hook != MOS_HOOK_NONE || mos_evsys_root(m->ctx->es, ev) != MOS_EV_PKT_IN))
 		return -EINVAL;
+	/* pkt_in at MOS_HOOK_NONE is the raw monitors' event: on a stream
+	 * monitor it would never fire (mOS accepted it silently). */
+	if (m->type == MOS_MONITOR_STREAM && hook == MOS_HOOK_NONE &&
+	    mos_evsys_root(m->ctx->es, ev) == MOS_EV_PKT_IN)
+		return -EINVAL;
 	return mos_evsys_listen(m->ctx->es, m->idx, m, ev, hook, cb, user);
 }
 

@@ -126,6 +126,36 @@ TEST_F(Engine, IllegalHookIsRefused)
 	EXPECT_EQ(mos_register_callback(mon, MOS_EV_CONN_ESTABLISHED, MOS_HOOK_SND, record, nullptr), -EINVAL);
 	EXPECT_EQ(mos_register_callback(mon, 9999, MOS_HOOK_SND, record, nullptr), -EINVAL);
 	EXPECT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_NONE, record, nullptr), -EINVAL);
+}
+
+TEST(EngineEvict, EvictedFlowRaisesConnEndOncePerSideBeforeItsSlotIsReused)
+{
+	mos_ctx_config cfg;
+	mos_ctx_config_default(&cfg);
+	cfg.flows.max_flows = 1;
+	mos_ctx *ctx = mos_ctx_create(&cfg);
+	ASSERT_NE(ctx, nullptr);
+	mos_monitor *m = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	Rec r;
+	g = &r;
+	ASSERT_EQ(mos_register_callback(m, MOS_EV_CONN_END, MOS_HOOK_NONE, record, nullptr), 0);
+	ASSERT_EQ(mos_register_callback(m, MOS_EV_CONN_START, MOS_HOOK_SND, record, nullptr), 0);
+	Wire w;
+	TPkt a, b;
+	a.flags = b.flags = MOS_TCP_SYN;
+	b.sport = 40001;
+	b.ts_ns = a.ts_ns + 10;
+	mos_ctx_input(ctx, w.make(a), MOS_LINK_ETHERNET);
+	mos_ctx_input(ctx, w.make(b), MOS_LINK_ETHERNET);
+	ASSERT_EQ(r.evs.size(), 4u);   // start(a), end(a) x2 sides, start(b)
+	EXPECT_EQ(r.evs[1].ev, (uint32_t)MOS_EV_CONN_END);
+	EXPECT_EQ(r.evs[1].side, MOS_SIDE_CLI);
+	EXPECT_EQ(r.evs[2].side, MOS_SIDE_SVR);
+	EXPECT_FALSE(r.evs[1].has_pkt);  // the packet being processed belongs to another flow
+	EXPECT_EQ(r.evs[3].ev, (uint32_t)MOS_EV_CONN_START);
+	EXPECT_EQ(mos_flow_table_counters(mos_ctx_flows(ctx))->evicted, 1u);
+	mos_ctx_destroy(ctx);
 }
 
 TEST_F(Engine, TcpStateChangeReportsEachEndpointAtItsHook)
