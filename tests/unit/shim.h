@@ -10,6 +10,7 @@ extern "C" {
 #include "mos/decode.h"
 #include "mos/stats.h"
 #include "mos/stream.h"
+#include "mos/ipfrag.h"
 #include "mos/tcp.h"
 #include "mos/flow.h"
 #include "mos/event.h"
