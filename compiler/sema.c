@@ -126,6 +126,7 @@ struct sema_module {
 	struct sema_map vars;        /* state name -> sema_var */
 	struct sema_map events;      /* event name -> sema_event */
 	struct sema_map fns;         /* function name -> sema_fn */
+	struct sema_map used;        /* imported module names this module refers to */
 	struct sema_module *next;    /* next module */
 };
 
@@ -352,8 +353,10 @@ static struct sema_module *sema_visible_module(struct sema *s, struct sema_modul
 	if (m->name && !strcmp(m->name, name))
 		return m;
 	for (size_t i = 0; i < m->lm->nimports; i++)
-		if (!strcmp(m->lm->imports[i]->name, name))
+		if (!strcmp(m->lm->imports[i]->name, name)) {
+			sema_map_put(&m->used, m->lm->imports[i]->name, m);
 			return sema_map_get(&s->modmap, name);
+		}
 	return NULL;
 }
 
@@ -1617,6 +1620,19 @@ unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_
 					     h->kid[0]->name);
 			}
 		}
+	for (struct sema_module *m = s.mods; m && !quiet && !diag_stop(diag); m = m->next) {
+		if (!m->lm->is_main)
+			continue;
+		for (size_t i = 0; i < m->lm->nimports; i++) {
+			const struct load_module *im = m->lm->imports[i];
+			bool acts = false;    /* monitors and tests count as a use */
+			for (const struct ast_node *it = im->root ? im->root->kid[0] : NULL; it; it = it->next)
+				acts |= it->kind == AST_MONITOR || it->kind == AST_TEST;
+			if (!acts && !sema_map_get(&m->used, im->name))
+				WARN(&s, m->lm->import_nodes[i]->span,
+				     "module '%s' is imported but none of its names are used", im->name);
+		}
+	}
 	for (size_t i = 0; i < s.nvars && !quiet && !diag_stop(diag); i++)
 		if (s.vars[i]->warn_unused && !s.vars[i]->used)
 			WARN(&s, s.vars[i]->node->name_span, "state '%s' is never used",
@@ -1625,6 +1641,7 @@ unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_
 		sema_map_free(&m->vars);
 		sema_map_free(&m->events);
 		sema_map_free(&m->fns);
+		sema_map_free(&m->used);
 	}
 	sema_map_free(&s.modmap);
 	sema_map_free(&s.monitors);
