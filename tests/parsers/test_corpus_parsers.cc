@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Cross-check of the HTTP and TLS parsers against tshark on the shared
-// corpus: every reassembled stream (truth/<pcap>/streams/<flow>.c2s|.s2c,
+// Cross-check of the parsers against independent tools on the shared corpus.
+// HTTP and TLS against tshark's truth files: every reassembled stream (truth/<pcap>/streams/<flow>.c2s|.s2c,
 // holes from gaps.tsv announced as gaps) goes through the parsers; requests
 // (method, host, uri), response statuses, ClientHello SNIs and ServerHello
 // versions are compared per flow, as multisets, with truth/<pcap>/app.tsv.
 // Skips when ${MOS_CORPUS_DIR} is absent. Flows whose capture is cut by the
 // snaplen (conns.tsv trunc_* > 0) are left out, as the corpus README asks.
+// JA3/JA3S against nDPI's published values. DNS (datagrams read with libpcap)
+// and SSH banners against tshark run by the test (skipped without tshark).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,8 +18,16 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <cstdio>
+#ifdef MOS_HAVE_PCAP
+#include <pcap/pcap.h>
+#endif
+
 extern "C" {
+#include "parsers/dns.h"
 #include "parsers/http.h"
+#include "parsers/ssh.h"
 #include "parsers/tls.h"
 }
 
@@ -325,4 +335,240 @@ TEST(CorpusParsers, HttpAndTlsFieldsAgreeWithTshark)
 	printf("\ndifferences:\n%s", diffs.str().c_str());
 	EXPECT_GT(truth_total, 0);
 	EXPECT_GE(agree, 99.5) << diffs.str();
+}
+
+namespace {
+
+// Output lines of a command (empty when it cannot run).
+std::vector<std::string> command_lines(const std::string &cmd)
+{
+	std::vector<std::string> out;
+	FILE *f = popen(cmd.c_str(), "r");
+	if (!f)
+		return out;
+	char buf[65536];
+	while (fgets(buf, sizeof(buf), f)) {
+		std::string l(buf);
+		while (!l.empty() && (l.back() == '\n' || l.back() == '\r'))
+			l.pop_back();
+		out.push_back(l);
+	}
+	pclose(f);
+	return out;
+}
+
+bool have_tshark()
+{
+	return system("tshark -v >/dev/null 2>&1") == 0;
+}
+
+#ifdef MOS_HAVE_PCAP
+// UDP payload of an Ethernet frame (VLAN tags, IPv4 unfragmented, IPv6 with
+// UDP as the first next header); false when it is not that.
+bool udp_payload(const uint8_t *p, size_t n, const uint8_t **pl, size_t *pn, uint16_t *sport,
+		 uint16_t *dport)
+{
+	size_t off = 12;
+	if (n < 14)
+		return false;
+	uint16_t et = (uint16_t)(p[off] << 8 | p[off + 1]);
+	off += 2;
+	while ((et == 0x8100 || et == 0x88a8) && n >= off + 4) {
+		et = (uint16_t)(p[off + 2] << 8 | p[off + 3]);
+		off += 4;
+	}
+	size_t l4;
+	if (et == 0x0800 && n >= off + 20) {
+		size_t ihl = (size_t)(p[off] & 15) * 4;
+		bool frag = ((p[off + 6] & 0x3f) | p[off + 7]) != 0;
+		if (p[off + 9] != 17 || frag || n < off + ihl + 8)
+			return false;
+		l4 = off + ihl;
+	} else if (et == 0x86dd && n >= off + 48) {
+		if (p[off + 6] != 17)
+			return false;
+		l4 = off + 40;
+	} else {
+		return false;
+	}
+	*sport = (uint16_t)(p[l4] << 8 | p[l4 + 1]);
+	*dport = (uint16_t)(p[l4 + 2] << 8 | p[l4 + 3]);
+	size_t ulen = (size_t)(p[l4 + 4] << 8 | p[l4 + 5]);
+	if (ulen < 8 || l4 + ulen > n)
+		return false;
+	*pl = p + l4 + 8;
+	*pn = ulen - 8;
+	return true;
+}
+
+std::string addr_text(const mos_dns_addr &a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	inet_ntop(a.family == 4 ? AF_INET : AF_INET6, a.addr, buf, sizeof(buf));
+	return buf;
+}
+#endif
+
+} // namespace
+
+// Every DNS message tshark sees in the corpus: id, QR, first question name and
+// type, rcode, answer count and the first A/AAAA addresses must be equal.
+TEST(CorpusParsers, DnsMessagesAgreeWithTshark)
+{
+#ifndef MOS_HAVE_PCAP
+	GTEST_SKIP() << "built without libpcap";
+#else
+	fs::path pcaps = fs::path(MOS_CORPUS_DIR) / "pcaps";
+	if (!fs::is_directory(pcaps))
+		GTEST_SKIP() << "corpus not found at " << pcaps;
+	if (!have_tshark())
+		GTEST_SKIP() << "tshark not installed";
+	long total = 0, agree = 0;
+	for (auto &e : fs::directory_iterator(pcaps)) {
+		std::string path = e.path().string();
+		// tshark only where its own truth counts UDP frames (saves ~20 s)
+		bool udp = false;
+		for (auto &r : read_tsv(fs::path(MOS_CORPUS_DIR) / "truth" / e.path().filename() /
+					"proto_counts.tsv"))
+			if (r["filter"] == "udp" && r["frames"] != "0")
+				udp = true;
+		if (!udp)
+			continue;
+		auto lines = command_lines(
+			"tshark -n -r '" + path + "' -Y 'dns && udp' -T fields -E separator=/t "
+			"-e frame.number -e dns.id -e dns.flags.response -e dns.qry.name "
+			"-e dns.qry.type -e dns.flags.rcode -e dns.count.answers -e dns.a "
+			"-e dns.aaaa -e dns.resp.type 2>/dev/null");
+		if (lines.empty())
+			continue;
+		std::map<long, std::string> ours;
+		char err[PCAP_ERRBUF_SIZE];
+		pcap_t *pc = pcap_open_offline(path.c_str(), err);
+		ASSERT_NE(pc, nullptr) << err;
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		long frame = 0;
+		while (pcap_next_ex(pc, &h, &d) == 1) {
+			frame++;
+			const uint8_t *pl;
+			size_t pn;
+			uint16_t sp, dp;
+			if (!udp_payload(d, h->caplen, &pl, &pn, &sp, &dp) || (sp != 53 && dp != 53))
+				continue;
+			mos_dns_msg m;
+			if (mos_dns_parse(pl, pn, &m, nullptr) != MOS_DNS_OK) {
+				ours[frame] = "error";
+				continue;
+			}
+			char buf[512];
+			snprintf(buf, sizeof(buf), "0x%04x\t%d\t%s\t%u\t%s\t%u", m.id, m.response ? 1 : 0,
+				 m.qname, m.qtype, m.response ? std::to_string(m.rcode).c_str() : "",
+				 m.ancount);
+			std::string a4, a6;
+			for (unsigned i = 0; i < m.n_addrs; i++) {
+				std::string &s = m.addrs[i].family == 4 ? a4 : a6;
+				s += (s.empty() ? "" : ",") + addr_text(m.addrs[i]);
+			}
+			ours[frame] = std::string(buf) + "\t" + a4 + "\t" + a6;
+		}
+		pcap_close(pc);
+		for (auto &l : lines) {
+			auto f = split(l, '\t');
+			f.resize(10);
+			// tshark lists the A/AAAA of every section; the answers are the
+			// first ancount records (dns.resp.type, in message order), and we
+			// keep the first MOS_DNS_MAX_ADDRS of them
+			auto types = split(f[9], ','), a = split(f[7], ','), aaaa = split(f[8], ',');
+			size_t na = 0, n6 = 0, kept = 0, an = f[6].empty() ? 0 : std::stoul(f[6]);
+			std::string a4, a6;
+			for (size_t k = 0; k < types.size() && k < an; k++) {
+				std::string *dst = nullptr, v;
+				if (types[k] == "1" && na < a.size()) {
+					dst = &a4;
+					v = a[na++];
+				} else if (types[k] == "28" && n6 < aaaa.size()) {
+					dst = &a6;
+					v = aaaa[n6++];
+				}
+				if (dst && kept < MOS_DNS_MAX_ADDRS) {
+					*dst += (dst->empty() ? "" : ",") + v;
+					kept++;
+				}
+			}
+			f[7] = a4;
+			f[8] = a6;
+			std::string want = f[1] + "\t" + f[2] + "\t" + f[3] + "\t" + f[4] + "\t" + f[5] +
+					   "\t" + f[6] + "\t" + f[7] + "\t" + f[8];
+			long fr = std::stol(f[0]);
+			total++;
+			if (ours[fr] == want)
+				agree++;
+			else
+				ADD_FAILURE() << e.path().filename() << " frame " << fr << "\n  tshark: "
+					      << want << "\n  ours:   " << ours[fr];
+		}
+	}
+	printf("DNS messages equal to tshark's: %ld/%ld\n", agree, total);
+	EXPECT_GT(total, 0);
+#endif
+}
+
+// SSH identification lines of the reassembled streams against tshark's
+// ssh.protocol of the same connection (tcp.stream = flow id).
+TEST(CorpusParsers, SshBannersAgreeWithTshark)
+{
+	fs::path root = fs::path(MOS_CORPUS_DIR);
+	if (!fs::is_directory(root / "truth"))
+		GTEST_SKIP() << "corpus not found at " << root;
+	if (!have_tshark())
+		GTEST_SKIP() << "tshark not installed";
+	long total = 0, agree = 0, ours_n = 0;
+	for (auto &e : fs::directory_iterator(root / "pcaps")) {
+		std::string name = e.path().filename().string();
+		Multiset theirs, ours;
+		fs::path streams = root / "truth" / name / "streams";
+		if (!fs::is_directory(streams))
+			continue;
+		for (auto &s : fs::directory_iterator(streams)) {
+			std::string data = slurp(s.path());
+			mos_ssh_dir d;
+			size_t used;
+			mos_ssh_init(&d, nullptr);
+			if (mos_ssh_feed(&d, (const uint8_t *)data.data(), data.size(), &used) !=
+			    MOS_SSH_BANNER)
+				continue;
+			std::string line = "SSH-" + std::string(d.banner.proto) + "-" + d.banner.software;
+			if (d.banner.comments_len)
+				line += " " + std::string(d.banner.comments);
+			ours[s.path().stem().string() + " " + line]++;
+			ours_n++;
+		}
+		// tshark only for pcaps with port 22 or a banner of ours (saves ~20 s)
+		bool port22 = false;
+		for (auto &r : read_tsv(root / "truth" / name / "conns.tsv"))
+			if (r["server_port"] == "22" || r["client_port"] == "22")
+				port22 = true;
+		if (!port22 && ours.empty())
+			continue;
+		auto lines = command_lines("tshark -n -r '" + e.path().string() +
+					   "' -Y ssh.protocol -T fields -E separator=/t "
+					   "-e tcp.stream -e ssh.protocol 2>/dev/null");
+		for (auto &l : lines) {
+			auto f = split(l, '\t');
+			if (f.size() == 2 && f[1].rfind("SSH-", 0) == 0)
+				theirs[f[0] + " " + f[1]]++;
+		}
+		for (auto &kv : theirs) {
+			total += kv.second;
+			// tshark may glue later bytes of a retransmitted segment to the line
+			bool ok = false;
+			for (auto &o : ours)
+				if (kv.first.rfind(o.first, 0) == 0)
+					ok = true;
+			agree += ok ? kv.second : 0;
+			EXPECT_TRUE(ok) << name << ": " << kv.first;
+		}
+	}
+	printf("SSH banners: tshark %ld, found %ld, ours %ld\n", total, agree, ours_n);
+	EXPECT_GT(total, 0);
 }
