@@ -795,6 +795,8 @@ static enum bi_type sema_binary(struct sema *s, const struct sema_scope *sc, str
 				if (!ok)
 					ERR(s, x->span, "set element of type '%s' cannot match a '%s'",
 					    bi_type_name(xt), bi_type_name(lt));
+				else if (x->kind == AST_INT)
+					sema_check_fit(s, x, lt);
 			}
 			return BI_T_BOOL;
 		}
