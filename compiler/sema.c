@@ -267,7 +267,7 @@ static void sema_declare_module(struct sema *s, struct sema_module *m)
 	for (struct ast_node *it = m->lm->root->kid[0]; it; it = it->next) {
 		switch (it->kind) {
 		case AST_STATE:
-			sema_declare_vars(s, &m->vars, it, NULL, main);
+			sema_declare_vars(s, &m->vars, it, NULL, main && !m->lm->decl); /* a module's state is its interface */
 			break;
 		case AST_EVENT: {
 			if (bi_event_lookup(it->name) >= 0) {

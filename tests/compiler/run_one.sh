@@ -5,6 +5,7 @@
 #   reject: `mosc check FILE.mos` must print exactly FILE.expected on stderr;
 #           exit 1 when it holds an error, else 0
 #   sema:   `mosc dump sema FILE.mos` must print exactly FILE.sema (exit 0)
+#   clean:  `mosc check FILE.mos` must exit 0 and print nothing at all
 #   check:  `mosc check FILE.mos` must exit 0 with no errors
 # Tests run in the file's directory with `-I lib`; a first line
 # "# mosc-flags: ..." adds options (e.g. -Werror, --max-errors 2).
@@ -30,6 +31,9 @@ reject)
 	want=0; grep -q ': error: \|^mosc: ' "$base.expected" && want=1
 	if [ $rc -ne $want ]; then echo "exit status $rc, expected $want"; cat "$err"; exit 1; fi
 	diff -u "$base.expected" "$err" || exit 1 ;;
+clean)
+	"$mosc" check -I lib $flags "$base.mos" >"$out" 2>"$err"; rc=$?
+	if [ $rc -ne 0 ] || [ -s "$err" ]; then echo "exit status $rc"; cat "$err"; exit 1; fi ;;
 check)
 	"$mosc" check $flags "$base.mos" 2>"$err"; rc=$?
 	cat "$err"

@@ -1,0 +1,1 @@
+/* companion C of the test module http.mos (only its presence is checked) */
