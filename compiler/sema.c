@@ -1419,6 +1419,8 @@ static void sema_expect_fields(struct sema *s, const struct sema_scope *sc, stru
 			ERR(s, f->kid[0]->span, "field '%s' of record '%s' is '%s', but the expected value is '%s'",
 			    f->name, t->name, bi_type_name(ft), bi_type_name(vt));
 			NOTE(s, g->span, "emitted here");
+		} else {
+			sema_check_fit(s, f->kid[0], ft);
 		}
 	}
 }
