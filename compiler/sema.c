@@ -433,6 +433,17 @@ static struct sema_event *sema_event_ref(struct sema *s, struct sema_module *m,
 	struct diag_suggest sg;
 	diag_suggest_init(&sg, path->name);
 	sema_offer_events(s, m, &sg);
+	for (size_t i = 0; !qual && i < m->lm->nimports; i++) {
+		struct sema_module *im = sema_map_get(&s->modmap, m->lm->imports[i]->name);
+		if (im && sema_map_get(&im->events, name)) {
+			size_t l = strlen(im->name) + strlen(name) + 2;
+			char *q = ast_alloc(s->arena, l);
+			snprintf(q, l, "%s.%s", im->name, name);
+			sg.best = q;
+			sg.dist = 0;
+			break;
+		}
+	}
 	ERR(s, path->span, "unknown event '%s'%s", path->name, diag_suggest_text(&sg));
 	return NULL;
 }
@@ -602,7 +613,33 @@ static enum bi_type sema_path(struct sema *s, const struct sema_scope *sc, struc
 			sema_map_offer(&sc->mon->vars, &sg);
 		sema_map_offer(&sc->mod->vars, &sg);
 		diag_suggest_offer(&sg, "side");
+		/* The same name in an imported module: suggest the qualified one. */
+		for (size_t i = 0; !qual && i < sc->mod->lm->nimports; i++) {
+			const char *mn = sc->mod->lm->imports[i]->name;
+			struct sema_module *im = sema_map_get(&s->modmap, mn);
+			if (im && sema_map_get(&im->vars, p)) {
+				size_t l = strlen(mn) + strlen(p) + 2;
+				char *q = ast_alloc(s->arena, l);
+				snprintf(q, l, "%s.%s", mn, p);
+				sg.best = q;
+				sg.dist = 0;
+				break;
+			}
+		}
 		ERR(s, e->span, "unknown name '%s'%s", p, diag_suggest_text(&sg));
+		/* State of another monitor is a common slip: say where it lives. */
+		for (struct sema_module *m = s->mods; m && !qual; m = m->next)
+			for (const struct ast_node *it = m->lm->root->kid[0]; it; it = it->next) {
+				if (it->kind != AST_MONITOR || (sc->mon && it == sc->mon->node))
+					continue;
+				for (const struct ast_node *st = it->kid[1]; st; st = st->next)
+					for (const struct ast_node *d = st->kind == AST_STATE ? st->kid[0] : NULL;
+					     d; d = d->next)
+						if (!strcmp(d->name, p))
+							NOTE(s, d->name_span,
+							     "'%s' is state of monitor '%s', visible only there",
+							     p, it->name);
+			}
 		return BI_T_ERROR;
 	}
 	v->used = true;
