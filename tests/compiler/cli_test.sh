@@ -17,4 +17,19 @@ $mosc dump forestx golden/minimal.mos 2>/dev/null; [ $? -eq 2 ] || fail "unknown
 # colour only when asked (stderr is not a tty here)
 $mosc check reject/unknown_event.mos 2>&1 | grep -q "$(printf '\033')" && fail "colour on a pipe"
 $mosc check --color=always reject/unknown_event.mos 2>&1 | grep -q "$(printf '\033')" || fail "--color=always"
+# import search order: -I directories, then MOS_PATH entries in order
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/a" "$tmp/b"
+printf 'module netmod\nflow { u8 from_a }\n' >"$tmp/a/netmod.mos"
+printf 'module netmod\nflow { u8 from_b }\n' >"$tmp/b/netmod.mos"
+printf 'import netmod\nmonitor m {\n    on pkt_in @rcv when netmod.from_a == 1 { }\n}\n' >"$tmp/prog.mos"
+MOS_PATH="$tmp/b" $mosc check -I "$tmp/a" "$tmp/prog.mos" || fail "-I before MOS_PATH"
+MOS_PATH="$tmp/a" $mosc check -I "$tmp/b" "$tmp/prog.mos" 2>/dev/null && fail "-I wins over MOS_PATH"
+MOS_PATH="$tmp/a:$tmp/b" $mosc check "$tmp/prog.mos" || fail "MOS_PATH order (a first)"
+MOS_PATH="$tmp/b:$tmp/a" $mosc check "$tmp/prog.mos" 2>/dev/null && fail "MOS_PATH order (b first)"
+MOS_PATH= $mosc check "$tmp/prog.mos" 2>&1 | grep -q "cannot find module 'netmod'" || fail "not found without a path"
+# warnings alone exit 0; -Werror makes them fail
+printf 'flow { u8 unused }\n' >"$tmp/warn.mos"
+$mosc check "$tmp/warn.mos" 2>/dev/null || fail "warnings exit 0"
+$mosc check -Werror "$tmp/warn.mos" 2>/dev/null && fail "-Werror exits 1"
 echo ok
