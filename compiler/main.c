@@ -59,7 +59,7 @@ static int mosc_dump_sema(struct mosc_opts *o, const char *file);
 
 static const struct mosc_cmd mosc_cmds[] = {
 	{ "check", "FILE...", "report diagnostics; exit status 1 if there are errors", mosc_cmd_check },
-	{ "dump", "KIND FILE", "print an intermediate form (KIND: ast, sema)", mosc_cmd_dump },
+	{ "dump", "KIND FILE", "print an intermediate form (kinds below)", mosc_cmd_dump },
 };
 
 static const struct mosc_dump mosc_dumps[] = {
@@ -73,6 +73,9 @@ static void mosc_usage(FILE *out)
 	for (size_t i = 0; i < sizeof(mosc_cmds) / sizeof(mosc_cmds[0]); i++)
 		fprintf(out, "  %-6s %-10s %s\n", mosc_cmds[i].name, mosc_cmds[i].synopsis,
 			mosc_cmds[i].help);
+	fputs("\ndump kinds:\n", out);
+	for (size_t i = 0; i < sizeof(mosc_dumps) / sizeof(mosc_dumps[0]); i++)
+		fprintf(out, "  %-6s %s\n", mosc_dumps[i].kind, mosc_dumps[i].help);
 	fputs("\noptions:\n"
 	      "  -I DIR            search DIR for imported modules (before MOS_PATH and the stdlib)\n"
 	      "  -Werror           treat warnings as errors\n"
