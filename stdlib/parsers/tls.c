@@ -9,9 +9,11 @@
  */
 #include "parsers/tls.h"
 #include "parsers/md5.h"
+#include "parsers/sha256.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum tls_state {
@@ -193,6 +195,10 @@ static bool ext_alpn(struct cur *e, struct mos_tls_hello *h, struct mos_tls_stat
 			h->flags |= MOS_TLS_F_TRUNC_ALPN;
 			continue;
 		}
+		if (h->alpn_count == 1 && proto.n > 0) {
+			h->alpn_first[0] = proto.p[0];
+			h->alpn_first[1] = proto.p[proto.n - 1];
+		}
 		if (h->alpn_count > 1)
 			h->alpn[h->alpn_len++] = ',';
 		copy_text(h, h->alpn + h->alpn_len, proto.p, proto.n, st);
@@ -243,6 +249,11 @@ static bool extensions(struct cur *c, struct mos_tls_hello *h, struct mos_tls_st
 			}
 			break;
 		}
+		case 13:    /* signature_algorithms */
+			if (h->type == 1)
+				ok = u16_list(&e, 2, h, h->sigalgs, &h->n_sigalgs,
+					      MOS_TLS_MAX_SIGALGS, st);
+			break;
 		case 43:    /* supported_versions */
 			h->flags |= MOS_TLS_F_SUPP_VERS;
 			if (h->type == 1) {
@@ -327,7 +338,95 @@ int mos_tls_parse_hello(uint8_t type, const uint8_t *body, size_t len,
 		n = sizeof(ja3) - 1;
 	mos_md5_digest(ja3, n, dig);
 	mos_md5_hex(dig, h->ja3_md5);
+	if (type == 1)
+		mos_tls_ja4(h, h->ja4);
 	return 0;
+}
+
+/* ---- JA4 ------------------------------------------------------------------ */
+
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* First 12 hex digits of SHA-256 over "xxxx,xxxx,..." of v[0..n-1], then (when
+ * m > 0) "_" and w[0..m-1] the same way. */
+static void ja4_hash(const uint16_t *v, unsigned n, const uint16_t *w, unsigned m, char out[13])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct mos_sha256 s;
+	uint8_t d[32];
+	char item[6];
+	mos_sha256_init(&s);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(item, sizeof(item), "%s%04x", i ? "," : "", v[i]);
+		mos_sha256_update(&s, item, strlen(item));
+	}
+	if (m > 0)
+		mos_sha256_update(&s, "_", 1);
+	for (unsigned i = 0; i < m; i++) {
+		snprintf(item, sizeof(item), "%s%04x", i ? "," : "", w[i]);
+		mos_sha256_update(&s, item, strlen(item));
+	}
+	mos_sha256_final(&s, d);
+	for (int i = 0; i < 6; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[12] = '\0';
+}
+
+static bool is_alnum(uint8_t b)
+{
+	return (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z');
+}
+
+void mos_tls_ja4(const struct mos_tls_hello *h, char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint16_t ver = h->legacy_version;
+	for (unsigned i = 0; i < h->n_versions; i++)
+		if (i == 0 || h->versions[i] > ver)
+			ver = h->versions[i];
+	const char *vs = ver == 0x0304 ? "13" : ver == 0x0303 ? "12" : ver == 0x0302 ? "11"
+		       : ver == 0x0301 ? "10" : ver == 0x0300 ? "s3" : ver == 0x0002 ? "s2"
+		       : ver == 0xfeff ? "d1" : ver == 0xfefd ? "d2" : ver == 0xfefc ? "d3" : "00";
+	bool sni = false;
+	uint16_t ext[MOS_TLS_MAX_EXTS], ciph[MOS_TLS_MAX_CIPHERS];
+	unsigned ne = 0;
+	for (unsigned i = 0; i < h->n_exts; i++) {
+		if (h->exts[i] == 0)
+			sni = true;
+		if (h->exts[i] != 0 && h->exts[i] != 16)
+			ext[ne++] = h->exts[i];
+	}
+	char alpn[3] = "00";
+	if (h->alpn_count > 0) {
+		uint8_t f = h->alpn_first[0], l = h->alpn_first[1];
+		if (is_alnum(f) && is_alnum(l)) {
+			alpn[0] = (char)f;
+			alpn[1] = (char)l;
+		} else {
+			alpn[0] = hex[f >> 4];
+			alpn[1] = hex[l & 15];
+		}
+	}
+	unsigned nc = h->n_ciphers > 99 ? 99 : h->n_ciphers;
+	unsigned nx = h->n_exts > 99 ? 99 : h->n_exts;
+	memcpy(ciph, h->ciphers, h->n_ciphers * sizeof(uint16_t));
+	qsort(ciph, h->n_ciphers, sizeof(uint16_t), cmp_u16);
+	qsort(ext, ne, sizeof(uint16_t), cmp_u16);
+	char b[13], c[13];
+	if (h->n_ciphers)
+		ja4_hash(ciph, h->n_ciphers, NULL, 0, b);
+	else
+		memcpy(b, "000000000000", 13);
+	if (ne)
+		ja4_hash(ext, ne, h->sigalgs, h->n_sigalgs, c);
+	else
+		memcpy(c, "000000000000", 13);
+	snprintf(out, 37, "t%s%c%02u%02u%s_%s_%s", vs, sni ? 'd' : 'i', nc, nx, alpn, b, c);
 }
 
 /* Appends to out[*pos..], never past cap-1; counts the full length. */

@@ -9,7 +9,7 @@
  * and parses it when it is a ClientHello (client→server) or ServerHello
  * (server→client): versions, cipher suites, extensions, SNI, ALPN, supported
  * groups, EC point formats and a JA3-style fingerprint (GREASE removed) with
- * its MD5 (JA3S for a ServerHello).
+ * its MD5 (JA3S for a ServerHello), and the JA4 fingerprint of a ClientHello.
  *
  * Incremental contract: push the stream bytes in order with mos_tls_feed(),
  * in chunks of any size; it stops at an event and says how many bytes it used:
@@ -48,6 +48,9 @@
 #endif
 #ifndef MOS_TLS_MAX_VERSIONS
 #define MOS_TLS_MAX_VERSIONS 16
+#endif
+#ifndef MOS_TLS_MAX_SIGALGS
+#define MOS_TLS_MAX_SIGALGS  32
 #endif
 #ifndef MOS_TLS_SNI_MAX
 #define MOS_TLS_SNI_MAX      256     /* NUL included */
@@ -138,9 +141,13 @@ struct mos_tls_hello {
 	uint16_t groups[MOS_TLS_MAX_GROUPS];    /* supported_groups */
 	uint8_t formats[MOS_TLS_MAX_FORMATS];   /* ec_point_formats */
 	uint16_t versions[MOS_TLS_MAX_VERSIONS];/* supported_versions (client) */
+	uint16_t n_sigalgs;                     /* entries in sigalgs[] */
+	uint16_t sigalgs[MOS_TLS_MAX_SIGALGS];  /* signature_algorithms (client), wire order */
+	uint8_t alpn_first[2];                  /* first and last byte of the first ALPN value */
 	char sni[MOS_TLS_SNI_MAX];              /* first host_name, NUL-terminated */
 	char alpn[MOS_TLS_ALPN_MAX];            /* protocols joined by ',' (server: the chosen one) */
 	char ja3_md5[33];                       /* hex MD5 of the JA3 (client) / JA3S (server) string */
+	char ja4[37];                           /* JA4 of a ClientHello ("t13d1516h2_..."), "" for a ServerHello */
 };
 
 /* Counters, usually one per worker core. */
@@ -202,6 +209,15 @@ int mos_tls_parse_hello(uint8_t type, const uint8_t *body, size_t len,
  * NUL-terminated (truncated when cap is short). Returns the full length.
  */
 size_t mos_tls_fingerprint(const struct mos_tls_hello *h, char *out, size_t cap);
+
+/*
+ * Write the JA4 fingerprint (FoxIO JA4 spec, TCP) of a ClientHello into
+ * out[37]: "t" + version + d/i + cipher and extension counts + ALPN marker,
+ * then the first 12 hex digits of SHA-256 of the sorted cipher list and of the
+ * sorted extension list (SNI and ALPN left out) + signature algorithms.
+ * Lists capped by MOS_TLS_MAX_* give a partial fingerprint (flagged).
+ */
+void mos_tls_ja4(const struct mos_tls_hello *h, char out[37]);
 
 /* True for the GREASE values of RFC 8701 (0x0a0a, 0x1a1a, ... 0xfafa). */
 bool mos_tls_is_grease(uint16_t v);

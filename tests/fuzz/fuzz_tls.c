@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_tls.c — libFuzzer target for the TLS hello parser
- * (stdlib/parsers/tls.c, md5.c).
+ * (stdlib/parsers/tls.c, md5.c, sha256.c).
  *
  * Input: byte 0 = chunk size for the split run (1..256), byte 1 = log2 of the
  * handshake buffer (64 B .. 16 KiB); the rest is stream bytes. One-shot and
  * chunked runs must give the same event and hello; the JA3 string must fit
- * MOS_TLS_JA3_MAX; the bare hello parser is also run on the raw bytes.
+ * MOS_TLS_JA3_MAX, a JA4 is 36 characters; the bare hello parser is also
+ * run on the raw bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,6 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mos_tls_fingerprint(&a.hello, ja3, sizeof(ja3)) >= sizeof(ja3))
 			abort();
 		if (strlen(a.hello.sni) != a.hello.sni_len || strlen(a.hello.ja3_md5) != 32)
+			abort();
+		if (ea == MOS_TLS_CLIENT_HELLO && strlen(a.hello.ja4) != 36)
 			abort();
 	}
 	struct mos_tls_hello h;

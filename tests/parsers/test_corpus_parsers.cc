@@ -171,8 +171,8 @@ void run_tls(const std::string &data, const std::vector<Gap> &gaps, Multiset &m)
 	}
 }
 
-// JA3/JA3S MD5s ours would give for every stream of a pcap.
-Multiset our_ja3(const fs::path &streams, const char *ext)
+// JA3/JA3S MD5s (or JA4s) ours would give for every stream of a pcap.
+Multiset our_ja3(const fs::path &streams, const char *ext, bool ja4 = false)
 {
 	Multiset m;
 	static uint8_t buf[MOS_TLS_HS_BUF_DEFAULT];
@@ -185,7 +185,7 @@ Multiset our_ja3(const fs::path &streams, const char *ext)
 		mos_tls_init(&t, buf, sizeof(buf), nullptr);
 		auto ev = mos_tls_feed(&t, (const uint8_t *)d.data(), d.size(), &used);
 		if (ev == MOS_TLS_CLIENT_HELLO || ev == MOS_TLS_SERVER_HELLO)
-			m[t.hello.ja3_md5]++;
+			m[ja4 ? t.hello.ja4 : t.hello.ja3_md5]++;
 	}
 	return m;
 }
@@ -238,6 +238,46 @@ TEST(CorpusParsers, Ja3AndJa3sAgreeWithNdpi)
 		}
 	}
 	printf("nDPI JA3C/JA3S values found among ours: %ld/%ld\n", found, want);
+	EXPECT_GT(want, 0);
+}
+
+// Suricata-verify tests that check a JA4 ("tls.ja4: <value>" in test.yaml).
+TEST(CorpusParsers, Ja4AgreesWithSuricataVerify)
+{
+	fs::path root = fs::path(MOS_CORPUS_DIR);
+	if (!fs::is_directory(root / "expected"))
+		GTEST_SKIP() << "corpus not found at " << root;
+	long want = 0, found = 0;
+	for (auto &e : fs::directory_iterator(root / "expected")) {
+		std::string name = e.path().filename().string();
+		if (!fs::is_directory(e.path()))
+			continue;
+		Multiset theirs;
+		for (auto &f : fs::directory_iterator(e.path())) {
+			std::ifstream in(f.path());
+			std::string line;
+			while (std::getline(in, line)) {
+				size_t p = line.find("tls.ja4: ");
+				if (p != std::string::npos)
+					theirs[line.substr(p + 9, 36)]++;
+			}
+		}
+		if (theirs.empty())
+			continue;
+		fs::path streams;
+		for (auto &t : fs::directory_iterator(root / "truth"))
+			if (t.path().filename().string().rfind(name + ".", 0) == 0)
+				streams = t.path() / "streams";
+		ASSERT_FALSE(streams.empty()) << name;
+		Multiset ours = our_ja3(streams, ".c2s", true);
+		for (auto &kv : theirs) {
+			want += kv.second;
+			int have = ours.count(kv.first) ? ours[kv.first] : 0;
+			found += std::min(have, kv.second);
+			EXPECT_GE(have, kv.second) << name << " JA4 " << kv.first;
+		}
+	}
+	printf("suricata-verify JA4 values found among ours: %ld/%ld\n", found, want);
 	EXPECT_GT(want, 0);
 }
 

@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "parsers/md5.h"
+#include "parsers/sha256.h"
 #include "parsers/tls.h"
 }
 
@@ -201,6 +202,37 @@ TEST(Md5, Rfc1321TestSuite)
 	EXPECT_STREQ(hex, "57edf4a22be3c955ac49da2e2107b67a");
 }
 
+TEST(Sha256, Fips180TestVectors)
+{
+	const char *in[] = { "", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq" };
+	const char *want[] = {
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	};
+	for (int i = 0; i < 3; i++) {
+		uint8_t d[32];
+		char hex[65];
+		mos_sha256_digest(in[i], strlen(in[i]), d);
+		for (int k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", d[k]);
+		EXPECT_STREQ(hex, want[i]) << in[i];
+	}
+	std::string s;
+	for (int i = 0; i < 8; i++)
+		s += "1234567890";
+	struct mos_sha256 c;
+	mos_sha256_init(&c);
+	for (size_t i = 0; i < s.size(); i += 13)
+		mos_sha256_update(&c, s.data() + i, std::min<size_t>(13, s.size() - i));
+	uint8_t d[32];
+	char hex[65];
+	mos_sha256_final(&c, d);
+	for (int k = 0; k < 32; k++)
+		snprintf(hex + 2 * k, 3, "%02x", d[k]);
+	EXPECT_STREQ(hex, "f371bc4a311f2b009eef952dd83ca80e2b60026c8e935592d0f9c308453c813e");
+}
+
 TEST(TlsClientHello, FieldsAndJa3WithGreaseRemoved)
 {
 	TlsRun r;
@@ -224,6 +256,8 @@ TEST(TlsClientHello, FieldsAndJa3WithGreaseRemoved)
 	EXPECT_EQ(mos_tls_fingerprint(&h, ja3, sizeof(ja3)), strlen(kJa3));
 	EXPECT_STREQ(ja3, kJa3);
 	EXPECT_STREQ(h.ja3_md5, kJa3Md5);
+	// JA4: sorted lists hashed with python's hashlib for the expected value
+	EXPECT_STREQ(h.ja4, "t13d0508h2_4af71558c6a0_8467e94f92c9");
 	EXPECT_TRUE(mos_tls_done(&r.t));
 	// bytes after the hello are skipped
 	Bytes junk(100, 0x17);
@@ -244,6 +278,35 @@ TEST(TlsClientHello, VersionIsTheHighestStandardOfferedVersion)
 	ASSERT_EQ(mos_tls_parse_hello(1, b.data(), b.size(), &h, nullptr), 0);
 	EXPECT_EQ(h.version, 0x0304);
 	EXPECT_EQ(h.n_versions, 5);
+}
+
+TEST(TlsClientHello, Ja4HashesSignatureAlgorithmsInWireOrderAndMarksMissingSni)
+{
+	// a hello without SNI and ALPN, with signature_algorithms 0x0804, 0x0403
+	Bytes body;
+	u16(body, 0x0303);
+	body.insert(body.end(), 32, 0);
+	cat(body, vec8({}));
+	cat(body, vec16(u16s({ 0x1301, 0x1302, 0xc02b, 0xc02f, 0x00ff })));
+	cat(body, vec8({ 0 }));
+	Bytes e;
+	cat(e, ext(23, {}));
+	cat(e, ext(65281, { 0 }));
+	cat(e, ext(10, vec16(u16s({ 29 }))));
+	cat(e, ext(11, vec8({ 0 })));
+	cat(e, ext(35, {}));
+	cat(e, ext(43, vec8(u16s({ 0x0304 }))));
+	cat(e, ext(13, vec16(u16s({ 0x0403, 0x0804 }))));
+	cat(body, vec16(e));
+	mos_tls_hello h{};
+	ASSERT_EQ(mos_tls_parse_hello(1, body.data(), body.size(), &h, nullptr), 0);
+	EXPECT_EQ(h.n_sigalgs, 2);
+	// 'i': no SNI; "00": no ALPN; 7 extensions; the extension hash covers
+	// "000a,000b,000d,0017,0023,002b,ff01_0403,0804"
+	std::string ja4 = h.ja4;
+	EXPECT_EQ(ja4.substr(0, 11), "t13i050700_");
+	EXPECT_EQ(ja4.substr(11, 12), "4af71558c6a0") << "same cipher set as the full hello";
+	EXPECT_EQ(ja4.substr(24), "85b92bba5c5b") << "python hashlib of the list above";
 }
 
 TEST(TlsClientHello, FingerprintIsTruncatedToTheBufferButReportsFullLength)
