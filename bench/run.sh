@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# `make bench`: run the benchmarks pinned to one core and write the results
-# to bench/results/. Never part of `make test`.
+# `make bench`: the benchmarks, pinned to one core, results in bench/results/.
+# Never part of `make test`.
+#   bench/run.sh BUILD [PACKETS [FLOWS]]     (defaults: 1000000 packets, 100000 flows)
 set -euo pipefail
 build=${1:-build}
+packets=${2:-1000000}
+flows=${3:-100000}
 top=$(cd "$(dirname "$0")/.." && pwd)
 results=$top/bench/results
-trace=$build/bench/trace.pcap
 mkdir -p "$results"
 cpu=$(( $(nproc) > 1 ? 1 : 0 ))
 
-if [ ! -s "$trace" ]; then
-	echo "bench: writing the synthetic trace $trace (1M packets, 100k flows)"
-	"$build/bench/mktrace" "$trace" 1000000 100000
-fi
+# The trace lives in memory (/dev/shm): from disk, memory reclaim drops it
+# from the page cache between runs and a cold read costs many times a warm one.
+trace=/dev/shm/mos-bench-$packets-$flows.pcap
+trap 'rm -f "$trace"' EXIT
+echo "bench: writing the synthetic trace ($packets packets, $flows flows)"
+"$build/bench/mktrace" "$trace" "$packets" "$flows"
 
 echo "== decode: offline read + decode against a plain libpcap loop"
 {
 	echo "# decode benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m)"
 	echo
-	echo '```'
-	echo "taskset -c $cpu $build/bench/decode_bench $trace 7"
-	echo '```'
+	echo "Command: \`bench/run.sh\` (decode_bench TRACE 7, pinned to CPU $cpu)."
 	echo
 	taskset -c "$cpu" "$build/bench/decode_bench" "$trace" 7
 } | tee "$results/decode.md"
+
+echo "== side by side: mos programs and peers on the same trace"
+"$top/bench/harness.py" --build "$build" --trace "$trace" --rounds 3 --cpu "$cpu" --out "$results"
