@@ -35,29 +35,25 @@ static void md5_block(uint32_t h[4], const uint8_t *p)
 		w[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
 		       (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
 	uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
-	for (int i = 0; i < 64; i++) {
-		uint32_t f;
-		int g;
-		if (i < 16) {
-			f = (b & c) | (~b & d);
-			g = i;
-		} else if (i < 32) {
-			f = (d & b) | (~d & c);
-			g = (5 * i + 1) & 15;
-		} else if (i < 48) {
-			f = b ^ c ^ d;
-			g = (3 * i + 5) & 15;
-		} else {
-			f = c ^ (b | ~d);
-			g = (7 * i) & 15;
-		}
-		uint32_t t = d;
-		d = c;
-		c = b;
-		uint32_t x = a + f + md5_k[i] + w[g];
-		b = b + ((x << md5_r[i]) | (x >> (32 - md5_r[i])));
-		a = t;
-	}
+	/* one loop per round: no per-step branch on the round number */
+#define MD5_STEP(f, g)                                                       \
+	do {                                                                 \
+		uint32_t t = d, x = a + (f) + md5_k[i] + w[g];               \
+		d = c;                                                       \
+		c = b;                                                       \
+		b = b + ((x << md5_r[i]) | (x >> (32 - md5_r[i])));          \
+		a = t;                                                       \
+	} while (0)
+	int i = 0;
+	for (; i < 16; i++)
+		MD5_STEP((b & c) | (~b & d), i);
+	for (; i < 32; i++)
+		MD5_STEP((d & b) | (~d & c), (5 * i + 1) & 15);
+	for (; i < 48; i++)
+		MD5_STEP(b ^ c ^ d, (3 * i + 5) & 15);
+	for (; i < 64; i++)
+		MD5_STEP(c ^ (b | ~d), (7 * i) & 15);
+#undef MD5_STEP
 	h[0] += a;
 	h[1] += b;
 	h[2] += c;

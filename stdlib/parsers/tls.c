@@ -357,18 +357,25 @@ static void ja4_hash(const uint16_t *v, unsigned n, const uint16_t *w, unsigned 
 	static const char hex[] = "0123456789abcdef";
 	struct mos_sha256 s;
 	uint8_t d[32];
-	char item[6];
+	/* "xxxx," per value: at most 5 * (128 + 64 + 32) bytes, formatted once */
+	char text[5 * (MOS_TLS_MAX_CIPHERS + MOS_TLS_MAX_EXTS + MOS_TLS_MAX_SIGALGS) + 2];
+	size_t t = 0;
+	for (unsigned l = 0; l < 2; l++) {
+		const uint16_t *x = l ? w : v;
+		unsigned cnt = l ? m : n;
+		if (l && m > 0)
+			text[t++] = '_';
+		for (unsigned i = 0; i < cnt; i++) {
+			if (i)
+				text[t++] = ',';
+			text[t++] = hex[x[i] >> 12];
+			text[t++] = hex[(x[i] >> 8) & 15];
+			text[t++] = hex[(x[i] >> 4) & 15];
+			text[t++] = hex[x[i] & 15];
+		}
+	}
 	mos_sha256_init(&s);
-	for (unsigned i = 0; i < n; i++) {
-		snprintf(item, sizeof(item), "%s%04x", i ? "," : "", v[i]);
-		mos_sha256_update(&s, item, strlen(item));
-	}
-	if (m > 0)
-		mos_sha256_update(&s, "_", 1);
-	for (unsigned i = 0; i < m; i++) {
-		snprintf(item, sizeof(item), "%s%04x", i ? "," : "", w[i]);
-		mos_sha256_update(&s, item, strlen(item));
-	}
+	mos_sha256_update(&s, text, t);
 	mos_sha256_final(&s, d);
 	for (int i = 0; i < 6; i++) {
 		out[2 * i] = hex[d[i] >> 4];
@@ -438,11 +445,16 @@ struct sbuf {
 
 static void sb_putu(struct sbuf *b, unsigned v, char sep)
 {
-	char tmp[8];
-	int n = 0;
+	char tmp[8], dig[6];
+	int n = 0, k = 0;
 	if (sep)
 		tmp[n++] = sep;
-	n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, "%u", v);
+	do {
+		dig[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && k < 5);
+	while (k)
+		tmp[n++] = dig[--k];
 	for (int i = 0; i < n; i++, b->len++)
 		if (b->len + 1 < b->cap)
 			b->out[b->len] = tmp[i];
