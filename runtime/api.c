@@ -540,6 +540,10 @@ mos_ctx_load_forest(struct mos_ctx *ctx, const struct mos_abi_forest *fo,
 static bool
 side_stopped(const struct mos_flow *f, int side)
 {
+	uint16_t both = MOS_FLOW_F_STOP_CLI | MOS_FLOW_F_STOP_SVR;
+
+	if (side == MOS_SIDE_BOTH)
+		return (f->flags & both) == both;
 	return f->flags & (side == MOS_SIDE_CLI ? MOS_FLOW_F_STOP_CLI : MOS_FLOW_F_STOP_SVR);
 }
 
@@ -597,12 +601,15 @@ end_flow(struct mos_ctx *ctx, struct mos_flow *f, int reason)
 	ctx->cur_flow = NULL;
 	ctx->cur_side = MOS_SIDE_BOTH;
 	if (f->regset != MOS_EVSET_EMPTY) {
+		/* Hookless events of the end come once per connection
+		 * (side BOTH); at the hooks conn_end comes once per side. */
 		if (reason == MOS_FLOW_END_TIMEOUT)
-			for (int s = MOS_SIDE_CLI; s <= MOS_SIDE_SVR; s++)
-				fire(ctx, f, MOS_EV_TIMEOUT, MOS_HOOK_NONE, s);
-		for (int s = MOS_SIDE_CLI; s <= MOS_SIDE_SVR; s++)
-			for (int h = 0; h < MOS_HOOK_COUNT; h++)
-				fire(ctx, f, MOS_EV_CONN_END, h, s);
+			fire(ctx, f, MOS_EV_TIMEOUT, MOS_HOOK_NONE, MOS_SIDE_BOTH);
+		for (int s = MOS_SIDE_CLI; s <= MOS_SIDE_SVR; s++) {
+			fire(ctx, f, MOS_EV_CONN_END, MOS_HOOK_SND, s);
+			fire(ctx, f, MOS_EV_CONN_END, MOS_HOOK_RCV, s);
+		}
+		fire(ctx, f, MOS_EV_CONN_END, MOS_HOOK_NONE, MOS_SIDE_BOTH);
 	}
 	ctx->cur_pkt = saved_pkt;
 	ctx->cur_flow = saved_flow == f ? NULL : saved_flow;

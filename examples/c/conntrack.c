@@ -95,8 +95,9 @@ on_end(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 
 	(void)ev;
 	(void)arg;
-	if (side != MOS_SIDE_CLI || (mos_flow_is_udp(f) && !r->o->udp))
-		return;      /* one record per connection */
+	(void)side;  /* MOS_SIDE_BOTH: conn_end without a hook comes once per connection */
+	if (mos_flow_is_udp(f) && !r->o->udp)
+		return;
 	mos_flow_peer(f, MOS_SIDE_CLI, &ca, &cp);
 	mos_flow_peer(f, MOS_SIDE_SVR, &sa, &sp);
 	mos_flow_side_stats(f, MOS_SIDE_CLI, &c);

@@ -108,7 +108,8 @@ on_end(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 	struct row *r = find(t, f);
 
 	(void)ev; (void)arg;
-	if (r && side == MOS_SIDE_SVR)   /* conn_end comes once per side: drop after the second */
+	(void)side;  /* without a hook, conn_end comes once per connection */
+	if (r)
 		*r = t->rows[--t->n];
 }
 
