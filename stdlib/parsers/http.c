@@ -545,7 +545,17 @@ static int resync_match(const struct mos_http_dir *s, enum mos_http_dir_id d)
 static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 			       const uint8_t *data, size_t len, size_t *used, uint64_t base);
 
-#define FAIL(e) do { *used = i + 1; return fail(c, s, (e)); } while (0)
+/* Fail on data[i] (consumed). When that byte is the LF ending the line, the
+ * next line is already a candidate for resync. */
+#define FAIL(e) do {                                                    \
+		enum mos_http_event ev_ = fail(c, s, (e));              \
+		if (s->state == S_RESYNC_SKIP && data[i] == '\n') {     \
+			s->state = S_RESYNC_LINE;                       \
+			s->name_len = 0;                                \
+		}                                                       \
+		*used = i + 1;                                          \
+		return ev_;                                             \
+	} while (0)
 #define TAKE(n) do {                                                    \
 		enum mos_http_error e_ = hdr_take(c, s, (n));           \
 		if (e_) { *used = i; return fail(c, s, e_); }           \

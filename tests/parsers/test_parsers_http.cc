@@ -444,6 +444,16 @@ TEST(HttpResync, AfterAnErrorTheNextRequestLineIsFound)
 	EXPECT_EQ(off.st.requests, 0u) << "no resync: the rest is ignored";
 }
 
+TEST(HttpResync, ErrorOnTheLineEndKeepsTheNextLineAsCandidate)
+{
+	HttpRun r(true);
+	r.feed(0, "GET / HTTP/1\n" + kGet);
+	EXPECT_EQ(r.st.errors[MOS_HTTP_ERR_BAD_VERSION], 1u);
+	EXPECT_EQ(r.st.requests, 1u) << r.log;
+	EXPECT_STREQ(r.c.req.uri, "/index.html?a=1");
+	expect_split_invariant(0, "GET / HTTP/1\n" + kGet);
+}
+
 TEST(HttpResync, MidstreamResponseIsPickedUpAtTheNextStatusLine)
 {
 	HttpRun r(true);
