@@ -109,6 +109,7 @@ struct sema_event {
 	int root;                    /* root built-in, -1 floating, -2 unresolved */
 	int state;                   /* 0 new, 1 resolving, 2 resolved */
 	bool raised;                 /* some 'raise' names it */
+	const struct ast_node *flow_use; /* first flow-dependent node of its predicate, or NULL */
 };
 
 /* An extern C function. */
@@ -160,6 +161,7 @@ struct sema_scope {
 	unsigned ctx;                /* BI_HAS_* */
 	const char *event;           /* event name for messages */
 	bool floating;               /* the event is floating */
+	const struct ast_node **flow_use; /* if set: records the first use of the flow */
 	bool in_test;                /* constant expressions only */
 };
 
@@ -524,6 +526,13 @@ static void sema_check_fit(struct sema *s, const struct ast_node *n, enum bi_typ
 		    bi_type_name(dst));
 }
 
+/* Record that an expression depends on the flow (for UDE predicates). */
+static void sema_flow_use(const struct sema_scope *sc, const struct ast_node *e)
+{
+	if (sc->flow_use && !*sc->flow_use)
+		*sc->flow_use = e;
+}
+
 /* Resolve a path in an expression. */
 static enum bi_type sema_path(struct sema *s, const struct sema_scope *sc, struct ast_node *e)
 {
@@ -572,12 +581,14 @@ static enum bi_type sema_path(struct sema *s, const struct sema_scope *sc, struc
 			    sc->mon && sc->mon->raw ? "a raw monitor" : "this event");
 			return f ? f->type : BI_T_FLOW;
 		}
+		sema_flow_use(sc, e);
 		return f ? f->type : BI_T_FLOW;
 	}
 	if (!strcmp(p, "side")) {
 		if (!(sc->ctx & BI_HAS_FLOW))
 			ERR(s, e->span, "'side' needs a flow, but %s has none",
 			    sc->mon && sc->mon->raw ? "a raw monitor" : "this event");
+		sema_flow_use(sc, e);
 		return BI_T_SIDE;
 	}
 	if (!strcmp(p, "client") || !strcmp(p, "server"))
@@ -644,6 +655,7 @@ static enum bi_type sema_path(struct sema *s, const struct sema_scope *sc, struc
 	}
 	v->used = true;
 	e->ref = v;
+	sema_flow_use(sc, e);
 	if (sc->mon && sc->mon->raw)
 		ERR(s, e->span, "state '%s' is per flow, but a raw monitor keeps no flows", p);
 	else if (!(sc->ctx & BI_HAS_FLOW))
@@ -692,6 +704,7 @@ static enum bi_type sema_call(struct sema *s, const struct sema_scope *sc, struc
 				ERR(s, e->span, "'peek' reads the %s stream, but monitor '%s' turns its %s buffer off",
 				    an[0]->name, sc->mon->node->name, an[0]->name);
 		}
+		sema_flow_use(sc, e);
 		return BI_T_BYTES;
 	}
 	if (!strcmp(callee->name, "len")) {
@@ -1330,11 +1343,21 @@ static void sema_handler(struct sema *s, struct sema_monitor *mon, struct ast_no
 		}
 	}
 	if (mon->raw) {
-		if (known && root != BI_EV_PKT_IN && root != BI_EV_ORPHAN)
+		if (known && root >= 0 && root != BI_EV_PKT_IN && root != BI_EV_ORPHAN)
 			ERR(s, h->kid[0]->span, "a raw monitor handles only 'pkt_in' and 'orphan', not '%s'",
 			    h->kid[0]->name);
 		if (hook)
 			ERR(s, hook->span, "handlers of a raw monitor take no hook");
+		int guard = 0;           /* chains may be cyclic (reported elsewhere) */
+		for (const struct sema_event *x = root == -2 ? NULL : ude; x && guard < 1000;
+		     x = x->base_ude, guard++)
+			if (x->flow_use) {
+				ERR(s, h->kid[0]->span, "event '%s' reads the flow, but a raw monitor has none",
+				    h->kid[0]->name);
+				NOTE(s, x->flow_use->span, "'%s' reads '%s' here", x->node->name,
+				     x->flow_use->kind == AST_PATH ? x->flow_use->name : "peek");
+				break;
+			}
 	} else if (hookbit && root >= 0) {
 		unsigned legal = bi_events[root].hooks;
 		if (root == BI_EV_PKT_IN)
@@ -1627,7 +1650,8 @@ unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_
 		struct sema_event *e = s.events[i];
 		sema_event_root(&s, e);
 		if (e->node->kid[1]) {
-			struct sema_scope sc = { .mod = e->mod, .event = e->node->name };
+			struct sema_scope sc = { .mod = e->mod, .event = e->node->name,
+						 .flow_use = &e->flow_use };
 			if (e->root >= 0)
 				sc.ctx = bi_events[e->root].ctx;
 			else
