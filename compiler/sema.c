@@ -178,6 +178,7 @@ struct sema {
 	size_t nvars;                /* entries */
 	size_t vars_cap;             /* allocated */
 	unsigned depth;              /* current expression nesting */
+	unsigned chain;              /* current UDE chain depth being resolved */
 	bool too_deep;               /* nesting error reported for this expression */
 	struct sema_event **events;  /* every event */
 	size_t nevents;              /* entries */
@@ -451,6 +452,9 @@ static struct sema_event *sema_event_ref(struct sema *s, struct sema_module *m,
 }
 
 /* Resolve the root built-in of a UDE, reporting cycles. */
+/* Longest UDE chain resolved (bounds the recursion on any input). */
+#define SEMA_MAX_CHAIN 4000
+
 static int sema_event_root(struct sema *s, struct sema_event *e)
 {
 	if (e->state == 2)
@@ -471,13 +475,21 @@ static int sema_event_root(struct sema *s, struct sema_event *e)
 		e->state = 2;
 		return e->root;
 	}
+	if (s->chain >= SEMA_MAX_CHAIN) {
+		ERR(s, e->node->name_span, "event chain is too long (more than %d levels)", SEMA_MAX_CHAIN);
+		e->root = -2;
+		e->state = 2;
+		return -2;
+	}
 	e->state = 1;
 	int b;
 	struct sema_event *base = sema_event_ref(s, e->mod, e->node->kid[0], &b);
 	int root = -2;
 	if (base) {
 		e->base_ude = base;
+		s->chain++;
 		root = sema_event_root(s, base);
+		s->chain--;
 		if (root == -1 && e->root != -2)
 			root = -1;
 	} else if (b >= 0) {
