@@ -862,12 +862,21 @@ mos_stream_set_buffer_size(struct mos_stream *s, uint32_t size)
 	}
 	for (uint32_t i = 0; i < n_slots; i++)
 		nslots[i] = PAGE_NONE;
+	/* Every valid byte now lies in [base, base + size), i.e. in the first
+	 * n_slots pages from base's; a page beyond holds only dropped data and
+	 * would collide in a smaller ring: free it. */
 	pn0 = s->base >> p->shift;
 	for (uint64_t pn = pn0; pn < pn0 + s->n_slots; pn++) {
 		uint32_t pg = s->slots[pn & (s->n_slots - 1)];
 
-		if (pg != PAGE_NONE)
+		if (pg == PAGE_NONE)
+			continue;
+		if (pn < pn0 + n_slots) {
 			nslots[pn & (n_slots - 1)] = pg;
+		} else {
+			page_put(p, pg);
+			s->pages--;
+		}
 	}
 	if (s->slot_page != PAGE_NONE)
 		page_put(p, s->slot_page);
@@ -1264,6 +1273,8 @@ mos_stream_skip_to(struct mos_stream *s, uint64_t off)
 		return -EINVAL;
 	if (off <= s->edge || (s->flags & SF_OFF))
 		return 0;
+	if (off - s->edge > MOS_STREAM_SKIP_MAX)
+		return -ERANGE;
 	/* Holes: the parts of [edge, off) no range covers. */
 	pos = s->edge;
 	idx = range_find(s, pos);

@@ -440,6 +440,110 @@ TEST(StreamDiff, TightCapsNeverCorruptDeliveredBytes)
 	       (unsigned long long)g_capped_dropped, (unsigned long long)g_capped_lost);
 }
 
+// Random API calls with extreme arguments: nothing crashes, every return
+// value is one the contract lists, and the edges stay ordered.
+TEST(StreamDiff, RandomApiCallsKeepTheContract)
+{
+	std::mt19937_64 rng(4242);
+	auto rnd = [&](uint64_t lo, uint64_t hi) {
+		return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
+	};
+	std::vector<uint8_t> data(70000);
+	for (auto &c : data)
+		c = (uint8_t)rnd(0, 255);
+	for (int round = 0; round < 300; round++) {
+		mos_stream_pool_config pc = {};
+		pc.page_size = 256u << rnd(0, 4);
+		pc.n_pages = (uint32_t)rnd(1, 64);
+		pc.max_streams = 2;
+		pc.max_ranges = (uint32_t)rnd(4, 16);
+		pc.n_range_tables = 1;
+		mos_stream_pool *pool = mos_stream_pool_create(&pc);
+		ASSERT_NE(pool, nullptr);
+		mos_stream_config sc = {};
+		sc.buf_size = (uint32_t)rnd(1, 100000);
+		sc.policy = (mos_stream_policy)rnd(0, MOS_STREAM_POLICY_COUNT - 1);
+		uint32_t isn = (uint32_t)rnd(0, UINT32_MAX);
+		mos_stream *s = mos_stream_create(pool, isn, &sc);
+		if (s == nullptr) {
+			mos_stream_pool_free(pool);
+			continue;
+		}
+		uint8_t buf[4096];
+		for (int step = 0; step < 200; step++) {
+			mos_stream_info in;
+			ASSERT_EQ(mos_stream_get_info(s, &in), 0);
+			uint64_t near = in.edge + rnd(0, 3000) - 1000;
+			switch (rnd(0, 11)) {
+			case 0: case 1: case 2: case 3: {
+				uint32_t len = (uint32_t)rnd(0, 1) ? (uint32_t)rnd(0, 2000) : (uint32_t)rnd(0, 69999);
+				uint32_t seq = rnd(0, 5) ? isn + (uint32_t)near : (uint32_t)rnd(0, UINT32_MAX);
+				int r = mos_stream_insert(s, seq, data.data(), len, (unsigned)rnd(0, 15));
+				ASSERT_GE(r, 0);
+				break;
+			}
+			case 4: {
+				uint64_t to = rnd(0, 3) ? near : rnd(0, 1) ? rnd(0, 1ull << 40) : UINT64_MAX - rnd(0, 10);
+				int64_t r = mos_stream_skip_to(s, to);
+				ASSERT_TRUE(r >= 0 || (r == -ERANGE && to - in.edge > MOS_STREAM_SKIP_MAX)) << r;
+				break;
+			}
+			case 5: {
+				int c = (int)rnd(0, 5) - 1;
+				uint64_t lost = 0;
+				ssize_t r = mos_stream_read(s, c, buf, (size_t)rnd(0, sizeof(buf)), &lost);
+				ASSERT_TRUE(r >= 0 || r == -ENODATA || r == -EINVAL) << r;
+				break;
+			}
+			case 6: {
+				const uint8_t *p = nullptr;
+				uint64_t lost = 0;
+				ssize_t r = mos_stream_read_ptr(s, (int)rnd(0, 3), &p, (size_t)rnd(1, 9000), &lost);
+				ASSERT_TRUE(r >= 0 || r == -ENODATA || r == -EINVAL) << r;
+				if (r > 0)
+					ASSERT_NE(p, nullptr);
+				break;
+			}
+			case 7: {
+				ssize_t r = mos_stream_peek(s, rnd(0, 1) ? near : rnd(0, UINT64_MAX), buf,
+							    (size_t)rnd(0, sizeof(buf)));
+				ASSERT_TRUE(r >= 0 || r == -ENODATA || r == -ERANGE || r == -ENOENT) << r;
+				break;
+			}
+			case 8: {
+				int r = mos_stream_set_buffer_size(s, (uint32_t)rnd(0, 1u << 21));
+				ASSERT_TRUE(r == 0 || r == -EINVAL || r == -ENOBUFS) << r;
+				break;
+			}
+			case 9:
+				if (rnd(0, 1))
+					mos_stream_cursor_open(s);
+				else
+					mos_stream_cursor_close(s, (int)rnd(0, 4));
+				break;
+			case 10:
+				ASSERT_EQ(mos_stream_set_off(s, rnd(0, 3) == 0), 0);
+				break;
+			case 11: {
+				mos_stream_frag f[4];
+				ASSERT_GE(mos_stream_fragments(s, f, 4), 0);
+				mos_stream_new_data(s);
+				break;
+			}
+			}
+			ASSERT_EQ(mos_stream_get_info(s, &in), 0);
+			ASSERT_LE(in.base, in.edge);
+			ASSERT_LE(in.pages, pc.n_pages);
+		}
+		mos_stream_destroy(s);
+		mos_stream_pool_stats ps;
+		mos_stream_pool_get_stats(pool, &ps);
+		ASSERT_EQ(ps.pages_in_use, 0u);
+		ASSERT_EQ(ps.range_tables_in_use, 0u);
+		mos_stream_pool_free(pool);
+	}
+}
+
 TEST(StreamDiff, ReferenceModelAgreesWithTheCraftedConflictCase)
 {
 	// Sanity check of the model itself on craft_ooo_overlap_conflict.

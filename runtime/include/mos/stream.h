@@ -294,8 +294,10 @@ int64_t mos_stream_seq_to_off(const struct mos_stream *s, uint32_t seq);
  * data stored inside and after the hole becomes in-order and is delivered.
  * Used when the receiver acknowledges beyond a hole (pass
  * mos_stream_seq_to_off(ack)) or when the owner must force progress.
- * Returns the number of gap bytes added (>= 0), or -EINVAL.
+ * Returns the number of gap bytes added (>= 0), -ERANGE when @off lies more
+ * than MOS_STREAM_SKIP_MAX beyond the edge (nothing changes), or -EINVAL.
  */
+#define MOS_STREAM_SKIP_MAX (1ull << 62)
 int64_t mos_stream_skip_to(struct mos_stream *s, uint64_t off);
 
 /*
