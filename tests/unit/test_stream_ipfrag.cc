@@ -4,8 +4,10 @@
 // header; overlaps, conflicts, timeouts and caps are counted.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -214,6 +216,53 @@ TEST_F(IpFrag, NonFragmentIsRejected)
 	mos_pkt p;
 	mos_decode(f.data(), (uint32_t)f.size(), (uint32_t)f.size(), MOS_LINK_RAW, 0, &p);
 	EXPECT_EQ(mos_ipfrag_push(t, &p, f.data(), 0, out.data(), (uint32_t)out.size()), -EINVAL);
+}
+
+TEST_F(IpFrag, RandomFragmentationsAndOrdersReassembleExactly)
+{
+	make(64, 1000000);
+	std::mt19937_64 rng(99);
+	auto rnd = [&](uint64_t lo, uint64_t hi) {
+		return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
+	};
+	int done = 0;
+	for (int round = 0; round < 2000; round++) {
+		bool v6 = rnd(0, 1);
+		std::string body((size_t)rnd(1, v6 ? 9000 : 20000), 'x');
+		for (auto &c : body)
+			c = (char)rnd(32, 126);
+		Bytes d = tcp_segment(body);
+		// Cut at random multiples of 8; the last piece ends the datagram.
+		std::vector<std::pair<uint32_t, uint32_t>> pieces;
+		for (uint32_t o = 0; o < d.size();) {
+			uint32_t n = (uint32_t)std::min<uint64_t>(d.size() - o, rnd(1, 200) * 8);
+			pieces.push_back({o, n});
+			o += n;
+		}
+		if (pieces.size() == 1)                // one piece: not a fragment
+			continue;
+		size_t dups = (size_t)rnd(0, 3);
+		for (size_t i = 0; i < dups; i++)
+			pieces.push_back(pieces[rnd(0, pieces.size() - 1)]);
+		std::shuffle(pieces.begin(), pieces.end(), rng);
+		if (pieces.size() > 8)                // max_frags of the fixture
+			continue;
+		int n = 0;
+		for (size_t i = 0; i < pieces.size() && n == 0; i++) {
+			auto [o, len] = pieces[i];
+			bool more = o + len < d.size();
+			Bytes f = v6 ? v6_frag(d, o, len, more)
+				     : v4_frag(d, o, len, more, (uint16_t)round);
+			n = push(f, (uint64_t)round);
+			ASSERT_GE(n, 0) << "round " << round;
+		}
+		ASSERT_GT(n, 0) << "round " << round;
+		mos_pkt p;
+		ASSERT_EQ(whole(n, &p), body) << "round " << round;
+		done++;
+	}
+	EXPECT_GT(done, 500);
+	EXPECT_EQ(mos_ipfrag_count(t, MOS_IPFRAG_CONFLICTS), 0u);
 }
 
 } // namespace
