@@ -949,7 +949,6 @@ tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
 		ctx->st.rexmit++;
 	if (sb & MOS_TCPEV_RST_OOW)
 		ctx->st.rst_out_of_window++;
-	mos_flow_touch(ctx->flows, f, tcp_class(f), ctx->now);
 	fire_bits(ctx, f, MOS_HOOK_SND, ss, sb & ~(unsigned)MOS_TCPEV_ESTABLISHED, true);
 	/* Reassembly: the sender's bytes go into its stream (the
 	 * receiver's buffer, in mOS terms); its ACK may skip holes in the
