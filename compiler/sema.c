@@ -98,6 +98,7 @@ struct sema_var {
 	struct ast_node *node;       /* VAR node */
 	enum bi_type type;           /* declared type */
 	bool used;                   /* referenced anywhere */
+	bool read;                   /* referenced other than as an assignment target */
 	bool warn_unused;            /* declared in the main file */
 };
 
@@ -178,6 +179,7 @@ struct sema {
 	size_t nvars;                /* entries */
 	size_t vars_cap;             /* allocated */
 	unsigned depth;              /* current expression nesting */
+	bool lvalue;                 /* resolving an assignment target */
 	unsigned chain;              /* current UDE chain depth being resolved */
 	bool too_deep;               /* nesting error reported for this expression */
 	struct sema_event **events;  /* every event */
@@ -666,6 +668,8 @@ static enum bi_type sema_path(struct sema *s, const struct sema_scope *sc, struc
 		return BI_T_ERROR;
 	}
 	v->used = true;
+	if (!s->lvalue)
+		v->read = true;
 	e->ref = v;
 	sema_flow_use(sc, e);
 	if (sc->mon && sc->mon->raw)
@@ -1058,7 +1062,9 @@ static void sema_assign(struct sema *s, const struct sema_scope *sc, struct ast_
 		sema_expr(s, sc, st->kid[1]);
 		return;
 	}
+	s->lvalue = true;
 	enum bi_type tt = sema_expr(s, sc, target);
+	s->lvalue = false;
 	enum bi_type vt = sema_expr(s, sc, st->kid[1]);
 	if (tt == BI_T_ERROR || vt == BI_T_ERROR)
 		return;
@@ -1189,6 +1195,15 @@ static void sema_stmt(struct sema *s, const struct sema_scope *sc, struct ast_no
 		break;
 	}
 	case AST_CCODE:
+		/* Inline C may use any state by name: count the names it mentions. */
+		for (int k = 0; k < 2; k++) {
+			const struct sema_map *m = k ? &sc->mod->vars : sc->mon ? &sc->mon->vars : NULL;
+			for (size_t i = 0; m && i < m->cap; i++)
+				if (m->keys[i] && strstr(st->name, m->keys[i])) {
+					struct sema_var *v = m->vals[i];
+					v->used = v->read = true;
+				}
+		}
 		break;
 	default:
 		break;
@@ -1713,6 +1728,9 @@ unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_
 	for (size_t i = 0; i < s.nvars && !quiet && !diag_stop(diag); i++)
 		if (s.vars[i]->warn_unused && !s.vars[i]->used)
 			WARN(&s, s.vars[i]->node->name_span, "state '%s' is never used",
+			     s.vars[i]->node->name);
+		else if (s.vars[i]->warn_unused && !s.vars[i]->read)
+			WARN(&s, s.vars[i]->node->name_span, "state '%s' is written but never read",
 			     s.vars[i]->node->name);
 	for (struct sema_module *m = s.mods; m; m = m->next) {
 		sema_map_free(&m->vars);
