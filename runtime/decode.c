@@ -227,13 +227,16 @@ decode_link(const uint8_t *d, uint32_t cap, int linktype, uint32_t *off,
 		if (cap < 4)
 			return -MOS_MALFORMED_LINK_TRUNCATED;
 		*off = 4;
-		/* The family is in the capturing host's byte order (NULL) or in
-		 * network order (LOOP); the values are small, so whichever half
-		 * is non-zero tells the order. */
-		if (d[0] == 0 && d[1] == 0)
-			fam = rd16(d + 2);
-		else
-			fam = (uint32_t)d[0] | (uint32_t)d[1] << 8;
+		/* LOOP: network order. NULL: the capturing host's order; read
+		 * little-endian and swap when the high half is set (as libpcap
+		 * and tshark do). */
+		fam = rd32(d);
+		if (linktype == MOS_LINK_NULL) {
+			fam = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+			      (uint32_t)d[3] << 24;
+			if (fam & 0xffff0000u)
+				fam = rd32(d);
+		}
 		if (fam == 2)
 			return L3_IPV4;
 		if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
@@ -245,7 +248,11 @@ decode_link(const uint8_t *d, uint32_t cap, int linktype, uint32_t *off,
 		if (cap < 1)
 			return -MOS_MALFORMED_LINK_TRUNCATED;
 		*off = 0;
-		return (d[0] >> 4) == 6 ? L3_IPV6 : L3_IPV4;
+		if ((d[0] >> 4) == 6)
+			return L3_IPV6;
+		if ((d[0] >> 4) == 4)
+			return L3_IPV4;
+		return -MOS_MALFORMED_IPV4_BAD_VERSION;  /* neither: not IP at all */
 	case MOS_LINK_IPV4:
 	case MOS_LINK_IPV6:
 		if (cap < 1)
@@ -270,19 +277,22 @@ frag_ok(uint32_t frag_off, uint32_t data_len, bool more)
 }
 
 /*
- * Walk an ICMP error's quoted IP header and set the protocol bits of what it
- * quotes (tshark counts the quoted TCP/UDP header when its ports are there).
- * Never fails: a quote is usually cut short and nothing here is validated.
+ * Walk an ICMP error's quoted IP header (of @version: 4 in ICMP, 6 in
+ * ICMPv6) in d[q .. end-1] and set the protocol bits of what it quotes:
+ * tshark counts the quoted TCP/UDP header when its ports were sent (before
+ * @wend, captured or not). Never fails: a quote is usually cut short and
+ * nothing here is validated.
  */
 static void
-decode_quote(const uint8_t *d, uint32_t q, uint32_t end, struct mos_pkt *pkt)
+decode_quote(const uint8_t *d, uint32_t q, uint32_t end, uint32_t wend, int version,
+	     struct mos_pkt *pkt)
 {
 	uint32_t pos;
 	uint8_t nh;
 
-	if (end <= q)
+	if (end <= q || (d[q] >> 4) != version)
 		return;
-	switch (d[q] >> 4) {
+	switch (version) {
 	case 4: {
 		if (end - q < 20 || (d[q] & 0x0f) < 5)
 			return;
@@ -335,7 +345,7 @@ decode_quote(const uint8_t *d, uint32_t q, uint32_t end, struct mos_pkt *pkt)
 	default:
 		return;
 	}
-	if (end - pos >= 4) {
+	if (wend >= pos + 4) {                  /* the ports were sent */
 		if (nh == IPP_TCP)
 			pkt->protos |= MOS_PROTO_TCP;
 		else if (nh == IPP_UDP)
@@ -516,7 +526,8 @@ decode_l4(const uint8_t *d, uint32_t cap, uint32_t wend, uint32_t end, bool frag
 		if (v6 ? (pkt->icmp_type >= 1 && pkt->icmp_type <= 4)
 		       : (pkt->icmp_type == 3 || pkt->icmp_type == 4 || pkt->icmp_type == 5 ||
 			  pkt->icmp_type == 11 || pkt->icmp_type == 12))
-			decode_quote(d, off + 8, end < cap ? end : cap, pkt);
+			decode_quote(d, off + 8, end < cap ? end : cap, end < wend ? end : wend,
+				     v6 ? 6 : 4, pkt);
 		break;
 	}
 	default:
@@ -529,6 +540,27 @@ decode_l4(const uint8_t *d, uint32_t cap, uint32_t wend, uint32_t end, bool frag
 }
 
 /*
+ * For the counters only: a transport protocol named by an IPv4 header that
+ * then fails a check of its own (options, fragment sanity) is still present
+ * when @sent (at least one byte of it on the wire, not a non-first
+ * fragment), as tshark dissects it anyway.
+ */
+static inline void
+count_l4(struct mos_pkt *pkt, uint8_t proto, bool sent)
+{
+	if (!sent)
+		return;
+	if (proto == IPP_TCP)
+		pkt->protos |= MOS_PROTO_TCP;
+	else if (proto == IPP_UDP)
+		pkt->protos |= MOS_PROTO_UDP;
+	else if (proto == IPP_ICMP)
+		pkt->protos |= MOS_PROTO_ICMP;
+	else if (proto == IPP_ICMPV6)
+		pkt->protos |= MOS_PROTO_ICMPV6;
+}
+
+/*
  * IPv4 header at @off; @avail is how many bytes the enclosing layer says
  * the datagram may span (frame length for the outer header, the outer
  * payload for a tunnelled one). On success sets *endp (end of the datagram)
@@ -536,15 +568,19 @@ decode_l4(const uint8_t *d, uint32_t cap, uint32_t wend, uint32_t end, bool frag
  */
 static int
 decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
-	    bool inner, uint32_t *endp, struct mos_pkt *pkt)
+	    uint32_t *endp, struct mos_pkt *pkt)
 {
 	const uint8_t *h = d + off;
 	uint32_t hl, tot, len, fo;
 
 	if (cap - off < 20)
 		return fail(pkt, MOS_MALFORMED_IPV4_TRUNCATED);
-	if ((h[0] >> 4) != 4)
+	if ((h[0] >> 4) != 4) {
+		/* tshark hands such a header to its IPv6 dissector. */
+		if ((h[0] >> 4) == 6)
+			pkt->protos |= MOS_PROTO_IPV6;
 		return fail(pkt, MOS_MALFORMED_IPV4_BAD_VERSION);
+	}
 	hl = (uint32_t)(h[0] & 0x0f) * 4;
 	if (hl < 20)
 		return fail(pkt, MOS_MALFORMED_IPV4_BAD_IHL);
@@ -553,17 +589,21 @@ decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 		tot = avail;
 		pkt->flags |= MOS_PKT_F_LEN_FROM_FRAME;
 	}
-	if (tot < hl || (inner && tot > avail))
+	if (tot < hl)
 		return fail(pkt, MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH);
 	if (hl > cap - off)
 		return fail(pkt, MOS_MALFORMED_IPV4_TRUNCATED);
-	/* Longer than the frame on the wire: only the bytes that were sent
-	 * belong to the datagram (tshark does the same). */
+	/* Longer than the frame on the wire (or than the outer payload of a
+	 * tunnel): only the bytes that were sent belong to the datagram
+	 * (tshark does the same). */
+	if (avail < hl)                          /* the header itself is cut */
+		return fail(pkt, MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH);
 	len = tot;
 	if (len > avail) {
-		len = avail > hl ? avail : hl;
+		len = avail;
 		pkt->flags |= MOS_PKT_F_LEN_CLIPPED;
 	}
+	fo = rd16(h + 6);
 	/* Options: EOL ends the list, NOP is one byte, others are TLVs. */
 	for (uint32_t p = 20; p < hl;) {
 		uint8_t t = h[p];
@@ -574,18 +614,21 @@ decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 			p++;
 			continue;
 		}
-		if (hl - p < 2 || h[p + 1] < 2 || h[p + 1] > hl - p)
+		if (hl - p < 2 || h[p + 1] < 2 || h[p + 1] > hl - p) {
+			count_l4(pkt, h[9], !(fo & 0x1fff) && len > hl);
 			return fail(pkt, MOS_MALFORMED_IPV4_BAD_OPTIONS);
+		}
 		p += h[p + 1];
 	}
-	fo = rd16(h + 6);
 	if (fo & 0x3fff) {
 		uint32_t foff = (fo & 0x1fff) * 8;
 		bool more = (fo & 0x2000) != 0;
 
 		pkt->protos |= MOS_PROTO_IPV4_FRAG;
-		if (!frag_ok(foff, len - hl, more))
+		if (!frag_ok(foff, len - hl, more)) {
+			count_l4(pkt, h[9], foff == 0 && len > hl);
 			return fail(pkt, MOS_MALFORMED_FRAG_BAD);
+		}
 		pkt->flags |= MOS_PKT_F_FRAGMENT | (foff == 0 ? MOS_PKT_F_FIRST_FRAG : 0);
 		pkt->frag_id = rd16(h + 4);
 		pkt->frag_off = (uint16_t)foff;
@@ -620,6 +663,24 @@ ext_len(uint8_t nh, const uint8_t *p)
 	}
 }
 
+/* Options of a hop-by-hop or destination options header of @len bytes at
+ * @p (all captured): Pad1 is one byte, every other option a TLV that must
+ * fit in the header. */
+static bool
+opts_ok(const uint8_t *p, uint32_t len)
+{
+	for (uint32_t i = 2; i < len;) {
+		if (p[i] == 0) {
+			i++;
+			continue;
+		}
+		if (len - i < 2 || p[i + 1] > len - i - 2)
+			return false;
+		i += 2u + p[i + 1];
+	}
+	return true;
+}
+
 /* Jumbo payload option (0xc2) inside a hop-by-hop header of @len bytes at
  * @p (all captured); returns its value, or 0 if absent. */
 static uint32_t
@@ -646,7 +707,7 @@ find_jumbo(const uint8_t *p, uint32_t len)
  */
 static int
 decode_ipv6(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
-	    bool inner, uint32_t *endp, struct mos_pkt *pkt)
+	    uint32_t *endp, struct mos_pkt *pkt)
 {
 	const uint8_t *h = d + off;
 	uint32_t plen, end, pos;
@@ -681,10 +742,8 @@ decode_ipv6(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 			pkt->flags |= MOS_PKT_F_LEN_FROM_FRAME;
 		}
 	}
-	if (inner && plen > avail - 40)
-		return fail(pkt, MOS_MALFORMED_IPV6_BAD_PAYLOAD_LENGTH);
 	end = off + 40 + plen;
-	if (plen > avail - 40) {        /* longer than the frame on the wire */
+	if (plen > avail - 40) {        /* longer than the frame / outer payload */
 		end = off + avail;
 		pkt->flags |= MOS_PKT_F_LEN_CLIPPED;
 	}
@@ -710,8 +769,10 @@ decode_ipv6(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 				continue;
 			}
 			pkt->protos |= MOS_PROTO_IPV6_FRAG;
-			if (frag_seen || !frag_ok(foff, end - pos, more))
+			if (frag_seen || !frag_ok(foff, end - pos, more)) {
+				count_l4(pkt, nh, foff == 0 && end > pos);
 				return fail(pkt, MOS_MALFORMED_FRAG_BAD);
+			}
 			frag_seen = true;
 			pkt->flags |= MOS_PKT_F_FRAGMENT | (foff == 0 ? MOS_PKT_F_FIRST_FRAG : 0);
 			pkt->frag_id = rd32(d + pos - 4);
@@ -742,6 +803,8 @@ decode_ipv6(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 		}
 		if (cap - pos < len)
 			return fail(pkt, MOS_MALFORMED_IPV6_EXT_TRUNCATED);
+		if ((nh == IPP_HOPOPTS || nh == IPP_DSTOPTS) && !opts_ok(d + pos, len))
+			return fail(pkt, MOS_MALFORMED_IPV6_BAD_OPTIONS);
 		nh = d[pos];
 		pos += len;
 	}
@@ -805,18 +868,29 @@ mos_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	/* Bytes on the wire from the network header on; a file whose wirelen
 	 * is below caplen is trusted for what it captured. */
 	wend = wirelen > caplen ? wirelen : caplen;
-	/* A PPPoE length bounds the packet too, unless it would cut into the
-	 * smallest network header (then it is ignored). */
-	if (lim < wend && lim >= off + (kind == L3_IPV4 ? 20 : 40))
+	/* A PPPoE length bounds the packet too; one that leaves no room for
+	 * the smallest network header is malformed (the header is counted
+	 * as present, as tshark does). */
+	if (lim < wend) {
+		if (lim < off + (kind == L3_IPV4 ? 20 : 40)) {
+			if (kind == L3_IPV4)
+				pkt->protos |= MOS_PROTO_IPV4;
+			else if ((data[off] >> 4) == 6)
+				pkt->protos |= MOS_PROTO_IPV6;
+			return fail(pkt, MOS_MALFORMED_PPPOE_TRUNCATED);
+		}
 		wend = lim;
+	}
 	avail = wend - off;
 	for (int depth = 0;; depth++) {
 		if (kind == L3_IPV4) {
 			pkt->protos |= MOS_PROTO_IPV4;
-			rc = decode_ipv4(data, caplen, off, avail, depth > 0, &end, pkt);
+			rc = decode_ipv4(data, caplen, off, avail, &end, pkt);
 		} else {
-			pkt->protos |= MOS_PROTO_IPV6;
-			rc = decode_ipv6(data, caplen, off, avail, depth > 0, &end, pkt);
+			/* tshark does not count IPv6 with another version. */
+			if (off < caplen && (data[off] >> 4) == 6)
+				pkt->protos |= MOS_PROTO_IPV6;
+			rc = decode_ipv6(data, caplen, off, avail, &end, pkt);
 		}
 		if (rc)
 			return rc;

@@ -510,6 +510,12 @@ TEST(DecodePppoe, ShortHeaderIsTruncatedAndNonIpPppStops)
 	pc_finish(&fr.f);
 	struct mos_pkt p;
 	EXPECT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 21), MOS_MALFORMED_PPPOE_TRUNCATED);
+	// A PPPoE length that leaves no room for the IP header.
+	pc_poke16(&fr.f, 18, 2 + 19);
+	EXPECT_EQ(Decode(fr.f, &p), MOS_MALFORMED_PPPOE_TRUNCATED);
+	EXPECT_TRUE(p.protos & MOS_PROTO_IPV4);
+	pc_poke16(&fr.f, 18, 2 + 20);
+	EXPECT_EQ(Decode(fr.f, &p), 0);
 	pc_poke16(&fr.f, 20, 0xc021);               // LCP
 	EXPECT_EQ(Decode(fr.f, &p), 0);
 	EXPECT_EQ(p.ip_version, 0);
@@ -586,7 +592,10 @@ TEST(DecodeIpv4, OptionWithBadLengthIsBadOptions)
 		pc_finish(&fr.f);
 		struct mos_pkt p;
 		EXPECT_EQ(Decode(fr.f, &p), MOS_MALFORMED_IPV4_BAD_OPTIONS);
-		EXPECT_EQ(p.protos & MOS_PROTO_TCP, 0);
+		EXPECT_EQ(p.ip_version, 0);
+		EXPECT_FALSE(p.flags & MOS_PKT_F_L4);
+		// Still counted as containing TCP (tshark dissects it anyway).
+		EXPECT_TRUE(p.protos & MOS_PROTO_TCP);
 	}
 }
 
@@ -852,6 +861,32 @@ TEST(DecodeIpv6, ExtensionChainIsSkippedToTheTransport)
 	EXPECT_EQ(p.dport, 80);
 	EXPECT_EQ(Addr(p.src), "2001:db8::1");
 	EXPECT_FALSE(mos_addr_is_v4(&p.src));
+}
+
+TEST(DecodeIpv6, OptionTlvsAreCheckedInHopByHopAndDestinationHeaders)
+{
+	struct {
+		uint8_t type;
+		const char *body;
+		size_t n;
+		int want;
+	} cases[] = {
+		{ 0, "\x01\x04\0\0\0\0", 6, 0 },                      // PadN 4
+		{ 60, "\0\0\0\0\0\0", 6, 0 },                           // Pad1 x6
+		{ 0, "\x05\x02\0\0\x01\x00", 6, 0 },                  // router alert, PadN 0
+		{ 0, "\x01\x05\0\0\0\0", 6, MOS_MALFORMED_IPV6_BAD_OPTIONS },   // runs past
+		{ 60, "\0\0\0\0\0\x01", 6, MOS_MALFORMED_IPV6_BAD_OPTIONS },    // no length byte
+		{ 43, "\x01\x09\0\0\0\0", 6, 0 },                     // routing: not options
+	};
+	for (const auto &c : cases) {
+		Frame fr;
+		EthIpv6(&fr.f);
+		pc_ipv6_ext(&fr.f, c.type, (const uint8_t *)c.body, c.n, PC_AUTO);
+		pc_udp(&fr.f, nullptr);
+		pc_finish(&fr.f);
+		struct mos_pkt p;
+		EXPECT_EQ(Decode(fr.f, &p), c.want) << (int)c.type << " " << c.n;
+	}
 }
 
 TEST(DecodeIpv6, EspAndNoNextHeaderStopCleanly)
@@ -1280,9 +1315,19 @@ TEST(DecodeIcmp, ErrorQuotingUdpCountsTheQuotedUdp)
 	EXPECT_EQ(p.quote_proto, 17);
 	EXPECT_EQ(p.l4_proto, 1);                   // the packet itself is ICMP
 	EXPECT_FALSE(p.flags & MOS_PKT_F_TUNNEL);
-	// Fewer than 4 bytes (the ports) of the quoted header: not counted.
-	ASSERT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 42 + 20 + 3), 0);
+	// Fewer than 4 bytes (the ports) of the quoted header sent: not
+	// counted; cut by the snaplen after they were sent: counted.
+	ASSERT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 42 + 20 + 3, 42 + 20 + 3), 0);
 	EXPECT_EQ(p.protos & MOS_PROTO_UDP, 0);
+	ASSERT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 42 + 20 + 3), 0);
+	EXPECT_TRUE(p.protos & MOS_PROTO_UDP);
+	EXPECT_EQ(p.quote_proto, 17);
+	// An ICMP error quotes IPv4 only: an IPv6-looking quote is not walked.
+	pc_poke8(&fr.f, 42, 0x60);
+	ASSERT_EQ(Decode(fr.f, &p), 0);
+	EXPECT_FALSE(p.flags & MOS_PKT_F_ICMP_QUOTE);
+	EXPECT_EQ(p.protos & (MOS_PROTO_UDP | MOS_PROTO_IPV6), 0);
+	pc_poke8(&fr.f, 42, 0x45);
 	// An echo reply carrying the same bytes quotes nothing.
 	pc_poke8(&fr.f, 34, 0);
 	ASSERT_EQ(Decode(fr.f, &p), 0);
@@ -1364,7 +1409,7 @@ TEST(DecodeTunnel, NestingBeyondTheCapIsTunnelTooDeep)
 	EXPECT_EQ(Decode(deep.f, &p), MOS_MALFORMED_TUNNEL_TOO_DEEP);
 }
 
-TEST(DecodeTunnel, InnerDatagramLongerThanTheOuterPayloadIsMalformed)
+TEST(DecodeTunnel, InnerDatagramLongerThanTheOuterPayloadIsClipped)
 {
 	Frame a, b;
 	pc_eth(&a.f);
@@ -1374,12 +1419,16 @@ TEST(DecodeTunnel, InnerDatagramLongerThanTheOuterPayloadIsMalformed)
 	i4.tot_len = 200;
 	pc_ipv4(&a.f, &i4);
 	pc_udp(&a.f, nullptr);
+	pc_payload(&a.f, nullptr, 4);
 	pc_finish(&a.f);
+	pc_poke16(&a.f, 54 + 4, 12);                // UDP length: what is there
 	struct mos_pkt p;
-	EXPECT_EQ(Decode(a.f, &p), MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH);
-	EXPECT_EQ(p.l3_off, 14);                    // valid up to the outer header
-	EXPECT_EQ(p.ip_version, 4);
-	EXPECT_FALSE(p.flags & MOS_PKT_F_TUNNEL);
+	ASSERT_EQ(Decode(a.f, &p), 0);
+	EXPECT_EQ(p.l3_off, 34);
+	EXPECT_TRUE(p.flags & MOS_PKT_F_TUNNEL);
+	EXPECT_TRUE(p.flags & MOS_PKT_F_LEN_CLIPPED);
+	EXPECT_EQ(p.ip_len, 200u);
+	EXPECT_EQ(p.payload_len, 4u);
 
 	pc_eth(&b.f);
 	pc_ipv4(&b.f, nullptr);
@@ -1389,7 +1438,23 @@ TEST(DecodeTunnel, InnerDatagramLongerThanTheOuterPayloadIsMalformed)
 	pc_ipv6(&b.f, &i6);
 	pc_udp(&b.f, nullptr);
 	pc_finish(&b.f);
-	EXPECT_EQ(Decode(b.f, &p), MOS_MALFORMED_IPV6_BAD_PAYLOAD_LENGTH);
+	pc_poke16(&b.f, 74 + 4, 8);
+	ASSERT_EQ(Decode(b.f, &p), 0);
+	EXPECT_TRUE(p.flags & MOS_PKT_F_LEN_CLIPPED);
+	EXPECT_EQ(p.payload_len, 0u);
+	// An inner header that does not even fit in the outer payload.
+	Frame c;
+	struct pc_ipv4 o;
+	pc_ipv4_defaults(&o);
+	o.tot_len = 30;
+	pc_eth(&c.f);
+	pc_ipv4(&c.f, &o);
+	pc_ipv4(&c.f, nullptr);
+	pc_udp(&c.f, nullptr);
+	pc_finish(&c.f);
+	EXPECT_EQ(Decode(c.f, &p), MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH);
+	EXPECT_EQ(p.l3_off, 14);                    // valid up to the outer header
+	EXPECT_FALSE(p.flags & MOS_PKT_F_TUNNEL);
 }
 
 TEST(DecodeTunnel, FragmentedOuterHeaderStopsBeforeTheTunnel)
@@ -1561,6 +1626,8 @@ TEST(DecodeReasons, EveryReasonIsProducedBySomeFrame)
 		  [](struct pc_frame *f) { pc_ipv4(f, nullptr); pc_icmp(f, 8, 0, 0); } },
 		{ MOS_MALFORMED_ICMPV6_TRUNCATED, MOS_LINK_RAW, 44,
 		  [](struct pc_frame *f) { pc_ipv6(f, nullptr); pc_icmpv6(f, 128, 0, 0); } },
+		{ MOS_MALFORMED_IPV6_BAD_OPTIONS, MOS_LINK_RAW, -1,
+		  [](struct pc_frame *f) { pc_ipv6(f, nullptr); pc_ipv6_ext(f, 60, (const uint8_t *)"\x01\x09", 2, PC_AUTO); pc_udp(f, nullptr); } },
 		{ MOS_MALFORMED_TUNNEL_TOO_DEEP, MOS_LINK_RAW, -1,
 		  [](struct pc_frame *f) { for (int i = 0; i < 4; i++) pc_ipv6(f, nullptr); pc_udp(f, nullptr); } },
 	};

@@ -82,7 +82,8 @@ enum mos_linktype {
 	X(UDP_BAD_LENGTH,        "udp_bad_length")                     \
 	X(ICMP_TRUNCATED,        "icmp_truncated")                     \
 	X(ICMPV6_TRUNCATED,      "icmpv6_truncated")               \
-	X(TUNNEL_TOO_DEEP,       "tunnel_too_deep")
+	X(TUNNEL_TOO_DEEP,       "tunnel_too_deep")                \
+	X(IPV6_BAD_OPTIONS,      "ipv6_bad_options")
 
 enum mos_malformed {
 	MOS_MALFORMED_NONE = 0,
