@@ -32,4 +32,10 @@ MOS_PATH= $mosc check "$tmp/prog.mos" 2>&1 | grep -q "cannot find module 'netmod
 printf 'flow { u8 unused }\n' >"$tmp/warn.mos"
 $mosc check "$tmp/warn.mos" 2>/dev/null || fail "warnings exit 0"
 $mosc check -Werror "$tmp/warn.mos" 2>/dev/null && fail "-Werror exits 1"
+# separators: newlines, spaces and ';' give the same tree (spans aside)
+printf 'monitor m {\n    flow {\n        u32 a\n        str b\n    }\n    on pkt_in @rcv {\n        a += 1\n        b = "x"\n    }\n}\n' >"$tmp/lines.mos"
+printf 'monitor m { flow { u32 a; str b; }; on pkt_in @rcv { a += 1; b = "x"; }; }' >"$tmp/semis.mos"
+$mosc dump ast "$tmp/lines.mos" | sed 's/ <[^>]*>$//; s/^file.*//' >"$tmp/lines.ast"
+$mosc dump ast "$tmp/semis.mos" | sed 's/ <[^>]*>$//; s/^file.*//' >"$tmp/semis.ast"
+[ -s "$tmp/lines.ast" ] && cmp -s "$tmp/lines.ast" "$tmp/semis.ast" || fail "separators change the tree"
 echo ok
