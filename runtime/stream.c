@@ -16,8 +16,8 @@
  *              skipped with mos_stream_skip_to, data dropped by a cap).
  *    No range straddles the edge. Below the edge only MISSING ranges exist:
  *    every other retained byte is valid in-order data.
- * The table starts inline in the stream object and moves to one pool page
- * when it outgrows it.
+ * The table starts inline in the stream object and moves to a range table
+ * of the pool's own slab when it outgrows it (back once empty).
  */
 #include <errno.h>
 #include <limits.h>
@@ -380,7 +380,7 @@ range_find(const struct mos_stream *s, uint64_t off)
 	return lo;
 }
 
-/* Make room for @k more ranges (moving to a pool page when the inline
+/* Make room for @k more ranges (moving to a pool range table when the inline
  * table is full). Returns 0 or -ENOSPC. */
 static int
 range_reserve(struct mos_stream *s, uint32_t k)
