@@ -46,6 +46,9 @@ enum http_field {
 	F_OTHER = 0,
 	F_HOST,
 	F_UA,
+	F_REFERER,
+	F_CTYPE,
+	F_CENC,
 	F_CL,
 	F_TE,
 	F_CONN,
@@ -213,9 +216,12 @@ static void begin_message(struct mos_http_conn *c, struct mos_http_dir *s,
 		r->flags = 0;
 		r->header_count = 0;
 		r->method_len = r->uri_len = r->host_len = r->ua_len = 0;
+		r->referer_len = r->ctype_len = 0;
+		r->body_len = 0;
 		r->method_id = MOS_HTTP_M_OTHER;
 		r->version_major = r->version_minor = 0;
 		r->method[0] = r->uri[0] = r->host[0] = r->user_agent[0] = '\0';
+		r->referer[0] = r->content_type[0] = '\0';
 		s->state = S_REQ_METHOD;
 	} else {
 		struct mos_http_response *r = &c->resp;
@@ -227,6 +233,9 @@ static void begin_message(struct mos_http_conn *c, struct mos_http_dir *s,
 		r->status = 0;
 		r->reason_len = 0;
 		r->reason[0] = '\0';
+		r->ctype_len = 0;
+		r->content_type[0] = '\0';
+		r->body_len = 0;
 		r->version_major = r->version_minor = 0;
 		r->request_method_id = MOS_HTTP_M_OTHER;
 		s->state = S_RESP_VERSION;
@@ -255,6 +264,8 @@ static uint8_t field_id(const struct mos_http_dir *s)
 	static const struct { const char *name; uint8_t id; } known[] = {
 		{ "host", F_HOST }, { "user-agent", F_UA }, { "content-length", F_CL },
 		{ "transfer-encoding", F_TE }, { "connection", F_CONN },
+		{ "referer", F_REFERER }, { "content-type", F_CTYPE },
+		{ "content-encoding", F_CENC },
 	};
 	if (s->name_len > sizeof(s->name))
 		return F_OTHER;
@@ -277,6 +288,9 @@ static void end_token(struct mos_http_conn *c, struct mos_http_dir *s, enum mos_
 	if (s->field == F_TE) {
 		s->te_seen = true;
 		s->te_chunked_last = n == 7 && memcmp(s->name, "chunked", 7) == 0;
+	} else if (s->field == F_CENC) {
+		if (!(n == 8 && memcmp(s->name, "identity", 8) == 0))
+			*flags |= MOS_HTTP_F_CONTENT_ENCODED;
 	} else if (s->field == F_CONN) {
 		if (n == 5 && memcmp(s->name, "close", 5) == 0)
 			*flags |= MOS_HTTP_F_CONN_CLOSE;
@@ -315,6 +329,20 @@ static enum mos_http_error value_bytes(struct mos_http_conn *c, struct mos_http_
 		copy_field(c, c->req.user_agent, &c->req.ua_len, sizeof(c->req.user_agent),
 			   src, n, &c->req.flags, MOS_HTTP_F_TRUNC_UA);
 		break;
+	case F_REFERER:
+		copy_field(c, c->req.referer, &c->req.referer_len, sizeof(c->req.referer),
+			   src, n, &c->req.flags, MOS_HTTP_F_TRUNC_REFERER);
+		break;
+	case F_CTYPE:
+		if (d == MOS_HTTP_DIR_REQUEST)
+			copy_field(c, c->req.content_type, &c->req.ctype_len,
+				   sizeof(c->req.content_type), src, n, &c->req.flags,
+				   MOS_HTTP_F_TRUNC_CTYPE);
+		else
+			copy_field(c, c->resp.content_type, &c->resp.ctype_len,
+				   sizeof(c->resp.content_type), src, n, &c->resp.flags,
+				   MOS_HTTP_F_TRUNC_CTYPE);
+		break;
 	case F_CL:
 		/* 1#( DIGIT+ ) with OWS; aux bit0: digits in item, bit1: item closed */
 		for (size_t i = 0; i < n; i++) {
@@ -340,6 +368,7 @@ static enum mos_http_error value_bytes(struct mos_http_conn *c, struct mos_http_
 		break;
 	case F_TE:
 	case F_CONN:
+	case F_CENC:
 		for (size_t i = 0; i < n; i++) {
 			uint8_t b = src[i];
 			if (b == ',') {
@@ -370,16 +399,40 @@ static enum mos_http_error value_end(struct mos_http_conn *c, struct mos_http_di
 	case F_UA:
 		trim_tail(c->req.user_agent, &c->req.ua_len);
 		break;
+	case F_REFERER:
+		trim_tail(c->req.referer, &c->req.referer_len);
+		break;
+	case F_CTYPE:
+		if (d == MOS_HTTP_DIR_REQUEST)
+			trim_tail(c->req.content_type, &c->req.ctype_len);
+		else
+			trim_tail(c->resp.content_type, &c->resp.ctype_len);
+		break;
 	case F_CL:
 		return end_cl_item(s);
 	case F_TE:
 	case F_CONN:
+	case F_CENC:
 		end_token(c, s, d);
 		break;
 	default:
 		break;
 	}
 	return MOS_HTTP_ERR_NONE;
+}
+
+/* n body bytes of the current message of direction d (lost ones: gap). */
+static void body_add(struct mos_http_conn *c, enum mos_http_dir_id d, uint64_t n, bool gap)
+{
+	if (d == MOS_HTTP_DIR_REQUEST) {
+		c->req.body_len += n;
+		if (gap)
+			c->req.flags |= MOS_HTTP_F_BODY_GAP;
+	} else {
+		c->resp.body_len += n;
+		if (gap)
+			c->resp.flags |= MOS_HTTP_F_BODY_GAP;
+	}
 }
 
 static void pending_push(struct mos_http_conn *c, uint8_t m)
@@ -585,10 +638,18 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 			}
 			if (d == MOS_HTTP_DIR_RESPONSE && c->pend_count &&
 			    (c->pending[c->pend_head] & PENDING_HTTP09) && b != 'H') {
-				/* HTTP/0.9 answer: raw body until the end, no event */
+				/* HTTP/0.9 answer: no header, the body runs until the
+				 * end; reported as a response of version 0.9, status 0 */
+				begin_message(c, s, d, base + i);
 				(void)pending_pop(c, false);
-				s->state = S_DEAD;
-				continue;
+				c->resp.request_method_id = MOS_HTTP_M_GET;
+				c->resp.version_minor = 9;
+				c->resp.flags |= MOS_HTTP_F_HTTP09 | MOS_HTTP_F_UNTIL_CLOSE;
+				s->state = S_UNTIL_CLOSE;
+				if (c->stats)
+					c->stats->responses++;
+				*used = i;
+				return MOS_HTTP_RESPONSE;
 			}
 			begin_message(c, s, d, base + i);
 			continue;   /* same byte, new state */
@@ -812,7 +873,13 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 					f = F_SKIP_DUP;
 				if (f == F_UA && rq->ua_len > 0)
 					f = F_SKIP_DUP;
-				if (d == MOS_HTTP_DIR_RESPONSE && (f == F_HOST || f == F_UA))
+				if (f == F_REFERER && rq->referer_len > 0)
+					f = F_SKIP_DUP;
+				if (f == F_CTYPE && (d == MOS_HTTP_DIR_REQUEST ? rq->ctype_len
+									: rs->ctype_len) > 0)
+					f = F_SKIP_DUP;
+				if (d == MOS_HTTP_DIR_RESPONSE &&
+				    (f == F_HOST || f == F_UA || f == F_REFERER))
 					f = F_OTHER;
 				s->field = f;
 				s->name_len = 0;
@@ -878,6 +945,7 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 				take = s->remaining;
 			i += (size_t)take;
 			s->remaining -= take;
+			body_add(c, d, take, false);
 			if (s->remaining == 0) {
 				*used = i;
 				return message_end(c, s, d);
@@ -940,6 +1008,7 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 				take = s->remaining;
 			i += (size_t)take;
 			s->remaining -= take;
+			body_add(c, d, take, false);
 			if (s->remaining == 0) {
 				s->state = S_CHUNK_DATA_END;
 				s->aux = 0;
@@ -1041,6 +1110,10 @@ static enum mos_http_event run(struct mos_http_conn *c, enum mos_http_dir_id d,
 			return message_end(c, s, d);
 
 		case S_UNTIL_CLOSE:
+			body_add(c, d, len - i, false);
+			i = len;
+			continue;
+
 		case S_TUNNEL:
 		case S_DEAD:
 		default:
@@ -1077,26 +1150,32 @@ enum mos_http_event mos_http_gap(struct mos_http_conn *c, enum mos_http_dir_id d
 	case S_BODY_CL:
 		if (n < s->remaining) {
 			s->remaining -= n;
+			body_add(c, d, n, true);
 			return MOS_HTTP_NEED_MORE;
 		}
 		if (n == s->remaining) {
 			s->remaining = 0;
+			body_add(c, d, n, true);
 			return message_end(c, s, d);
 		}
 		break;
 	case S_CHUNK_DATA:
 		if (n < s->remaining) {
 			s->remaining -= n;
+			body_add(c, d, n, true);
 			return MOS_HTTP_NEED_MORE;
 		}
 		if (n == s->remaining) {
 			s->remaining = 0;
+			body_add(c, d, n, true);
 			s->aux = 0;
 			s->state = S_CHUNK_DATA_END;
 			return MOS_HTTP_NEED_MORE;
 		}
 		break;
 	case S_UNTIL_CLOSE:
+		body_add(c, d, n, true);
+		return MOS_HTTP_NEED_MORE;
 	case S_TUNNEL:
 	case S_DEAD:
 		return MOS_HTTP_NEED_MORE;

@@ -54,6 +54,12 @@
 #ifndef MOS_HTTP_UA_MAX
 #define MOS_HTTP_UA_MAX     256
 #endif
+#ifndef MOS_HTTP_REFERER_MAX
+#define MOS_HTTP_REFERER_MAX 256
+#endif
+#ifndef MOS_HTTP_CTYPE_MAX
+#define MOS_HTTP_CTYPE_MAX  64
+#endif
 #ifndef MOS_HTTP_REASON_MAX
 #define MOS_HTTP_REASON_MAX 64
 #endif
@@ -146,20 +152,29 @@ enum mos_http_method {
 #define MOS_HTTP_F_TUNNEL        0x0080u /* after this message the direction is opaque */
 #define MOS_HTTP_F_UNTIL_CLOSE   0x0100u /* body delimited by the end of the stream */
 #define MOS_HTTP_F_NO_BODY       0x0200u /* no body by rule (HEAD, 1xx, 204, 304) */
-#define MOS_HTTP_F_HTTP09        0x0400u /* HTTP/0.9 request line "GET /x" (version 0.9) */
+#define MOS_HTTP_F_HTTP09        0x0400u /* HTTP/0.9: request line "GET /x", or its answer
+					  * (no header: status 0, body until close) */
 #define MOS_HTTP_F_TRUNC_METHOD  0x1000u /* copied field shorter than the value */
 #define MOS_HTTP_F_TRUNC_URI     0x2000u
 #define MOS_HTTP_F_TRUNC_HOST    0x4000u
 #define MOS_HTTP_F_TRUNC_UA      0x8000u
 #define MOS_HTTP_F_TRUNC_REASON  0x10000u
+#define MOS_HTTP_F_TRUNC_REFERER 0x20000u
+#define MOS_HTTP_F_TRUNC_CTYPE   0x40000u
+#define MOS_HTTP_F_BODY_GAP      0x80000u /* body_len includes bytes lost in gaps */
+#define MOS_HTTP_F_CONTENT_ENCODED 0x100000u /* Content-Encoding other than identity
+					  * (body_len counts encoded bytes) */
 
 /* The last request header parsed in the request direction. */
 struct mos_http_request {
 	uint64_t stream_offset;             /* offset of its first byte in the stream */
 	uint64_t content_length;            /* valid when MOS_HTTP_F_HAS_CL */
+	uint64_t body_len;                  /* body bytes so far (chunk data only), final at MSG_END */
 	uint32_t header_len;                /* bytes of start line + fields + empty line */
 	uint32_t flags;                     /* MOS_HTTP_F_* */
 	uint16_t header_count;              /* field lines */
+	uint16_t referer_len;               /* bytes in referer[] */
+	uint16_t ctype_len;                 /* bytes in content_type[] */
 	uint16_t method_len;                /* bytes in method[] (without NUL) */
 	uint16_t uri_len;                   /* bytes in uri[] */
 	uint16_t host_len;                  /* bytes in host[] */
@@ -171,21 +186,26 @@ struct mos_http_request {
 	char uri[MOS_HTTP_URI_MAX];         /* request-target as sent */
 	char host[MOS_HTTP_HOST_MAX];       /* first Host field, OWS trimmed */
 	char user_agent[MOS_HTTP_UA_MAX];   /* first User-Agent field */
+	char referer[MOS_HTTP_REFERER_MAX]; /* first Referer field */
+	char content_type[MOS_HTTP_CTYPE_MAX]; /* first Content-Type field */
 };
 
 /* The last response header parsed in the response direction. */
 struct mos_http_response {
 	uint64_t stream_offset;             /* offset of its first byte in the stream */
 	uint64_t content_length;            /* valid when MOS_HTTP_F_HAS_CL */
+	uint64_t body_len;                  /* body bytes so far (chunk data only), final at MSG_END */
 	uint32_t header_len;                /* bytes of status line + fields + empty line */
 	uint32_t flags;                     /* MOS_HTTP_F_* */
 	uint16_t header_count;              /* field lines */
+	uint16_t ctype_len;                 /* bytes in content_type[] */
 	uint16_t status;                    /* 3-digit status code */
 	uint16_t reason_len;                /* bytes in reason[] */
 	uint8_t version_major;              /* 1 for HTTP/1.x */
 	uint8_t version_minor;              /* 0 or 1 */
 	uint8_t request_method_id;          /* method of the request it answers (or OTHER) */
 	char reason[MOS_HTTP_REASON_MAX];   /* reason phrase, NUL-terminated */
+	char content_type[MOS_HTTP_CTYPE_MAX]; /* first Content-Type field */
 };
 
 /* Limits; 0 in a field means its default. */

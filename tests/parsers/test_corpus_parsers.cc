@@ -612,3 +612,183 @@ TEST(CorpusParsers, SshBannersAgreeWithTshark)
 	printf("SSH banners: tshark %ld, found %ld, ours %ld\n", total, agree, ours_n);
 	EXPECT_GT(total, 0);
 }
+
+namespace {
+
+// Our HTTP transactions of one flow in Zeek http.log terms: requests and
+// responses paired in order (interim 1xx responses are not transactions).
+std::vector<std::string> zeek_style(const std::string &c2s, const std::string &s2c,
+				    const std::vector<Gap> &g0, const std::vector<Gap> &g1)
+{
+	struct Req {
+		std::string method, host, uri, referer, version, ua;
+		uint64_t body = 0;
+	};
+	struct Resp {
+		unsigned status = 0;
+		std::string msg;
+		uint64_t body = 0;
+		bool encoded = false;   // Zeek counts decoded (gunzipped) bytes
+		std::string version;
+	};
+	std::vector<Req> reqs;
+	std::vector<Resp> resps;
+	mos_http_conn c;
+	mos_http_init(&c, nullptr, nullptr, true);
+	auto dash = [](const char *s) { return *s ? std::string(s) : std::string("-"); };
+	for (int d = 0; d < 2; d++) {
+		const std::string &data = d ? s2c : c2s;
+		const std::vector<Gap> &gaps = d ? g1 : g0;
+		size_t off = 0;
+		auto on = [&](mos_http_event ev) {
+			if (ev == MOS_HTTP_REQUEST) {
+				Req r;
+				r.method = c.req.method;
+				r.host = dash(c.req.host);
+				r.uri = c.req.uri;
+				r.referer = dash(c.req.referer);
+				r.version = std::to_string(c.req.version_major) + "." +
+					    std::to_string(c.req.version_minor);
+				r.ua = dash(c.req.user_agent);
+				reqs.push_back(r);
+			} else if (ev == MOS_HTTP_RESPONSE) {
+				if (c.resp.status >= 100 && c.resp.status < 200 && c.resp.status != 101)
+					return;
+				Resp r;
+				r.status = c.resp.status;
+				r.msg = c.resp.reason_len ? c.resp.reason : "<empty>";
+				r.encoded = c.resp.flags & MOS_HTTP_F_CONTENT_ENCODED;
+				r.version = std::to_string(c.resp.version_major) + "." +
+					    std::to_string(c.resp.version_minor);
+				resps.push_back(r);
+			} else if (ev == MOS_HTTP_MSG_END) {
+				if (d == 0 && !reqs.empty())
+					reqs.back().body = c.req.body_len;
+				if (d == 1 && !resps.empty() &&
+				    !(c.resp.status >= 100 && c.resp.status < 200 && c.resp.status != 101))
+					resps.back().body = c.resp.body_len;
+			}
+		};
+		auto feed = [&](size_t end) {
+			for (;;) {
+				size_t used;
+				auto ev = mos_http_feed(&c, (mos_http_dir_id)d,
+							(const uint8_t *)data.data() + off, end - off, &used);
+				off += used;
+				if (ev == MOS_HTTP_NEED_MORE)
+					break;
+				on(ev);
+			}
+		};
+		for (const Gap &g : gaps) {
+			feed(std::min(g.offset, data.size()));
+			on(mos_http_gap(&c, (mos_http_dir_id)d, g.missing));
+		}
+		feed(data.size());
+		on(mos_http_eof(&c, (mos_http_dir_id)d));
+		// a body cut by the end of the capture: its length so far
+		if (d == 1 && !resps.empty() && resps.back().body == 0)
+			resps.back().body = c.resp.body_len;
+	}
+	std::vector<std::string> out;
+	for (size_t i = 0; i < std::max(reqs.size(), resps.size()); i++) {
+		Req q = i < reqs.size() ? reqs[i] : Req{ "-", "-", "-", "-", "-", "-", 0 };
+		Resp r = i < resps.size() ? resps[i] : Resp{ 0, "-", 0, false, "" };
+		// Zeek logs the reply's version when there is a reply
+		std::string v = i < resps.size() ? r.version : q.version;
+		out.push_back(q.method + " " + q.host + " " + q.uri + " ref=" + q.referer + " v=" +
+			      v + " ua=" + q.ua + " reqlen=" + std::to_string(q.body) +
+			      " resplen=" + (r.encoded ? std::string("?") : std::to_string(r.body)) +
+			      " status=" +
+			      (i < resps.size() ? std::to_string(r.status) : "-") + " msg=" + r.msg);
+	}
+	return out;
+}
+
+} // namespace
+
+// Zeek's http.log baselines shipped with the corpus (an independent HTTP
+// analyzer): every logged transaction, with body lengths, must be ours.
+TEST(CorpusParsers, HttpTransactionsAgreeWithZeekHttpLog)
+{
+	fs::path root = fs::path(MOS_CORPUS_DIR);
+	if (!fs::is_directory(root / "expected"))
+		GTEST_SKIP() << "corpus not found at " << root;
+	long want = 0, found = 0;
+	std::ostringstream diffs;
+	for (auto &e : fs::directory_iterator(root / "expected")) {
+		std::string name = e.path().filename().string();
+		if (name.rfind("zeek_", 0) != 0 || !fs::is_directory(e.path()))
+			continue;
+		Multiset theirs;
+		for (auto &f : fs::directory_iterator(e.path())) {
+			if (f.path().filename().string().find("http.log") == std::string::npos)
+				continue;
+			std::ifstream in(f.path());
+			std::string line;
+			std::vector<std::string> head;
+			while (std::getline(in, line)) {
+				if (line.rfind("#fields\t", 0) == 0) {
+					head = split(line.substr(8), '\t');
+					continue;
+				}
+				if (line.empty() || line[0] == '#')
+					continue;
+				if (head.empty()) {     // .cut files: first line is the header
+					head = split(line, '\t');
+					continue;
+				}
+				auto v = split(line, '\t');
+				std::map<std::string, std::string> r;
+				for (size_t i = 0; i < head.size() && i < v.size(); i++)
+					r[head[i]] = v[i];
+				theirs[r["method"] + " " + r["host"] + " " + r["uri"] + " ref=" +
+				       r["referrer"] + " v=" + r["version"] + " ua=" + r["user_agent"] +
+				       " reqlen=" + r["request_body_len"] + " resplen=" +
+				       r["response_body_len"] + " status=" + r["status_code"] +
+				       " msg=" + r["status_msg"]]++;
+			}
+		}
+		if (theirs.empty())
+			continue;
+		fs::path dir;
+		for (auto &t : fs::directory_iterator(root / "truth"))
+			if (t.path().filename().string().rfind(name + ".", 0) == 0)
+				dir = t.path();
+		ASSERT_FALSE(dir.empty()) << name;
+		std::map<std::string, std::map<std::string, std::vector<Gap>>> gaps;
+		for (auto &r : read_tsv(dir / "gaps.tsv"))
+			gaps[r["flowid"]][r["dir"]].push_back(
+				{ std::stoul(r["offset"]), std::stoull(r["missing"]) });
+		Multiset ours;
+		for (auto &s : fs::directory_iterator(dir / "streams")) {
+			if (s.path().extension() != ".c2s")
+				continue;
+			std::string flow = s.path().stem().string();
+			for (auto &t : zeek_style(slurp(s.path()), slurp(dir / "streams" / (flow + ".s2c")),
+						  gaps[flow]["c2s"], gaps[flow]["s2c"]))
+				ours[t]++;
+		}
+		for (auto &kv : theirs) {
+			want += kv.second;
+			int have = ours.count(kv.first) ? ours[kv.first] : 0;
+			if (have < kv.second) {
+				// a content-encoded body: Zeek's length is the decoded one
+				std::string k = kv.first;
+				size_t p = k.find(" resplen="), q = k.find(" status=");
+				k = k.substr(0, p) + " resplen=?" + k.substr(q);
+				have += ours.count(k) ? ours[k] : 0;
+			}
+			found += std::min(have, kv.second);
+			if (have < kv.second) {
+				diffs << "  " << name << " zeek: " << kv.first.substr(0, 300) << "\n";
+				for (auto &o : ours)
+					diffs << "      ours: " << o.first.substr(0, 300) << "\n";
+			}
+		}
+	}
+	printf("Zeek http.log transactions found among ours: %ld/%ld\n%s", found, want,
+	       diffs.str().c_str());
+	EXPECT_GT(want, 0);
+	EXPECT_EQ(found, want);
+}

@@ -285,8 +285,13 @@ TEST(HttpFraming, Http09RequestLineEndsTheRequestAndItsAnswerIsRaw)
 	EXPECT_EQ(r.c.req.version_major, 0);
 	EXPECT_FALSE(r.c.req.flags & MOS_HTTP_F_KEEP_ALIVE);
 	r.feed(1, "<html>raw body\r\nHTTP/1.1 200 OK\r\n\r\n");
+	EXPECT_EQ(r.st.responses, 1u) << r.log;
+	EXPECT_EQ(r.c.resp.status, 0);
+	EXPECT_TRUE(r.c.resp.flags & MOS_HTTP_F_HTTP09);
+	EXPECT_EQ(r.c.resp.header_len, 0u);
 	r.eof(1);
-	EXPECT_EQ(r.st.responses, 0u) << r.log;
+	EXPECT_EQ(r.c.resp.body_len, 35u) << "the whole answer is body";
+	EXPECT_EQ(r.st.messages, 2u);
 	EXPECT_EQ(r.log.find("ERR"), std::string::npos) << r.log;
 }
 
@@ -297,6 +302,33 @@ TEST(HttpFraming, BareLfLineEndsAreAcceptedAndCounted)
 	EXPECT_EQ(r.st.requests, 1u);
 	EXPECT_STREQ(r.c.req.host, "lf.example");
 	EXPECT_EQ(r.st.anomalies[MOS_HTTP_ANOM_BARE_LF], 3u);
+}
+
+TEST(HttpFields, RefererContentTypeAndBodyLengths)
+{
+	HttpRun r;
+	r.feed(0, "POST /f HTTP/1.1\r\nReferer: http://a.test/x\r\nContent-Type: text/plain\r\n"
+		  "Content-Length: 5\r\n\r\nhello");
+	EXPECT_STREQ(r.c.req.referer, "http://a.test/x");
+	EXPECT_STREQ(r.c.req.content_type, "text/plain");
+	EXPECT_EQ(r.c.req.body_len, 5u);
+	r.feed(1, "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n");
+	EXPECT_STREQ(r.c.resp.content_type, "image/png");
+	EXPECT_EQ(r.c.resp.body_len, 19u) << "chunk data only, framing excluded";
+	EXPECT_FALSE(r.c.resp.flags & MOS_HTTP_F_CONTENT_ENCODED);
+	r.feed(0, kGet + kGet);
+	r.feed(1, "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: 0\r\n\r\n");
+	EXPECT_FALSE(r.c.resp.flags & MOS_HTTP_F_CONTENT_ENCODED);
+	r.feed(1, "HTTP/1.1 200 OK\r\nContent-Encoding: GZIP\r\nContent-Length: 0\r\n\r\n");
+	EXPECT_TRUE(r.c.resp.flags & MOS_HTTP_F_CONTENT_ENCODED);
+	EXPECT_FALSE(r.c.resp.flags & MOS_HTTP_F_BODY_GAP);
+	r.feed(0, kGet);
+	r.feed(1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+	r.gap(1, 90);
+	EXPECT_EQ(r.c.resp.body_len, 100u);
+	EXPECT_TRUE(r.c.resp.flags & MOS_HTTP_F_BODY_GAP);
+	EXPECT_EQ(r.c.resp.content_type[0], '\0') << "reset for each message";
 }
 
 TEST(HttpFields, LongValuesAreTruncatedAndFlagged)
