@@ -792,3 +792,74 @@ TEST(CorpusParsers, HttpTransactionsAgreeWithZeekHttpLog)
 	EXPECT_GT(want, 0);
 	EXPECT_EQ(found, want);
 }
+
+// Zeek's ssl.log baselines: server_name and negotiated version of every
+// logged connection must be those of our ClientHello / ServerHello.
+TEST(CorpusParsers, TlsServerNameAndVersionAgreeWithZeekSslLog)
+{
+	fs::path root = fs::path(MOS_CORPUS_DIR);
+	if (!fs::is_directory(root / "expected"))
+		GTEST_SKIP() << "corpus not found at " << root;
+	long want = 0, found = 0;
+	for (auto &e : fs::directory_iterator(root / "expected")) {
+		std::string name = e.path().filename().string();
+		if (name.rfind("zeek_", 0) != 0 || !fs::is_directory(e.path()))
+			continue;
+		Multiset theirs;
+		for (auto &f : fs::directory_iterator(e.path())) {
+			if (f.path().filename().string().find("ssl.log") == std::string::npos)
+				continue;
+			std::ifstream in(f.path());
+			std::string line;
+			std::vector<std::string> head;
+			while (std::getline(in, line)) {
+				if (line.rfind("#fields\t", 0) == 0)
+					head = split(line.substr(8), '\t');
+				if (line.empty() || line[0] == '#' || head.empty())
+					continue;
+				auto v = split(line, '\t');
+				std::map<std::string, std::string> r;
+				for (size_t i = 0; i < head.size() && i < v.size(); i++)
+					r[head[i]] = v[i];
+				theirs[r["server_name"] + " " + r["version"]]++;
+			}
+		}
+		if (theirs.empty())
+			continue;
+		fs::path streams;
+		for (auto &t : fs::directory_iterator(root / "truth"))
+			if (t.path().filename().string().rfind(name + ".", 0) == 0)
+				streams = t.path() / "streams";
+		ASSERT_FALSE(streams.empty()) << name;
+		Multiset ours;
+		static uint8_t b0[MOS_TLS_HS_BUF_DEFAULT], b1[MOS_TLS_HS_BUF_DEFAULT];
+		for (auto &s : fs::directory_iterator(streams)) {
+			if (s.path().extension() != ".c2s")
+				continue;
+			std::string c2s = slurp(s.path());
+			std::string s2c = slurp(streams / (s.path().stem().string() + ".s2c"));
+			mos_tls_dir c, v;
+			size_t used;
+			mos_tls_init(&c, b0, sizeof(b0), nullptr);
+			mos_tls_init(&v, b1, sizeof(b1), nullptr);
+			if (mos_tls_feed(&c, (const uint8_t *)c2s.data(), c2s.size(), &used) !=
+				    MOS_TLS_CLIENT_HELLO ||
+			    mos_tls_feed(&v, (const uint8_t *)s2c.data(), s2c.size(), &used) !=
+				    MOS_TLS_SERVER_HELLO)
+				continue;
+			static const char *const names[] = { "SSLv3", "TLSv10", "TLSv11", "TLSv12",
+							     "TLSv13" };
+			uint16_t ver = v.hello.version;
+			std::string vs = ver >= 0x0300 && ver <= 0x0304 ? names[ver - 0x0300] : "?";
+			ours[std::string(c.hello.sni_len ? c.hello.sni : "-") + " " + vs]++;
+		}
+		for (auto &kv : theirs) {
+			want += kv.second;
+			int have = ours.count(kv.first) ? ours[kv.first] : 0;
+			found += std::min(have, kv.second);
+			EXPECT_GE(have, kv.second) << name << ": " << kv.first;
+		}
+	}
+	printf("Zeek ssl.log server_name+version found among ours: %ld/%ld\n", found, want);
+	EXPECT_GT(want, 0);
+}
