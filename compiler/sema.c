@@ -595,6 +595,8 @@ static enum bi_type sema_path(struct sema *s, const struct sema_scope *sc, struc
 			    sc->mon && sc->mon->raw ? "a raw monitor" : "this event");
 			return f ? f->type : BI_T_FLOW;
 		}
+		if (f && f->proto == BI_TCP && (sc->ctx & BI_UDP))
+			ERR(s, e->span, "'%s' is a TCP field, but '%s' delivers UDP packets", p, sc->event);
 		sema_flow_use(sc, e);
 		return f ? f->type : BI_T_FLOW;
 	}
