@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 		hellos += mos_tls_feed(&d, ch, cl, &used) == MOS_TLS_CLIENT_HELLO;
 	}
 	t = now() - t0;
-	printf("tls      : %7.1f MB/s  %8.2f M ClientHellos/s incl. JA3+MD5 (%lu of %lu parsed)\n",
+	printf("tls      : %7.1f MB/s  %8.2f M ClientHellos/s incl. JA3+JA4 (%lu of %lu parsed)\n",
 	       (double)(cl * loops) / t / 1e6, (double)hellos / t / 1e6, hellos, loops);
 	free(req);
 	free(resp);
