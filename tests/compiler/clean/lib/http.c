@@ -1,1 +1,2 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* companion C of the test module http.mos (only its presence is checked) */

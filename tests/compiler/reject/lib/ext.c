@@ -1,1 +1,2 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* companion C of ext.mos (only its presence is checked) */
