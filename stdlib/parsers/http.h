@@ -21,7 +21,9 @@
  *        MOS_HTTP_NEED_MORE  all bytes used, no event completed
  *        MOS_HTTP_REQUEST    a request header of req.header_len bytes ended at
  *                            the last used byte; fields are in conn->req
- *        MOS_HTTP_RESPONSE   same for a response (conn->resp)
+ *        MOS_HTTP_RESPONSE   same for a response (conn->resp); the header-less
+ *                            answer to an HTTP/0.9 request is a response of
+ *                            status 0 and header_len 0
  *        MOS_HTTP_MSG_END    the message body ended (also for empty bodies), so
  *                            the next byte starts the next message (pipelining)
  *        MOS_HTTP_ERROR      malformed or over a limit; dir->error names why.
