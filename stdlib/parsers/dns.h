@@ -65,13 +65,13 @@ struct mos_dns_msg {
 	bool response;                      /* QR bit */
 	uint8_t opcode;                     /* 0 query, ... */
 	uint8_t rcode;                      /* 0 NOERROR, 3 NXDOMAIN, ... */
-	uint16_t qdcount;                   /* header counts */
-	uint16_t ancount;
-	uint16_t nscount;
-	uint16_t arcount;
+	uint16_t qdcount;                   /* header: questions */
+	uint16_t ancount;                   /* header: answer records */
+	uint16_t nscount;                   /* header: authority records */
+	uint16_t arcount;                   /* header: additional records */
 	uint32_t flags;                     /* MOS_DNS_F_* */
-	uint16_t qtype;                     /* of the first question */
-	uint16_t qclass;
+	uint16_t qtype;                     /* type of the first question */
+	uint16_t qclass;                    /* class of the first question */
 	uint16_t qname_len;                 /* bytes in qname[] */
 	uint16_t answers;                   /* answer RRs walked successfully */
 	uint8_t n_addrs;                    /* entries in addrs[] */
