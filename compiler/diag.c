@@ -15,6 +15,8 @@ struct diag_file {
 	char *text;                  /* contents, NUL-terminated */
 	size_t len;                  /* bytes in text */
 	size_t *lines;               /* offset of each line's start (built on first use) */
+	char *module;                /* module name when the file was imported, else NULL */
+	struct ast_span origin;      /* the 'import' that loaded it (valid when module) */
 	size_t nlines;               /* entries in lines */
 };
 
@@ -55,6 +57,7 @@ void diag_free(struct diag_ctx *d)
 		free(d->files[i].name);
 		free(d->files[i].text);
 		free(d->files[i].lines);
+		free(d->files[i].module);
 	}
 	free(d->files);
 	free(d);
@@ -88,7 +91,17 @@ uint32_t diag_add_file(struct diag_ctx *d, const char *name, const char *text, s
 	f->len = len;
 	f->lines = NULL;
 	f->nlines = 0;
+	f->module = NULL;
 	return d->nfiles++;
+}
+
+void diag_set_origin(struct diag_ctx *d, uint32_t file, const char *module, struct ast_span import)
+{
+	if (file >= d->nfiles || !module)
+		return;
+	free(d->files[file].module);
+	d->files[file].module = strdup(module);
+	d->files[file].origin = import;
 }
 
 const char *diag_file_name(const struct diag_ctx *d, uint32_t file)
@@ -201,6 +214,21 @@ static void diag_vreport(struct diag_ctx *d, enum diag_level lvl, struct ast_spa
 		fputs(" [-Werror]", o);
 	fputc('\n', o);
 	diag_quote(d, o, span);
+	/* Errors and warnings in an imported module end with the import chain. */
+	uint32_t file = span.file;
+	for (int hop = 0; lvl != DIAG_LEVEL_NOTE && hop < 32 && file < d->nfiles
+	     && d->files[file].module; hop++) {
+		const struct diag_file *f = &d->files[file];
+		struct ast_span at = f->origin;
+		if (at.file >= d->nfiles)
+			break;
+		fprintf(o, "%s%s:%d:%d:%s %snote:%s in module '%s', imported here\n",
+			d->color ? C_BOLD : "", d->files[at.file].name, at.first_line,
+			at.first_column, d->color ? C_OFF : "", d->color ? C_CYAN : "",
+			d->color ? C_OFF : "", f->module);
+		diag_quote(d, o, at);
+		file = at.file;
+	}
 	fclose(o);
 	fwrite(buf, 1, blen, d->out);
 	free(buf);

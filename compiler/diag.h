@@ -37,6 +37,12 @@ void diag_set_color(struct diag_ctx *d, bool on);
 
 /* Register a source file; text is copied. Returns its id for spans. */
 uint32_t diag_add_file(struct diag_ctx *d, const char *name, const char *text, size_t len);
+/*
+ * Mark file as module `module`, loaded by the 'import' at span import:
+ * every error and warning located in it then ends with the note
+ * "in module 'NAME', imported here" (and so on up the import chain).
+ */
+void diag_set_origin(struct diag_ctx *d, uint32_t file, const char *module, struct ast_span import);
 /* Name / text of a registered file. */
 const char *diag_file_name(const struct diag_ctx *d, uint32_t file);
 const char *diag_file_text(const struct diag_ctx *d, uint32_t file, size_t *len);

@@ -209,14 +209,8 @@ static void load_imports(struct load_ctx *lc, struct load_module *m)
 				off += snprintf(chain + off, sizeof(chain) - (size_t)off, " -> '%s'",
 						lc->stack[i]->name ? lc->stack[i]->name : "<main>");
 			snprintf(chain + off, sizeof(chain) - (size_t)off, " -> '%s'", dep->name);
+			/* The notes of the import chain (diag_set_origin) show each step. */
 			diag_error(lc->diag, it->span, "import cycle: %s", chain);
-			for (size_t i = from + 1; i < lc->depth; i++) {
-				struct load_module *prev = lc->stack[i - 1];
-				for (size_t j = 0; j < prev->nimports; j++)
-					if (prev->imports[j] == lc->stack[i])
-						diag_note(lc->diag, prev->import_nodes[j]->span,
-							  "'%s' imported here", lc->stack[i]->name);
-			}
 			continue;
 		}
 		if (!dep) {
@@ -265,7 +259,6 @@ static void load_check_decl(struct load_ctx *lc, struct load_module *m, const ch
 			diag_error(lc->diag, m->decl->name_span,
 				   "module declares the name '%s' but is imported as '%s'",
 				   m->decl->name, imported_as);
-			diag_note(lc->diag, imp->span, "imported here");
 		}
 		m->name = imported_as;
 	} else if (m->decl) {
@@ -289,10 +282,9 @@ static void load_module_file(struct load_ctx *lc, struct load_module *m)
 	}
 	m->file = diag_add_file(lc->diag, m->path, text, len);
 	free(text);
-	unsigned before = diag_errors(lc->diag);
+	if (imp)
+		diag_set_origin(lc->diag, m->file, m->name, imp->span);
 	m->root = parse_file(lc->arena, lc->diag, m->file);
-	if (imp && diag_errors(lc->diag) > before)
-		diag_note(lc->diag, imp->span, "in module '%s', imported here", m->name);
 	load_check_decl(lc, m, imp ? m->name : NULL, imp);
 	m->state = 1;
 	load_push(lc, m);

@@ -71,6 +71,15 @@ static void one_warning(struct diag_ctx *d)
 	diag_warning(d, span(f, 1, 1, 1, 1), "careful");
 }
 
+static void imported(struct diag_ctx *d)
+{
+	uint32_t main_file = diag_add_file(d, "main.mos", "import lib\n", 11);
+	uint32_t lib = diag_add_file(d, "lib.mos", "module lib\nbad\n", 15);
+	diag_set_origin(d, lib, "lib", span(main_file, 1, 1, 1, 10));
+	diag_error(d, span(lib, 2, 1, 2, 3), "oops");
+	diag_note(d, span(lib, 1, 8, 1, 10), "declared");
+}
+
 int main(void)
 {
 	/* Edit distance. */
@@ -119,6 +128,15 @@ int main(void)
 	free(out);
 	out = capture(one_warning, false, 0, false);
 	CHECK(!strchr(out, '\033'));
+	free(out);
+
+	/* Errors in an imported file end with the import chain; notes do not. */
+	out = capture(imported, false, 0, false);
+	CHECK(!strcmp(out,
+		      "lib.mos:2:1: error: oops\n    2 | bad\n      | ^~~\n"
+		      "main.mos:1:1: note: in module 'lib', imported here\n"
+		      "    1 | import lib\n      | ^~~~~~~~~~\n"
+		      "lib.mos:1:8: note: declared\n    1 | module lib\n      |        ^~~\n"));
 	free(out);
 
 	/* Counting without output. */
