@@ -110,6 +110,7 @@ struct sema_event {
 	int root;                    /* root built-in, -1 floating, -2 unresolved */
 	int state;                   /* 0 new, 1 resolving, 2 resolved */
 	bool raised;                 /* some 'raise' names it */
+	bool used;                   /* some handler, UDE, raise or test names it */
 	const struct ast_node *flow_use; /* first flow-dependent node of its predicate, or NULL */
 };
 
@@ -413,14 +414,18 @@ static struct sema_event *sema_event_ref(struct sema *s, struct sema_module *m,
 			return NULL;
 		}
 		struct sema_event *e = sema_map_get(&m->events, name);
-		if (e)
+		if (e) {
+			e->used = true;
 			return e;
+		}
 	} else if (!strchr(name, '.')) {
 		struct sema_module *q = sema_visible_module(s, m, qual);
 		if (q) {
 			struct sema_event *e = sema_map_get(&q->events, name);
-			if (e)
+			if (e) {
+				e->used = true;
 				return e;
+			}
 			struct diag_suggest sg;
 			diag_suggest_init(&sg, name);
 			sema_map_offer(&q->events, &sg);
@@ -1726,6 +1731,11 @@ unsigned sema_check(struct ast_arena *arena, struct diag_ctx *diag, struct load_
 				WARN(&s, m->lm->import_nodes[i]->span,
 				     "module '%s' is imported but none of its names are used", im->name);
 		}
+	}
+	for (size_t i = 0; i < s.nevents && !quiet && !diag_stop(diag); i++) {
+		const struct sema_event *e = s.events[i];
+		if (!e->used && e->mod->lm->is_main && !e->mod->lm->decl)
+			WARN(&s, e->node->name_span, "event '%s' is never used", e->node->name);
 	}
 	for (size_t i = 0; i < s.nvars && !quiet && !diag_stop(diag); i++)
 		if (s.vars[i]->warn_unused && !s.vars[i]->used)
