@@ -100,8 +100,8 @@ const char *mos_malformed_name(enum mos_malformed reason);
 /* struct mos_pkt.flags */
 enum {
 	MOS_PKT_F_MALFORMED  = 1u << 0,  /* decoding stopped; see malformed */
-	MOS_PKT_F_IPV4       = 1u << 1,  /* outer network header is IPv4 */
-	MOS_PKT_F_IPV6       = 1u << 2,  /* outer network header is IPv6 */
+	MOS_PKT_F_IPV4       = 1u << 1,  /* outer network header is IPv4 (and valid) */
+	MOS_PKT_F_IPV6       = 1u << 2,  /* outer network header is IPv6 (and valid) */
 	MOS_PKT_F_FRAGMENT   = 1u << 3,  /* an IP fragment (first or not) */
 	MOS_PKT_F_FIRST_FRAG = 1u << 4,  /* fragment with offset 0 */
 	MOS_PKT_F_L4         = 1u << 5,  /* transport header validated */
@@ -180,7 +180,7 @@ struct mos_pkt {
 	uint16_t l3_off;             /* network header (innermost IP when tunnelled) */
 	uint16_t l4_off;             /* transport header, valid with MOS_PKT_F_L4; without it, end of the IP header chain (when ip_version != 0) */
 	uint16_t payload_off;        /* transport payload, valid with MOS_PKT_F_L4; without it, == l4_off */
-	uint32_t payload_len;        /* payload bytes per the IP length (may exceed what was captured); without MOS_PKT_F_L4, bytes after l4_off */
+	uint32_t payload_len;        /* payload bytes per the IP length (may exceed what was captured; clipped with MOS_PKT_F_LEN_CLIPPED); without MOS_PKT_F_L4, bytes after l4_off */
 	uint32_t ip_len;             /* IP datagram length from its header (with MOS_PKT_F_LEN_CLIPPED, more than the frame holds) */
 
 	struct mos_addr src, dst;    /* network addresses */
