@@ -186,6 +186,12 @@ mos_ctx_create(const struct mos_ctx_config *cfg)
 	ctx->inj = calloc(cfg->max_injected ? cfg->max_injected : 1, sizeof(*ctx->inj));
 	if (ctx->pend == NULL || ctx->inj == NULL || mos_timers_init(ctx) < 0)
 		goto fail;
+	if (!cfg->no_defrag) {
+		ctx->frag = mos_ipfrag_create(&cfg->frags);
+		ctx->frag_out = malloc((size_t)MOS_FRAG_SLOTS * MOS_IPFRAG_OUT_MAX);
+		if (ctx->frag == NULL || ctx->frag_out == NULL)
+			goto fail;
+	}
 	ctx->cur_linktype = -1;
 	return ctx;
 fail:
@@ -207,6 +213,8 @@ mos_ctx_destroy(struct mos_ctx *ctx)
 	}
 	mos_timers_fini(ctx);
 	mos_stream_pool_free(ctx->spool);
+	mos_ipfrag_free(ctx->frag);
+	free(ctx->frag_out);
 	mos_flow_table_destroy(ctx->flows);
 	mos_evsys_destroy(ctx->es);
 	free(ctx->pend);
@@ -221,6 +229,7 @@ uint64_t mos_ctx_now(const struct mos_ctx *ctx) { return ctx ? ctx->now : 0; }
 const struct mos_ctx_stats *mos_ctx_stats(const struct mos_ctx *ctx) { return ctx ? &ctx->st : NULL; }
 struct mos_flow_table *mos_ctx_flows(struct mos_ctx *ctx) { return ctx->flows; }
 struct mos_evsys *mos_ctx_events(struct mos_ctx *ctx) { return ctx->es; }
+struct mos_ipfrag_table *mos_ctx_ipfrag(struct mos_ctx *ctx) { return ctx ? ctx->frag : NULL; }
 
 /* --- monitors ----------------------------------------------------------- */
 
@@ -662,8 +671,11 @@ advance(struct mos_ctx *ctx, uint64_t now)
 void
 mos_ctx_advance(struct mos_ctx *ctx, uint64_t now_ns)
 {
-	if (ctx)
-		advance(ctx, now_ns);
+	if (ctx == NULL)
+		return;
+	advance(ctx, now_ns);
+	if (ctx->frag)
+		mos_ipfrag_expire(ctx->frag, ctx->now);
 }
 
 /* Registration set of a new flow: the stream monitors that want it. */
@@ -764,6 +776,7 @@ mos_ctx_burst_end(struct mos_ctx *ctx)
 		fire(ctx, f, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, 1 - pe->side);
 	}
 	ctx->n_pend = 0;
+	ctx->frag_used = 0;          /* reassembled datagrams may be reused now */
 	ctx->cur_flow = NULL;
 	ctx->cur_pkt = saved;
 	ctx->cur_linktype = saved_lt;
@@ -1015,6 +1028,33 @@ is_reuse(const struct mos_flow *f, bool src_is_lo, const struct mos_pkt *p)
 	return (f->flags & MOS_FLOW_F_CLOSED) || (S->flags & MOS_TCPE_SYN);
 }
 
+/* Give a fragment to the reassembly table. Returns the whole datagram,
+ * decoded (with the fragment's VLAN tags and time), when this fragment
+ * completed it; NULL when it is held or was dropped. */
+static const struct mos_pkt *
+defrag(struct mos_ctx *ctx, const struct mos_pkt *p)
+{
+	struct mos_pkt *q;
+	uint8_t *out;
+	int n;
+
+	ctx->st.fragments++;
+	if (ctx->frag_used == MOS_FRAG_SLOTS)
+		mos_ctx_burst_end(ctx);      /* releases the slots (pending events hold them) */
+	out = ctx->frag_out + (size_t)ctx->frag_used * MOS_IPFRAG_OUT_MAX;
+	n = mos_ipfrag_push(ctx->frag, p, p->data, ctx->now, out, MOS_IPFRAG_OUT_MAX);
+	if (n <= 0)
+		return NULL;
+	q = &ctx->frag_pkt[ctx->frag_used++];
+	mos_decode(out, (uint32_t)n, (uint32_t)n, MOS_LINK_RAW, p->ts_ns, q);
+	q->n_vlans = p->n_vlans;
+	memcpy(q->vlan, p->vlan, sizeof(q->vlan));
+	if (p->flags & MOS_PKT_F_VLAN)
+		q->flags |= MOS_PKT_F_VLAN;
+	ctx->st.reassembled++;
+	return q;
+}
+
 int
 mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 {
@@ -1046,6 +1086,13 @@ mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 		ctx->in_dispatch = false;
 	}
 
+	if (ctx->frag && (p->flags & MOS_PKT_F_FRAGMENT) && !(p->flags & MOS_PKT_F_MALFORMED)) {
+		p = defrag(ctx, p);
+		if (p == NULL)
+			goto out;    /* held for reassembly (or dropped and counted) */
+		ctx->cur_pkt = p;
+		ctx->cur_linktype = linktype = MOS_LINK_RAW;
+	}
 	if ((p->flags & MOS_PKT_F_MALFORMED) ||
 	    mos_flow_key_from_pkt(ctx->flows, p, &key, &src_is_lo) < 0) {
 		orphan(ctx, p, linktype);

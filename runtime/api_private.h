@@ -30,6 +30,7 @@ struct mos_timer {
 };
 
 #define MOS_WHEEL_SLOTS 1024u        /* timer wheel size (power of two) */
+#define MOS_FRAG_SLOTS 4u            /* reassembled datagrams alive in one burst */
 
 struct mos_ctx {
 	struct mos_ctx_config cfg;   /* configuration */
@@ -61,6 +62,11 @@ struct mos_ctx {
 	struct mos_stream_pool *spool; /* reassembly pool, NULL until wanted */
 	const struct mos_stream_event *cur_sev; /* stream event being dispatched */
 	int buf_flow_side;           /* scratch: set by the stream event callback */
+
+	struct mos_ipfrag_table *frag; /* IP fragment reassembly, NULL when off */
+	uint8_t *frag_out;           /* MOS_FRAG_SLOTS reassembled datagrams, valid until the burst ends */
+	struct mos_pkt frag_pkt[MOS_FRAG_SLOTS]; /* their decoded form */
+	uint32_t frag_used;          /* slots used in this burst */
 
 	struct mos_injected *inj;    /* recorded frames */
 	uint32_t n_inj;              /* their number */

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pktcraft.h"
 #include "test_flow_pkt.h"
 
 namespace {
@@ -550,6 +551,75 @@ TEST(EngineApi, NullArgumentsAreErrorsNotCrashes)
 	EXPECT_NE(mos_ctx_injected(ctx, &n), nullptr);
 	EXPECT_EQ(n, 0u);
 	mos_ctx_destroy(ctx);
+}
+
+// An IPv4 TCP segment (VLAN 7) split into two fragments, the second first.
+TEST_F(Engine, FragmentedSegmentIsReassembledIntoOnePacketOfItsFlow)
+{
+	listen(MOS_EV_PKT_IN, MOS_HOOK_SND);
+	listen(MOS_EV_ORPHAN, MOS_HOOK_NONE);
+	// the whole segment, to cut the transport bytes from
+	static pc_frame whole, f1, f2;
+	pc_init(&whole);
+	pc_eth(&whole);
+	struct pc_ipv4 ip;
+	pc_ipv4_defaults(&ip);
+	ip.src[0] = 10; ip.src[3] = 1; ip.dst[0] = 10; ip.dst[3] = 2;
+	pc_ipv4(&whole, &ip);
+	struct pc_tcp tcp;
+	pc_tcp_defaults(&tcp);
+	tcp.sport = 40000; tcp.dport = 80; tcp.seq = 1; tcp.ack = 1; tcp.flags = MOS_TCP_ACK;
+	pc_tcp(&whole, &tcp);
+	std::string data(100, 'z');
+	pc_payload(&whole, data.data(), data.size());
+	pc_finish(&whole);
+	const uint8_t *l4 = whole.buf + 14 + 20;
+	uint32_t l4len = whole.len - 34;
+	pc_frame *parts[2] = {&f1, &f2};
+	uint32_t cut = 48;
+	for (int i = 0; i < 2; i++) {
+		pc_init(parts[i]);
+		pc_eth(parts[i]);
+		pc_vlan(parts[i], PC_TPID_8021Q, 7);
+		struct pc_ipv4 fi = ip;
+		fi.proto = 6;
+		fi.id = 77;
+		fi.frag_off = (uint16_t)(i == 0 ? 0 : cut);
+		fi.mf = i == 0;
+		pc_ipv4(parts[i], &fi);
+		if (i == 0)
+			pc_payload(parts[i], l4, cut);
+		else
+			pc_payload(parts[i], l4 + cut, l4len - cut);
+		pc_finish(parts[i]);
+	}
+	mos_pkt p2, p1;
+	ASSERT_EQ(mos_decode(f2.buf, f2.len, f2.len, MOS_LINK_ETHERNET, t + 10, &p2), 0);
+	ASSERT_EQ(mos_decode(f1.buf, f1.len, f1.len, MOS_LINK_ETHERNET, t + 20, &p1), 0);
+	mos_ctx_input(ctx, &p2, MOS_LINK_ETHERNET);
+	EXPECT_EQ(rec.evs.size(), 0u);      // held, neither a flow packet nor an orphan
+	mos_ctx_input(ctx, &p1, MOS_LINK_ETHERNET);
+	ASSERT_EQ(count(MOS_EV_PKT_IN), 1);
+	EXPECT_EQ(count(MOS_EV_ORPHAN), 0);
+	EXPECT_EQ(mos_ctx_stats(ctx)->reassembled, 1u);
+	mos_flow *f = nullptr;
+	struct Grab { static void cb(mos_ctx *c, mos_flow *fl, int, uint32_t, const mos_event_arg *a)
+		{ mos_pkt_view v; mos_get_pkt(c, &v); if (v.pkt->payload_len == 100) *(mos_flow **)a->user = fl; } };
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_RCV, Grab::cb, &f), 0);
+	// A second datagram (id 78), first fragment first this time.
+	f1.buf[14 + 4 + 5] = 78;
+	f2.buf[14 + 4 + 5] = 78;
+	mos_pkt p1b, p2b;
+	ASSERT_EQ(mos_decode(f1.buf, f1.len, f1.len, MOS_LINK_ETHERNET, t + 40, &p1b), 0);
+	ASSERT_EQ(mos_decode(f2.buf, f2.len, f2.len, MOS_LINK_ETHERNET, t + 50, &p2b), 0);
+	mos_ctx_input(ctx, &p1b, MOS_LINK_ETHERNET);
+	mos_ctx_input(ctx, &p2b, MOS_LINK_ETHERNET);
+	ASSERT_NE(f, nullptr);
+	EXPECT_EQ((f->key.tag >> 8) & 0xfff, 7u);   // the VLAN of the fragments is in the key
+	struct mos_flow_side_stats st;
+	mos_flow_side_stats(f, mos_flow_client_by(f) == MOS_FLOW_BY_PORT ? MOS_SIDE_SVR : MOS_SIDE_CLI, &st);
+	EXPECT_EQ(st.pkts, 2u);
+	EXPECT_EQ(st.bytes, 200u);
 }
 
 TEST_F(Engine, PortReuseStartsANewConnection)

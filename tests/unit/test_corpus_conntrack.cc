@@ -90,22 +90,14 @@ std::string norm(const std::string &a)
 }
 
 // Differences that are understood (pcap, tshark flowid) -> reason. Those
-// marked "pending:" are waiting for another module (IP defragmentation,
-// issue 4) and count toward the target.
+// marked "pending:" are waiting for another module and are reported apart.
 const std::map<std::pair<std::string, std::string>, std::string> known = {
-	{{"craft_ipfrag_tcp_reversed.pcap", "0"}, "pending: IPv4 fragments not reassembled before the flow table"},
-	{{"ppp_frag_http_req.pcap", "0"}, "pending: IPv4 fragments not reassembled before the flow table"},
-	{{"sv_ipv6_frag_tcp.pcap", "0"}, "pending: IPv6 fragments not reassembled before the flow table"},
-	{{"sv_vlan_frag_syn.pcap", "0"}, "pending: the SYN is fragmented, no flow before reassembly"},
+	// none: every connection agrees (IP fragments are reassembled before the flow table)
 };
 
 // Stream and gap byte differences (stream_*, gap_* against tshark's
 // reassembled files and holes).
 const std::map<std::pair<std::string, std::string>, std::string> known_stream = {
-	{{"craft_ipfrag_tcp_reversed.pcap", "0"}, "pending: IPv4 fragments not reassembled before the flow table"},
-	{{"ppp_frag_http_req.pcap", "0"}, "pending: IPv4 fragments not reassembled before the flow table"},
-	{{"sv_ipv6_frag_tcp.pcap", "0"}, "pending: IPv6 fragments not reassembled before the flow table"},
-	{{"sv_vlan_frag_syn.pcap", "0"}, "pending: the SYN is fragmented, no flow before reassembly"},
 	{{"tcpdump_bigtcp_ipv6.pcap", "0"}, "pending: 80000-byte BIG TCP frames are cut to the largest mbuf (65407 bytes) by the packet source"},
 	{{"sv_rst_postgap_http_real.pcap", "0"}, "snaplen-truncated capture: the cut-off bytes of each segment are holes to us; tshark's hole count for truncated frames is not comparable (corpus caveat)"},
 };
@@ -230,17 +222,16 @@ TEST(CorpusConntrack, ConnectionsAgreeWithTshark)
 	Result res;
 	for (const std::string &n : names)
 		compare(corpus, bin, n, res);
-	printf("conntrack vs tshark: %d of %d connections agree (%.2f%%), %d more wait on IP "
-	       "defragmentation\n", res.agree, res.total, 100.0 * res.agree / res.total,
+	printf("conntrack vs tshark: %d of %d connections agree (%.2f%%), %d more wait on other "
+	       "modules\n", res.agree, res.total, 100.0 * res.agree / res.total,
 	       res.pending);
 	printf("stream/gap bytes: %d of %d connections agree (%.2f%%), %d more wait on other modules\n",
 	       res.stream_agree, res.total, 100.0 * res.stream_agree / res.total, res.stream_pending);
 	for (const std::string &u : res.unexplained)
 		ADD_FAILURE() << "unexplained difference: " << u;
 	EXPECT_GT(res.total, 300);
-	EXPECT_GE(res.agree, res.total * 98 / 100);                 // now
-	EXPECT_GE(res.agree + res.pending, res.total * 99 / 100);   // once the pending modules land
-	EXPECT_GE(res.stream_agree, res.total * 98 / 100);
+	EXPECT_GE(res.agree, res.total * 99 / 100);
+	EXPECT_GE(res.stream_agree, res.total * 99 / 100);
 }
 
 TEST(CorpusConntrack, RecordsHaveExactlyTheDocumentedKeysInOrder)

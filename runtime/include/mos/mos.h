@@ -35,6 +35,7 @@
 #include "mos/decode.h"
 #include "mos/event.h"
 #include "mos/flow.h"
+#include "mos/ipfrag.h"
 #include "mos/stream.h"
 #include "mos/tcp.h"
 
@@ -56,6 +57,8 @@ struct mos_ctx_config {
 	uint64_t timer_tick_ns;      /* timer wheel granularity (default 1 ms) */
 	uint32_t max_injected;       /* recorded injected frames kept (default 1024) */
 	struct mos_stream_pool_config streams; /* reassembly pool, made when a monitor first asks for streams (event_cb/event_ctx are the engine's) */
+	bool no_defrag;              /* true: IP fragments are not reassembled (first fragments are tracked alone) */
+	struct mos_ipfrag_config frags; /* IP fragment reassembly table (mos/ipfrag.h) */
 };
 
 /* Defaults: see docs/flow.md. */
@@ -86,8 +89,11 @@ enum mos_verdict {
 /*
  * Process one decoded frame of link type @linktype (enum mos_linktype):
  * advance the clock to its time (never backwards), expire flows and fire
- * timers that are due, run raw monitors, then flow lookup, TCP tracking
- * and events. The frame bytes (pkt->data) may be modified in place by
+ * timers that are due, run raw monitors (they see every frame, fragments
+ * included), reassemble IP fragments (a fragment is held; the fragment
+ * that completes a datagram is replaced by the whole datagram, decoded
+ * again with the fragment's VLAN tags, and edits or drops then apply to
+ * that copy), then flow lookup, TCP tracking and events. The frame bytes (pkt->data) may be modified in place by
  * callbacks. @pkt must stay valid until mos_ctx_burst_end().
  * Returns enum mos_verdict.
  */
@@ -128,7 +134,12 @@ struct mos_ctx_stats {
 	uint64_t injected_lost;      /* recorded frames discarded (queue full) */
 	uint64_t timers_fired;       /* user timers fired */
 	uint64_t raw_filter_errors;  /* raw/orphan/SYN filters that failed to compile for a link type */
+	uint64_t fragments;          /* IP fragments given to the reassembly table */
+	uint64_t reassembled;        /* datagrams it completed (processed as one packet each) */
 };
+
+/* The context's IP fragment table (NULL with config.no_defrag). */
+struct mos_ipfrag_table *mos_ctx_ipfrag(struct mos_ctx *ctx);
 const struct mos_ctx_stats *mos_ctx_stats(const struct mos_ctx *ctx);
 
 /* The flow table and event engine of a context (for statistics/tests). */
