@@ -26,8 +26,10 @@
  * header, jumbo option). Transport: TCP (+options), UDP, ICMP, ICMPv6.
  *
  * Also: guarded buffers (a copy of a frame that ends exactly at an
- * inaccessible page, so any read past it faults) and a minimal pcap
- * writer. Not thread-safe per frame; frames are independent.
+ * inaccessible page, so any read past it faults), a minimal pcap writer
+ * and a catalogue of sample frames (pc_sample). Not thread-safe per frame;
+ * frames are independent. struct pc_frame is about 100 KB: keep it static
+ * or on the heap rather than on a small (thread) stack.
  */
 #ifndef MOS_TEST_PKTCRAFT_H
 #define MOS_TEST_PKTCRAFT_H
