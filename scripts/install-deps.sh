@@ -24,6 +24,7 @@ PACKAGES=(
   python3-scapy      # tooling only: writes test captures
   clang              # fuzz targets (libFuzzer)
   libclang-rt-14-dev # libFuzzer and sanitizer runtimes for clang
+  tshark             # tests: the decoder is checked against tshark on mutated frames
 )
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(
@@ -31,7 +32,6 @@ if [ "${1:-}" = "--bench" ]; then
     libndpi-bin      # peer: ndpiReader
     prads            # peer: passive asset detection
     tcpflow          # peer: flow tracking
-    tshark           # peer, for scale
     python3-matplotlib # plots of the results
   )
 fi
