@@ -146,6 +146,8 @@ mos_ctx_config_default(struct mos_ctx_config *cfg)
 	cfg->max_timers = 65536;
 	cfg->timer_tick_ns = 1000000;
 	cfg->max_injected = 1024;
+	cfg->frags.max_datagrams = 256;      /* 1 MiB of fragment pages; raise for fragment-heavy links */
+	cfg->frags.n_pages = 256;
 }
 
 static void release_cb(void *arg, struct mos_flow *f, int reason);

@@ -22,7 +22,8 @@ struct mos_flow_table {
 	uint32_t *buckets;           /* chain heads, mask + 1 of them */
 	uint32_t mask;               /* buckets - 1 */
 	uint32_t capacity;           /* entries in the pool */
-	uint32_t free_head;          /* free list through hnext */
+	uint32_t free_head;          /* free list through hnext (entries used before) */
+	uint32_t fresh;              /* entries [fresh, capacity) never used: memory not touched yet */
 	uint32_t user_stride;        /* user_size rounded up to 8 */
 	uint32_t head[MOS_FLOW_CLASS_COUNT]; /* oldest entry of each class list */
 	uint32_t tail[MOS_FLOW_CLASS_COUNT]; /* newest entry of each class list */
@@ -113,9 +114,10 @@ mos_flow_table_create(const struct mos_flow_table_config *cfg)
 	}
 	t->memory = bytes_for(cap, stride);
 	memset(t->buckets, 0xff, (size_t)nb * sizeof(uint32_t));
-	for (uint32_t i = 0; i < cap; i++)
-		t->flows[i].hnext = i + 1 < cap ? i + 1 : NIL;
-	t->free_head = 0;
+	/* Entries are handed out from [fresh, capacity) first, so the pool's
+	 * pages are touched only as flows arrive; freed ones go to the list. */
+	t->free_head = NIL;
+	t->fresh = 0;
 	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
 		t->head[c] = t->tail[c] = NIL;
 	return t;
@@ -331,6 +333,11 @@ mos_flow_insert(struct mos_flow_table *t, const struct mos_flow_key *key, int tc
 	struct mos_flow *f;
 	uint32_t i, b, gen;
 
+	if (t->free_head == NIL && t->fresh < t->capacity) {
+		t->flows[t->fresh].hnext = NIL;
+		t->flows[t->fresh].gen = 0;
+		t->free_head = t->fresh++;
+	}
 	if (t->free_head == NIL) {
 		struct mos_flow *v;
 

@@ -8,7 +8,7 @@
  *             [--max-flows N]
  *
  * Both directions are reassembled (1 MiB windows, policy "first", a
- * 64 MiB page pool) so that stream_* and gap_* are real; --no-streams
+ * 8 MiB page pool) so that stream_* and gap_* are real; --no-streams
  * turns that off.
  *
  * Keys, in this order (a conformance interface: keep it stable):
@@ -154,7 +154,7 @@ main(int argc, char **argv)
 	cfg.flows.vlan_in_key = !o.no_vlan_key;
 	if (o.max_flows)
 		cfg.flows.max_flows = o.max_flows;
-	cfg.streams.n_pages = 16384;         /* 64 MiB of 4 KiB pages */
+	cfg.streams.n_pages = 2048;          /* 8 MiB of 4 KiB pages */
 	cfg.streams.max_streams = 65536;
 	ctx = mos_ctx_create(&cfg);
 	if (ctx == NULL) {
