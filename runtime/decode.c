@@ -24,8 +24,7 @@ enum {
 };
 enum {
 	ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100,
-	ETH_QINQ = 0x88a8, ETH_QINQ_OLD1 = 0x9100, ETH_QINQ_OLD2 = 0x9200,
-	ETH_QINQ_OLD3 = 0x9300, ETH_MPLS_UC = 0x8847, ETH_MPLS_MC = 0x8848,
+	ETH_QINQ = 0x88a8, ETH_QINQ_OLD = 0x9100, ETH_MPLS_UC = 0x8847, ETH_MPLS_MC = 0x8848,
 	ETH_PPPOE_SESS = 0x8864,
 };
 
@@ -94,8 +93,7 @@ addr_v4(struct mos_addr *a, const uint8_t *p)
 static inline bool
 is_vlan_tpid(uint16_t t)
 {
-	return t == ETH_VLAN || t == ETH_QINQ || t == ETH_QINQ_OLD1 ||
-	       t == ETH_QINQ_OLD2 || t == ETH_QINQ_OLD3;
+	return t == ETH_VLAN || t == ETH_QINQ || t == ETH_QINQ_OLD;
 }
 
 /*
