@@ -4,7 +4,7 @@
  *
  * One pass over the frame, outermost header first: link layer, then
  * VLAN/MPLS/PPPoE shims, then up to MOS_IP_MAX_DEPTH nested IP headers
- * (with IPv6 extension headers and AH), then one transport header. Every
+ * (with IPv6 extension headers, AH included), then one transport header. Every
  * multi-byte field is read with explicit byte loads (no unaligned casts),
  * every read is checked against caplen first, and every loop consumes
  * bytes or is capped, so the work per frame is bounded by its length.
