@@ -634,11 +634,31 @@ decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, uint32_t avail,
 		pkt->frag_data_off = (uint16_t)(off + hl);
 		pkt->frag_data_len = (uint16_t)(len - hl);
 	}
+	uint8_t proto = h[9];
+	uint32_t pos = off + hl;
+
+	/* AH (RFC 4302) between the header and the transport, as in IPv6;
+	 * not in a non-first fragment, and left alone when a first fragment
+	 * ends inside it. */
+	if (proto == IPP_AH && !(fo & 0x1fff)) {
+		uint32_t left = off + len - pos;   /* datagram bytes after the header */
+		uint32_t alen = cap - pos >= 2 ? ((uint32_t)d[pos + 1] + 2) * 4 : 2;
+
+		if (left < alen) {
+			if (!(fo & 0x2000))
+				return fail(pkt, MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH);
+		} else if (cap - pos < alen) {
+			return fail(pkt, MOS_MALFORMED_IPV4_TRUNCATED);
+		} else {
+			proto = d[pos];
+			pos += alen;
+		}
+	}
 	pkt->ip_version = 4;
 	pkt->l3_off = (uint16_t)off;
 	pkt->ip_len = tot;
-	pkt->l4_proto = h[9];
-	pkt->l4_off = (uint16_t)(off + hl);
+	pkt->l4_proto = proto;
+	pkt->l4_off = (uint16_t)pos;
 	addr_v4(&pkt->src, h + 12);
 	addr_v4(&pkt->dst, h + 16);
 	*endp = off + len;

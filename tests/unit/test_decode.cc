@@ -573,6 +573,38 @@ TEST(DecodeIpv4, OptionsAreWalkedAndSkipped)
 	EXPECT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 14 + 30), MOS_MALFORMED_IPV4_TRUNCATED);
 }
 
+TEST(DecodeIpv4, AuthenticationHeaderIsSkippedToTheTransport)
+{
+	Frame fr;
+	struct pc_ipv4 ip;
+	pc_ipv4_defaults(&ip);
+	ip.proto = 51;
+	pc_eth(&fr.f);
+	pc_ipv4(&fr.f, &ip);
+	// AH: next header TCP, length 4 (= 24 bytes), SPI, sequence, 12-byte ICV.
+	pc_payload(&fr.f, "\x06\x04\0\0\0\0\x01\x00\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\0", 24);
+	pc_tcp(&fr.f, nullptr);
+	pc_payload(&fr.f, nullptr, 5);
+	pc_finish(&fr.f);
+	struct mos_pkt p;
+	ASSERT_EQ(Decode(fr.f, &p), 0);
+	EXPECT_EQ(p.l4_proto, 6);
+	EXPECT_EQ(p.l4_off, 34 + 24);
+	EXPECT_EQ(p.dport, 80);
+	EXPECT_EQ(p.payload_len, 5u);
+	// AH cut by the snaplen, or longer than the datagram.
+	EXPECT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 34 + 10), MOS_MALFORMED_IPV4_TRUNCATED);
+	EXPECT_EQ(Decode(fr.f, &p, MOS_LINK_ETHERNET, 34 + 1), MOS_MALFORMED_IPV4_TRUNCATED);
+	pc_poke16(&fr.f, 16, 20 + 16);
+	EXPECT_EQ(Decode(fr.f, &p), MOS_MALFORMED_IPV4_BAD_TOTAL_LENGTH);
+	// A first fragment ending inside AH is left to reassembly.
+	pc_poke16(&fr.f, 20, 0x2000);
+	pc_poke16(&fr.f, 16, 20 + 16);
+	ASSERT_EQ(Decode(fr.f, &p), 0);
+	EXPECT_EQ(p.l4_proto, 51);
+	EXPECT_FALSE(p.flags & MOS_PKT_F_L4);
+}
+
 TEST(DecodeIpv4, OptionWithBadLengthIsBadOptions)
 {
 	const char *bad[] = {
