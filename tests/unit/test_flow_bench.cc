@@ -126,7 +126,7 @@ TEST(FlowBench, DISABLED_TrackingRatesMemoryAndDynamicRegistration)
 	double t_data = run(data, 1 << 20, false, true);
 	double t_conn = run(conn_only, 1 << 21, false, true);
 	double t_plain = 1e9, t_dyn = 1e9;
-	for (int rep = 0; rep < 3; rep++) {   // best of three, interleaved
+	for (int rep = 0; rep < 5; rep++) {   // best of five, interleaved
 		t_plain = std::min(t_plain, run(conn_only, 1 << 21, false, false));
 		t_dyn = std::min(t_dyn, run(conn_only, 1 << 21, true, false));
 	}
