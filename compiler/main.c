@@ -16,6 +16,7 @@
 #include "loader.h"
 #include "parse.h"
 #include "sema.h"
+#include "testrun.h"
 
 #ifndef MOSC_VERSION
 #define MOSC_VERSION "0.0.0"
@@ -54,12 +55,14 @@ struct mosc_dump {
 
 static int mosc_cmd_check(struct mosc_opts *o);
 static int mosc_cmd_dump(struct mosc_opts *o);
+static int mosc_cmd_test(struct mosc_opts *o);
 static int mosc_dump_ast(struct mosc_opts *o, const char *file);
 static int mosc_dump_sema(struct mosc_opts *o, const char *file);
 
 static const struct mosc_cmd mosc_cmds[] = {
 	{ "check", "FILE...", "report diagnostics; exit status 1 if there are errors", mosc_cmd_check },
 	{ "dump", "KIND FILE", "print an intermediate form (kinds below)", mosc_cmd_dump },
+	{ "test", "FILE|DIR...", "run test blocks and directory tests (mosc test --help)", mosc_cmd_test },
 };
 
 static const struct mosc_dump mosc_dumps[] = {
@@ -191,6 +194,13 @@ static int mosc_cmd_dump(struct mosc_opts *o)
 	return 2;
 }
 
+/* test: main() hands it the raw arguments first (it parses its own options);
+ * this row keeps it in --help. */
+static int mosc_cmd_test(struct mosc_opts *o)
+{
+	return testrun_main(o->nfiles, o->files);
+}
+
 /* Parse options after the command; operands are collected in order. */
 static int mosc_parse_opts(struct mosc_opts *o, int argc, char **argv)
 {
@@ -260,6 +270,9 @@ int main(int argc, char **argv)
 		printf("mosc %s\n", MOSC_VERSION);
 		return 0;
 	}
+	/* `mosc test` parses its own options (--filter, --jobs, ...): compiler/testrun.h. */
+	if (!strcmp(argv[1], "test"))
+		return testrun_main(argc - 2, argv + 2);
 	for (size_t i = 0; i < sizeof(mosc_cmds) / sizeof(mosc_cmds[0]); i++) {
 		if (strcmp(argv[1], mosc_cmds[i].name))
 			continue;
