@@ -889,6 +889,9 @@ stream_event_cb(struct mos_stream *s, const struct mos_stream_event *ev, void *a
 	sender = f->end[MOS_SIDE_CLI].stream == s ? MOS_SIDE_CLI : MOS_SIDE_SVR;
 	ctx->cur_sev = ev;
 	fire(ctx, f, b, MOS_HOOK_NONE, 1 - sender);
+	/* mOS's ERROR: data that the receive buffer cannot take. */
+	if (b == MOS_EV_BUFFER_FULL)
+		fire(ctx, f, MOS_EV_ERROR, MOS_HOOK_NONE, 1 - sender);
 	ctx->cur_sev = NULL;
 }
 

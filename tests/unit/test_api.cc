@@ -705,6 +705,20 @@ TEST_F(Engine, StreamsDeliverInOrderDataAndSkipAckedHoles)
 	EXPECT_EQ(rec.evs[0].hook, 5);                // hole size
 }
 
+TEST_F(Engine, DataBeyondTheStreamWindowRaisesBufferFullAndError)
+{
+	ASSERT_EQ(mos_monitor_set_stream(mon, MOS_SIDE_SVR, 4096, MOS_STREAM_POLICY_FIRST), 0);
+	listen(MOS_EV_BUFFER_FULL, MOS_HOOK_NONE);
+	listen(MOS_EV_ERROR, MOS_HOOK_NONE);
+	handshake();
+	send(true, MOS_TCP_ACK, 1001, 5001, "a");
+	send(true, MOS_TCP_ACK, 1001 + 100000, 5001, "far beyond the window");
+	EXPECT_EQ(count(MOS_EV_BUFFER_FULL, MOS_SIDE_SVR), 1);
+	EXPECT_EQ(count(MOS_EV_ERROR, MOS_SIDE_SVR), 1);
+	ASSERT_EQ(rec.evs.size(), 2u);
+	EXPECT_EQ(rec.evs[0].ev, (uint32_t)MOS_EV_BUFFER_FULL);   // then error
+}
+
 TEST_F(Engine, StreamCountersReachTheSideStats)
 {
 	ASSERT_EQ(mos_monitor_set_stream(mon, MOS_SIDE_BOTH, 4096, MOS_STREAM_POLICY_FIRST), 0);
