@@ -25,6 +25,8 @@ PACKAGES=(
   clang              # fuzz targets (libFuzzer)
   libclang-rt-14-dev # libFuzzer and sanitizer runtimes for clang
   tshark             # tests: the decoder is checked against tshark on mutated frames
+  iproute2           # tests: network namespaces for the inline end-to-end test
+  ethtool            # tests: checksum offload off on the test veths
 )
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(
