@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ast.h"
+#include "build.h"
 #include "diag.h"
 #include "loader.h"
 #include "parse.h"
@@ -273,6 +274,10 @@ int main(int argc, char **argv)
 	/* `mosc test` parses its own options (--filter, --jobs, ...): compiler/testrun.h. */
 	if (!strcmp(argv[1], "test"))
 		return testrun_main(argc - 2, argv + 2);
+	/* emit-c, build, dump forest: the back end (compiler/build.h). */
+	int be = build_main(argc, argv);
+	if (be >= 0)
+		return be;
 	for (size_t i = 0; i < sizeof(mosc_cmds) / sizeof(mosc_cmds[0]); i++) {
 		if (strcmp(argv[1], mosc_cmds[i].name))
 			continue;

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * compiler/build.c — `mosc emit-c`, `mosc build`, `mosc dump forest`
+ * (build.h): option parsing, load + check, forest, C generation, and the
+ * C compiler invocation.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ast.h"
+#include "build.h"
+#include "diag.h"
+#include "emit.h"
+#include "forest.h"
+#include "loader.h"
+#include "mosc_paths.h"
+#include "sema.h"
+
+#ifndef MOSC_STDLIB_DIR
+#define MOSC_STDLIB_DIR "/usr/local/share/mos/stdlib"
+#endif
+
+#define BUILD_MAX_INC 64
+#define BUILD_MAX_COMPANIONS 64
+
+/* Options of the back-end commands. */
+struct build_opts {
+	const char *inc[BUILD_MAX_INC]; /* -I directories */
+	size_t ninc;                 /* how many */
+	const char *file;            /* the .mos file */
+	const char *output;          /* -o */
+	const char *cc;              /* --cc or $CC */
+	bool no_line;                /* --no-line */
+	bool keep;                   /* --keep: keep the temporary directory */
+	bool verbose;                /* -v: print the cc command */
+	char command[2048];          /* the command line, for the banner */
+};
+
+static int build_parse(struct build_opts *o, int argc, char **argv, int first)
+{
+	size_t used = 0;
+	for (int i = 0; i < argc && used + 2 < sizeof(o->command); i++) {
+		int n = snprintf(o->command + used, sizeof(o->command) - used, "%s%s", i ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= sizeof(o->command) - used)
+			break;
+		used += (size_t)n;
+	}
+	for (int i = first; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strncmp(a, "-I", 2)) {
+			const char *dir = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!dir || o->ninc == BUILD_MAX_INC) {
+				fputs("mosc: -I needs a directory\n", stderr);
+				return -1;
+			}
+			o->inc[o->ninc++] = dir;
+		} else if (!strcmp(a, "-o")) {
+			if (i + 1 >= argc) {
+				fputs("mosc: -o needs a file\n", stderr);
+				return -1;
+			}
+			o->output = argv[++i];
+		} else if (!strcmp(a, "--cc")) {
+			if (i + 1 >= argc) {
+				fputs("mosc: --cc needs a compiler\n", stderr);
+				return -1;
+			}
+			o->cc = argv[++i];
+		} else if (!strcmp(a, "--no-line")) {
+			o->no_line = true;
+		} else if (!strcmp(a, "--keep")) {
+			o->keep = true;
+		} else if (!strcmp(a, "-v")) {
+			o->verbose = true;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "mosc: unknown option '%s'\n", a);
+			return -1;
+		} else if (!o->file) {
+			o->file = a;
+		} else {
+			fprintf(stderr, "mosc: more than one FILE ('%s')\n", a);
+			return -1;
+		}
+	}
+	if (!o->file) {
+		fprintf(stderr, "mosc: %s needs a FILE\n", argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* A loaded, checked program and its forest. */
+struct build_prog {
+	struct diag_ctx *d;          /* diagnostics */
+	struct ast_arena *a;         /* the tree */
+	struct load_program *p;      /* modules */
+	struct forest f;             /* forest */
+};
+
+static int build_load(struct build_prog *bp, const struct build_opts *o)
+{
+	struct load_opts lo = { .incdirs = o->inc, .nincdirs = o->ninc,
+				.mos_path = getenv("MOS_PATH"), .stdlib_dir = MOSC_STDLIB_DIR };
+	memset(bp, 0, sizeof(*bp));
+	bp->d = diag_new(stderr);
+	bp->a = ast_arena_new();
+	if (!bp->d || !bp->a) {
+		fputs("mosc: out of memory\n", stderr);
+		exit(2);
+	}
+	diag_set_color(bp->d, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
+	bp->p = load_program(bp->a, bp->d, &lo, o->file, NULL, 0);
+	if (bp->p && !diag_stop(bp->d))
+		sema_check(bp->a, bp->d, bp->p);
+	if (!bp->p || diag_errors(bp->d))
+		return -1;
+	return forest_build(&bp->f, bp->p);
+}
+
+static void build_unload(struct build_prog *bp)
+{
+	diag_finish(bp->d);
+	forest_free(&bp->f);
+	ast_arena_free(bp->a);
+	diag_free(bp->d);
+}
+
+/* Program name: basename of @path without its extension. */
+static void build_name(const char *path, char *buf, size_t n)
+{
+	const char *b = strrchr(path, '/');
+	snprintf(buf, n, "%s", b ? b + 1 : path);
+	char *dot = strrchr(buf, '.');
+	if (dot && dot != buf)
+		*dot = 0;
+}
+
+static int build_emit(struct build_prog *bp, const struct build_opts *o, FILE *out)
+{
+	char name[256];
+	build_name(o->output ? o->output : o->file, name, sizeof(name));
+	struct emit_opts eo = { .no_line = o->no_line, .command = o->command, .prog_name = name };
+	return emit_program(out, bp->d, bp->p, &bp->f, &eo) ? -1 : 0;
+}
+
+static int build_cmd_emit(int argc, char **argv)
+{
+	struct build_opts o = { 0 };
+	struct build_prog bp;
+	if (build_parse(&o, argc, argv, 1))
+		return 2;
+	int rc = build_load(&bp, &o);
+	if (rc == 0) {
+		FILE *out = o.output ? fopen(o.output, "w") : stdout;
+		if (!out) {
+			fprintf(stderr, "mosc: cannot write '%s': %s\n", o.output, strerror(errno));
+			rc = -1;
+		} else {
+			rc = build_emit(&bp, &o, out);
+			if ((out != stdout && fclose(out)) || (out == stdout && fflush(out)))
+				rc = -1;
+			if (rc && o.output)
+				unlink(o.output);
+		}
+	}
+	build_unload(&bp);
+	return rc ? 1 : 0;
+}
+
+static int build_cmd_forest(int argc, char **argv)
+{
+	struct build_opts o = { 0 };
+	struct build_prog bp;
+	if (build_parse(&o, argc, argv, 2))
+		return 2;
+	int rc = build_load(&bp, &o);
+	if (rc == 0)
+		forest_dump(stdout, &bp.f);
+	build_unload(&bp);
+	return rc ? 1 : 0;
+}
+
+/* Append shell-quoted @s to the command @buf. */
+static void build_arg(char **buf, size_t *len, size_t *cap, const char *s, bool quote)
+{
+	size_t need = *len + strlen(s) * 4 + 4;
+	if (need > *cap) {
+		*cap = need * 2;
+		*buf = realloc(*buf, *cap);
+		if (!*buf) {
+			fputs("mosc: out of memory\n", stderr);
+			exit(2);
+		}
+	}
+	char *p = *buf + *len;
+	if (*len)
+		*p++ = ' ';
+	if (quote) {
+		*p++ = '\'';
+		for (; *s; s++) {
+			if (*s == '\'') {
+				memcpy(p, "'\\''", 4);
+				p += 4;
+			} else {
+				*p++ = *s;
+			}
+		}
+		*p++ = '\'';
+	} else {
+		size_t n = strlen(s);
+		memcpy(p, s, n);
+		p += n;
+	}
+	*p = 0;
+	*len = (size_t)(p - *buf);
+}
+
+static int build_cmd_build(int argc, char **argv)
+{
+	struct build_opts o = { 0 };
+	struct build_prog bp;
+	if (build_parse(&o, argc, argv, 1))
+		return 2;
+	if (!o.output) {
+		fputs("mosc: build needs -o BIN\n", stderr);
+		return 2;
+	}
+	int rc = build_load(&bp, &o);
+	char dir[] = "/tmp/mosc-XXXXXX";
+	char cfile[sizeof(dir) + 16], logf[sizeof(dir) + 16];
+	if (rc == 0 && !mkdtemp(dir)) {
+		fprintf(stderr, "mosc: cannot make a temporary directory: %s\n", strerror(errno));
+		rc = -1;
+	}
+	snprintf(cfile, sizeof(cfile), "%s/prog.c", dir);
+	snprintf(logf, sizeof(logf), "%s/cc.log", dir);
+	if (rc == 0) {
+		FILE *out = fopen(cfile, "w");
+		if (!out) {
+			fprintf(stderr, "mosc: cannot write '%s': %s\n", cfile, strerror(errno));
+			rc = -1;
+		} else {
+			rc = build_emit(&bp, &o, out);
+			if (fclose(out))
+				rc = -1;
+		}
+	}
+	if (rc == 0) {
+		char *cmd = NULL, *comp[BUILD_MAX_COMPANIONS];
+		size_t len = 0, cap = 0;
+		const char *cc = o.cc ? o.cc : getenv("CC") ? getenv("CC") : MOSC_CC;
+		int ncomp = emit_companions(bp.p, comp, BUILD_MAX_COMPANIONS);
+		build_arg(&cmd, &len, &cap, cc, false);
+		build_arg(&cmd, &len, &cap, "-std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -o", false);
+		build_arg(&cmd, &len, &cap, o.output, true);
+		build_arg(&cmd, &len, &cap, "-I", false);
+		build_arg(&cmd, &len, &cap, MOSC_RUNTIME_INCLUDE, true);
+		build_arg(&cmd, &len, &cap, MOSC_CFLAGS, false);
+		build_arg(&cmd, &len, &cap, cfile, true);
+		for (int i = 0; i < ncomp; i++) {
+			build_arg(&cmd, &len, &cap, comp[i], true);
+			free(comp[i]);
+		}
+		build_arg(&cmd, &len, &cap, MOSC_LIBMOS, true);
+		build_arg(&cmd, &len, &cap, MOSC_LIBS, false);
+		if (o.verbose)
+			fprintf(stderr, "%s\n", cmd);
+		char *full = malloc(len + strlen(logf) + 16);
+		if (!full) {
+			fputs("mosc: out of memory\n", stderr);
+			exit(2);
+		}
+		sprintf(full, "%s >'%s' 2>&1", cmd, logf);
+		int st = system(full);
+		size_t loglen = 0;
+		char *log = load_read_file(logf, &loglen);
+		if (st != 0) {
+			fprintf(stderr, "mosc: the C compiler failed (status %d):\n  %s\n", WIFEXITED(st) ? WEXITSTATUS(st) : st, cmd);
+			if (log)
+				fputs(log, stderr);
+			fprintf(stderr, "mosc: generated C kept in %s\n", cfile);
+			o.keep = true;
+			rc = -1;
+		} else if (log && loglen && o.verbose) {
+			fputs(log, stderr);
+		}
+		free(log);
+		free(full);
+		free(cmd);
+	}
+	if (dir[sizeof(dir) - 2] != 'X' && !o.keep) {
+		unlink(cfile);
+		unlink(logf);
+		rmdir(dir);
+	} else if (o.keep && rc == 0) {
+		fprintf(stderr, "mosc: generated C in %s\n", cfile);
+	}
+	build_unload(&bp);
+	return rc ? 1 : 0;
+}
+
+int build_main(int argc, char **argv)
+{
+	if (argc < 2)
+		return -1;
+	if (!strcmp(argv[1], "emit-c"))
+		return build_cmd_emit(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "build"))
+		return build_cmd_build(argc - 1, argv + 1);
+	if (argc >= 3 && !strcmp(argv[1], "dump") && !strcmp(argv[2], "forest"))
+		return build_cmd_forest(argc - 1, argv + 1);
+	return -1;
+}

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * runtime/program.c — the run of a program compiled by mosc
+ * (mos/program.h): options, context with the per-flow state area, forest
+ * loading, record writer, and the helpers generated code calls.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mos/app.h"
+#include "mos/program.h"
+
+/* Options of a compiled program beyond mos_app's. */
+struct prog_opts {
+	int format;                  /* enum mos_rec_format */
+	const char *out_dir;         /* --out-dir DIR, or NULL */
+	const char *name;            /* program name for messages */
+};
+
+static int
+prog_parse(void *arg, int argc, char **argv, int i)
+{
+	struct prog_opts *o = arg;
+
+	if (strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "--out-dir") == 0) {
+		if (i + 1 >= argc) {
+			fprintf(stderr, "%s: %s needs a value\n", o->name, argv[i]);
+			return -1;
+		}
+		if (argv[i][2] == 'f') {
+			int f = mos_rec_format_parse(argv[i + 1]);
+
+			if (f < 0) {
+				fprintf(stderr, "%s: --format takes json, csv or tsv\n", o->name);
+				return -1;
+			}
+			o->format = f;
+		} else {
+			o->out_dir = argv[i + 1];
+		}
+		return 2;
+	}
+	return 0;
+}
+
+int
+mos_program_main(const struct mos_program *prog, int argc, char **argv)
+{
+	struct prog_opts po = { .format = MOS_REC_JSON, .name = prog->name ? prog->name : "mos" };
+	struct mos_app_options ao = {
+		.parse = prog_parse, .arg = &po,
+		.usage = "  --format F         records as json (default), csv or tsv\n"
+			 "  --out-dir DIR      one file per record name in DIR\n",
+	};
+	const struct mos_abi_forest *fo = prog->forest;
+	struct mos_prog_run run = { .prog = prog };
+	struct mos_rec_writer_config wc = { 0 };
+	struct mos_ctx_config cfg;
+	struct mos_stage stage = { 0 };
+	struct mos_app *app;
+	int rc, status;
+
+	if (prog->version != MOS_PROGRAM_VERSION || prog->abi_version != MOS_ABI_VERSION) {
+		fprintf(stderr, "%s: compiled for program ABI %u/%u, runtime has %u/%u: rebuild it\n",
+			po.name, prog->version, prog->abi_version, MOS_PROGRAM_VERSION,
+			MOS_ABI_VERSION);
+		return 2;
+	}
+	app = mos_app_create(po.name, argc, argv, &ao);
+	if (app == NULL)
+		return errno == 0 ? 0 : 2;
+	mos_ctx_config_default(&cfg);
+	cfg.flows.user_size = prog->state_size;
+	if (prog->needs & MOS_PROG_NEED_STREAMS) {
+		cfg.streams.n_pages = 2048;
+		cfg.streams.max_streams = 65536;
+	}
+	run.ctx = mos_ctx_create(&cfg);
+	run.mons = calloc(fo->n_monitors + 1, sizeof(*run.mons));
+	run.ids = calloc(fo->n_events + 1, sizeof(*run.ids));
+	wc.format = po.format;
+	wc.dir = po.out_dir;
+	run.rec = mos_rec_writer_create(mos_app_out(app), &wc);
+	if (run.ctx == NULL || run.mons == NULL || run.ids == NULL || run.rec == NULL) {
+		fprintf(stderr, "%s: cannot set up the run: %s\n", po.name, strerror(errno));
+		status = 2;
+		goto out;
+	}
+	mos_ctx_set_user(run.ctx, &run);
+	rc = mos_ctx_load_forest(run.ctx, fo, run.mons, run.ids);
+	for (uint32_t i = 0; rc == 0 && prog->streams && i < fo->n_monitors; i++)
+		if (prog->streams[i].side >= 0)
+			rc = mos_monitor_set_stream(run.mons[i], prog->streams[i].side,
+						    prog->streams[i].size, prog->streams[i].policy);
+	if (rc < 0) {
+		fprintf(stderr, "%s: cannot load the program: %s\n", po.name, strerror(-rc));
+		status = 2;
+		goto out;
+	}
+	mos_ctx_stage(run.ctx, &stage);
+	rc = mos_app_run(app, &stage);
+	if (!mos_app_quiet(app))
+		fprintf(stderr, "%s: %" PRIu64 " records, %" PRIu64 " flows, %" PRIu64
+			" action errors\n", po.name, mos_rec_count(run.rec, NULL),
+			mos_flow_table_counters(mos_ctx_flows(run.ctx))->created, run.action_errors);
+	status = rc != 0;
+out:
+	if (mos_rec_writer_close(run.rec) < 0)
+		status = 1;
+	mos_ctx_destroy(run.ctx);
+	free(run.mons);
+	free(run.ids);
+	if (mos_app_destroy(app) != 0)
+		status = 1;
+	return status;
+}
+
+int
+mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cur, uint32_t f)
+{
+	struct mos_prog_run *r = mos_prog_run_of(ctx);
+	const struct mos_program *p = r->prog;
+	int root = cur < MOS_EV_UDE_BASE ? (int)cur : mos_evsys_root(mos_ctx_events(ctx), cur);
+	uint32_t copy;
+	int rc;
+
+	if (f >= p->n_floating || root < 0 || root >= MOS_EV_BUILTIN_COUNT)
+		goto fail;
+	copy = p->floating_copies[f * MOS_EV_BUILTIN_COUNT + (uint32_t)root];
+	if (copy == 0)
+		goto fail;
+	rc = mos_raise_event(ctx, flow, side, r->ids[copy - 1]);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	r->action_errors++;
+	return -EINVAL;
+}
+
+int
+mos_prog_enable(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t h, bool on)
+{
+	struct mos_prog_run *r = mos_prog_run_of(ctx);
+	const struct mos_prog_handler *ph;
+	uint32_t ev;
+	int rc;
+
+	if (flow == NULL || h >= r->prog->n_handlers) {
+		r->action_errors++;
+		return -EINVAL;
+	}
+	ph = &r->prog->handlers[h];
+	ev = ph->event >= MOS_EV_UDE_BASE ? r->ids[ph->event - MOS_EV_UDE_BASE] : ph->event;
+	if (on)
+		rc = mos_register_flow_callback(r->mons[ph->monitor], flow, ev, (int)ph->hook, ph->cb, NULL);
+	else
+		rc = mos_unregister_flow_callback(r->mons[ph->monitor], flow, ev, (int)ph->hook, ph->cb);
+	if (rc < 0 && rc != -EEXIST && rc != -ENOENT)
+		r->action_errors++;
+	return rc;
+}
+
+uint8_t
+mos_prog_pkt_ttl(const struct mos_pkt *p)
+{
+	if (p == NULL || p->ip_version == 0 || (uint32_t)p->l3_off + 9 > p->caplen)
+		return 0;
+	return p->data[p->l3_off + (p->ip_version == 4 ? 8 : 7)];
+}
+
+uint16_t
+mos_prog_pkt_ip_id(const struct mos_pkt *p)
+{
+	if (p == NULL || p->ip_version != 4 || (uint32_t)p->l3_off + 6 > p->caplen)
+		return 0;
+	return (uint16_t)(p->data[p->l3_off + 4] << 8 | p->data[p->l3_off + 5]);
+}
+
+uint16_t
+mos_prog_pkt_udp_len(const struct mos_pkt *p)
+{
+	if (p == NULL || !(p->flags & MOS_PKT_F_L4) || p->l4_proto != 17 ||
+	    (uint32_t)p->l4_off + 6 > p->caplen)
+		return 0;
+	return (uint16_t)(p->data[p->l4_off + 4] << 8 | p->data[p->l4_off + 5]);
+}
+
+struct mos_prog_bytes
+mos_prog_pkt_payload(const struct mos_pkt *p)
+{
+	struct mos_prog_bytes v = { NULL, 0 };
+	uint32_t len;
+
+	if (p == NULL || p->payload_off >= p->caplen)
+		return v;
+	len = p->caplen - p->payload_off;
+	v.p = p->data + p->payload_off;
+	v.len = p->payload_len < len ? p->payload_len : len;
+	return v;
+}
+
+struct mos_addr
+mos_prog_flow_addr(const struct mos_flow *f, int side)
+{
+	struct mos_addr a;
+	uint16_t port;
+
+	memset(&a, 0, sizeof(a));
+	if (f)
+		mos_flow_endpoint(f, side, &a, &port);
+	return a;
+}
+
+uint16_t
+mos_prog_flow_port(const struct mos_flow *f, int side)
+{
+	struct mos_addr a;
+	uint16_t port = 0;
+
+	if (f)
+		mos_flow_endpoint(f, side, &a, &port);
+	return port;
+}
+
+uint64_t
+mos_prog_flow_bytes(const struct mos_flow *f, int side)
+{
+	struct mos_flow_side_stats st;
+
+	return f && mos_flow_side_stats(f, side, &st) == 0 ? st.bytes : 0;
+}
+
+uint64_t
+mos_prog_flow_pkts(const struct mos_flow *f, int side)
+{
+	struct mos_flow_side_stats st;
+
+	return f && mos_flow_side_stats(f, side, &st) == 0 ? st.pkts : 0;
+}
+
+uint64_t
+mos_prog_flow_id(struct mos_ctx *ctx, const struct mos_flow *f)
+{
+	if (f == NULL)
+		return 0;
+	return (uint64_t)f->gen << 32 | mos_flow_index(mos_ctx_flows(ctx), f);
+}
+
+bool
+mos_prog_contains(struct mos_prog_bytes a, struct mos_prog_bytes b)
+{
+	if (b.len == 0)
+		return true;
+	if (a.len < b.len)
+		return false;
+	for (uint32_t i = 0; i + b.len <= a.len; i++)
+		if (a.p[i] == b.p[0] && memcmp(a.p + i, b.p, b.len) == 0)
+			return true;
+	return false;
+}
+
+bool
+mos_prog_in_prefix(struct mos_addr a, struct mos_prog_prefix p)
+{
+	uint32_t full = p.bits / 8, rest = p.bits % 8;
+
+	if (p.bits > 128)
+		return false;
+	if (memcmp(a.b, p.a.b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((a.b[full] ^ p.a.b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
