@@ -1013,7 +1013,7 @@ static bool trun_selected(const struct trun_opts *o, const char *name)
 static char *trun_join(const char *dir, const char *name)
 {
 	char *p;
-	if (name[0] == '/' || !dir[0])
+	if (name[0] == '/' || !dir[0] || !strcmp(dir, "."))
 		return strdup(name);
 	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
 }
@@ -1028,10 +1028,20 @@ static char *trun_dirname(const char *path)
 	return strndup(path, (size_t)(s - path));
 }
 
+/* A whole file, NUL-terminated (load_read_file does not terminate it). */
 static char *trun_slurp(const char *path)
 {
 	size_t len;
-	return load_read_file(path, &len);
+	char *text = load_read_file(path, &len);
+	if (!text)
+		return NULL;
+	char *t = realloc(text, len + 1);
+	if (!t) {
+		free(text);
+		return NULL;
+	}
+	t[len] = 0;
+	return t;
 }
 
 /* Compile prog->path with `mosc build` into the run's temporary directory. */
@@ -1052,10 +1062,14 @@ static void trun_build(struct trun_opts *o, struct trun_prog *p, unsigned id)
 		argv[k++] = o->fwd[i];
 	argv[k++] = "-o";
 	argv[k++] = bin;
-	argv[k++] = "--";
-	argv[k++] = p->path;
+	/* No "--": a path starting with '-' is made relative instead. */
+	char *dotpath = NULL;
+	if (p->path[0] == '-' && asprintf(&dotpath, "./%s", p->path) < 0)
+		dotpath = NULL;
+	argv[k++] = dotpath ? dotpath : p->path;
 	argv[k] = NULL;
 	int rc = trun_spawn((char *const *)argv, NULL, err);
+	free(dotpath);
 	if (rc == 0) {
 		p->bin = bin;
 	} else {
@@ -1621,6 +1635,8 @@ static int trun_add_path(struct trun_opts *o, struct trun_state *s, const char *
 			printf("FAIL %s (does not compile)\n", s->units[k].name);
 			free(s->units[k].name);
 		}
+		if (s->nunits == before)
+			printf("FAIL %s (does not compile)\n", path);
 		s->compile_failed += s->nunits > before ? (unsigned)(s->nunits - before) : 1;
 		s->nunits = before;
 		fflush(stdout);

@@ -1,0 +1,101 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# compiler.testrun.cli: `mosc test` output pinned exactly (times as "T ms").
+# Runs without the back end: --records stands in for the program's output.
+# usage: cli_test.sh MOSC   (from tests/compiler/testrun; PIN=1 rewrites pinned/)
+set -u
+mosc=$1
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# check NAME WANT_RC CMD...: stdout must equal pinned/NAME.out and, when
+# pinned/NAME.err exists (or PIN=1 and there is some), stderr pinned/NAME.err.
+check() {
+	name=$1 want=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	sed -E 's/\([0-9]+ ms\)/(T ms)/' "$tmp/out" >"$tmp/out.n"
+	if [ "${PIN:-0}" = 1 ]; then
+		cp "$tmp/out.n" "pinned/$name.out"
+		if [ -s "$tmp/err" ]; then cp "$tmp/err" "pinned/$name.err"; else rm -f "pinned/$name.err"; fi
+	fi
+	if [ "$rc" != "$want" ]; then
+		echo "FAIL $name: exit status $rc, wanted $want"; cat "$tmp/out" "$tmp/err"; fail=1
+	fi
+	if ! diff -u "pinned/$name.out" "$tmp/out.n"; then
+		echo "FAIL $name: stdout differs"; fail=1
+	fi
+	if [ -f "pinned/$name.err" ] && ! diff -u "pinned/$name.err" "$tmp/err"; then
+		echo "FAIL $name: stderr differs"; fail=1
+	fi
+}
+
+R="--records blocks/web.records.jsonl --stats-json blocks/web.stats.json"
+
+# A wrong expectation shows the expectation, the differing field and the record.
+check blocks 1 "$mosc" test --color=never $R blocks/web.mos
+check blocks_verbose 1 "$mosc" test --color=never --verbose $R --filter "wrong*" blocks/web.mos
+# --filter: substring, glob, nothing selected.
+check filter_substring 1 "$mosc" test $R --filter request blocks/web.mos
+check filter_glob 0 "$mosc" test $R --filter "*passes" blocks/web.mos
+check filter_none 0 "$mosc" test $R --filter nosuchtest blocks/web.mos
+# Without stats, event and counter expectations fail as not supported yet.
+check no_stats 1 "$mosc" test --records blocks/web.records.jsonl --filter events blocks/web.mos
+# --jobs 2: the same report, in the same order.
+"$mosc" test --jobs 2 $R blocks/web.mos dirs/basic | sed -E 's/\([0-9]+ ms\)/(T ms)/' >"$tmp/j2"
+"$mosc" test --jobs 1 $R blocks/web.mos dirs/basic | sed -E 's/\([0-9]+ ms\)/(T ms)/' >"$tmp/j1"
+if ! diff -u "$tmp/j1" "$tmp/j2"; then echo "FAIL jobs: --jobs 2 differs from --jobs 1"; fail=1; fi
+grep -q '^2 passed, 3 failed$' "$tmp/j1" || { echo "FAIL jobs: closing line"; cat "$tmp/j1"; fail=1; }
+
+# Malformed test blocks and missing captures: compile errors with a caret.
+for f in bad/*.mos; do
+	n=$(basename "$f" .mos)
+	check "bad_$n" 1 "$mosc" test --color=never "$f"
+done
+
+# Usage errors exit 2.
+check usage_none 2 "$mosc" test
+check usage_option 2 "$mosc" test --frobnicate blocks/web.mos
+check usage_jobs 2 "$mosc" test --jobs 0 blocks/web.mos
+
+# Directory tests: in-order comparison, --update round trip (single file).
+cp -r dirs/basic "$tmp/basic"
+here=$(pwd)
+check dir_pass 0 sh -c "cd '$tmp' && '$mosc' test --records '$here/dirs/basic.records.jsonl' basic"
+sed 's/"n":2/"n":7/' dirs/basic.records.jsonl >"$tmp/changed.jsonl"
+check dir_changed 1 "$mosc" test --records "$tmp/changed.jsonl" dirs/basic
+rm "$tmp/basic/expected.jsonl"
+(cd "$tmp" && "$mosc" test --records "$tmp/changed.jsonl" basic) >"$tmp/nobase" 2>&1 && { echo "FAIL dir: passed without a baseline"; fail=1; }
+grep -q "no baseline: neither basic/expected.jsonl nor basic/expected/ exists (run with --update to write it)" "$tmp/nobase" \
+	|| { echo "FAIL dir: no-baseline message"; cat "$tmp/nobase"; fail=1; }
+"$mosc" test --update --records "$tmp/changed.jsonl" "$tmp/basic" >/dev/null || { echo "FAIL dir: --update"; fail=1; }
+cmp -s "$tmp/changed.jsonl" "$tmp/basic/expected.jsonl" || { echo "FAIL dir: --update wrote something else"; fail=1; }
+"$mosc" test --records "$tmp/changed.jsonl" "$tmp/basic" >/dev/null || { echo "FAIL dir: fails after --update"; fail=1; }
+"$mosc" test --records dirs/basic.records.jsonl "$tmp/basic" >/dev/null && { echo "FAIL dir: old records pass the new baseline"; fail=1; }
+
+# Per-record-name baselines (expected/NAME.jsonl, no "record" key): --update
+# rewrites each name's file and removes files of names no longer produced.
+cp -r dirs/split "$tmp/split"
+check dir_split_pass 0 "$mosc" test --records dirs/split.records.jsonl dirs/split
+grep -v summary dirs/split.records.jsonl | sed 's/"n":1}/"n":1,"x":true}/' >"$tmp/split.jsonl"
+check dir_split_changed 1 "$mosc" test --records "$tmp/split.jsonl" dirs/split
+echo '{"a":1}' >"$tmp/split/expected/stale.jsonl"
+"$mosc" test --update --records "$tmp/split.jsonl" "$tmp/split" >/dev/null || { echo "FAIL split: --update"; fail=1; }
+[ ! -e "$tmp/split/expected/stale.jsonl" ] && [ ! -e "$tmp/split/expected/summary.jsonl" ] \
+	|| { echo "FAIL split: stale baselines kept"; ls "$tmp/split/expected"; fail=1; }
+printf '%s\n' '{"client":"10.0.0.1","n":1,"x":true}' '{"client":"10.0.0.1","n":2}' '{"client":"10.0.0.3","n":1,"x":true}' \
+	| cmp -s - "$tmp/split/expected/request.jsonl" || { echo "FAIL split: request.jsonl"; cat "$tmp/split/expected/request.jsonl"; fail=1; }
+"$mosc" test --records "$tmp/split.jsonl" "$tmp/split" >/dev/null || { echo "FAIL split: fails after --update"; fail=1; }
+
+# A directory walk finds directory tests.
+check dir_walk 0 "$mosc" test --records dirs/basic.records.jsonl --filter basic dirs
+
+# docs/testing.md shows the worked example verbatim.
+doc=../../../docs/testing.md
+awk '/^<!-- example: tests\/compiler\/testrun\/example\/http_requests.mos -->/{f=1; next} f && /^```mos/{g=1; next} g && /^```/{exit} g' "$doc" >"$tmp/docex"
+if ! diff -u example/http_requests.mos "$tmp/docex"; then echo "FAIL docs: the example in docs/testing.md differs"; fail=1; fi
+
+[ $fail = 0 ] && echo "compiler.testrun.cli: all checks passed"
+exit $fail
