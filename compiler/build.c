@@ -44,9 +44,10 @@ struct build_opts {
 
 static int build_parse(struct build_opts *o, int argc, char **argv, int first)
 {
-	size_t used = 0;
+	size_t used = 4;
+	memcpy(o->command, "mosc", 5);
 	for (int i = 0; i < argc && used + 2 < sizeof(o->command); i++) {
-		int n = snprintf(o->command + used, sizeof(o->command) - used, "%s%s", i ? " " : "", argv[i]);
+		int n = snprintf(o->command + used, sizeof(o->command) - used, " %s", argv[i]);
 		if (n < 0 || (size_t)n >= sizeof(o->command) - used)
 			break;
 		used += (size_t)n;
@@ -257,7 +258,7 @@ static int build_cmd_build(int argc, char **argv)
 		const char *cc = o.cc ? o.cc : getenv("CC") ? getenv("CC") : MOSC_CC;
 		int ncomp = emit_companions(bp.p, comp, BUILD_MAX_COMPANIONS);
 		build_arg(&cmd, &len, &cap, cc, false);
-		build_arg(&cmd, &len, &cap, "-std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -o", false);
+		build_arg(&cmd, &len, &cap, "-std=gnu11 -O2 -g -Wall -Wextra -o", false);
 		build_arg(&cmd, &len, &cap, o.output, true);
 		build_arg(&cmd, &len, &cap, "-I", false);
 		build_arg(&cmd, &len, &cap, MOSC_RUNTIME_INCLUDE, true);

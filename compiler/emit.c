@@ -489,9 +489,10 @@ static void emit_expr(struct emitter *E, const struct ast_node *n)
 		return;
 	case AST_OP_IN:
 		if (b->kind == AST_SET) {
-			fputs("(false", o);
+			fputs(b->kid[0] ? "(" : "(false", o);
 			for (const struct ast_node *el = b->kid[0]; el; el = el->next) {
-				fputs(" || ", o);
+				if (el != b->kid[0])
+					fputs(" || ", o);
 				emit_equal(E, a, el);
 			}
 			fputs(")", o);
@@ -572,14 +573,10 @@ static void emit_value_to_rec(struct emitter *E, const struct ast_node *v, int i
 		fputs("; mos_rec_addr(w_, &a_); }\n", o);
 		return;
 	case BI_T_SIDE:
-		fputs("mos_rec_str(w_, ", o);
-		emit_expr(E, v);
-		fputs(" == MOS_SIDE_CLI ? \"client\" : \"server\", 6", o);
-		break;
 	case BI_T_TCPSTATE:
-		fputs("{ const char *s_ = mos_tcp_state_name(", o);
+		fprintf(o, "{ const char *s_ = mos_prog_%s_name(", v->type == BI_T_SIDE ? "side" : "tcp_state");
 		emit_expr(E, v);
-		fputs("); mos_rec_str(w_, s_ ? s_ : \"\", s_ ? strlen(s_) : 0); }\n", o);
+		fputs("); mos_rec_str(w_, s_, strlen(s_)); }\n", o);
 		return;
 	case BI_T_DURATION:
 		fputs("mos_rec_duration(w_, ", o);
@@ -820,6 +817,19 @@ static const struct ast_node *emit_option(const struct ast_node *m, const char *
 	return NULL;
 }
 
+/* The runtime's enum name of built-in @r ("MOS_EV_CONN_END"). */
+static const char *emit_ev_name(int r)
+{
+	static char buf[BI_EV_COUNT][48];
+	if (!buf[r][0]) {
+		int n = snprintf(buf[r], sizeof(buf[r]), "MOS_EV_%s", bi_events[r].name);
+		for (int i = 7; i < n; i++)
+			if (buf[r][i] >= 'a' && buf[r][i] <= 'z')
+				buf[r][i] = (char)(buf[r][i] - 'a' + 'A');
+	}
+	return buf[r];
+}
+
 static int emit_hook_of(unsigned bit)
 {
 	return bit == BI_HOOK_SND ? 1 : bit == BI_HOOK_RCV ? 2 : 0;
@@ -855,7 +865,7 @@ static int emit_regs(struct emitter *E, const struct emit_handler *h, FILE *out,
 			if (idx >= 0)
 				fprintf(out, "MOS_ABI_EVENT(%d) /* %s */", idx, E->f->ev[idx].qname);
 			else
-				fprintf(out, "%d /* %s */", root, bi_events[root].name);
+				fputs(emit_ev_name(root), out);
 			fprintf(out, ", %s", emit_hook_names[emit_hook_of(sema_handler_hook(h->node))]);
 			emit_reg_tail(E, h, out, abi);
 		}
@@ -1121,7 +1131,7 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 		if (fe->parent >= 0)
 			fprintf(out, "MOS_ABI_EVENT(%d)", fe->parent);
 		else
-			fprintf(out, "%d /* %s */", fe->builtin, bi_events[fe->builtin].name);
+			fputs(emit_ev_name(fe->builtin), out);
 		if (fe->floating)
 			fputs(", MOS_ABI_EV_FLOATING, NULL, NULL, 0, ", out);
 		else
@@ -1150,8 +1160,8 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 	fprintf(out, "static const uint32_t floating_copies[%d * MOS_EV_BUILTIN_COUNT + 1] = {\n", f->nfloats);
 	for (int i = 0; i < f->n; i++)
 		if (f->ev[i].floating)
-			fprintf(out, "\t[%d * MOS_EV_BUILTIN_COUNT + %d] = %d,\n", f->ev[i].floating_index,
-				f->ev[i].builtin, i + 1);
+			fprintf(out, "\t[%d * MOS_EV_BUILTIN_COUNT + %s] = %d,\n", f->ev[i].floating_index,
+				emit_ev_name(f->ev[i].builtin), i + 1);
 	fputs("};\n\nstatic const struct mos_prog_rule rules[] = {\n", out);
 	for (int i = 0; i < E.nhs; i++) {
 		fputs("\t{ ", out);

@@ -103,9 +103,12 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	mos_ctx_stage(run.ctx, &stage);
 	rc = mos_app_run(app, &stage);
 	if (!mos_app_quiet(app))
-		fprintf(stderr, "%s: %" PRIu64 " records, %" PRIu64 " flows, %" PRIu64
-			" action errors\n", po.name, mos_rec_count(run.rec, NULL),
-			mos_flow_table_counters(mos_ctx_flows(run.ctx))->created, run.action_errors);
+		fprintf(stderr, "%s: %" PRIu64 " records, %" PRIu64 " flows, %" PRIu64 " dropped, %"
+			PRIu64 " resets, %" PRIu64 " timers, %" PRIu64 " action errors\n", po.name,
+			mos_rec_count(run.rec, NULL),
+			mos_flow_table_counters(mos_ctx_flows(run.ctx))->created,
+			mos_ctx_stats(run.ctx)->dropped, mos_ctx_stats(run.ctx)->injected / 2,
+			mos_ctx_stats(run.ctx)->timers_fired, run.action_errors);
 	status = rc != 0;
 out:
 	if (mos_rec_writer_close(run.rec) < 0)
@@ -142,26 +145,33 @@ fail:
 }
 
 int
-mos_prog_enable(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t h, bool on)
+mos_prog_enable(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t first, uint32_t count, bool on)
 {
 	struct mos_prog_run *r = mos_prog_run_of(ctx);
-	const struct mos_prog_handler *ph;
-	uint32_t ev;
-	int rc;
+	int ret = 0;
 
-	if (flow == NULL || h >= r->prog->n_handlers) {
+	if (flow == NULL || first > r->prog->n_handlers || count > r->prog->n_handlers - first) {
 		r->action_errors++;
 		return -EINVAL;
 	}
-	ph = &r->prog->handlers[h];
-	ev = ph->event >= MOS_EV_UDE_BASE ? r->ids[ph->event - MOS_EV_UDE_BASE] : ph->event;
-	if (on)
-		rc = mos_register_flow_callback(r->mons[ph->monitor], flow, ev, (int)ph->hook, ph->cb, NULL);
-	else
-		rc = mos_unregister_flow_callback(r->mons[ph->monitor], flow, ev, (int)ph->hook, ph->cb);
-	if (rc < 0 && rc != -EEXIST && rc != -ENOENT)
-		r->action_errors++;
-	return rc;
+	for (uint32_t h = first; h < first + count; h++) {
+		const struct mos_prog_handler *ph = &r->prog->handlers[h];
+		uint32_t ev = ph->event >= MOS_EV_UDE_BASE ? r->ids[ph->event - MOS_EV_UDE_BASE] : ph->event;
+		int rc;
+
+		if (on)
+			rc = mos_register_flow_callback(r->mons[ph->monitor], flow, ev, (int)ph->hook,
+							ph->cb, NULL);
+		else
+			rc = mos_unregister_flow_callback(r->mons[ph->monitor], flow, ev, (int)ph->hook,
+							  ph->cb);
+		if (rc < 0 && rc != -EEXIST && rc != -ENOENT) {
+			r->action_errors++;
+			if (ret == 0)
+				ret = rc;
+		}
+	}
+	return ret;
 }
 
 uint8_t
@@ -275,4 +285,21 @@ mos_prog_in_prefix(struct mos_addr a, struct mos_prog_prefix p)
 	if (rest == 0)
 		return true;
 	return ((a.b[full] ^ p.a.b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+const char *
+mos_prog_side_name(int side)
+{
+	return side == MOS_SIDE_CLI ? "client" : side == MOS_SIDE_SVR ? "server" : "both";
+}
+
+const char *
+mos_prog_tcp_state_name(int state)
+{
+	static const char *const names[MOS_TCP_STATE_COUNT] = {
+		"closed", "listen", "syn_sent", "syn_rcvd", "established", "fin_wait_1",
+		"fin_wait_2", "close_wait", "closing", "last_ack", "time_wait",
+	};
+
+	return state >= 0 && state < MOS_TCP_STATE_COUNT ? names[state] : "";
 }

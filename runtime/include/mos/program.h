@@ -127,14 +127,21 @@ static inline struct mos_prog_run *mos_prog_run_of(struct mos_ctx *ctx)
 /* Raise floating event @f (program index) from a handler of event @cur. */
 int mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cur,
 		   uint32_t f);
-/* Enable (@on) or disable handler @h (program index) for @flow. */
-int mos_prog_enable(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t h, bool on);
+/* Enable (@on) or disable for @flow the @count registrations
+ * handlers[@first ...] of one handler. Returns 0 or the first -errno. */
+int mos_prog_enable(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t first, uint32_t count,
+		    bool on);
 
 /* Packet fields not stored in struct mos_pkt. */
 uint8_t mos_prog_pkt_ttl(const struct mos_pkt *p);
 uint16_t mos_prog_pkt_ip_id(const struct mos_pkt *p);
 uint16_t mos_prog_pkt_udp_len(const struct mos_pkt *p);
 struct mos_prog_bytes mos_prog_pkt_payload(const struct mos_pkt *p);
+
+/* Names as the language writes them: "client", "server", "both"; TCP
+ * states in lower case ("syn_sent"), "" when out of range. */
+const char *mos_prog_side_name(int side);
+const char *mos_prog_tcp_state_name(int state);
 
 /* Flow fields. */
 struct mos_addr mos_prog_flow_addr(const struct mos_flow *f, int side);
