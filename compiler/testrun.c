@@ -21,6 +21,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -851,9 +852,10 @@ static double trun_now_ms(void)
 
 /*
  * Run argv with stdout to out_path (NULL = /dev/null) and stderr to
- * err_path. Returns the exit status, 128+signal, or -errno.
+ * err_path; after timeout seconds (0 = none) it gets SIGALRM (the alarm
+ * survives exec). Returns the exit status, 128+signal, or -errno.
  */
-static int trun_spawn(char *const argv[], const char *out_path, const char *err_path)
+static int trun_spawn(char *const argv[], const char *out_path, const char *err_path, unsigned timeout)
 {
 	fflush(NULL);
 	pid_t pid = fork();
@@ -864,6 +866,8 @@ static int trun_spawn(char *const argv[], const char *out_path, const char *err_
 		FILE *e = freopen(err_path ? err_path : "/dev/null", "w", stderr);
 		if (!o || !e)
 			_exit(126);
+		if (timeout)
+			alarm(timeout);
 		execv(argv[0], argv);
 		fprintf(stderr, "mosc test: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -965,6 +969,7 @@ struct trun_opts {
 	bool update;                 /* --update: rewrite directory baselines */
 	bool keep;                   /* --keep: keep the temporary directory */
 	unsigned jobs;               /* --jobs N */
+	unsigned timeout;            /* --timeout SECONDS per program run (0 = none) */
 	const char *records;         /* --records FILE: use instead of running the program */
 	const char *stats;           /* --stats-json FILE: with --records */
 	const char *fwd[TRUN_MAX_FWD]; /* options forwarded to `mosc build` */
@@ -1068,7 +1073,7 @@ static void trun_build(struct trun_opts *o, struct trun_prog *p, unsigned id)
 		dotpath = NULL;
 	argv[k++] = dotpath ? dotpath : p->path;
 	argv[k] = NULL;
-	int rc = trun_spawn((char *const *)argv, NULL, err);
+	int rc = trun_spawn((char *const *)argv, NULL, err, 0);
 	free(dotpath);
 	if (rc == 0) {
 		p->bin = bin;
@@ -1106,12 +1111,17 @@ static char *trun_exec(struct trun_opts *o, struct trun_prog *p, char **pcaps, s
 	argv[k++] = "--stats";
 	argv[k++] = stats_path;
 	argv[k] = NULL;
-	int rc = trun_spawn((char *const *)argv, NULL, err_path);
+	int rc = trun_spawn((char *const *)argv, NULL, err_path, o->timeout);
 	free(argv);
-	(void)o;
 	char *msg = NULL;
-	if (rc != 0 && asprintf(&msg, "the program exited with status %d%s", rc,
-				rc > 128 ? " (killed by a signal)" : "") < 0)
+	if (rc == 128 + SIGALRM && o->timeout) {
+		if (asprintf(&msg, "the program did not finish within %u s (--timeout)", o->timeout) < 0)
+			msg = NULL;
+	} else if (rc != 0 && asprintf(&msg, "the program exited with status %d%s", rc,
+				       rc > 128 ? " (killed by a signal)" : "") < 0) {
+		msg = NULL;
+	}
+	if (rc != 0 && !msg)
 		msg = strdup("the program failed");
 	return msg;
 }
@@ -1548,18 +1558,45 @@ static bool trun_load(struct trun_opts *o, struct trun_state *s, struct trun_pro
 	return diag_errors(p->diag) == 0;
 }
 
+/* Does a file hold a test block? (A textual look: "test" then a string.) */
+static bool trun_has_tests(const char *path)
+{
+	char *text = trun_slurp(path);
+	bool has = false;
+	for (const char *p = text; p && (p = strstr(p, "test")) && !has; p += 4) {
+		bool start = p == text || p[-1] == '\n' || p[-1] == ' ' || p[-1] == '\t' || p[-1] == ';' || p[-1] == '}';
+		const char *q = p + 4;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		has = start && q > p + 4 && *q == '"';
+	}
+	free(text);
+	return has;
+}
+
+/*
+ * A directory test: exactly one .mos and at least one capture, and either a
+ * baseline (expected.jsonl, expected/) or a program without test blocks
+ * (a directory holding a program with test blocks and its captures is
+ * walked instead).
+ */
 static bool trun_dir_is_test(const char *dir)
 {
 	char **names = NULL;
 	int n = trun_list(dir, &names);
 	int mos = 0;
-	bool cap = false;
+	bool cap = false, base = false;
+	char *prog = NULL;
 	for (int k = 0; k < n; k++) {
-		mos += trun_ends(names[k], ".mos");
+		if (trun_ends(names[k], ".mos") && !mos++)
+			prog = trun_join(dir, names[k]);
 		cap |= trun_is_capture(names[k]);
+		base |= !strcmp(names[k], "expected.jsonl") || !strcmp(names[k], "expected");
 	}
 	trun_free_list(names, n);
-	return mos == 1 && cap;
+	bool is = mos == 1 && cap && (base || (prog && !trun_has_tests(prog)));
+	free(prog);
+	return is;
 }
 
 static int trun_add_path(struct trun_opts *o, struct trun_state *s, const char *path, int depth);
@@ -1619,10 +1656,7 @@ static int trun_add_path(struct trun_opts *o, struct trun_state *s, const char *
 	}
 	if (depth > 0) {
 		/* Found by a directory walk: only files with test blocks count. */
-		char *text = trun_slurp(path);
-		bool has = text && strstr(text, "test \"");
-		free(text);
-		if (!has)
+		if (!trun_has_tests(path))
 			return 0;
 	}
 	struct trun_prog *p = trun_add_prog(s, path);
@@ -1647,7 +1681,17 @@ static int trun_add_path(struct trun_opts *o, struct trun_state *s, const char *
 static bool trun_run_unit(struct trun_opts *o, struct trun_unit *u, unsigned id, FILE *out)
 {
 	if (!u->prog->bin && !o->records) {
-		fprintf(out, "    %s: %s", u->prog->path, u->prog->build_err ? u->prog->build_err : "not built\n");
+		const char *e = u->prog->build_err ? u->prog->build_err : "not built\n";
+		if (strstr(e, "is not available in this mosc yet")) {
+			fprintf(out, "    %s", e);
+			return false;
+		}
+		fprintf(out, "    %s did not build:\n", u->prog->path);
+		while (*e) {
+			size_t k = strcspn(e, "\n");
+			fprintf(out, "      %.*s\n", (int)k, e);
+			e += k + (e[k] == '\n');
+		}
 		return false;
 	}
 	return u->test ? trun_run_block(o, u, id, out) : trun_run_dir(o, u, id, out);
@@ -1660,6 +1704,7 @@ static void trun_usage(FILE *out)
 	      "  --verbose         print every record a test produced\n"
 	      "  --jobs N          run N tests at a time (default 1)\n"
 	      "  --update          rewrite the baselines of directory tests\n"
+	      "  --timeout SECONDS stop a program run after SECONDS (default 60, 0 = never)\n"
 	      "  --keep            keep the temporary directory (its path is printed)\n"
 	      "  --records FILE    use FILE as every test's records instead of running the program\n"
 	      "  --stats-json FILE with --records: the run statistics\n"
@@ -1668,7 +1713,7 @@ static void trun_usage(FILE *out)
 
 int testrun_main(int argc, char **argv)
 {
-	struct trun_opts o = { .jobs = 1, .max_errors = 20, .color = -1 };
+	struct trun_opts o = { .jobs = 1, .max_errors = 20, .color = -1, .timeout = 60 };
 	struct trun_state s = { 0 };
 	char **operands = calloc((size_t)argc + 1, sizeof(char *));
 	int nops = 0, status = 2;
@@ -1688,7 +1733,7 @@ int testrun_main(int argc, char **argv)
 		} else if (!strcmp(a, "--keep")) {
 			o.keep = true;
 		} else if (!strcmp(a, "--filter") || !strcmp(a, "--records") || !strcmp(a, "--stats-json") ||
-			   !strcmp(a, "--jobs") || !strcmp(a, "-j")) {
+			   !strcmp(a, "--jobs") || !strcmp(a, "-j") || !strcmp(a, "--timeout")) {
 			if (!v) {
 				fprintf(stderr, "mosc test: %s needs a value\n", a);
 				goto out;
@@ -1700,7 +1745,15 @@ int testrun_main(int argc, char **argv)
 				o.records = v;
 			else if (!strcmp(a, "--stats-json"))
 				o.stats = v;
-			else {
+			else if (!strcmp(a, "--timeout")) {
+				char *end;
+				unsigned long n = strtoul(v, &end, 10);
+				if (!*v || *end || n > 86400) {
+					fputs("mosc test: --timeout needs a number of seconds (0 = none)\n", stderr);
+					goto out;
+				}
+				o.timeout = (unsigned)n;
+			} else {
 				char *end;
 				unsigned long n = strtoul(v, &end, 10);
 				if (!*v || *end || n < 1 || n > 256) {
@@ -1772,6 +1825,9 @@ int testrun_main(int argc, char **argv)
 			s.compile_failed++;
 			continue;
 		}
+		size_t ol = strlen(operands[i]);
+		while (ol > 1 && operands[i][ol - 1] == '/')
+			operands[i][--ol] = 0;
 		if (trun_add_path(&o, &s, operands[i], 0) == -ENOMEM) {
 			fputs("mosc test: out of memory\n", stderr);
 			goto cleanup;

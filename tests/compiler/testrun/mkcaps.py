@@ -37,6 +37,8 @@ def main():
         "dirs/split/b.pcap": single(),
         "example/keepalive.pcap": keepalive(),
         "example/single.pcap": single(),
+        "e2e_dir/a.pcap": keepalive(),
+        "e2e_dir/b.pcap": single(),
     }
     for rel, pkts in out.items():
         write_pcap(os.path.join(HERE, rel), pkts)
