@@ -4,15 +4,19 @@
  * pools, sources, the receive/decode loop, the packet clock and --stats.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -26,6 +30,33 @@
 #define BIG_MBUFS     63            /* frames longer than the default data room */
 #define PORT_RXD      1024
 #define PORT_TXD      1024
+#define NO_PORT       UINT16_MAX
+#define TX_RETRIES    4             /* tx_burst calls before refused frames are dropped */
+#define EP_SLOTS      16384         /* endpoint cache for injection (power of 2) */
+#define L2_MAX        (14 + 4 * 4)  /* Ethernet header with up to 4 VLAN tags */
+
+/* One port's TX batch (inline mode). */
+struct txbuf {
+	uint16_t n;                  /* frames waiting */
+	uint64_t deadline;           /* TSC by which they must be sent (valid with n > 0) */
+	struct rte_mbuf *m[BURST_MAX]; /* the frames, in order */
+};
+
+/* Directional TCP endpoint pair: the key of the injection cache. */
+struct ep_key {
+	uint8_t src[16], dst[16];    /* addresses (IPv4 in the first 4 bytes) */
+	uint16_t sport, dport;       /* TCP ports, host order */
+	uint8_t version;             /* 4 or 6 */
+	uint8_t pad[3];              /* zero */
+};
+
+/* Last TCP frame seen from key.src to key.dst (inline mode). */
+struct ep_slot {
+	struct ep_key key;           /* the direction */
+	uint16_t port;               /* port it arrived on, NO_PORT if the slot is empty */
+	uint8_t l2_len;              /* bytes of l2 used */
+	uint8_t l2[L2_MAX];          /* its Ethernet header, VLAN tags included */
+};
 
 struct mos_app {
 	const char *prog;            /* name in messages */
@@ -36,12 +67,21 @@ struct mos_app {
 	const char *stats_path;      /* --stats, or NULL */
 	uint16_t burst;              /* --burst */
 	bool quiet;                  /* no progress line */
+	bool inline_mode;            /* --inline */
+	const char *pairs;           /* --inline PAIRS, or NULL for port order */
+	uint32_t tx_deadline_us;     /* --tx-deadline */
 
 	bool eal_up;                 /* rte_eal_init succeeded */
 	struct rte_mempool *pool;    /* ordinary frames */
 	struct rte_mempool *big_pool;/* long frames (offline only) */
 	struct mos_source *src[MAX_SOURCES]; /* open sources */
+	uint16_t src_port[MAX_SOURCES]; /* ethdev port of each source, NO_PORT offline */
 	unsigned n_src;              /* number of sources */
+	uint16_t peer[RTE_MAX_ETHPORTS]; /* inline: paired port, NO_PORT if none */
+	struct txbuf *tx[RTE_MAX_ETHPORTS]; /* inline: TX batch per port */
+	struct ep_slot *eps;         /* inline: injection cache, EP_SLOTS entries */
+	uint64_t deadline_tsc;       /* --tx-deadline in TSC cycles */
+	struct mos_app_io_stats io;  /* forwarding counters */
 	FILE *out;                   /* records */
 	struct mos_stats stats;      /* run statistics */
 	uint64_t now_ns;             /* packet clock */
@@ -71,6 +111,11 @@ usage(FILE *f, const char *prog, const struct mos_app_options *opts)
 		"  --out FILE       write records to FILE instead of standard output\n"
 		"  --stats FILE     write run statistics as one JSON object to FILE\n"
 		"  --burst N        packets per burst (1..%d, default 32)\n"
+		"  --inline [PAIRS] forward frames between port pairs (default: ports paired\n"
+		"                   in port order, 0:1,2:3,...; or PAIRS like 0:1,2:3); without\n"
+		"                   it the ports are read passively and nothing is sent\n"
+		"  --tx-deadline US inline: a frame waits at most US microseconds in a TX\n"
+		"                   batch (1..100000, default 100)\n"
 		"  -q, --quiet      no progress line on standard error\n"
 		"  -h, --help       this text\n",
 		prog, prog, BURST_MAX);
@@ -93,6 +138,22 @@ parse_args(struct mos_app *app, int argc, char **argv, const struct mos_app_opti
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			app->quiet = true;
 			takes = false;
+		} else if (!strcmp(a, "--inline")) {
+			app->inline_mode = true;
+			/* The optional PAIRS: a word made of digits, ':' and ','. */
+			takes = val && *val && strspn(val, "0123456789:,") == strlen(val);
+			if (takes)
+				app->pairs = val;
+		} else if (!strcmp(a, "--tx-deadline")) {
+			char *end;
+			long us = val ? strtol(val, &end, 10) : 0;
+
+			if (val == NULL || *end || us < 1 || us > 100000) {
+				fprintf(stderr, "%s: --tx-deadline: '%s' is not a number in 1..100000\n",
+					app->prog, val ? val : "");
+				return -1;
+			}
+			app->tx_deadline_us = (uint32_t)us;
 		} else if (!strcmp(a, "-r") || !strcmp(a, "--dpdk") || !strcmp(a, "--out") ||
 			   !strcmp(a, "--stats") || !strcmp(a, "--burst")) {
 			if (val == NULL) {
@@ -136,6 +197,11 @@ parse_args(struct mos_app *app, int argc, char **argv, const struct mos_app_opti
 	if (app->n_pcaps == 0 && app->eal_args == NULL) {
 		fprintf(stderr, "%s: no input: give -r FILE or --dpdk 'EAL ARGS' (try --help)\n",
 			app->prog);
+		return -1;
+	}
+	if (app->inline_mode && (app->n_pcaps > 0 || app->eal_args == NULL)) {
+		fprintf(stderr, "%s: --inline forwards between ports: give --dpdk with ports and "
+			"no -r\n", app->prog);
 		return -1;
 	}
 	return 0;
@@ -244,9 +310,86 @@ open_ports(struct mos_app *app)
 			fprintf(stderr, "%s: %s\n", app->prog, err);
 			return -1;
 		}
+		app->src_port[app->n_src] = port;
 		app->n_src++;
 	}
 	return 0;
+}
+
+/* Pair the ports for inline mode (--inline PAIRS or port order) and make
+ * their TX batches and the injection cache. Returns 0 or -1 (printed). */
+static int
+setup_inline(struct mos_app *app)
+{
+	uint16_t order[RTE_MAX_ETHPORTS], n = 0, port;
+
+	RTE_ETH_FOREACH_DEV(port)
+		order[n++] = port;
+	if (app->pairs == NULL) {
+		if (n % 2) {
+			fprintf(stderr, "%s: --inline pairs ports in port order, but there are %u "
+				"ports (an odd number): name the pairs with --inline A:B,...\n",
+				app->prog, n);
+			return -1;
+		}
+		for (uint16_t i = 0; i < n; i += 2) {
+			app->peer[order[i]] = order[i + 1];
+			app->peer[order[i + 1]] = order[i];
+		}
+	} else {
+		const char *p = app->pairs;
+
+		while (*p) {
+			char *end;
+			unsigned long a = strtoul(p, &end, 10), b;
+
+			if (end == p || *end != ':')
+				goto bad;
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p || (*end && *end != ','))
+				goto bad;
+			p = *end ? end + 1 : end;
+			if (a == b || a >= RTE_MAX_ETHPORTS || b >= RTE_MAX_ETHPORTS ||
+			    !rte_eth_dev_is_valid_port((uint16_t)a) ||
+			    !rte_eth_dev_is_valid_port((uint16_t)b)) {
+				fprintf(stderr, "%s: --inline: %lu:%lu does not name two existing "
+					"ports\n", app->prog, a, b);
+				return -1;
+			}
+			if (app->peer[a] != NO_PORT || app->peer[b] != NO_PORT) {
+				fprintf(stderr, "%s: --inline: port %lu or %lu is in two pairs\n",
+					app->prog, a, b);
+				return -1;
+			}
+			app->peer[a] = (uint16_t)b;
+			app->peer[b] = (uint16_t)a;
+		}
+		for (uint16_t i = 0; i < n; i++)
+			if (app->peer[order[i]] == NO_PORT) {
+				fprintf(stderr, "%s: --inline: port %u is in no pair\n", app->prog,
+					order[i]);
+				return -1;
+			}
+	}
+	for (uint16_t i = 0; i < n; i++)
+		if ((app->tx[order[i]] = calloc(1, sizeof(struct txbuf))) == NULL)
+			goto nomem;
+	if ((app->eps = calloc(EP_SLOTS, sizeof(*app->eps))) == NULL)
+		goto nomem;
+	for (unsigned i = 0; i < EP_SLOTS; i++)
+		app->eps[i].port = NO_PORT;
+	app->deadline_tsc = rte_get_tsc_hz() / 1000000 * app->tx_deadline_us;
+	if (app->deadline_tsc == 0)
+		app->deadline_tsc = 1;
+	return 0;
+bad:
+	fprintf(stderr, "%s: --inline: '%s' is not a list of pairs like 0:1,2:3\n", app->prog,
+		app->pairs);
+	return -1;
+nomem:
+	fprintf(stderr, "%s: out of memory\n", app->prog);
+	return -1;
 }
 
 struct mos_app *
@@ -264,7 +407,12 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 	}
 	app->prog = prog;
 	app->burst = 32;
+	app->tx_deadline_us = 100;
 	app->out = stdout;
+	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
+		app->peer[i] = NO_PORT;
+	for (unsigned i = 0; i < MAX_SOURCES; i++)
+		app->src_port[i] = NO_PORT;
 
 	rc = parse_args(app, argc, argv, opts);
 	if (rc != 0) {
@@ -311,6 +459,8 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 		fprintf(stderr, "%s: no input: the EAL arguments created no port\n", prog);
 		goto fail;
 	}
+	if (app->inline_mode && setup_inline(app) < 0)
+		goto fail;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	return app;
@@ -318,6 +468,171 @@ fail:
 	mos_app_destroy(app);
 	errno = EINVAL;
 	return NULL;
+}
+
+/* ---- inline forwarding ---------------------------------------------------- */
+
+/* Send what @port's batch holds; frames the port refuses are retried
+ * TX_RETRIES times in all, then freed and counted. */
+static void
+tx_flush(struct mos_app *app, uint16_t port)
+{
+	struct txbuf *tb = app->tx[port];
+	uint16_t sent = 0;
+
+	for (int t = 0; t < TX_RETRIES && sent < tb->n; t++)
+		sent += rte_eth_tx_burst(port, 0, tb->m + sent, (uint16_t)(tb->n - sent));
+	app->io.tx_packets += sent;
+	if (sent < tb->n) {
+		app->io.tx_dropped += (uint64_t)(tb->n - sent);
+		rte_pktmbuf_free_bulk(tb->m + sent, (unsigned)(tb->n - sent));
+	}
+	tb->n = 0;
+}
+
+/* Queue @m for @port; a full batch (--burst frames) is sent at once. */
+static inline void
+tx_queue(struct mos_app *app, uint16_t port, struct rte_mbuf *m, uint64_t now_tsc)
+{
+	struct txbuf *tb = app->tx[port];
+
+	if (tb->n == 0)
+		tb->deadline = now_tsc + app->deadline_tsc;
+	tb->m[tb->n++] = m;
+	if (tb->n >= app->burst)
+		tx_flush(app, port);
+}
+
+/* Send the batches whose deadline passed, or every non-empty one (@all). */
+static void
+tx_flush_due(struct mos_app *app, bool all)
+{
+	uint64_t now = rte_rdtsc();
+
+	for (unsigned s = 0; s < app->n_src; s++) {
+		uint16_t port = app->src_port[s];
+
+		if (port != NO_PORT && app->tx[port] && app->tx[port]->n > 0 &&
+		    (all || now >= app->tx[port]->deadline))
+			tx_flush(app, port);
+	}
+}
+
+/* Fill @k from raw IP bytes: @src/@dst addresses of @alen bytes, TCP
+ * header @tcp (ports at its start). */
+static inline void
+ep_key_fill(struct ep_key *k, uint8_t version, const uint8_t *src, const uint8_t *dst,
+	    unsigned alen, const uint8_t *tcp, bool reverse)
+{
+	memset(k, 0, sizeof(*k));
+	k->version = version;
+	memcpy(reverse ? k->dst : k->src, src, alen);
+	memcpy(reverse ? k->src : k->dst, dst, alen);
+	k->sport = (uint16_t)(tcp[reverse ? 2 : 0] << 8 | tcp[reverse ? 3 : 1]);
+	k->dport = (uint16_t)(tcp[reverse ? 0 : 2] << 8 | tcp[reverse ? 1 : 3]);
+}
+
+static inline struct ep_slot *
+ep_slot_of(struct mos_app *app, const struct ep_key *k)
+{
+	return &app->eps[rte_jhash(k, sizeof(*k), 0) & (EP_SLOTS - 1)];
+}
+
+/* Remember the port and Ethernet header of a TCP frame received on @port
+ * (plain Ethernet with up to 4 VLAN tags; tunnelled frames are skipped). */
+static inline void
+ep_record(struct mos_app *app, const struct mos_pkt *pkt, uint16_t port)
+{
+	const uint8_t *ip = pkt->data + pkt->l3_off;
+	unsigned l2 = 14u + 4u * pkt->n_vlans;
+	struct ep_key k;
+	struct ep_slot *e;
+
+	if (pkt->l4_proto != IPPROTO_TCP || !(pkt->flags & MOS_PKT_F_L4) ||
+	    (pkt->flags & (MOS_PKT_F_TUNNEL | MOS_PKT_F_MPLS | MOS_PKT_F_PPPOE)) ||
+	    pkt->n_vlans > 4 || pkt->l3_off != l2)
+		return;
+	if (pkt->ip_version == 4)
+		ep_key_fill(&k, 4, ip + 12, ip + 16, 4, pkt->data + pkt->l4_off, false);
+	else
+		ep_key_fill(&k, 6, ip + 8, ip + 24, 16, pkt->data + pkt->l4_off, false);
+	e = ep_slot_of(app, &k);
+	e->key = k;
+	e->port = port;
+	e->l2_len = (uint8_t)l2;
+	memcpy(e->l2, pkt->data, l2);
+}
+
+/* drain_injected's emit: frame @ip (raw IP, @len bytes) addressed to
+ * endpoint E from P. Rule: if a frame from E to P was seen, send out of the
+ * port it arrived on with that frame's MAC addresses swapped; else if a frame
+ * from P to E was seen, send out of the port paired with its port with its
+ * Ethernet header as it was; else count it unrouted. VLAN tags are kept. */
+static void
+inject_emit(void *arg, const uint8_t *ip, uint16_t len)
+{
+	struct mos_app *app = arg;
+	const struct ep_slot *e;
+	struct ep_key k;
+	struct rte_mbuf *m;
+	uint16_t port;
+	uint8_t l2[L2_MAX];
+	unsigned l2_len, ihl, total;
+	uint8_t *d;
+
+	if (len >= 20 && ip[0] >> 4 == 4 && ip[9] == IPPROTO_TCP &&
+	    (ihl = (ip[0] & 15u) * 4u) >= 20 && len >= ihl + 20)
+		ep_key_fill(&k, 4, ip + 12, ip + 16, 4, ip + ihl, true);
+	else if (len >= 60 && ip[0] >> 4 == 6 && ip[6] == IPPROTO_TCP)
+		ep_key_fill(&k, 6, ip + 8, ip + 24, 16, ip + 40, true);
+	else
+		goto unrouted;
+	/* k is now E -> P. */
+	e = ep_slot_of(app, &k);
+	if (e->port != NO_PORT && !memcmp(&e->key, &k, sizeof(k))) {
+		port = e->port;
+		l2_len = e->l2_len;
+		memcpy(l2, e->l2 + 6, 6);             /* dst MAC = E's MAC (src of E's frame) */
+		memcpy(l2 + 6, e->l2, 6);             /* src MAC = P's MAC (dst of E's frame) */
+		memcpy(l2 + 12, e->l2 + 12, l2_len - 12);
+	} else {
+		struct ep_key r = k;
+
+		memcpy(r.src, k.dst, 16);
+		memcpy(r.dst, k.src, 16);
+		r.sport = k.dport;
+		r.dport = k.sport;
+		e = ep_slot_of(app, &r);
+		if (e->port == NO_PORT || memcmp(&e->key, &r, sizeof(r)) ||
+		    app->peer[e->port] == NO_PORT)
+			goto unrouted;
+		port = app->peer[e->port];
+		l2_len = e->l2_len;
+		memcpy(l2, e->l2, l2_len);
+	}
+	total = l2_len + len < 60 ? 60 : l2_len + len;   /* Ethernet minimum */
+	if ((m = rte_pktmbuf_alloc(app->pool)) == NULL ||
+	    (d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total)) == NULL) {
+		rte_pktmbuf_free(m);
+		app->io.tx_dropped++;
+		return;
+	}
+	memcpy(d, l2, l2_len);
+	memcpy(d + l2_len, ip, len);
+	memset(d + l2_len + len, 0, total - l2_len - len);
+	app->io.injected_sent++;
+	tx_queue(app, port, m, rte_rdtsc());
+	return;
+unrouted:
+	app->io.injected_unrouted++;
+}
+
+/* Inline: let the stage hand over its injected frames. */
+static inline void
+drain(struct mos_app *app, const struct mos_stage *stage)
+{
+	if (app->inline_mode && stage && stage->drain_injected)
+		stage->drain_injected(stage->arg, inject_emit, app);
 }
 
 /* One progress line on a terminal, at most once a second. */
@@ -341,6 +656,7 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 {
 	struct rte_mbuf *mbufs[BURST_MAX];
 	struct mos_pkt pkts[BURST_MAX];
+	uint8_t verdicts[BURST_MAX];
 	bool show = !app->quiet && isatty(STDERR_FILENO);
 	uint64_t started = mos_tsc_now_ns(), last = started, last_pkts = 0;
 	bool shown = false;
@@ -351,7 +667,8 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 
 		for (unsigned s = 0; s < app->n_src; s++) {
 			struct mos_source *src = app->src[s];
-			uint16_t n;
+			uint16_t port = app->src_port[s], n;
+			bool fwd = app->inline_mode && port != NO_PORT;
 
 			if (mos_source_done(src))
 				continue;
@@ -371,10 +688,34 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 				mos_stats_count(&app->stats, &pkts[i]);
 				if (pv->ts_ns > app->now_ns || !mos_source_is_offline(src))
 					app->now_ns = pv->ts_ns;
+				if (fwd)
+					ep_record(app, &pkts[i], port);
 			}
-			if (stage && stage->burst)
+			memset(verdicts, 0, n);
+			if (stage && stage->burst_verdicts)
+				stage->burst_verdicts(stage->arg, pkts, mbufs, n, app->now_ns,
+						      verdicts);
+			else if (stage && stage->burst)
 				stage->burst(stage->arg, pkts, mbufs, n, app->now_ns);
-			rte_pktmbuf_free_bulk(mbufs, n);
+			if (fwd) {
+				uint16_t out = app->peer[port];
+				uint64_t tsc = rte_rdtsc();
+
+				for (uint16_t i = 0; i < n; i++) {
+					if (verdicts[i]) {
+						app->io.dropped++;
+						rte_pktmbuf_free(mbufs[i]);
+					} else {
+						app->io.forwarded++;
+						tx_queue(app, out, mbufs[i], tsc);
+					}
+				}
+				drain(app, stage);
+			} else {
+				for (uint16_t i = 0; i < n; i++)
+					app->io.dropped += verdicts[i] != 0;
+				rte_pktmbuf_free_bulk(mbufs, n);
+			}
 		}
 		if (all_done)
 			break;
@@ -384,7 +725,10 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 			if (now > app->now_ns)
 				app->now_ns = now;
 			stage->tick(stage->arg, app->now_ns);
+			drain(app, stage);
 		}
+		if (app->inline_mode)
+			tx_flush_due(app, !got_any);
 		if (show && (shown || mos_tsc_now_ns() - started > 1000000000ull)) {
 			progress(app, &last, &last_pkts, false);
 			shown = true;
@@ -392,6 +736,10 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 	}
 	if (stage && stage->finish)
 		stage->finish(stage->arg, app->now_ns);
+	if (app->inline_mode) {
+		drain(app, stage);
+		tx_flush_due(app, true);
+	}
 	if (shown)
 		progress(app, &last, &last_pkts, true);
 	for (unsigned s = 0; s < app->n_src; s++) {
@@ -418,6 +766,18 @@ mos_app_stats(const struct mos_app *app)
 	return &app->stats;
 }
 
+const struct mos_app_io_stats *
+mos_app_io_stats(const struct mos_app *app)
+{
+	return &app->io;
+}
+
+bool
+mos_app_inline(const struct mos_app *app)
+{
+	return app->inline_mode;
+}
+
 bool
 mos_app_quiet(const struct mos_app *app)
 {
@@ -430,15 +790,38 @@ mos_app_now_ns(const struct mos_app *app)
 	return app->now_ns;
 }
 
-/* Write --stats. Returns false on failure (reported). */
+/* Write --stats: the decoder's object (mos_stats_write_json) with the
+ * forwarding counters appended as its last keys (docs/runtime.md).
+ * Returns false on failure (reported). */
 static bool
 write_stats(struct mos_app *app)
 {
-	FILE *f = fopen(app->stats_path, "w");
-	bool ok = f && mos_stats_write_json(&app->stats, f) == 0;
+	const struct mos_app_io_stats *io = &app->io;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len), *f = NULL;
+	bool ok = mem != NULL;
 
-	if (f && fclose(f) != 0)
+	if (mem) {
+		ok = mos_stats_write_json(&app->stats, mem) == 0;
+		if (fclose(mem) != 0)
+			ok = false;
+	}
+	/* "...}\n" becomes "...,<counters>}\n". */
+	if (ok && len >= 2 && buf[len - 2] == '}' && (f = fopen(app->stats_path, "w")) != NULL) {
+		fwrite(buf, 1, len - 2, f);
+		fprintf(f, ",\"forwarded\":%" PRIu64 ",\"dropped\":%" PRIu64
+			",\"tx_packets\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
+			",\"injected_sent\":%" PRIu64 ",\"injected_unrouted\":%" PRIu64 "}\n",
+			io->forwarded, io->dropped, io->tx_packets, io->tx_dropped,
+			io->injected_sent, io->injected_unrouted);
+		ok = fflush(f) == 0 && !ferror(f);
+		if (fclose(f) != 0)
+			ok = false;
+	} else {
 		ok = false;
+	}
+	free(buf);
 	if (!ok)
 		fprintf(stderr, "%s: cannot write statistics to '%s': %s\n", app->prog,
 			app->stats_path, strerror(errno));
@@ -453,6 +836,14 @@ mos_app_destroy(struct mos_app *app)
 
 	if (app == NULL)
 		return 1;
+	for (unsigned p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		if (app->tx[p] && app->tx[p]->n) {     /* frames left in a batch */
+			rte_pktmbuf_free_bulk(app->tx[p]->m, app->tx[p]->n);
+			app->io.tx_dropped += app->tx[p]->n;
+		}
+		free(app->tx[p]);
+		app->tx[p] = NULL;
+	}
 	if (app->stats_path && app->eal_up && !write_stats(app))
 		app->failed = true;
 	if (app->out && (fflush(app->out) != 0 || ferror(app->out))) {
@@ -463,6 +854,7 @@ mos_app_destroy(struct mos_app *app)
 		fclose(app->out);
 	for (unsigned s = 0; s < app->n_src; s++)
 		mos_source_close(app->src[s]);
+	free(app->eps);
 	if (app->eal_up) {
 		RTE_ETH_FOREACH_DEV(port) {
 			rte_eth_dev_stop(port);

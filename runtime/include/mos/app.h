@@ -10,6 +10,10 @@
  *   --out FILE         records go to FILE instead of stdout
  *   --stats FILE       write run statistics as one JSON object at the end
  *   --burst N          burst size (default 32)
+ *   --inline [PAIRS]   forward between port pairs (0:1,2:3,...; default:
+ *                      consecutive ports in port order); see below
+ *   --tx-deadline US   inline: longest time a frame waits in a TX batch
+ *                      (microseconds, default 100)
  *   -q, --quiet        no progress line
  *   -h, --help
  * The EAL always gets --no-huge --no-pci --no-shconf --no-telemetry
@@ -21,6 +25,18 @@
  * into a struct mos_pkt, count it, advance the packet clock, and hand the
  * burst to the program's stage. Offline, the clock is packet time (the
  * largest timestamp seen so far, so it never goes back); live, the TSC.
+ *
+ * Modes. Passive (the default) never transmits. Inline (--inline, ports
+ * only): every received frame is sent unchanged at L2 (MAC addresses as
+ * they were; edits made by the stage included) to the paired port unless
+ * the stage's verdict drops it. TX is batched per port and flushed when a
+ * batch holds --burst frames, when a polling round receives nothing, and
+ * at the latest --tx-deadline after the first frame of the batch entered
+ * it. Frames the port refuses are retried a few times, then freed and
+ * counted (tx_dropped). Frames the stage asks to inject (raw IP, see
+ * drain_injected) get an Ethernet header from the last TCP frame seen
+ * between the same two endpoints and go out of the port on which the
+ * addressed endpoint's frames arrive (see docs/deployment.md).
  */
 #ifndef MOS_APP_H
 #define MOS_APP_H
@@ -46,6 +62,31 @@ struct mos_stage {
 	/* End of input (or a signal): flush state, e.g. end every flow. */
 	void (*finish)(void *arg, uint64_t now_ns);
 	void *arg;                   /* passed to every callback */
+
+	/* Optional; when set the loop calls it instead of burst: the same
+	 * contract, plus verdicts[i] (0 forward, 1 drop: enum mos_verdict of
+	 * mos/mos.h) for each frame, which the loop sets to 0 before the call.
+	 * Inline, dropped frames are not sent; every mode counts them. */
+	void (*burst_verdicts)(void *arg, struct mos_pkt *pkts, struct rte_mbuf **mbufs,
+			       uint16_t n, uint64_t now_ns, uint8_t *verdicts);
+	/* Optional; inline mode only: hand over the frames the program wants
+	 * injected, each a raw IPv4/IPv6 packet without link header, by calling
+	 * emit(emit_arg, ip, len) for each, then forget them. Called after every
+	 * burst and tick and at finish. Passive and offline, it is never called
+	 * (the program keeps and counts what it recorded). */
+	void (*drain_injected)(void *arg,
+			       void (*emit)(void *emit_arg, const uint8_t *ip, uint16_t len),
+			       void *emit_arg);
+};
+
+/* Counters of the forwarding path (written at the end of --stats). */
+struct mos_app_io_stats {
+	uint64_t forwarded;          /* frames queued for the paired port (inline) */
+	uint64_t dropped;            /* frames a stage verdict dropped (any mode) */
+	uint64_t tx_packets;         /* frames the ports accepted (forwarded + injected) */
+	uint64_t tx_dropped;         /* frames a port refused after retries, or left at exit */
+	uint64_t injected_sent;      /* injected frames queued for transmission */
+	uint64_t injected_unrouted;  /* injected frames with no known port/L2 header, freed */
 };
 
 /*
@@ -81,6 +122,13 @@ FILE *mos_app_out(struct mos_app *app);
 
 /* Statistics so far. */
 const struct mos_stats *mos_app_stats(const struct mos_app *app);
+
+/* Forwarding counters so far (all zero in passive and offline runs,
+ * except dropped). */
+const struct mos_app_io_stats *mos_app_io_stats(const struct mos_app *app);
+
+/* Whether --inline was given. */
+bool mos_app_inline(const struct mos_app *app);
 
 /* Whether -q/--quiet was given. */
 bool mos_app_quiet(const struct mos_app *app);

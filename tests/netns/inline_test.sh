@@ -1,0 +1,184 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# inline_test.sh DROPPER — end-to-end test of the inline path.
+#
+#   hA (a0 10.200.0.1) <-veth-> a1 [mb: DROPPER --inline on net_af_packet a1, b1] b1 <-veth-> b0 (10.200.0.2) hB
+#
+# Checks, through the middlebox:
+#   1. an HTTP download (python3 -m http.server in hB, curl or Python in hA)
+#      arrives with the same SHA-256 as the file served;
+#   2. a connection to TCP port 9 (dropped by the program) fails while one to
+#      another port works;
+#   3. a connection to TCP port 7 (reset by the program at the client's first
+#      data) is reset: the injected RST reaches the client;
+#   4. the run's --stats show forwarded frames, dropped frames, two injected
+#      frames sent and none unrouted.
+# Then, if time allows, the same program runs passively (no --inline) on a
+# mirror: a Linux bridge in mb, the program reading the bridge ports through
+# af_packet, and must report the connections it saw.
+# Exit 0 pass, 1 fail, 77 skipped (not root, no `ip netns`, no ethtool, no
+# af_packet). Everything is torn down at the end, even on failure.
+set -u
+DROPPER=$1
+PY=/usr/bin/python3
+SKIP=77
+TIME_LIMIT=20           # seconds for each client operation
+
+skip() { echo "SKIP: $*"; exit $SKIP; }
+[ "$(id -u)" = 0 ] || skip "needs root"
+command -v ip >/dev/null || skip "no ip (iproute2)"
+command -v ethtool >/dev/null || skip "no ethtool"
+[ -x "$PY" ] || skip "no $PY"
+[ -x "$DROPPER" ] || { echo "FAIL: no program $DROPPER"; exit 1; }
+
+sfx=$$
+HA=mosA$sfx HB=mosB$sfx MB=mosM$sfx
+tmp=$(mktemp -d /tmp/mos-netns.XXXXXX)
+pids=()
+failed=0
+
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	for n in $HA $HB $MB; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*"; failed=1; }
+
+ip netns add $HA 2>/dev/null || skip "cannot create network namespaces"
+ip netns add $HB && ip netns add $MB || { echo "FAIL: ip netns add"; exit 1; }
+ip link add a0 netns $HA type veth peer name a1 netns $MB &&
+ip link add b0 netns $HB type veth peer name b1 netns $MB &&
+ip -n $HA addr add 10.200.0.1/24 dev a0 &&
+ip -n $HB addr add 10.200.0.2/24 dev b0 || { echo "FAIL: veth set-up"; exit 1; }
+for n in $HA $HB $MB; do
+	ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
+	ip -n $n link set lo up
+done
+ip -n $HA link set a0 up && ip -n $HB link set b0 up &&
+ip -n $MB link set a1 up && ip -n $MB link set b1 up || { echo "FAIL: link up"; exit 1; }
+# Required for TCP through af_packet: the senders must finish their checksums.
+ip netns exec $HA ethtool -K a0 tx off >/dev/null && ip netns exec $HB ethtool -K b0 tx off >/dev/null ||
+	{ echo "FAIL: ethtool -K tx off"; exit 1; }
+
+EAL="--vdev=net_af_packet0,iface=a1,framecnt=4096 --vdev=net_af_packet1,iface=b1,framecnt=4096 --lcores=0@(0-1)"
+
+# Servers in hB: HTTP on 8080, a TCP sink on 9 and on 7 (they read and
+# answer "pong" to whatever arrives).
+head -c 8000000 /dev/urandom >"$tmp/blob"
+want=$(sha256sum <"$tmp/blob" | cut -d' ' -f1)
+ip netns exec $HB $PY -m http.server 8080 --bind 10.200.0.2 --directory "$tmp" \
+	>"$tmp/http.log" 2>&1 &
+pids+=($!)
+cat >"$tmp/sink.py" <<'EOF'
+import socket, sys, threading
+def serve(port):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("10.200.0.2", port)); s.listen(8)
+    while True:
+        c, _ = s.accept()
+        def talk(c):
+            try:
+                while c.recv(4096):
+                    c.sendall(b"pong")
+            except OSError:
+                pass
+            c.close()
+        threading.Thread(target=talk, args=(c,), daemon=True).start()
+for p in sys.argv[1:]:
+    threading.Thread(target=serve, args=(int(p),), daemon=True).start()
+threading.Event().wait()
+EOF
+ip netns exec $HB $PY "$tmp/sink.py" 9 7 5555 >"$tmp/sink.log" 2>&1 &
+pids+=($!)
+
+# client.py HOST PORT: connect, send "ping", read; prints connected/reply/reset/timeout/refused.
+cat >"$tmp/client.py" <<'EOF'
+import socket, sys
+s = socket.socket(); s.settimeout(float(sys.argv[3]) if len(sys.argv) > 3 else 3)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+except socket.timeout:
+    print("connect-timeout"); sys.exit(0)
+except ConnectionRefusedError:
+    print("refused"); sys.exit(0)
+try:
+    s.sendall(b"ping")
+    d = s.recv(100)
+    print("reply" if d == b"pong" else "closed")
+except ConnectionResetError:
+    print("reset")
+except socket.timeout:
+    print("recv-timeout")
+EOF
+
+# --- inline ------------------------------------------------------------------
+ip netns exec $MB timeout -s INT 120 "$DROPPER" -q --dpdk "$EAL" --inline \
+	--stats "$tmp/inline.json" --out "$tmp/inline.flows" >"$tmp/inline.log" 2>&1 &
+mbpid=$!
+pids+=($mbpid)
+
+# Wait (at most 10 s) until hA reaches hB through the box.
+up=0
+for _ in $(seq 1 50); do
+	if ip netns exec $HA ping -c1 -W1 10.200.0.2 >/dev/null 2>&1 ||
+	   [ "$(ip netns exec $HA timeout 2 $PY "$tmp/client.py" 10.200.0.2 5555 1)" = reply ]; then
+		up=1; break
+	fi
+	kill -0 $mbpid 2>/dev/null || break
+	sleep 0.2
+done
+if [ $up = 0 ]; then
+	echo "FAIL: no connectivity through the inline box"; cat "$tmp/inline.log"; exit 1
+fi
+ok "hA reaches hB through the inline box"
+
+# 1. HTTP download with a checksum.
+if command -v curl >/dev/null; then
+	ip netns exec $HA timeout $TIME_LIMIT curl -s --max-time $TIME_LIMIT -o "$tmp/got" \
+		http://10.200.0.2:8080/blob
+else
+	ip netns exec $HA timeout $TIME_LIMIT $PY -c '
+import sys, urllib.request
+open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=20).read())' \
+		http://10.200.0.2:8080/blob "$tmp/got"
+fi
+got=$(sha256sum <"$tmp/got" 2>/dev/null | cut -d' ' -f1)
+if [ "$got" = "$want" ]; then ok "8 MB HTTP download intact"; else fail "HTTP download: sha256 $got, want $want"; fi
+
+# 2. Port 9 is dropped; port 5555 works.
+r9=$(ip netns exec $HA timeout 10 $PY "$tmp/client.py" 10.200.0.2 9 3)
+r5=$(ip netns exec $HA timeout 10 $PY "$tmp/client.py" 10.200.0.2 5555 3)
+if [ "$r9" = connect-timeout ]; then ok "connection to port 9 blocked"; else fail "port 9: $r9 (want connect-timeout)"; fi
+if [ "$r5" = reply ]; then ok "connection to port 5555 works"; else fail "port 5555: $r5 (want reply)"; fi
+
+# 3. Port 7 is reset by the injected RST at the first data.
+r7=$(ip netns exec $HA timeout 10 $PY "$tmp/client.py" 10.200.0.2 7 5)
+if [ "$r7" = reset ]; then ok "connection to port 7 reset by the injected RST"; else fail "port 7: $r7 (want reset)"; fi
+
+kill -INT $mbpid 2>/dev/null
+wait $mbpid
+rc=$?
+[ $rc = 0 ] || fail "inline run exit status $rc: $(cat "$tmp/inline.log")"
+
+# 4. Statistics.
+field() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
+st="$tmp/inline.json"
+fwd=$(field "$st" forwarded); drp=$(field "$st" dropped)
+inj=$(field "$st" injected_sent); unr=$(field "$st" injected_unrouted)
+txp=$(field "$st" tx_packets); txd=$(field "$st" tx_dropped)
+echo "stats: forwarded=$fwd dropped=$drp tx_packets=$txp tx_dropped=$txd injected_sent=$inj injected_unrouted=$unr"
+[ -n "$fwd" ] && [ "$fwd" -gt 5000 ] && ok "forwarded $fwd frames" || fail "forwarded=$fwd"
+[ -n "$drp" ] && [ "$drp" -ge 2 ] && ok "dropped $drp frames" || fail "dropped=$drp"
+[ "$inj" = 2 ] && [ "$unr" = 0 ] && ok "2 RSTs injected, none unrouted" || fail "injected_sent=$inj injected_unrouted=$unr"
+[ -n "$txp" ] && [ "$txp" -ge $((fwd + inj - txd)) ] && ok "every queued frame accounted for" ||
+	fail "tx_packets=$txp, forwarded+injected-tx_dropped=$((fwd + inj - txd))"
+grep -q "10.200.0.1:[0-9]* -> 10.200.0.2:8080 " "$tmp/inline.flows" &&
+	ok "inline box saw the HTTP connection" || fail "no HTTP flow in $(cat "$tmp/inline.flows")"
+
+if [ $failed = 0 ]; then echo "PASS"; exit 0; fi
+exit 1
