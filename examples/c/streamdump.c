@@ -10,6 +10,7 @@
  * Output (a conformance interface: keep it stable; docs/reassembly.md,
  * section "streamdump"):
  *  - one file per direction of every TCP connection, both always created
+ *    (DIR itself too, one level, if missing)
  *    (empty when that direction carried no reassembled byte):
  *      DIR/<client>_<cport>-<server>_<sport>_<n>.c2s   bytes the client sent
  *      DIR/<client>_<cport>-<server>_<sport>_<n>.s2c   bytes the server sent
@@ -489,7 +490,7 @@ main(int argc, char **argv)
 		mos_app_destroy(app);
 		return 2;
 	}
-	if (o.dir != NULL && mkdir(o.dir, 0777) != 0 && errno != EEXIST) {
+	if (o.dir != NULL && !o.no_write && mkdir(o.dir, 0777) != 0 && errno != EEXIST) {
 		fprintf(stderr, "streamdump: cannot create %s: %s\n", o.dir, strerror(errno));
 		mos_app_destroy(app);
 		return 2;
