@@ -174,7 +174,8 @@ protected:
 		static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1};
 		static const uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 		std::vector<Frame> x = conn(v4(1, 40000), v4(2, 80), 1000, 5000,
-					    {{0, "GET /a\r\n"}}, {{0, "first answer"}}, 8, 12, false);
+					    {{0, "GET "}, {4, "/a\r\n"}}, {{0, "first "}, {6, "answer"}}, 8,
+					    12, false);
 		std::vector<Frame> y = conn(v4(1, 40000), v4(2, 80), 900000, 7000,
 					    {{0, "GET /b\r\n"}}, {{0, "second"}}, 8, 6, true);
 		x.insert(x.end(), y.begin(), y.end());
