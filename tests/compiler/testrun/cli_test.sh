@@ -105,6 +105,14 @@ if "$mosc" build -o "$tmp/probe" e2e/e2e.mos >"$tmp/probe.err" 2>&1; then
 	rm "$tmp/e2e_dir/expected.jsonl"
 	"$mosc" test --update "$tmp/e2e_dir" >/dev/null || { echo "FAIL e2e_dir: --update"; fail=1; }
 	cmp -s e2e_dir/expected.jsonl "$tmp/e2e_dir/expected.jsonl" || { echo "FAIL e2e_dir: --update wrote another baseline"; fail=1; }
+	# The failure shown in docs/testing.md (the worked example with a wrong value).
+	mkdir "$tmp/doc" && cp example/*.pcap "$tmp/doc/"
+	sed 's/expect summary\[1\] { client: 10.0.0.3, requests: 1 }/expect summary[1] { client: 10.0.0.3, requests: 2 }/' \
+		example/http_requests.mos >"$tmp/doc/http_requests.mos"
+	check docs_failure 1 sh -c "cd '$tmp/doc' && '$mosc' test http_requests.mos"
+	sed -n '/^PASS two requests on one keep-alive connection (336 ms)$/,/^1 passed, 1 failed$/p' "$doc" \
+		| sed -E 's/\([0-9]+ ms\)/(T ms)/' | diff -u pinned/docs_failure.out - \
+		|| { echo "FAIL docs: the failure report in docs/testing.md differs from mosc test's"; fail=1; }
 	# A program that does not finish is stopped by --timeout (a FIFO never opened for writing).
 	mkdir "$tmp/hang" && mkfifo "$tmp/hang/hang.pcap"
 	sed 's|"../blocks/web.pcap"|"hang.pcap"|' e2e/e2e.mos >"$tmp/hang/hang.mos"
