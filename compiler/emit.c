@@ -401,6 +401,16 @@ static void emit_call(struct emitter *E, const struct ast_node *n)
 	const struct ast_node *fn = sema_call_decl(n);
 	const char *callee = n->kid[0]->name;
 	if (!fn) {
+		if (!strcmp(callee, "peek")) {
+			const struct ast_node *a = n->kid[1];
+			fputs("mos_prog_peek(ctx, flow", E->out);
+			for (int k = 0; k < 3 && a; k++, a = a->next) {
+				fputs(", ", E->out);
+				emit_expr(E, a);
+			}
+			fputs(")", E->out);
+			return;
+		}
 		if (!strcmp(callee, "len")) {
 			fputs("(", E->out);
 			emit_expr(E, n->kid[1]);
@@ -743,9 +753,12 @@ static void emit_stmts(struct emitter *E, const struct ast_node *s, int ind)
 }
 
 /* The locals every generated function body starts with. */
-static void emit_prologue(struct emitter *E, bool timer)
+static void emit_prologue(struct emitter *E, bool timer, int root)
 {
 	FILE *o = E->out;
+	if (root == BI_EV_CONN_NEW_DATA)
+		fputs("\t/* the language's side of conn_new_data is the sender of the new bytes */\n"
+		      "\tside = side == MOS_SIDE_CLI ? MOS_SIDE_SVR : side == MOS_SIDE_SVR ? MOS_SIDE_CLI : side;\n", o);
 	fputs("\tstruct mos_state *st = flow != NULL ? mos_flow_user_area(ctx, flow) : NULL;\n", o);
 	if (timer)
 		fputs("\tconst struct mos_pkt *pkt = &mos_prog_no_pkt;\n", o);
@@ -773,7 +786,7 @@ static void emit_after(struct emitter *E, const struct ast_node *s, int ind)
 	E->in_timer = true;
 	fprintf(fn, "static void\ntimer_%d(struct mos_ctx *ctx, struct mos_flow *flow, int id_, void *arg_)\n{\n", id);
 	fprintf(fn, "\tuint32_t timer_root_ = %d;\n", E->cur_root < 0 ? 0 : E->cur_root);
-	emit_prologue(E, true);
+	emit_prologue(E, true, -1);
 	fputs("\t(void)id_;\n\t(void)arg_;\n\t(void)timer_root_;\n", fn);
 	emit_stmt(E, s->kid[1], 1);
 	fputs("}\n\n", fn);
@@ -931,6 +944,32 @@ static const char *emit_ret_ctype(const struct ast_node *type)
 	return t != BI_T_ERROR ? emit_ctype(t) : "int";
 }
 
+/* Whether monitor @i has a conn_new_data handler or calls peek(). */
+static bool emit_uses_peek(const struct ast_node *n)
+{
+	for (; n; n = n->next) {
+		if (n->kind == AST_CALL && n->kid[0] && !strcmp(n->kid[0]->name, "peek"))
+			return true;
+		for (int k = 0; k < 4; k++)
+			if (n->kid[k] && emit_uses_peek(n->kid[k]))
+				return true;
+	}
+	return false;
+}
+
+static bool emit_mon_wants_data(struct emitter *E, int i)
+{
+	for (int h = 0; h < E->nhs; h++)
+		if (E->hs[h].monitor == i &&
+		    (E->hs[h].root == BI_EV_CONN_NEW_DATA || emit_uses_peek(E->hs[h].node->kid[2]) ||
+		     emit_uses_peek(E->hs[h].node->kid[3])))
+			return true;
+	for (int k = 0; k < E->f->n; k++)
+		if (E->f->ev[k].builtin == BI_EV_CONN_NEW_DATA || emit_uses_peek(E->f->ev[k].decl->kid[1]))
+			return true;
+	return false;
+}
+
 unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *p,
 		      const struct forest *f, const struct emit_opts *o)
 {
@@ -985,7 +1024,7 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 			continue;
 		fprintf(E.out, "/* event %s */\nstatic bool\nfilter_%d(struct mos_ctx *ctx, struct mos_flow *flow, int side,\n"
 			"\t uint32_t event, const struct mos_event_arg *arg)\n{\n", fe->qname, i);
-		emit_prologue(&E, false);
+		emit_prologue(&E, false, fe->builtin);
 		if (fe->decl->kid[1]) {
 			emit_line(&E, fe->decl->kid[1], 1);
 			fputs("\treturn ", E.out);
@@ -1003,7 +1042,7 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 			"\t  uint32_t event, const struct mos_event_arg *arg)\n{\n",
 			h->kid[0]->name, h->name ? " as " : "", h->name ? h->name : "",
 			E.hs[i].mod->path, h->span.first_line, i);
-		emit_prologue(&E, false);
+		emit_prologue(&E, false, E.hs[i].root);
 		if (h->kid[2]) {
 			emit_line(&E, h->kid[2], 1);
 			fputs("\tif (!", E.out);
@@ -1076,7 +1115,7 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 		const struct ast_node *m = E.mons[i].node;
 		const struct ast_node *sc = emit_option(m, m->num ? "filter" : "scope");
 		const struct ast_node *mid = emit_option(m, "midstream");
-		bool nomid = mid && mid->kid[0] && !strcmp(mid->kid[0]->name, "off");
+		bool nomid = !(mid && mid->kid[0] && !strcmp(mid->kid[0]->name, "on"));  /* language default: off */
 		fprintf(out, "\t{ \"%s\", %s, %s, ", m->name, m->num ? "MOS_MONITOR_RAW" : "MOS_MONITOR_STREAM",
 			nomid ? "MOS_ABI_MON_NO_MIDSTREAM" : "0");
 		for (int k = 0; k < 3; k++) {
@@ -1099,13 +1138,16 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 		int side = -1;
 		uint64_t size = 0;
 		const char *policy = "MOS_STREAM_POLICY_FIRST";
+		char polbuf[64];
 		unsigned mask = 0;
+		bool any_buffer = false;
 		for (const struct ast_node *it = E.mons[i].node->kid[1]; it; it = it->next) {
 			if (it->kind != AST_OPTION)
 				continue;
 			if (!strcmp(it->name, "buffer") && it->kid[0] && it->kid[1]) {
 				unsigned bits = !strcmp(it->kid[0]->name, "client") ? 1 :
 						!strcmp(it->kid[0]->name, "server") ? 2 : 3;
+				any_buffer = true;
 				if (it->kid[1]->kind == AST_SIZE) {
 					mask |= bits;
 					size = it->kid[1]->num;
@@ -1113,14 +1155,28 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 					mask &= ~bits;
 				}
 			}
-			if (!strcmp(it->name, "overlap") && it->kid[0] && !strcmp(it->kid[0]->name, "last"))
-				policy = "MOS_STREAM_POLICY_LAST";
+			if (!strcmp(it->name, "overlap") && it->kid[0] && strlen(it->kid[0]->name) < 32) {
+				snprintf(polbuf, sizeof(polbuf), "MOS_STREAM_POLICY_%s", it->kid[0]->name);
+				for (char *c = polbuf; *c; c++)
+					if (*c >= 'a' && *c <= 'z')
+						*c = (char)(*c - 'a' + 'A');
+				policy = polbuf;
+			}
 		}
+		if (!any_buffer && emit_mon_wants_data(&E, i)) {
+			mask = 3;
+			size = 0;
+		}
+		/* 'buffer client' keeps what the client sends: the runtime's
+		 * stream received by the server (MOS_SIDE_SVR) */
 		if (mask)
-			side = mask == 3 ? 2 : mask == 1 ? 0 : 1;
+			side = mask == 3 ? 2 : mask == 1 ? 1 : 0;
 		if (side >= 0)
 			needs |= 1;
-		fprintf(out, "\t{ %d, %llu, %s },\n", side, (unsigned long long)size, policy);
+		if (size)
+			fprintf(out, "\t{ %d, %llu, %s },\n", side, (unsigned long long)size, policy);
+		else
+			fprintf(out, "\t{ %d, MOS_STREAM_DEFAULT_BUF_SIZE, %s },\n", side, policy);
 	}
 	if (E.nmons == 0)
 		fputs("\t{ -1, 0, 0 },\n", out);

@@ -303,3 +303,27 @@ mos_prog_tcp_state_name(int state)
 
 	return state >= 0 && state < MOS_TCP_STATE_COUNT ? names[state] : "";
 }
+
+struct mos_prog_bytes
+mos_prog_peek(struct mos_ctx *ctx, struct mos_flow *flow, int sender, uint64_t off, uint64_t len)
+{
+	struct mos_prog_run *r = mos_prog_run_of(ctx);
+	struct mos_prog_bytes v = { NULL, 0 };
+	struct mos_stream *s;
+	uint8_t *buf;
+	ssize_t n;
+
+	if (flow == NULL || (sender != MOS_SIDE_CLI && sender != MOS_SIDE_SVR))
+		return v;
+	/* the stream RECEIVED by the other side holds what @sender sent */
+	s = mos_flow_stream(flow, sender == MOS_SIDE_CLI ? MOS_SIDE_SVR : MOS_SIDE_CLI);
+	if (s == NULL)
+		return v;
+	buf = r->scratch[r->scratch_next++ % MOS_PROG_SCRATCH];
+	n = mos_stream_peek(s, off, buf, len < MOS_PROG_STR_CAP ? len : MOS_PROG_STR_CAP);
+	if (n > 0) {
+		v.p = buf;
+		v.len = (uint32_t)n;
+	}
+	return v;
+}

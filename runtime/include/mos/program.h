@@ -39,6 +39,9 @@
 /* Capacity of a str/bytes state variable (longer values are cut). */
 #define MOS_PROG_STR_CAP 256u
 
+/* peek() results that can be live at once in one expression. */
+#define MOS_PROG_SCRATCH 8u
+
 /* struct mos_program.needs: stages the program uses. */
 #define MOS_PROG_NEED_STREAMS 1u     /* some monitor buffers a stream */
 #define MOS_PROG_NEED_RAW     2u     /* there is a raw monitor */
@@ -112,6 +115,8 @@ struct mos_prog_run {
 	struct mos_monitor **mons;   /* forest monitors, by index */
 	uint32_t *ids;               /* forest events: index -> runtime id */
 	uint64_t action_errors;      /* actions that failed (raise/enable/timer) */
+	uint32_t scratch_next;       /* next scratch buffer for peek() */
+	uint8_t scratch[MOS_PROG_SCRATCH][MOS_PROG_STR_CAP]; /* peek() results (a ring) */
 };
 
 /* Run @prog with the command line; returns the process exit status. */
@@ -131,6 +136,13 @@ int mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_
  * handlers[@first ...] of one handler. Returns 0 or the first -errno. */
 int mos_prog_enable(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t first, uint32_t count,
 		    bool on);
+
+/* peek(@sender, @off, @len): up to @len bytes (at most MOS_PROG_STR_CAP)
+ * of the bytes @sender sent, from stream offset @off; empty when that
+ * direction is not buffered or the bytes are not (or no longer) there.
+ * The result lives in a scratch ring of MOS_PROG_SCRATCH buffers. */
+struct mos_prog_bytes mos_prog_peek(struct mos_ctx *ctx, struct mos_flow *flow, int sender,
+				    uint64_t off, uint64_t len);
 
 /* Packet fields not stored in struct mos_pkt. */
 uint8_t mos_prog_pkt_ttl(const struct mos_pkt *p);
