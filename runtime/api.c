@@ -666,7 +666,9 @@ advance(struct mos_ctx *ctx, uint64_t now)
 {
 	if (now > ctx->now)
 		ctx->now = now;
-	mos_flow_expire(ctx->flows, ctx->now);
+	/* O(1) when no list head can have expired yet (the common case). */
+	if (ctx->now >= mos_flow_next_expiry(ctx->flows))
+		mos_flow_expire(ctx->flows, ctx->now);
 	mos_timers_run(ctx, ctx->now);
 }
 
@@ -1060,16 +1062,23 @@ defrag(struct mos_ctx *ctx, const struct mos_pkt *p)
 	return q;
 }
 
-int
-mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
+/* A packet's flow key and hash, computed ahead by mos_ctx_input_burst. */
+struct prekey {
+	struct mos_flow_key key;     /* the key, when valid */
+	uint64_t hash;               /* mos_flow_key_hash(&key) */
+	bool valid;                  /* the packet has a key */
+};
+
+/* mos_ctx_input with an optional precomputed key (@pre, may be NULL). */
+static int
+input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, const struct prekey *pre)
 {
 	struct mos_flow_key key;
 	struct mos_flow *f;
 	bool src_is_lo, created = false, tcp;
+	uint64_t hash;
 	int verdict;
 
-	if (ctx == NULL || p == NULL)
-		return MOS_VERDICT_FORWARD;
 	advance(ctx, p->ts_ns);
 	ctx->st.packets++;
 	ctx->cur_pkt = p;
@@ -1104,7 +1113,14 @@ mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 		goto out;
 	}
 	tcp = p->l4_proto == IPPROTO_TCP;
-	f = mos_flow_lookup(ctx->flows, &key);
+	/* The key is always rebuilt here (a raw-monitor callback may have
+	 * rewritten the packet, a fragment may have completed a datagram);
+	 * the precomputed hash is reused only for an identical key. */
+	if (pre && pre->valid && memcmp(&pre->key, &key, sizeof(key)) == 0)
+		hash = pre->hash;
+	else
+		hash = mos_flow_key_hash(&key);
+	f = mos_flow_lookup_hash(ctx->flows, &key, hash);
 	if (f && tcp && is_reuse(f, src_is_lo, p)) {
 		ctx->st.port_reuse++;
 		end_flow(ctx, f, MOS_FLOW_END_EVICTED);
@@ -1132,6 +1148,55 @@ out:
 	ctx->cur_linktype = -1;
 	ctx->cur_side = MOS_SIDE_BOTH;
 	return verdict;
+}
+
+int
+mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
+{
+	if (ctx == NULL || p == NULL)
+		return MOS_VERDICT_FORWARD;
+	return input_one(ctx, p, linktype, NULL);
+}
+
+#define PREFETCH_GROUP 32u           /* packets whose lookups are prefetched together */
+
+void
+mos_ctx_input_burst(struct mos_ctx *ctx, const struct mos_pkt *pkts, const int *linktypes,
+		    uint16_t n, int *verdicts)
+{
+	struct prekey pre[PREFETCH_GROUP];
+
+	if (ctx == NULL || pkts == NULL)
+		return;
+	for (uint16_t base = 0; base < n; base += PREFETCH_GROUP) {
+		uint16_t m = (uint16_t)((unsigned)(n - base) < PREFETCH_GROUP ? (unsigned)(n - base)
+											    : PREFETCH_GROUP);
+
+		/* 1. keys and hashes, bucket prefetches; 2. entry prefetches;
+		 * 3. the packets in order. Results are those of mos_ctx_input
+		 * one packet at a time: the prefetches are only hints, and
+		 * each lookup is done when its packet's turn comes. */
+		for (uint16_t i = 0; i < m; i++) {
+			const struct mos_pkt *p = &pkts[base + i];
+			bool lo;
+
+			pre[i].valid = !(p->flags & (MOS_PKT_F_MALFORMED | MOS_PKT_F_FRAGMENT)) &&
+				       mos_flow_key_from_pkt(ctx->flows, p, &pre[i].key, &lo) == 0;
+			if (pre[i].valid) {
+				pre[i].hash = mos_flow_key_hash(&pre[i].key);
+				mos_flow_prefetch_bucket(ctx->flows, pre[i].hash);
+			}
+		}
+		for (uint16_t i = 0; i < m; i++)
+			if (pre[i].valid)
+				mos_flow_prefetch_entry(ctx->flows, pre[i].hash);
+		for (uint16_t i = 0; i < m; i++) {
+			int v = input_one(ctx, &pkts[base + i], linktypes[base + i], &pre[i]);
+
+			if (verdicts)
+				verdicts[base + i] = v;
+		}
+	}
 }
 
 static void

@@ -28,6 +28,7 @@ struct mos_flow_table {
 	uint32_t head[MOS_FLOW_CLASS_COUNT]; /* oldest entry of each class list */
 	uint32_t tail[MOS_FLOW_CLASS_COUNT]; /* newest entry of each class list */
 	uint8_t *used;               /* one byte per entry: in use */
+	uint64_t next_exp;           /* no list head expires before this (mos_flow_next_expiry) */
 	size_t memory;               /* bytes allocated */
 	struct mos_flow_table_config cfg; /* copy of the configuration */
 	struct mos_flow_counters cnt; /* counters */
@@ -118,6 +119,7 @@ mos_flow_table_create(const struct mos_flow_table_config *cfg)
 	 * pages are touched only as flows arrive; freed ones go to the list. */
 	t->free_head = NIL;
 	t->fresh = 0;
+	t->next_exp = UINT64_MAX;
 	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
 		t->head[c] = t->tail[c] = NIL;
 	return t;
@@ -219,13 +221,45 @@ mos_flow_key_hash(const struct mos_flow_key *key)
 static inline bool
 key_eq(const struct mos_flow_key *a, const struct mos_flow_key *b)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	uint64_t x[5], y[5], d = 0;
+
+	/* Five word compares without branches (the compiler folds the copies). */
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	for (int i = 0; i < 5; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
 }
 
 struct mos_flow *
 mos_flow_lookup(struct mos_flow_table *t, const struct mos_flow_key *key)
 {
-	uint32_t i = t->buckets[mos_flow_key_hash(key) & t->mask];
+	return mos_flow_lookup_hash(t, key, mos_flow_key_hash(key));
+}
+
+void
+mos_flow_prefetch_bucket(const struct mos_flow_table *t, uint64_t hash)
+{
+	__builtin_prefetch(&t->buckets[hash & t->mask], 0, 3);
+}
+
+void
+mos_flow_prefetch_entry(const struct mos_flow_table *t, uint64_t hash)
+{
+	uint32_t i = t->buckets[hash & t->mask];
+
+	if (i != NIL) {
+		/* The key (first line) and the endpoints that follow it. */
+		__builtin_prefetch(&t->flows[i], 1, 3);
+		__builtin_prefetch((const char *)&t->flows[i] + 64, 1, 3);
+		__builtin_prefetch((const char *)&t->flows[i] + 128, 1, 3);
+	}
+}
+
+struct mos_flow *
+mos_flow_lookup_hash(struct mos_flow_table *t, const struct mos_flow_key *key, uint64_t hash)
+{
+	uint32_t i = t->buckets[hash & t->mask];
 
 	while (i != NIL) {
 		struct mos_flow *f = &t->flows[i];
@@ -237,16 +271,34 @@ mos_flow_lookup(struct mos_flow_table *t, const struct mos_flow_key *key)
 	return NULL;
 }
 
+/* @f (of list @c) is a new list head: lower the bound on the earliest
+ * expiry. Same (wrapping) sum as mos_flow_expire's test, so that
+ * "now < next_exp" implies that expire would remove nothing. */
+static inline void
+lower_next_exp(struct mos_flow_table *t, const struct mos_flow *f, int c)
+{
+	uint64_t to = t->cfg.timeout_ns[c], e;
+
+	if (to == 0)
+		return;
+	e = mos_flow_last_ns(f) + to;
+	if (e < t->next_exp)
+		t->next_exp = e;
+}
+
 static void
 list_unlink(struct mos_flow_table *t, struct mos_flow *f)
 {
 	uint32_t i = (uint32_t)(f - t->flows);
 	int c = f->tclass;
 
-	if (f->lprev != NIL)
+	if (f->lprev != NIL) {
 		t->flows[f->lprev].lnext = f->lnext;
-	else if (t->head[c] == i)
+	} else if (t->head[c] == i) {
 		t->head[c] = f->lnext;
+		if (f->lnext != NIL)
+			lower_next_exp(t, &t->flows[f->lnext], c);
+	}
 	if (f->lnext != NIL)
 		t->flows[f->lnext].lprev = f->lprev;
 	else if (t->tail[c] == i)
@@ -262,10 +314,12 @@ list_append(struct mos_flow_table *t, struct mos_flow *f, int c)
 	f->tclass = (uint8_t)c;
 	f->lnext = NIL;
 	f->lprev = t->tail[c];
-	if (t->tail[c] != NIL)
+	if (t->tail[c] != NIL) {
 		t->flows[t->tail[c]].lnext = i;
-	else
+	} else {
 		t->head[c] = i;
+		lower_next_exp(t, f, c);
+	}
 	t->tail[c] = i;
 }
 
@@ -407,7 +461,18 @@ mos_flow_expire(struct mos_flow_table *t, uint64_t now_ns)
 			n++;
 		}
 	}
+	/* Exact again: the earliest expiry among the heads now. */
+	t->next_exp = UINT64_MAX;
+	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
+		if (t->head[c] != NIL)
+			lower_next_exp(t, &t->flows[t->head[c]], c);
 	return n;
+}
+
+uint64_t
+mos_flow_next_expiry(const struct mos_flow_table *t)
+{
+	return t->next_exp;
 }
 
 uint32_t

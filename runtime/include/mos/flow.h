@@ -185,6 +185,17 @@ uint64_t mos_flow_key_hash(const struct mos_flow_key *key);
 /* Find the entry of @key, or NULL. */
 struct mos_flow *mos_flow_lookup(struct mos_flow_table *t, const struct mos_flow_key *key);
 
+/* The same with @hash = mos_flow_key_hash(@key) computed by the caller
+ * (a burst computes every hash first, then prefetches, then looks up). */
+struct mos_flow *mos_flow_lookup_hash(struct mos_flow_table *t, const struct mos_flow_key *key,
+				      uint64_t hash);
+
+/* Prefetch hints for a lookup of @hash, to be issued for a whole burst
+ * before its lookups: the bucket first, then (once the bucket has had
+ * time to arrive) the first entry of its chain. No effect on results. */
+void mos_flow_prefetch_bucket(const struct mos_flow_table *t, uint64_t hash);
+void mos_flow_prefetch_entry(const struct mos_flow_table *t, uint64_t hash);
+
 /*
  * Insert a zeroed entry for @key (which must not be present) on list
  * @tclass at time @now_ns. When the pool is empty, applies the policy:
@@ -206,6 +217,17 @@ void mos_flow_remove(struct mos_flow_table *t, struct mos_flow *f);
  * calling release(MOS_FLOW_END_TIMEOUT) for each. Returns how many.
  */
 unsigned mos_flow_expire(struct mos_flow_table *t, uint64_t now_ns);
+
+/*
+ * A time before which mos_flow_expire() would remove nothing: a lower
+ * bound on the expiry of every list head, kept up to date as entries are
+ * inserted, touched and removed (UINT64_MAX when no list has a timeout
+ * or an entry). It assumes an entry's activity time (mos_flow_last_ns)
+ * never decreases while it is in the table, as the flow engine does; a
+ * caller that lowers it by hand must call mos_flow_expire() itself.
+ * Lets a per-packet caller skip the expiry pass in O(1).
+ */
+uint64_t mos_flow_next_expiry(const struct mos_flow_table *t);
 
 /* Time the entry was last active (what its timeout counts from). */
 uint64_t mos_flow_last_ns(const struct mos_flow *f);
