@@ -1049,16 +1049,13 @@ static char *trun_slurp(const char *path)
 	return t;
 }
 
-/* Compile prog->path with `mosc build` into the run's temporary directory. */
-static void trun_build(struct trun_opts *o, struct trun_prog *p, unsigned id)
+/* Run `mosc build` for p into the run's temporary directory (progID,
+ * buildID.err). Returns its exit status (or -errno). */
+static int trun_build_run(struct trun_opts *o, struct trun_prog *p, unsigned id)
 {
-	char *bin = NULL, *err = NULL;
-	if (asprintf(&bin, "%s/prog%u", o->tmp, id) < 0 || asprintf(&err, "%s/build%u.err", o->tmp, id) < 0) {
-		free(bin);
-		free(err);
-		p->build_err = strdup("out of memory");
-		return;
-	}
+	char bin[PATH_MAX + 32], err[PATH_MAX + 32];
+	snprintf(bin, sizeof(bin), "%s/prog%u", o->tmp, id);
+	snprintf(err, sizeof(err), "%s/build%u.err", o->tmp, id);
 	const char *argv[TRUN_MAX_FWD + 8];
 	size_t k = 0;
 	argv[k++] = o->self;
@@ -1075,6 +1072,19 @@ static void trun_build(struct trun_opts *o, struct trun_prog *p, unsigned id)
 	argv[k] = NULL;
 	int rc = trun_spawn((char *const *)argv, NULL, err, 0);
 	free(dotpath);
+	return rc;
+}
+
+/* Record the outcome of trun_build_run (status rc) in p: bin or build_err. */
+static void trun_build_collect(struct trun_opts *o, struct trun_prog *p, unsigned id, int rc)
+{
+	char *bin = NULL, *err = NULL;
+	if (asprintf(&bin, "%s/prog%u", o->tmp, id) < 0 || asprintf(&err, "%s/build%u.err", o->tmp, id) < 0) {
+		free(bin);
+		free(err);
+		p->build_err = strdup("out of memory");
+		return;
+	}
 	if (rc == 0) {
 		p->bin = bin;
 	} else {
@@ -1091,6 +1101,56 @@ static void trun_build(struct trun_opts *o, struct trun_prog *p, unsigned id)
 		free(bin);
 	}
 	free(err);
+}
+
+/*
+ * Build every program that has a test to run, once; up to o->jobs builds
+ * at a time (each in a child process that runs `mosc build`).
+ */
+static void trun_build_all(struct trun_opts *o, struct trun_prog **progs, size_t nprogs,
+			   const bool *used)
+{
+	pid_t *pids = calloc(nprogs + 1, sizeof(pid_t));
+	size_t running = 0;
+	for (size_t k = 0; k < nprogs || running; ) {
+		if (k < nprogs && !used[k]) {
+			k++;
+			continue;
+		}
+		if (k < nprogs && (o->jobs <= 1 || !pids)) {
+			trun_build_collect(o, progs[k], (unsigned)k, trun_build_run(o, progs[k], (unsigned)k));
+			k++;
+			continue;
+		}
+		if (k < nprogs && running < o->jobs) {
+			fflush(NULL);
+			pid_t pid = fork();
+			if (pid == 0) {
+				int rc = trun_build_run(o, progs[k], (unsigned)k);
+				_exit(rc < 0 ? 127 : rc > 255 ? 255 : rc);
+			}
+			if (pid < 0) {
+				trun_build_collect(o, progs[k], (unsigned)k, trun_build_run(o, progs[k], (unsigned)k));
+			} else {
+				pids[k] = pid;
+				running++;
+			}
+			k++;
+			continue;
+		}
+		int st;
+		pid_t pid = wait(&st);
+		if (pid < 0)
+			break;
+		for (size_t j = 0; j < nprogs; j++)
+			if (pids[j] == pid) {
+				pids[j] = 0;
+				running--;
+				trun_build_collect(o, progs[j], (unsigned)j,
+						   WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			}
+	}
+	free(pids);
 }
 
 /* Run prog on captures; records to out_path, stats to stats_path. Returns 0 or a message. */
@@ -1834,14 +1894,16 @@ int testrun_main(int argc, char **argv)
 		}
 	}
 	/* Build every program that has a test to run, once. */
-	if (!o.records)
-		for (size_t k = 0; k < s.nprogs; k++) {
-			bool used = false;
-			for (size_t j = 0; j < s.nunits && !used; j++)
-				used = s.units[j].prog == s.progs[k];
-			if (used)
-				trun_build(&o, s.progs[k], (unsigned)k);
-		}
+	if (!o.records) {
+		bool *used = calloc(s.nprogs + 1, sizeof(bool));
+		if (!used)
+			goto cleanup;
+		for (size_t j = 0; j < s.nunits; j++)
+			for (size_t k = 0; k < s.nprogs; k++)
+				used[k] |= s.units[j].prog == s.progs[k];
+		trun_build_all(&o, s.progs, s.nprogs, used);
+		free(used);
+	}
 	unsigned passed = 0, failed = s.compile_failed;
 	if (o.jobs <= 1) {
 		for (size_t k = 0; k < s.nunits; k++) {
