@@ -272,7 +272,7 @@ static const char *emit_field_expr(const char *path)
 		{ "flow.proto", "(uint8_t)(flow->key.tag & 0xff)" },
 		{ "flow.vlan", "(uint16_t)((flow->key.tag >> 8) & 0xfff)" },
 		{ "flow.id", "mos_prog_flow_id(ctx, flow)" },
-		{ "flow.duration", "(mos_ctx_now(ctx) - mos_flow_start_ns(flow))" },
+		{ "flow.duration", "(mos_flow_last_activity(flow, MOS_SIDE_BOTH) - mos_flow_start_ns(flow))" },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(map[i].path, path))
