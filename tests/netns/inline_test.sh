@@ -13,9 +13,10 @@
 #      data) is reset: the injected RST reaches the client;
 #   4. the run's --stats show forwarded frames, dropped frames, two injected
 #      frames sent and none unrouted.
-# Then, if time allows, the same program runs passively (no --inline) on a
-# mirror: a Linux bridge in mb, the program reading the bridge ports through
-# af_packet, and must report the connections it saw.
+# Then the same program runs passively (no --inline) on a mirror: a Linux
+# bridge in mb forwards, the program reads a1 through af_packet, and must
+# report the connections it saw (HTTP and port 9, which it no longer
+# blocks), with nothing transmitted.
 # Exit 0 pass, 1 fail, 77 skipped (not root, no `ip netns`, no ethtool, no
 # af_packet). Everything is torn down at the end, even on failure.
 set -u
@@ -179,6 +180,48 @@ echo "stats: forwarded=$fwd dropped=$drp tx_packets=$txp tx_dropped=$txd injecte
 	fail "tx_packets=$txp, forwarded+injected-tx_dropped=$((fwd + inj - txd))"
 grep -q "10.200.0.1:[0-9]* -> 10.200.0.2:8080 " "$tmp/inline.flows" &&
 	ok "inline box saw the HTTP connection" || fail "no HTTP flow in $(cat "$tmp/inline.flows")"
+
+# --- passive, on a mirror ------------------------------------------------------
+# A Linux bridge joins a1 and b1 in mb; the program reads a1 through af_packet
+# (frames from hA arrive on it, frames to hA leave by it: both directions)
+# without --inline: it must see the connections and never send or drop.
+ip -n $MB link add br0 type bridge &&
+ip -n $MB link set a1 master br0 && ip -n $MB link set b1 master br0 &&
+ip -n $MB link set br0 up || { echo "FAIL: bridge set-up"; exit 1; }
+ip netns exec $MB timeout -s INT 60 "$DROPPER" -q --dpdk "--vdev=net_af_packet0,iface=a1 --lcores=0@(0-1)" \
+	--stats "$tmp/passive.json" --out "$tmp/passive.flows" >"$tmp/passive.log" 2>&1 &
+mbpid=$!
+pids+=($mbpid)
+# Ready when its packet socket exists (at most 10 s), plus a margin for the port start.
+for _ in $(seq 1 50); do
+	ip netns exec $MB ss -0 -p 2>/dev/null | grep -q "pid=$mbpid," && break
+	kill -0 $mbpid 2>/dev/null || break
+	sleep 0.2
+done
+sleep 1
+ip netns exec $HA timeout $TIME_LIMIT $PY -c '
+import sys, urllib.request
+open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=20).read())' \
+	http://10.200.0.2:8080/blob "$tmp/got2"
+got=$(sha256sum <"$tmp/got2" 2>/dev/null | cut -d' ' -f1)
+[ "$got" = "$want" ] && ok "download through the bridge intact" || fail "bridge download: sha256 $got"
+r9=$(ip netns exec $HA timeout 10 $PY "$tmp/client.py" 10.200.0.2 9 3)
+[ "$r9" = reply ] && ok "passive box does not block port 9" || fail "passive: port 9: $r9 (want reply)"
+sleep 0.5
+kill -INT $mbpid 2>/dev/null
+wait $mbpid
+rc=$?
+[ $rc = 0 ] || fail "passive run exit status $rc: $(cat "$tmp/passive.log")"
+st="$tmp/passive.json"
+echo "passive stats: packets=$(field "$st" packets) tcp=$(field "$st" tcp) forwarded=$(field "$st" forwarded) tx_packets=$(field "$st" tx_packets) dropped=$(field "$st" dropped)"
+[ "$(field "$st" forwarded)" = 0 ] && [ "$(field "$st" tx_packets)" = 0 ] &&
+	ok "passive box sent nothing" || fail "passive box transmitted"
+[ "$(field "$st" dropped)" -ge 1 ] 2>/dev/null &&
+	ok "passive box counted its drop verdicts without acting on them" || fail "passive dropped=$(field "$st" dropped)"
+grep -q "10.200.0.1:[0-9]* -> 10.200.0.2:8080 " "$tmp/passive.flows" &&
+	ok "passive box saw the HTTP connection" || fail "passive: no HTTP flow in: $(cat "$tmp/passive.flows")"
+grep -q "10.200.0.1:[0-9]* -> 10.200.0.2:9 " "$tmp/passive.flows" &&
+	ok "passive box saw the port 9 connection" || fail "passive: no port 9 flow"
 
 if [ $failed = 0 ]; then echo "PASS"; exit 0; fi
 exit 1
