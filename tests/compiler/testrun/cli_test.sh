@@ -113,6 +113,12 @@ if "$mosc" build -o "$tmp/probe" e2e/e2e.mos >"$tmp/probe.err" 2>&1; then
 	sed -n '/^PASS two requests on one keep-alive connection (336 ms)$/,/^1 passed, 1 failed$/p' "$doc" \
 		| sed -E 's/\([0-9]+ ms\)/(T ms)/' | diff -u pinned/docs_failure.out - \
 		|| { echo "FAIL docs: the failure report in docs/testing.md differs from mosc test's"; fail=1; }
+	# The --verbose lines docs/testing.md shows are mosc test's.
+	"$mosc" test --verbose --filter captures example/http_requests.mos | sed -E 's/\([0-9]+ ms\)/(T ms)/' | tr '\n' '|' >"$tmp/verbose"
+	awk '/^`--verbose` adds every record/{f=1; next} f && /^```text/{g=1; next} g && /^```/{exit} g' "$doc" \
+		| sed -E 's/\([0-9]+ ms\)/(T ms)/' | tr '\n' '|' >"$tmp/docverbose"
+	[ -s "$tmp/docverbose" ] && grep -qF -- "$(cat "$tmp/docverbose")" "$tmp/verbose" \
+		|| { echo "FAIL docs: the --verbose output in docs/testing.md differs"; cat "$tmp/verbose"; echo; cat "$tmp/docverbose"; echo; fail=1; }
 	# A program that does not finish is stopped by --timeout (a FIFO never opened for writing).
 	mkdir "$tmp/hang" && mkfifo "$tmp/hang/hang.pcap"
 	sed 's|"../blocks/web.pcap"|"hang.pcap"|' e2e/e2e.mos >"$tmp/hang/hang.mos"
@@ -121,6 +127,23 @@ if "$mosc" build -o "$tmp/probe" e2e/e2e.mos >"$tmp/probe.err" 2>&1; then
 else
 	echo "note: end-to-end checks skipped: mosc build cannot build e2e/e2e.mos yet:"
 	cat "$tmp/probe.err"
+fi
+
+# docs/testing.md: the directory-test failure it shows is mosc test's.
+sed 's/"n":2/"n":5/' dirs/split.records.jsonl >"$tmp/split5.jsonl"
+check docs_dir_failure 1 "$mosc" test --records "$tmp/split5.jsonl" dirs/split
+awk '/^<!-- pinned: tests\/compiler\/testrun\/pinned\/docs_dir_failure.out -->/{f=1; next} f && /^```text/{g=1; next} g && /^```/{exit} g' "$doc" \
+	| sed -E 's/\([0-9]+ ms\)/(T ms)/' >"$tmp/docdir"
+grep -v '^0 passed, 1 failed$' pinned/docs_dir_failure.out | diff -u - "$tmp/docdir" \
+	|| { echo "FAIL docs: the directory-test failure in docs/testing.md differs"; fail=1; }
+# docs/testing.md: its capture script writes exactly example/keepalive.pcap.
+if /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+	awk '/^```python/{g=1; next} g && /^```/{exit} g' "$doc" >"$tmp/doccap.py"
+	(cd "$tmp" && PYTHONPATH="$here/../../../tools" /usr/bin/python3 doccap.py) \
+		&& cmp example/keepalive.pcap "$tmp/keepalive.pcap" \
+		|| { echo "FAIL docs: the capture script in docs/testing.md does not write example/keepalive.pcap"; fail=1; }
+else
+	echo "note: docs capture script not checked (no scapy for /usr/bin/python3)"
 fi
 
 [ $fail = 0 ] && echo "compiler.testrun.cli: all checks passed"
