@@ -1239,6 +1239,22 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 		"\t.n_monitors = %d,\n\t.n_events = %d,\n\t.n_handlers = %d,\n"
 		"\t.monitors = monitors,\n\t.events = events,\n\t.handlers = handlers,\n};\n\n",
 		E.nmons, f->n, nenabled);
+	/* timeout options: the longest any monitor asks for, per class
+	 * (opening, active, closed, udp); idle sets opening and active */
+	unsigned long long tmo[4] = { 0, 0, 0, 0 };
+	for (int i = 0; i < E.nmons; i++) {
+		for (const struct ast_node *it = E.mons[i].node->kid[1]; it; it = it->next) {
+			if (it->kind != AST_OPTION || strcmp(it->name, "timeout") || !it->kid[0] || !it->kid[1])
+				continue;
+			const char *k = it->kid[0]->name;
+			unsigned long long v = it->kid[1]->num;
+			int c0 = !strcmp(k, "idle") ? 0 : !strcmp(k, "closed") ? 2 : !strcmp(k, "udp") ? 3 : -1;
+			int c1 = !strcmp(k, "idle") ? 1 : c0;
+			for (int c = c0; c >= 0 && c <= c1; c++)
+				if (v > tmo[c])
+					tmo[c] = v;
+		}
+	}
 	fprintf(out, "static const struct mos_program mos_program = {\n"
 		"\t.version = MOS_PROGRAM_VERSION,\n\t.abi_version = MOS_ABI_VERSION,\n"
 		"\t.name = \"%s\",\n\t.forest = &forest,\n\t.streams = streams,\n"
@@ -1246,9 +1262,10 @@ unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *
 		"\t.n_schemas = %d,\n\t.schemas = schemas,\n"
 		"\t.n_handlers = %d,\n\t.handlers = prog_handlers,\n"
 		"\t.n_floating = %d,\n\t.floating_copies = floating_copies,\n"
-		"\t.n_rules = %d,\n\t.rules = rules,\n};\n\n",
+		"\t.n_rules = %d,\n\t.rules = rules,\n"
+		"\t.timeout_ns = { %llu, %llu, %llu, %llu },\n};\n\n",
 		o->prog_name ? o->prog_name : "mos", E.nvars ? "sizeof(struct mos_state)" : "0", needs,
-		E.nrecs, nregs, f->nfloats, E.nhs + f->n);
+		E.nrecs, nregs, f->nfloats, E.nhs + f->n, tmo[0], tmo[1], tmo[2], tmo[3]);
 	fputs("int main(int argc, char **argv);\n\nint\nmain(int argc, char **argv)\n{\n"
 	      "\treturn mos_program_main(&mos_program, argc, argv);\n}\n", out);
 

@@ -74,6 +74,9 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 		return errno == 0 ? 0 : 2;
 	mos_ctx_config_default(&cfg);
 	cfg.flows.user_size = prog->state_size;
+	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
+		if (prog->timeout_ns[c])
+			cfg.flows.timeout_ns[c] = prog->timeout_ns[c];
 	if (prog->needs & MOS_PROG_NEED_STREAMS) {
 		cfg.streams.n_pages = 2048;
 		cfg.streams.max_streams = 65536;

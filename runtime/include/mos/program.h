@@ -105,6 +105,7 @@ struct mos_program {
 	const uint32_t *floating_copies;
 	uint32_t n_rules;            /* rule table entries */
 	const struct mos_prog_rule *rules; /* rule id -> source */
+	uint64_t timeout_ns[MOS_FLOW_CLASS_COUNT]; /* per timeout class, 0 = runtime default */
 };
 
 /* What mos_ctx_get_user() returns inside a generated program. */
