@@ -142,11 +142,12 @@ static void build_name(const char *path, char *buf, size_t n)
 		*dot = 0;
 }
 
-static int build_emit(struct build_prog *bp, const struct build_opts *o, FILE *out)
+static int build_emit(struct build_prog *bp, const struct build_opts *o, FILE *out, const char *cname)
 {
 	char name[256];
 	build_name(o->output ? o->output : o->file, name, sizeof(name));
-	struct emit_opts eo = { .no_line = o->no_line, .command = o->command, .prog_name = name };
+	struct emit_opts eo = { .no_line = o->no_line, .command = o->command, .prog_name = name,
+				.c_name = cname };
 	return emit_program(out, bp->d, bp->p, &bp->f, &eo) ? -1 : 0;
 }
 
@@ -163,7 +164,7 @@ static int build_cmd_emit(int argc, char **argv)
 			fprintf(stderr, "mosc: cannot write '%s': %s\n", o.output, strerror(errno));
 			rc = -1;
 		} else {
-			rc = build_emit(&bp, &o, out);
+			rc = build_emit(&bp, &o, out, o.output);
 			if ((out != stdout && fclose(out)) || (out == stdout && fflush(out)))
 				rc = -1;
 			if (rc && o.output)
@@ -247,7 +248,7 @@ static int build_cmd_build(int argc, char **argv)
 			fprintf(stderr, "mosc: cannot write '%s': %s\n", cfile, strerror(errno));
 			rc = -1;
 		} else {
-			rc = build_emit(&bp, &o, out);
+			rc = build_emit(&bp, &o, out, cfile);
 			if (fclose(out))
 				rc = -1;
 		}

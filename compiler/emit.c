@@ -610,7 +610,8 @@ static void emit_after(struct emitter *E, const struct ast_node *s, int ind);
 static void emit_stmt(struct emitter *E, const struct ast_node *s, int ind)
 {
 	FILE *o = E->out;
-	emit_line(E, s, ind);
+	if (s->kind != AST_BLOCK)
+		emit_line(E, s, ind);
 	switch (s->kind) {
 	case AST_BLOCK:
 		emit_stmts(E, s->kid[0], ind);
@@ -970,8 +971,52 @@ static bool emit_mon_wants_data(struct emitter *E, int i)
 	return false;
 }
 
+static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct load_program *p,
+				 const struct forest *f, const struct emit_opts *o);
+
+/* Copy @text to @out; after each function that used #line into the .mos
+ * source, point #line back at the C file so later errors name it. */
+static void emit_relines(FILE *out, const char *text, const char *cname)
+{
+	unsigned long line = 0;
+	bool in_src = false;
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text + 1) : strlen(text);
+		fwrite(text, 1, n, out);
+		line++;
+		if (!strncmp(text, "#line ", 6))
+			in_src = true;
+		else if (in_src && n >= 1 && text[0] == '}' && (n == 1 || text[1] == '\n')) {
+			fprintf(out, "#line %lu ", line + 2);
+			emit_cstr(out, cname, strlen(cname));
+			fputc('\n', out);
+			line++;
+			in_src = false;
+		}
+		text += n;
+	}
+}
+
 unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *p,
 		      const struct forest *f, const struct emit_opts *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (!mem) {
+		fputs("mosc: out of memory\n", stderr);
+		exit(2);
+	}
+	unsigned errors = emit_program_raw(mem, d, p, f, o);
+	fclose(mem);
+	emit_relines(out, buf, o->c_name ? o->c_name : "<stdout>");
+	free(buf);
+	return errors;
+}
+
+static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct load_program *p,
+				 const struct forest *f, const struct emit_opts *o)
 {
 	struct emitter E = { .d = d, .p = p, .f = f, .o = o };
 	char *pre = NULL, *body = NULL;

@@ -24,6 +24,7 @@ struct emit_opts {
 	bool no_line;                /* --no-line: no #line directives */
 	const char *command;         /* command line for the banner */
 	const char *prog_name;       /* program name for messages */
+	const char *c_name;          /* name of the C file written, for #line back into it (NULL: "<stdout>") */
 };
 
 /*
