@@ -561,13 +561,40 @@ bool trun_value_matches(const struct ast_node *v, const struct trun_field *f)
 	}
 }
 
-/* Write bytes as a JSON string. */
+/* Length of a valid UTF-8 sequence of 2..4 bytes at s, else 0. */
+static size_t trun_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t want = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	if (!want || want > n || (want == 4 && s[0] > 0xf4))
+		return 0;
+	uint32_t cp = s[0] & (0x7f >> want);
+	for (size_t k = 1; k < want; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if ((want == 3 && cp < 0x800) || (want == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    cp > 0x10ffff)
+		return 0;
+	return want;
+}
+
+/* Write bytes as a JSON string the way the record writer does: valid UTF-8
+ * kept, other bytes and control characters as \u00XX. */
 static void trun_put_jstr(FILE *out, const char *s, size_t n)
 {
 	fputc('"', out);
 	for (size_t k = 0; k < n; k++) {
 		unsigned char c = (unsigned char)s[k];
-		if (c == '"' || c == '\\')
+		if (c >= 0x80) {
+			size_t u = trun_utf8_len((const unsigned char *)s + k, n - k);
+			if (u) {
+				fwrite(s + k, 1, u, out);
+				k += u - 1;
+			} else {
+				fprintf(out, "\\u%04x", c);
+			}
+		} else if (c == '"' || c == '\\')
 			fprintf(out, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", out);
@@ -596,8 +623,13 @@ static void trun_put_expected(FILE *out, const struct ast_node *v)
 {
 	switch (v->kind) {
 	case AST_INT:
-	case AST_SIZE:
 		fprintf(out, "%" PRIu64, v->num);
+		break;
+	case AST_SIZE:
+		if (v->name)
+			fprintf(out, "%s (%" PRIu64 ")", v->name, v->num);
+		else
+			fprintf(out, "%" PRIu64, v->num);
 		break;
 	case AST_UNARY:
 		fputc('-', out);

@@ -37,6 +37,8 @@ R="--records blocks/web.records.jsonl --stats-json blocks/web.stats.json"
 # A wrong expectation shows the expectation, the differing field and the record.
 check blocks 1 "$mosc" test --color=never $R blocks/web.mos
 check blocks_verbose 1 "$mosc" test --color=never --verbose $R --filter "wrong*" blocks/web.mos
+# Every kind of value (state, duration, size, address, port, string, bytes) in a diff.
+check kinds 1 "$mosc" test --records blocks/kinds.records.jsonl blocks/kinds.mos
 # --filter: substring, glob, nothing selected.
 check filter_substring 1 "$mosc" test $R --filter request blocks/web.mos
 check filter_glob 0 "$mosc" test $R --filter "*passes" blocks/web.mos
