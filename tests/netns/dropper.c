@@ -106,7 +106,7 @@ main(int argc, char **argv)
 	struct mos_monitor *raw, *mon;
 	struct mos_ctx *ctx;
 	struct mos_app *app;
-	char filter[64];
+	char filter[96];
 	int rc;
 
 	app = mos_app_create("dropper", argc, argv, &ao);
@@ -120,7 +120,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	mos_ctx_set_user(ctx, &o);
-	snprintf(filter, sizeof(filter), "tcp port %u", o.drop_port);
+	/* pcap-filter: a VLAN-tagged frame only matches after "vlan". */
+	snprintf(filter, sizeof(filter), "tcp port %u or (vlan and tcp port %u)", o.drop_port,
+		 o.drop_port);
 	raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
 	mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
 	if (raw == NULL || mon == NULL || mos_monitor_set_raw_filter(raw, filter) < 0 ||
