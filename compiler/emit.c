@@ -1160,7 +1160,9 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 		const struct ast_node *m = E.mons[i].node;
 		const struct ast_node *sc = emit_option(m, m->num ? "filter" : "scope");
 		const struct ast_node *mid = emit_option(m, "midstream");
-		bool nomid = !(mid && mid->kid[0] && !strcmp(mid->kid[0]->name, "on"));  /* language default: off */
+		const struct ast_node *mv = mid ? mid->kid[1] : NULL;
+		bool nomid = !(mv && ((mv->kind == AST_PATH && !strcmp(mv->name, "on")) ||
+				      (mv->kind == AST_BOOL && mv->num)));  /* language default: off */
 		fprintf(out, "\t{ \"%s\", %s, %s, ", m->name, m->num ? "MOS_MONITOR_RAW" : "MOS_MONITOR_STREAM",
 			nomid ? "MOS_ABI_MON_NO_MIDSTREAM" : "0");
 		for (int k = 0; k < 3; k++) {
@@ -1189,9 +1191,9 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 		for (const struct ast_node *it = E.mons[i].node->kid[1]; it; it = it->next) {
 			if (it->kind != AST_OPTION)
 				continue;
-			if (!strcmp(it->name, "buffer") && it->kid[0] && it->kid[1]) {
-				unsigned bits = !strcmp(it->kid[0]->name, "client") ? 1 :
-						!strcmp(it->kid[0]->name, "server") ? 2 : 3;
+			if (!strcmp(it->name, "buffer") && it->kid[1]) {
+				const char *who = it->kid[0] ? it->kid[0]->name : "both";
+				unsigned bits = !strcmp(who, "client") ? 1 : !strcmp(who, "server") ? 2 : 3;
 				any_buffer = true;
 				if (it->kid[1]->kind == AST_SIZE) {
 					mask |= bits;
@@ -1200,8 +1202,8 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 					mask &= ~bits;
 				}
 			}
-			if (!strcmp(it->name, "overlap") && it->kid[0] && strlen(it->kid[0]->name) < 32) {
-				snprintf(polbuf, sizeof(polbuf), "MOS_STREAM_POLICY_%s", it->kid[0]->name);
+			if (!strcmp(it->name, "overlap") && it->kid[1] && strlen(it->kid[1]->name) < 32) {
+				snprintf(polbuf, sizeof(polbuf), "MOS_STREAM_POLICY_%s", it->kid[1]->name);
 				for (char *c = polbuf; *c; c++)
 					if (*c >= 'a' && *c <= 'z')
 						*c = (char)(*c - 'a' + 'A');
