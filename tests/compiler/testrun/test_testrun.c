@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,52 @@ static void json_rejects_malformed(void)
 	char err[200];
 	CHECK(parse("{\"a\":1,\"a\":2}", &o, err, sizeof(err)) == -EINVAL);
 	CHECK(!strcmp(err, "duplicate key at byte 12"));
+}
+
+/* Mutated records (deterministic): every result is a clean parse or -EINVAL
+ * with an offset inside the text; a parse keeps the text as its line. */
+static void json_survives_mutations(void)
+{
+	const char *seed = "{\"record\":\"req\",\"host\":\"a\\u00ffb\\n\",\"n\":-12.5e3,"
+			   "\"ok\":true,\"v\":[1,2],\"o\":{\"x\":null}}";
+	static const char alphabet[] = "{}[]:,\"\\u0123456789.eE+-truefalsn \t\x01\xff";
+	uint32_t rng = 12345;
+	size_t n = strlen(seed), parsed = 0;
+	char buf[256];
+	for (int it = 0; it < 20000; it++) {
+		memcpy(buf, seed, n + 1);
+		size_t len = n;
+		int edits = 1 + it % 4;
+		for (int e = 0; e < edits; e++) {
+			rng = rng * 1103515245u + 12345u;
+			size_t pos = (rng >> 8) % len;
+			char c = alphabet[(rng >> 20) % (sizeof(alphabet) - 1)];
+			switch ((rng >> 28) % 3) {
+			case 0: buf[pos] = c; break;
+			case 1: memmove(buf + pos, buf + pos + 1, len - pos); len--; break;
+			default:
+				if (len + 1 < sizeof(buf)) {
+					memmove(buf + pos + 1, buf + pos, len - pos + 1);
+					buf[pos] = c;
+					len++;
+				}
+			}
+		}
+		struct trun_obj o;
+		char err[200] = "";
+		int rc = trun_json_parse(buf, len, &o, err, sizeof(err));
+		if (rc == 0) {
+			parsed++;
+			CHECK(o.line != NULL);
+			trun_obj_free(&o);
+		} else {
+			CHECK(rc == -EINVAL);
+			unsigned long at = 0;
+			const char *p = strstr(err, "at byte ");
+			CHECK(p && sscanf(p, "at byte %lu", &at) == 1 && at <= len);
+		}
+	}
+	CHECK(parsed > 0);   /* some mutations stay valid (e.g. digits changed) */
 }
 
 static void records_read_names_bad_line(void)
@@ -277,6 +324,7 @@ int main(void)
 {
 	json_reads_writer_records();
 	json_rejects_malformed();
+	json_survives_mutations();
 	records_read_names_bad_line();
 	values_match_by_kind();
 	eval_reports_record_and_field();
