@@ -51,9 +51,9 @@
 #include "mos/app.h"
 #include "mos/mos.h"
 
-#define SD_WINDOW      (8u << 20)    /* per-direction window: out-of-order data above the edge */
-#define SD_PAGES       8192u         /* 32 MiB of 4 KiB pages */
-#define SD_STREAMS     65536u        /* directions buffered at once */
+#define SD_WINDOW      (31u * 4096u) /* default --window: 124 KiB, the most a stream of 4 KiB pages takes without a page for its slot table */
+#define SD_PAGES       16384u        /* 64 MiB of 4 KiB pages */
+#define SD_STREAMS     262144u       /* directions buffered at once (closed flows keep theirs through the TIME_WAIT linger) */
 #define SD_MAX_OPEN    256u          /* default --max-open */
 #define SD_FILE_BUF    (32u << 10)   /* stdio buffer per open file */
 
@@ -64,6 +64,7 @@ struct opts {
 	int policy;                  /* --policy (enum mos_stream_policy) */
 	uint32_t max_open;           /* --max-open */
 	uint32_t max_flows;          /* --max-flows (0: default) */
+	uint32_t window;             /* --window: bytes per direction */
 };
 
 /* One direction of a connection (inside struct sd_flow). */
@@ -110,6 +111,7 @@ struct run {
 	uint64_t gap[2];             /* gap bytes per direction (stream info) */
 	uint64_t dropped[2];         /* bytes the reassembler could not store */
 	uint64_t unacked[2];         /* bytes left above an unacknowledged hole at the end */
+	uint64_t released;           /* streams whose pages were given back after their FIN */
 	int err;                     /* first write error (errno), 0 = none */
 };
 
@@ -127,7 +129,8 @@ parse(void *arg, int argc, char **argv, int i)
 		return 1;
 	}
 	if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--policy") == 0 ||
-	    strcmp(argv[i], "--max-open") == 0 || strcmp(argv[i], "--max-flows") == 0) {
+	    strcmp(argv[i], "--max-open") == 0 || strcmp(argv[i], "--max-flows") == 0 ||
+	    strcmp(argv[i], "--window") == 0) {
 		char *end;
 		unsigned long v;
 
@@ -160,6 +163,8 @@ parse(void *arg, int argc, char **argv, int i)
 		}
 		if (strcmp(argv[i], "--max-open") == 0)
 			o->max_open = (uint32_t)v;
+		else if (strcmp(argv[i], "--window") == 0)
+			o->window = (uint32_t)v;
 		else
 			o->max_flows = (uint32_t)v;
 		return 2;
@@ -333,16 +338,24 @@ file_get(struct run *r, const struct mos_flow *fl, struct sd_flow *u, int dir)
 static uint64_t
 fold(const uint8_t *p, size_t n, uint64_t sum)
 {
-	uint32_t part = 0;
+	const uint64_t m = 0x00ff00ff00ff00ffull;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		part += p[i];
-		if ((i & 0xffff) == 0xffff) {
-			sum += part;
-			part = 0;
+	while (i + 8 <= n) {
+		uint64_t lanes = 0;  /* four 16-bit sums: 128 words add at most 128 * 510 to each */
+
+		for (size_t k = 0; k < 128 && i + 8 <= n; k++, i += 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			lanes += (w & m) + ((w >> 8) & m);
 		}
+		for (int l = 0; l < 4; l++)
+			sum += (lanes >> (16 * l)) & 0xffff;
 	}
-	return sum + part;
+	for (; i < n; i++)
+		sum += p[i];
+	return sum;
 }
 
 /* Read everything in order from the stream received by @rside (the
@@ -429,6 +442,30 @@ on_data(struct mos_ctx *ctx, struct mos_flow *fl, int side, uint32_t ev,
 	drain(mos_ctx_get_user(ctx), fl, mos_flow_user_area(ctx, fl), side);
 }
 
+/* The receiving endpoint changed state (at the rcv hook, after the
+ * segment went into the stream): once a FIN ended the stream it receives
+ * and every byte before the FIN was read, give its pages back (the flow
+ * keeps the stream object through the TIME_WAIT linger; later segments
+ * are only counted). */
+static void
+on_state(struct mos_ctx *ctx, struct mos_flow *fl, int side, uint32_t ev,
+	 const struct mos_event_arg *arg)
+{
+	struct mos_stream *s = mos_flow_stream(fl, side);
+	struct mos_stream_info si;
+
+	(void)ev;
+	(void)arg;
+	if (s == NULL || mos_flow_is_udp(fl) || mos_stream_get_info(s, &si) != 0 || si.off ||
+	    !si.fin_seen || si.edge < si.fin_off)
+		return;
+	drain(mos_ctx_get_user(ctx), fl, mos_flow_user_area(ctx, fl), side);
+	if (mos_stream_get_info(s, &si) == 0 && si.ooo_bytes == 0) {
+		mos_stream_set_off(s, true);
+		((struct run *)mos_ctx_get_user(ctx))->released++;
+	}
+}
+
 static void
 on_end(struct mos_ctx *ctx, struct mos_flow *fl, int side, uint32_t ev,
        const struct mos_event_arg *arg)
@@ -465,7 +502,7 @@ on_end(struct mos_ctx *ctx, struct mos_flow *fl, int side, uint32_t ev,
 int
 main(int argc, char **argv)
 {
-	struct opts o = { .policy = MOS_STREAM_POLICY_LINUX, .max_open = SD_MAX_OPEN };
+	struct opts o = { .policy = MOS_STREAM_POLICY_LINUX, .max_open = SD_MAX_OPEN, .window = SD_WINDOW };
 	struct mos_app_options ao = {
 		.parse = parse, .arg = &o,
 		.usage = "  -o DIR             write the streams into DIR (created if missing)\n"
@@ -473,6 +510,7 @@ main(int argc, char **argv)
 			 "  --policy NAME      overlap policy (default linux; see docs/reassembly.md)\n"
 			 "  --no-vlan-key      VLAN ids are not part of the flow key\n"
 			 "  --max-open N       files open at once (default 256)\n"
+			 "  --window BYTES     reassembly window per direction (default 126976)\n"
 			 "  --max-flows N      flow table capacity (default 1048576)\n",
 	};
 	struct mos_ctx_config cfg;
@@ -523,7 +561,8 @@ main(int argc, char **argv)
 	    mos_register_callback(mon, MOS_EV_CONN_START, MOS_HOOK_SND, on_start, NULL) < 0 ||
 	    mos_register_callback(mon, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, on_data, NULL) < 0 ||
 	    mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0 ||
-	    mos_monitor_set_stream(mon, MOS_SIDE_BOTH, SD_WINDOW, o.policy) < 0) {
+	    mos_register_callback(mon, MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_RCV, on_state, NULL) < 0 ||
+	    mos_monitor_set_stream(mon, MOS_SIDE_BOTH, o.window, o.policy) < 0) {
 		fprintf(stderr, "streamdump: cannot set up the monitor\n");
 		mos_ctx_destroy(r.ctx);
 		mos_app_destroy(app);
@@ -541,9 +580,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "streamdump: %" PRIu64 " connections, bytes c2s %" PRIu64 " s2c %" PRIu64
 			", checksum %" PRIu64 ", %" PRIu64 " files, gap bytes c2s %" PRIu64
 			" s2c %" PRIu64 ", not stored %" PRIu64 " (%" PRIu64 " streams refused)"
-			", left above an unacknowledged hole %" PRIu64 "\n",
+			", left above an unacknowledged hole %" PRIu64 ", pages high %" PRIu64 ", released after FIN %" PRIu64 "\n",
 			r.conns, r.bytes[0], r.bytes[1], r.sum, r.files_written, r.gap[0], r.gap[1],
-			r.dropped[0] + r.dropped[1], ps.streams_refused, r.unacked[0] + r.unacked[1]);
+			r.dropped[0] + r.dropped[1], ps.streams_refused, r.unacked[0] + r.unacked[1], ps.pages_high, r.released);
 	}
 	mos_ctx_destroy(r.ctx);
 	for (uint32_t i = 0; i < o.max_open; i++)
