@@ -39,6 +39,7 @@ struct build_opts {
 	bool no_line;                /* --no-line */
 	bool keep;                   /* --keep: keep the temporary directory */
 	bool verbose;                /* -v: print the cc command */
+	int color;                   /* --color=WHEN: -1 auto, 0 never, 1 always */
 	char command[2048];          /* the command line, for the banner */
 };
 
@@ -77,6 +78,8 @@ static int build_parse(struct build_opts *o, int argc, char **argv, int first)
 			o->no_line = true;
 		} else if (!strcmp(a, "--keep")) {
 			o->keep = true;
+		} else if (!strncmp(a, "--color=", 8)) {
+			o->color = !strcmp(a + 8, "always") ? 1 : !strcmp(a + 8, "never") ? 0 : -1;
 		} else if (!strcmp(a, "-v")) {
 			o->verbose = true;
 		} else if (a[0] == '-' && a[1]) {
@@ -115,7 +118,7 @@ static int build_load(struct build_prog *bp, const struct build_opts *o)
 		fputs("mosc: out of memory\n", stderr);
 		exit(2);
 	}
-	diag_set_color(bp->d, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
+	diag_set_color(bp->d, o->color == 1 || (o->color == -1 && isatty(STDERR_FILENO) && !getenv("NO_COLOR")));
 	bp->p = load_program(bp->a, bp->d, &lo, o->file, NULL, 0);
 	if (bp->p && !diag_stop(bp->d))
 		sema_check(bp->a, bp->d, bp->p);
@@ -153,7 +156,7 @@ static int build_emit(struct build_prog *bp, const struct build_opts *o, FILE *o
 
 static int build_cmd_emit(int argc, char **argv)
 {
-	struct build_opts o = { 0 };
+	struct build_opts o = { .color = -1 };
 	struct build_prog bp;
 	if (build_parse(&o, argc, argv, 1))
 		return 2;
@@ -177,7 +180,7 @@ static int build_cmd_emit(int argc, char **argv)
 
 static int build_cmd_forest(int argc, char **argv)
 {
-	struct build_opts o = { 0 };
+	struct build_opts o = { .color = -1 };
 	struct build_prog bp;
 	if (build_parse(&o, argc, argv, 2))
 		return 2;
@@ -225,7 +228,7 @@ static void build_arg(char **buf, size_t *len, size_t *cap, const char *s, bool 
 
 static int build_cmd_build(int argc, char **argv)
 {
-	struct build_opts o = { 0 };
+	struct build_opts o = { .color = -1 };
 	struct build_prog bp;
 	if (build_parse(&o, argc, argv, 1))
 		return 2;

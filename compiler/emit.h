@@ -29,7 +29,8 @@ struct emit_opts {
 
 /*
  * Write the C of checked program @p with forest @f to @out. Constructs
- * the back end does not support yet are reported through @d as errors.
+ * the back end does not support yet are reported through @d as errors,
+ * and then nothing is written.
  * Returns the number of errors (0 on success).
  */
 unsigned emit_program(FILE *out, struct diag_ctx *d, const struct load_program *p,
