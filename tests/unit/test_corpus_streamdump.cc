@@ -258,22 +258,26 @@ bool unrepr(const std::string &lit, std::string *out)
 	return true;
 }
 
+// Output directories of the runs made so far, by (pcap, options).
+std::map<std::string, std::string> g_runs;
+
 // The content of our file for (pcap, tshark flowid, dir) after a run with
-// @extra options; false when absent.
+// @extra options (one run per capture and options); false when absent.
 bool our_stream(const std::string &pcap, const std::string &flowid, const std::string &dir,
 		const std::string &tmp, const std::string &extra, std::string *out)
 {
 	std::vector<Row> rows = read_tsv(kCorpus + "/truth/" + pcap + "/conns.tsv");
 	std::vector<std::string> names = expected_names(rows);
-	std::string o = tmp + "/crafted";
-	if (run_streamdump(kCorpus + "/pcaps/" + pcap, o, extra) != 0)
-		return false;
-	bool ok = false;
+	std::string &o = g_runs[pcap + " " + extra];
+	if (o.empty()) {
+		o = tmp + "/run" + std::to_string(g_runs.size());
+		if (run_streamdump(kCorpus + "/pcaps/" + pcap, o, extra) != 0)
+			return false;
+	}
 	for (size_t i = 0; i < rows.size(); i++)
 		if (rows[i].at("flowid") == flowid)
-			ok = slurp(o + "/" + names[i] + "." + dir, out);
-	rm_rf(o);
-	return ok;
+			return slurp(o + "/" + names[i] + "." + dir, out);
+	return false;
 }
 
 TEST(CorpusStreamdump, CraftedCapturesGiveTheIntendedBytesUnderTheMatchingPolicy)
@@ -308,6 +312,8 @@ TEST(CorpusStreamdump, CraftedCapturesGiveTheIntendedBytesUnderTheMatchingPolicy
 	ASSERT_TRUE(our_stream("craft_ooo_overlap_conflict.pcap", "0", "c2s", tmp, "--policy first",
 			       &ours));
 	EXPECT_EQ(ours, "GOODXXXX");
+	for (auto &kv : g_runs)
+		rm_rf(kv.second);
 	rmdir(tmp.c_str());
 }
 
