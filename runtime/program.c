@@ -330,3 +330,17 @@ mos_prog_peek(struct mos_ctx *ctx, struct mos_flow *flow, int sender, uint64_t o
 	}
 	return v;
 }
+
+bool
+mos_prog_matches(struct mos_prog_regex *r, struct mos_prog_bytes v)
+{
+	regmatch_t m[1];
+
+	if (r->state == 0)
+		r->state = regcomp(&r->re, r->pattern, REG_EXTENDED | REG_NOSUB) == 0 ? 1 : -1;
+	if (r->state < 0)
+		return false;
+	m[0].rm_so = 0;
+	m[0].rm_eo = (regoff_t)v.len;
+	return regexec(&r->re, v.p ? (const char *)v.p : "", 1, m, REG_STARTEND) == 0;
+}

@@ -24,6 +24,7 @@
 #ifndef MOS_PROGRAM_H
 #define MOS_PROGRAM_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -194,6 +195,18 @@ static inline bool mos_prog_addr_eq(struct mos_addr a, struct mos_addr b)
 	return memcmp(a.b, b.b, 16) == 0;
 }
 bool mos_prog_in_prefix(struct mos_addr a, struct mos_prog_prefix p);
+
+/* A `matches` pattern (POSIX extended regular expression), compiled at
+ * its first use; one per call site, owned by the generated file. */
+struct mos_prog_regex {
+	const char *pattern;         /* the pattern text */
+	int state;                   /* 0 not compiled yet, 1 compiled, -1 invalid */
+	regex_t re;                  /* compiled form (state 1) */
+};
+
+/* Whether @v matches @r (bytes may hold NUL: searched with REG_STARTEND).
+ * An invalid pattern never matches. */
+bool mos_prog_matches(struct mos_prog_regex *r, struct mos_prog_bytes v);
 
 /* The current packet, or NULL (events without a packet). */
 static inline const struct mos_pkt *mos_prog_pkt(struct mos_ctx *ctx)
