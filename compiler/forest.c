@@ -77,6 +77,9 @@ static int forest_index_of(const struct forest *f, const struct ast_node *decl)
 	for (int i = 0; i < f->n; i++)
 		if (f->ev[i].decl == decl)
 			return i;
+	for (int i = 0; i < f->naliases; i++)
+		if (f->alias_decl[i] == decl)
+			return f->alias_of[i];
 	return -1;
 }
 
@@ -85,7 +88,39 @@ int forest_find(const struct forest *f, const struct ast_node *decl, int root)
 	for (int i = 0; i < f->n; i++)
 		if (f->ev[i].decl == decl && (!f->ev[i].floating || f->ev[i].builtin == root))
 			return i;
+	for (int i = 0; i < f->naliases; i++)
+		if (f->alias_decl[i] == decl)
+			return f->alias_of[i];
 	return -1;
+}
+
+/* Structural equality of two predicates, names resolved. */
+static bool forest_same(const struct ast_node *a, const struct ast_node *b)
+{
+	for (; a || b; a = a->next, b = b->next) {
+		if (!a || !b || a->kind != b->kind || a->op != b->op || a->num != b->num ||
+		    a->len != b->len || a->type != b->type)
+			return false;
+		if (a->kind == AST_PATH && (sema_path_decl(a) || sema_path_decl(b))) {
+			if (sema_path_decl(a) != sema_path_decl(b))
+				return false;
+		} else if (a->kind == AST_CALL) {
+			if (sema_call_decl(a) != sema_call_decl(b) ||
+			    (!sema_call_decl(a) && strcmp(a->kid[0]->name, b->kid[0]->name)))
+				return false;
+			if (!forest_same(a->kid[1], b->kid[1]))
+				return false;
+			continue;
+		} else if (a->name || b->name) {
+			if (!a->name || !b->name ||
+			    (a->len ? memcmp(a->name, b->name, a->len) : strcmp(a->name, b->name)))
+				return false;
+		}
+		for (int k = 0; k < 4; k++)
+			if (!forest_same(a->kid[k], b->kid[k]))
+				return false;
+	}
+	return true;
 }
 
 int forest_float_index(const struct forest *f, const struct ast_node *decl)
@@ -138,6 +173,20 @@ static int forest_add(struct forest *f, const struct load_program *p,
 		fprintf(stderr, "mosc: cannot resolve the base '%s' of event '%s'\n",
 			decl->kid[0]->name, decl->name);
 		return -1;
+	}
+	for (int j = 0; j < f->n; j++) {
+		const struct forest_event *o = &f->ev[j];
+		if (!o->floating && o->parent == parent && o->builtin == root &&
+		    forest_same(o->decl->kid[1], decl->kid[1])) {
+			size_t n = (size_t)f->naliases + 1;
+			f->alias_decl = forest_xrealloc(f->alias_decl, n * sizeof(*f->alias_decl));
+			f->alias_of = forest_xrealloc(f->alias_of, n * sizeof(*f->alias_of));
+			f->alias_mod = forest_xrealloc(f->alias_mod, n * sizeof(*f->alias_mod));
+			f->alias_decl[f->naliases] = decl;
+			f->alias_mod[f->naliases] = m;
+			f->alias_of[f->naliases++] = j;
+			return j;
+		}
 	}
 	struct forest_event *e = forest_push(f);
 	e->decl = decl;
@@ -264,6 +313,12 @@ void forest_dump(FILE *out, const struct forest *f)
 	for (int i = 0; i < f->nfloats; i++)
 		if (!f->float_roots[i])
 			fprintf(out, "floating %s never raised\n", f->floats[i]->name);
+	for (int i = 0; i < f->naliases; i++) {
+		const struct load_module *m = f->alias_mod[i];
+		fprintf(out, "%s%s%s = %s (identical definition)  <%s:%d>\n", m->is_main ? "" : m->name,
+			m->is_main ? "" : ".", f->alias_decl[i]->name, f->ev[f->alias_of[i]].qname, m->path,
+			f->alias_decl[i]->span.first_line);
+	}
 }
 
 void forest_free(struct forest *f)
@@ -276,5 +331,8 @@ void forest_free(struct forest *f)
 	free(f->floats);
 	free(f->float_mods);
 	free(f->float_roots);
+	free(f->alias_decl);
+	free(f->alias_of);
+	free(f->alias_mod);
 	memset(f, 0, sizeof(*f));
 }

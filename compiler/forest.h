@@ -7,7 +7,10 @@
  * raised (the runtime delivers a raised event only within the plan of the
  * built-in being dispatched). Events are listed parents first, in module
  * load order (dependencies first) then source order, so the result is
- * deterministic. The back end emits it as `struct mos_abi_event[]`.
+ * deterministic. Identical definitions (same parent, structurally equal
+ * `when` with the same resolved state, functions and fields) share one
+ * node: the later ones are aliases. The back end emits it as
+ * `struct mos_abi_event[]`.
  *
  * Thread-safety: one forest per thread.
  */
@@ -41,6 +44,10 @@ struct forest {
 	const struct load_module **float_mods; /* their modules */
 	int nfloats;                 /* how many */
 	unsigned *float_roots;       /* per floating event: bitmask of roots raised from */
+	const struct ast_node **alias_decl; /* UDEs identical to an earlier one ... */
+	int *alias_of;               /* ... and the index of that one */
+	const struct load_module **alias_mod; /* module of each alias */
+	int naliases;                /* how many */
 };
 
 /*
