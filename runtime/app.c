@@ -790,8 +790,19 @@ mos_app_now_ns(const struct mos_app *app)
 	return app->now_ns;
 }
 
+/* Whether any source is a live port. */
+static bool
+has_ports(const struct mos_app *app)
+{
+	for (unsigned s = 0; s < app->n_src; s++)
+		if (app->src_port[s] != NO_PORT)
+			return true;
+	return false;
+}
+
 /* Write --stats: the decoder's object (mos_stats_write_json) with the
- * forwarding counters appended as its last keys (docs/runtime.md).
+ * forwarding counters appended as its last keys when the run has live
+ * ports (docs/runtime.md).
  * Returns false on failure (reported). */
 static bool
 write_stats(struct mos_app *app)
@@ -807,14 +818,19 @@ write_stats(struct mos_app *app)
 		if (fclose(mem) != 0)
 			ok = false;
 	}
-	/* "...}\n" becomes "...,<counters>}\n". */
+	/* With live ports, "...}\n" becomes "...,<counters>}\n"; offline runs
+	 * keep the decoder's object as it is (byte for byte, as before). */
 	if (ok && len >= 2 && buf[len - 2] == '}' && (f = fopen(app->stats_path, "w")) != NULL) {
-		fwrite(buf, 1, len - 2, f);
-		fprintf(f, ",\"forwarded\":%" PRIu64 ",\"dropped\":%" PRIu64
-			",\"tx_packets\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
-			",\"injected_sent\":%" PRIu64 ",\"injected_unrouted\":%" PRIu64 "}\n",
-			io->forwarded, io->dropped, io->tx_packets, io->tx_dropped,
-			io->injected_sent, io->injected_unrouted);
+		if (!has_ports(app)) {
+			fwrite(buf, 1, len, f);
+		} else {
+			fwrite(buf, 1, len - 2, f);
+			fprintf(f, ",\"forwarded\":%" PRIu64 ",\"dropped\":%" PRIu64
+				",\"tx_packets\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
+				",\"injected_sent\":%" PRIu64 ",\"injected_unrouted\":%" PRIu64
+				"}\n", io->forwarded, io->dropped, io->tx_packets, io->tx_dropped,
+				io->injected_sent, io->injected_unrouted);
+		}
 		ok = fflush(f) == 0 && !ferror(f);
 		if (fclose(f) != 0)
 			ok = false;
