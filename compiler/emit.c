@@ -1095,9 +1095,10 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 		emit_prologue(&E, false, fe->builtin);
 		if (fe->decl->kid[1]) {
 			emit_line(&E, fe->decl->kid[1], 1);
-			fputs("\treturn ", E.out);
+			fputs("\tbool pass_ = ", E.out);
 			emit_expr(&E, fe->decl->kid[1]);
-			fputs(";\n}\n\n", E.out);
+			fprintf(E.out, ";\n\n\tif (pass_)\n\t\tmos_prog_run_of(ctx)->event_counts[%d]++;\n"
+				"\treturn pass_;\n}\n\n", i);
 		} else {
 			fputs("\treturn true;\n}\n\n", E.out);
 		}

@@ -46,6 +46,52 @@ prog_parse(void *arg, int argc, char **argv, int i)
 	return 0;
 }
 
+/* Write --stats: the app's statistics with an "events" object appended. */
+static int
+prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, const char *path)
+{
+	const struct mos_abi_forest *fo = run->prog->forest;
+	const struct mos_ctx_stats *cs = mos_ctx_stats(run->ctx);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len), *out;
+	int rc = 0;
+
+	if (mem == NULL)
+		return -ENOMEM;
+	rc = mos_stats_write_json(mos_app_stats(app), mem);
+	fclose(mem);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '}'))
+		if (buf[--len] == '}')
+			break;
+	out = fopen(path, "w");
+	if (out == NULL || rc < 0) {
+		free(buf);
+		if (out)
+			fclose(out);
+		return -errno;
+	}
+	fwrite(buf, 1, len, out);
+	fprintf(out, ",\"events\":{\"conn_new_data\":%" PRIu64 ",\"rexmit\":%" PRIu64,
+		cs->new_data_events, cs->rexmit);
+	for (uint32_t i = 0; i < fo->n_events; i++) {
+		uint64_t n = 0;
+		bool first = true;
+
+		for (uint32_t j = 0; j < fo->n_events; j++) {
+			if (strcmp(fo->events[j].name, fo->events[i].name) == 0) {
+				first = first && j >= i;
+				n += run->event_counts[j];
+			}
+		}
+		if (first)
+			fprintf(out, ",\"%s\":%" PRIu64, fo->events[i].name, n);
+	}
+	fputs("}}\n", out);
+	free(buf);
+	return fclose(out) == 0 ? 0 : -errno;
+}
+
 int
 mos_program_main(const struct mos_program *prog, int argc, char **argv)
 {
@@ -69,9 +115,24 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 			MOS_ABI_VERSION);
 		return 2;
 	}
-	app = mos_app_create(po.name, argc, argv, &ao);
-	if (app == NULL)
+	/* --stats is written here (with event counts), not by mos_app */
+	char **av = calloc((size_t)argc + 1, sizeof(*av));
+	const char *stats_path = NULL;
+	int ac = 0;
+
+	if (av == NULL)
+		return 2;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--stats") == 0 && i + 1 < argc)
+			stats_path = argv[++i];
+		else
+			av[ac++] = argv[i];
+	}
+	app = mos_app_create(po.name, ac, av, &ao);
+	if (app == NULL) {
+		free(av);
 		return errno == 0 ? 0 : 2;
+	}
 	mos_ctx_config_default(&cfg);
 	cfg.flows.user_size = prog->state_size;
 	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
@@ -84,10 +145,12 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	run.ctx = mos_ctx_create(&cfg);
 	run.mons = calloc(fo->n_monitors + 1, sizeof(*run.mons));
 	run.ids = calloc(fo->n_events + 1, sizeof(*run.ids));
+	run.event_counts = calloc(fo->n_events + 1, sizeof(*run.event_counts));
 	wc.format = po.format;
 	wc.dir = po.out_dir;
 	run.rec = mos_rec_writer_create(mos_app_out(app), &wc);
-	if (run.ctx == NULL || run.mons == NULL || run.ids == NULL || run.rec == NULL) {
+	if (run.ctx == NULL || run.mons == NULL || run.ids == NULL || run.rec == NULL ||
+	    run.event_counts == NULL) {
 		fprintf(stderr, "%s: cannot set up the run: %s\n", po.name, strerror(errno));
 		status = 2;
 		goto out;
@@ -113,12 +176,18 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 			mos_ctx_stats(run.ctx)->dropped, mos_ctx_stats(run.ctx)->injected / 2,
 			mos_ctx_stats(run.ctx)->timers_fired, run.action_errors);
 	status = rc != 0;
+	if (stats_path && prog_write_stats(&run, app, stats_path) < 0) {
+		fprintf(stderr, "%s: cannot write '%s': %s\n", po.name, stats_path, strerror(errno));
+		status = 1;
+	}
 out:
 	if (mos_rec_writer_close(run.rec) < 0)
 		status = 1;
 	mos_ctx_destroy(run.ctx);
 	free(run.mons);
 	free(run.ids);
+	free(run.event_counts);
+	free(av);
 	if (mos_app_destroy(app) != 0)
 		status = 1;
 	return status;
@@ -141,6 +210,7 @@ mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cu
 	rc = mos_raise_event(ctx, flow, side, r->ids[copy - 1]);
 	if (rc < 0)
 		goto fail;
+	r->event_counts[copy - 1]++;
 	return 0;
 fail:
 	r->action_errors++;

@@ -4,7 +4,8 @@
 #   `mosc build FILE.mos` must succeed; the binary runs on PCAPDIR/rules.pcap
 #   (or the capture named by a "# pcap: NAME" line) with the options of a
 #   "# run-flags: ..." line; its records (stdout) followed by its summary
-#   line (stderr, "NAME: N records, ...") must be exactly FILE.expected
+#   line (stderr, "NAME: N records, ...") and the "events" object of its
+#   --stats output must be exactly FILE.expected
 #   (or EXPECTED, an absolute path).
 set -u
 mosc=$1 pcapdir=$2 file=$3 expected=${4:-}
@@ -16,7 +17,8 @@ pcap=$(sed -n 's/^# pcap: //p' "$base.mos" | head -1)
 flags=$(sed -n 's/^# run-flags: //p' "$base.mos" | head -1)
 export MOS_PATH=
 "$mosc" build -I lib "$base.mos" -o "$tmp/$base" || { echo "mosc build failed"; exit 1; }
-"$tmp/$base" -r "$pcapdir/${pcap:-rules.pcap}" $flags >"$tmp/out" 2>"$tmp/err"; rc=$?
+"$tmp/$base" -r "$pcapdir/${pcap:-rules.pcap}" --stats "$tmp/stats.json" $flags >"$tmp/out" 2>"$tmp/err"; rc=$?
 if [ $rc -ne 0 ]; then echo "exit status $rc"; cat "$tmp/err"; exit 1; fi
 grep "^$base: " "$tmp/err" >>"$tmp/out"
+grep -o '"events":{[^}]*}' "$tmp/stats.json" >>"$tmp/out"
 diff -u "${expected:-$base.expected}" "$tmp/out" || exit 1

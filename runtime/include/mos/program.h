@@ -10,7 +10,10 @@
  * (mos/app.h) plus --format json|csv|tsv and --out-dir DIR, creates one
  * context whose per-flow user area holds the program's state struct,
  * loads the static forest (mos/abi.h), applies each monitor's stream
- * wishes, runs, ends every flow and closes the record writer.
+ * wishes, runs, ends every flow and closes the record writer. It takes
+ * --stats FILE over from mos_app: the run statistics (mos/stats.h) plus
+ * "events" (how often each UDE fired: filter passes, raises of floating
+ * events; conn_new_data and rexmit from the context's counters).
  *
  * Generated handlers reach the run through the context:
  * mos_ctx_get_user(ctx) is a struct mos_prog_run (below); the per-flow
@@ -117,6 +120,7 @@ struct mos_prog_run {
 	struct mos_monitor **mons;   /* forest monitors, by index */
 	uint32_t *ids;               /* forest events: index -> runtime id */
 	uint64_t action_errors;      /* actions that failed (raise/enable/timer) */
+	uint64_t *event_counts;      /* per forest event: filter passes (UDEs) or raises (floating copies) */
 	uint32_t scratch_next;       /* next scratch buffer for peek() */
 	uint8_t scratch[MOS_PROG_SCRATCH][MOS_PROG_STR_CAP]; /* peek() results (a ring) */
 };
