@@ -542,6 +542,15 @@ static void emit_expr(struct emitter *E, const struct ast_node *n)
 		break;
 	}
 	const char *t = emit_arith_type(a, b);
+	if (n->op == AST_OP_DIV || n->op == AST_OP_MOD) {
+		/* x / 0 and x % 0 are 0, not a trap (signed: also INT64_MIN / -1) */
+		fprintf(o, "mos_prog_%s%s(", n->op == AST_OP_DIV ? "div" : "mod", t[0] == 'i' ? "_i" : "_u");
+		emit_cast(E, t, a);
+		fputs(", ", o);
+		emit_cast(E, t, b);
+		fputs(")", o);
+		return;
+	}
 	fputs("(", o);
 	emit_cast(E, t, a);
 	fprintf(o, " %s ", ast_op_text(n->op));
@@ -653,6 +662,15 @@ static void emit_stmt(struct emitter *E, const struct ast_node *s, int ind)
 			emit_expr(E, s->kid[1]);
 			fputs(";\n", o);
 		} else {
+			if (s->op == AST_OP_DIV_SET || s->op == AST_OP_MOD_SET) {
+				bool sg = bi_type_is_signed(t);
+				fprintf(o, "st->%s = (%s)mos_prog_%s%s((%s)st->%s, (%s)(", field, emit_ctype(t),
+					s->op == AST_OP_DIV_SET ? "div" : "mod", sg ? "_i" : "_u",
+					sg ? "int64_t" : "uint64_t", field, sg ? "int64_t" : "uint64_t");
+				emit_expr(E, s->kid[1]);
+				fputs("));\n", o);
+				return;
+			}
 			const char *op = s->op == AST_OP_SET ? "=" : ast_op_text(s->op);
 			fprintf(o, "st->%s %s (%s)(", field, op, emit_ctype(t));
 			emit_expr(E, s->kid[1]);

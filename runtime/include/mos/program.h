@@ -194,6 +194,18 @@ static inline bool mos_prog_ends(struct mos_prog_bytes a, struct mos_prog_bytes 
 	return a.len >= b.len && (b.len == 0 || memcmp(a.p + a.len - b.len, b.p, b.len) == 0);
 }
 bool mos_prog_contains(struct mos_prog_bytes a, struct mos_prog_bytes b);
+
+/* Division and remainder of rules: by zero gives 0 (never a trap). */
+static inline uint64_t mos_prog_div_u(uint64_t a, uint64_t b) { return b ? a / b : 0; }
+static inline uint64_t mos_prog_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
+static inline int64_t mos_prog_div_i(int64_t a, int64_t b)
+{
+	return b == 0 || (b == -1 && a == INT64_MIN) ? 0 : a / b;
+}
+static inline int64_t mos_prog_mod_i(int64_t a, int64_t b)
+{
+	return b == 0 || b == -1 ? 0 : a % b;
+}
 static inline bool mos_prog_addr_eq(struct mos_addr a, struct mos_addr b)
 {
 	return memcmp(a.b, b.b, 16) == 0;
