@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mos/flow.h"
 
@@ -15,6 +16,7 @@ _Static_assert(sizeof(struct mos_flow) <= 192, "struct mos_flow must stay within
 _Static_assert(sizeof(struct mos_flow_key) == 40, "struct mos_flow_key is 40 bytes");
 
 #define NIL UINT32_MAX
+#define HUGE_ALIGN (2u << 20)        /* transparent huge page size on x86-64 */
 
 struct mos_flow_table {
 	struct mos_flow *flows;      /* the pool, capacity entries */
@@ -30,6 +32,7 @@ struct mos_flow_table {
 	uint8_t *used;               /* one byte per entry: in use */
 	uint64_t next_exp;           /* no list head expires before this (mos_flow_next_expiry) */
 	size_t memory;               /* bytes allocated */
+	size_t flows_map, buckets_map; /* mapped lengths of flows and buckets (0: malloc'd) */
 	struct mos_flow_table_config cfg; /* copy of the configuration */
 	struct mos_flow_counters cnt; /* counters */
 };
@@ -68,6 +71,42 @@ bytes_for(uint32_t cap, uint32_t stride)
 	return (size_t)cap * (sizeof(struct mos_flow) + stride + 1) + (size_t)nb * sizeof(uint32_t);
 }
 
+/*
+ * Zeroed memory for the large arrays (entries, buckets), on transparent
+ * huge pages where the kernel allows them: lookups touch them at random,
+ * and with 4 KiB pages nearly every lookup also missed the TLB. Still
+ * touched lazily (a 2 MiB page at a time). Returns NULL on failure;
+ * *mapped is the length to munmap.
+ */
+static void *
+big_zalloc(size_t len, size_t *mapped)
+{
+	size_t n = (len + HUGE_ALIGN - 1) & ~(size_t)(HUGE_ALIGN - 1);
+	uint8_t *m, *a;
+
+	m = mmap(NULL, n + HUGE_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	/* Trim to a 2 MiB aligned range of n bytes. */
+	a = (uint8_t *)(((uintptr_t)m + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+	if (a > m)
+		munmap(m, (size_t)(a - m));
+	if (m + n + HUGE_ALIGN > a + n)
+		munmap(a + n, (size_t)(m + n + HUGE_ALIGN - (a + n)));
+#ifdef MADV_HUGEPAGE
+	(void)madvise(a, n, MADV_HUGEPAGE);   /* a hint: fine if refused */
+#endif
+	*mapped = n;
+	return a;
+}
+
+static void
+big_free(void *p, size_t mapped)
+{
+	if (p != NULL)
+		munmap(p, mapped);
+}
+
 struct mos_flow_table *
 mos_flow_table_create(const struct mos_flow_table_config *cfg)
 {
@@ -104,8 +143,8 @@ mos_flow_table_create(const struct mos_flow_table_config *cfg)
 	t->capacity = cap;
 	t->mask = nb - 1;
 	t->user_stride = stride;
-	t->flows = calloc(cap, sizeof(struct mos_flow));
-	t->buckets = malloc((size_t)nb * sizeof(uint32_t));
+	t->flows = big_zalloc((size_t)cap * sizeof(struct mos_flow), &t->flows_map);
+	t->buckets = big_zalloc((size_t)nb * sizeof(uint32_t), &t->buckets_map);
 	t->used = calloc(cap, 1);
 	t->user = stride ? calloc(cap, stride) : NULL;
 	if (t->flows == NULL || t->buckets == NULL || t->used == NULL || (stride && t->user == NULL)) {
@@ -130,8 +169,8 @@ mos_flow_table_destroy(struct mos_flow_table *t)
 {
 	if (t == NULL)
 		return;
-	free(t->flows);
-	free(t->buckets);
+	big_free(t->flows, t->flows_map);
+	big_free(t->buckets, t->buckets_map);
 	free(t->used);
 	free(t->user);
 	free(t);
