@@ -741,9 +741,17 @@ static void emit_stmt(struct emitter *E, const struct ast_node *s, int ind)
 			emit_err(E, s, "raising this event");
 			return;
 		}
+		/* from a timer: the first hook its handlers are registered at */
+		int hook = -1;
+		if (E->in_timer) {
+			unsigned hooks = E->cur_root >= 0 ? bi_events[E->cur_root].hooks : 0;
+			if (E->cur_root == BI_EV_PKT_IN)
+				hooks &= ~BI_HOOK_NONE;
+			hook = hooks & BI_HOOK_NONE ? 0 : hooks & BI_HOOK_SND ? 1 : 2;
+		}
 		emit_indent(o, ind);
-		fprintf(o, "mos_prog_raise(ctx, flow, %s, %s, %d);\n", E->in_timer ? "MOS_SIDE_BOTH" : "side",
-			E->in_timer ? "timer_root_" : "event", fi);
+		fprintf(o, "mos_prog_raise(ctx, flow, %s, %s, %d, %d);\n", E->in_timer ? "MOS_SIDE_BOTH" : "side",
+			E->in_timer ? "timer_root_" : "event", fi, hook);
 		return;
 	}
 	case AST_IF:

@@ -194,7 +194,8 @@ out:
 }
 
 int
-mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cur, uint32_t f)
+mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cur, uint32_t f,
+	       int hook)
 {
 	struct mos_prog_run *r = mos_prog_run_of(ctx);
 	const struct mos_program *p = r->prog;
@@ -207,7 +208,14 @@ mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cu
 	copy = p->floating_copies[f * MOS_EV_BUILTIN_COUNT + (uint32_t)root];
 	if (copy == 0)
 		goto fail;
-	rc = mos_raise_event(ctx, flow, side, r->ids[copy - 1]);
+	if (hook >= 0 && flow != NULL)
+		/* from a timer: one delivery at the hook the handlers use, not
+		 * one per legal hook of the root (mos_raise_event outside a
+		 * dispatch) */
+		rc = mos_evsys_raise(mos_ctx_events(ctx), flow->regset, r->ids[copy - 1], hook, ctx,
+				     flow, side);
+	else
+		rc = mos_raise_event(ctx, flow, side, r->ids[copy - 1]);
 	if (rc < 0)
 		goto fail;
 	r->event_counts[copy - 1]++;

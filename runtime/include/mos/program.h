@@ -135,9 +135,11 @@ static inline struct mos_prog_run *mos_prog_run_of(struct mos_ctx *ctx)
 	return (struct mos_prog_run *)mos_ctx_get_user(ctx);
 }
 
-/* Raise floating event @f (program index) from a handler of event @cur. */
+/* Raise floating event @f (program index) from a handler of event @cur
+ * (a built-in root from timers). @hook < 0: inside a dispatch (delivered
+ * after it, at its hook); otherwise (timers) delivered now at @hook only. */
 int mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cur,
-		   uint32_t f);
+		   uint32_t f, int hook);
 /* Enable (@on) or disable for @flow the @count registrations
  * handlers[@first ...] of one handler. Returns 0 or the first -errno. */
 int mos_prog_enable(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t first, uint32_t count,
