@@ -40,6 +40,8 @@ struct build_opts {
 	bool keep;                   /* --keep: keep the temporary directory */
 	bool verbose;                /* -v: print the cc command */
 	int color;                   /* --color=WHEN: -1 auto, 0 never, 1 always */
+	bool werror;                 /* -Werror */
+	unsigned max_errors;         /* --max-errors N (0 = no limit) */
 	char command[2048];          /* the command line, for the banner */
 };
 
@@ -78,6 +80,14 @@ static int build_parse(struct build_opts *o, int argc, char **argv, int first)
 			o->no_line = true;
 		} else if (!strcmp(a, "--keep")) {
 			o->keep = true;
+		} else if (!strcmp(a, "-Werror")) {
+			o->werror = true;
+		} else if (!strcmp(a, "--max-errors")) {
+			if (i + 1 >= argc) {
+				fputs("mosc: --max-errors needs a number\n", stderr);
+				return -1;
+			}
+			o->max_errors = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (!strncmp(a, "--color=", 8)) {
 			o->color = !strcmp(a + 8, "always") ? 1 : !strcmp(a + 8, "never") ? 0 : -1;
 		} else if (!strcmp(a, "-v")) {
@@ -118,6 +128,8 @@ static int build_load(struct build_prog *bp, const struct build_opts *o)
 		fputs("mosc: out of memory\n", stderr);
 		exit(2);
 	}
+	diag_set_werror(bp->d, o->werror);
+	diag_set_max_errors(bp->d, o->max_errors);
 	diag_set_color(bp->d, o->color == 1 || (o->color == -1 && isatty(STDERR_FILENO) && !getenv("NO_COLOR")));
 	bp->p = load_program(bp->a, bp->d, &lo, o->file, NULL, 0);
 	if (bp->p && !diag_stop(bp->d))
@@ -156,7 +168,7 @@ static int build_emit(struct build_prog *bp, const struct build_opts *o, FILE *o
 
 static int build_cmd_emit(int argc, char **argv)
 {
-	struct build_opts o = { .color = -1 };
+	struct build_opts o = { .color = -1, .max_errors = 20 };
 	struct build_prog bp;
 	if (build_parse(&o, argc, argv, 1))
 		return 2;
@@ -180,7 +192,7 @@ static int build_cmd_emit(int argc, char **argv)
 
 static int build_cmd_forest(int argc, char **argv)
 {
-	struct build_opts o = { .color = -1 };
+	struct build_opts o = { .color = -1, .max_errors = 20 };
 	struct build_prog bp;
 	if (build_parse(&o, argc, argv, 2))
 		return 2;
@@ -228,7 +240,7 @@ static void build_arg(char **buf, size_t *len, size_t *cap, const char *s, bool 
 
 static int build_cmd_build(int argc, char **argv)
 {
-	struct build_opts o = { .color = -1 };
+	struct build_opts o = { .color = -1, .max_errors = 20 };
 	struct build_prog bp;
 	if (build_parse(&o, argc, argv, 1))
 		return 2;
