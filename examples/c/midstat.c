@@ -206,7 +206,7 @@ main(int argc, char **argv)
 	}
 	t.ctx = ctx;
 	mos_ctx_stage(ctx, &t.inner);
-	stage = (struct mos_stage){ burst, tick, finish, &t };
+	stage = (struct mos_stage){ .burst = burst, .tick = tick, .finish = finish, .arg = &t };
 	rc = mos_app_run(app, &stage);
 	free(t.rows);
 	mos_ctx_destroy(ctx);
