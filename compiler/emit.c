@@ -59,6 +59,8 @@ struct emitter {
 	int nhs;
 	struct emit_mon *mons;       /* monitors */
 	int nmons;
+	int *orphan_mon;             /* per monitor: ABI index of its hidden orphan monitor, -1 */
+	int nextra;                  /* hidden monitors after the declared ones */
 	int ntimers;                 /* timer functions made */
 	unsigned errors;             /* errors reported */
 	int cur_root;                /* root of the handler being written (timer raise) */
@@ -915,8 +917,11 @@ static int emit_regs(struct emitter *E, const struct emit_handler *h, FILE *out,
 	int root = sema_handler_root(h->node);
 	if (root >= 0) {
 		int idx = ev ? forest_find(E->f, ev, root) : -1;
+		/* orphan handlers of a raw monitor live on its hidden stream
+		 * monitor (the runtime delivers orphans to stream monitors) */
+		int mon = raw && root == BI_EV_ORPHAN && E->orphan_mon ? E->orphan_mon[h->monitor] : h->monitor;
 		if (write) {
-			fprintf(out, "\t{ %d, ", h->monitor);
+			fprintf(out, "\t{ %d, ", mon);
 			if (idx >= 0)
 				fprintf(out, "MOS_ABI_EVENT(%d) /* %s */", idx, E->f->ev[idx].qname);
 			else
@@ -1104,6 +1109,14 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 			}
 		}
 	}
+	E.orphan_mon = emit_xalloc(NULL, (size_t)(E.nmons + 1) * sizeof(int));
+	for (int i = 0; i < E.nmons; i++)
+		E.orphan_mon[i] = -1;
+	for (int i = 0; i < E.nhs; i++) {
+		int m = E.hs[i].monitor;
+		if (E.mons[m].node->num && E.hs[i].root == BI_EV_ORPHAN && E.orphan_mon[m] < 0)
+			E.orphan_mon[m] = E.nmons + E.nextra++;
+	}
 	int nregs = 0;
 	for (int i = 0; i < E.nhs; i++) {
 		E.hs[i].reg_first = nregs;
@@ -1235,6 +1248,19 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 		if (m->num)
 			needs |= 2;
 	}
+	for (int i = 0; i < E.nmons; i++) {
+		if (E.orphan_mon[i] < 0)
+			continue;
+		const struct ast_node *m = E.mons[i].node;
+		const struct ast_node *sc = emit_option(m, "filter");
+		fprintf(out, "\t{ \"%s.orphans\", MOS_MONITOR_STREAM, MOS_ABI_MON_NO_MIDSTREAM, \"less 1\" /* no flow */, ",
+			m->name);
+		if (sc && sc->kid[0])
+			emit_cstr(out, sc->kid[0]->name, strlen(sc->kid[0]->name));
+		else
+			fputs("NULL", out);
+		fputs(", NULL },\n", out);
+	}
 	if (E.nmons == 0)
 		fputs("\t{ NULL, 0, 0, NULL, NULL, NULL },\n", out);
 	fputs("};\n\nstatic const struct mos_prog_stream streams[] = {\n", out);
@@ -1282,6 +1308,8 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 		else
 			fprintf(out, "\t{ %d, MOS_STREAM_DEFAULT_BUF_SIZE, %s },\n", side, policy);
 	}
+	for (int i = 0; i < E.nextra; i++)
+		fputs("\t{ -1, 0, MOS_STREAM_POLICY_FIRST }, /* orphan monitor */\n", out);
 	if (E.nmons == 0)
 		fputs("\t{ -1, 0, 0 },\n", out);
 	fputs("};\n\nstatic const struct mos_abi_event events[] = {\n", out);
@@ -1342,7 +1370,7 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 		"\t.abi_version = MOS_ABI_VERSION,\n\t.struct_size = sizeof(struct mos_abi_forest),\n"
 		"\t.n_monitors = %d,\n\t.n_events = %d,\n\t.n_handlers = %d,\n"
 		"\t.monitors = monitors,\n\t.events = events,\n\t.handlers = handlers,\n};\n\n",
-		E.nmons, f->n, nenabled);
+		E.nmons + E.nextra, f->n, nenabled);
 	/* timeout options: the longest any monitor asks for, per class
 	 * (opening, active, closed, udp); idle sets opening and active */
 	unsigned long long tmo[4] = { 0, 0, 0, 0 };
@@ -1379,5 +1407,6 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 	free(E.recs);
 	free(E.hs);
 	free(E.mons);
+	free(E.orphan_mon);
 	return E.errors;
 }

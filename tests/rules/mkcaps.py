@@ -10,6 +10,8 @@ rules.pcap, in time order:
   D  10.0.0.1:5353  -> 10.0.0.9:53   UDP query and answer
   E  [2001:db8::1]:40003 -> [2001:db8::2]:443  handshake, 2000-byte client
                                      segment, FIN close
+orphans.pcap: 10.0.0.5:41000 -> 10.0.0.2:80 without its handshake (a GET,
+  the response, the client's ACK), then a full handshake 10.0.0.5:41001 -> :80
 Usage: mkcaps.py OUTDIR
 """
 import os
@@ -35,6 +37,11 @@ def main():
     e = TcpConversation("2001:db8::1", 40003, "2001:db8::2", 443, t0=1700000004.0)
     pe = e.handshake() + e.send_c2s(b"x" * 2000) + e.close()
     write_pcap(os.path.join(out, "rules.pcap"), pa + pb + pc + pd + pe)
+    m = TcpConversation("10.0.0.5", 41000, "10.0.0.2", 80, t0=1700000010.0)
+    m.handshake()                # advances the sequence numbers; not written
+    pm = m.send_c2s(http_get("example.com")) + m.send_s2c(http_response(b"late"))
+    f = TcpConversation("10.0.0.5", 41001, "10.0.0.2", 80, t0=1700000011.0)
+    write_pcap(os.path.join(out, "orphans.pcap"), pm + f.handshake() + f.close())
 
 
 if __name__ == "__main__":
