@@ -92,6 +92,43 @@ prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, cons
 	return fclose(out) == 0 ? 0 : -errno;
 }
 
+/* After mos_ctx_load_forest failed: find the first handler the runtime
+ * refuses by loading growing prefixes into small scratch contexts, and
+ * name its rule. */
+static void
+prog_explain_load(const struct mos_program *prog, const char *name)
+{
+	struct mos_abi_forest part = *prog->forest;
+	struct mos_ctx_config cfg;
+
+	mos_ctx_config_default(&cfg);
+	cfg.flows.max_flows = 16;
+	for (uint32_t k = 0; k <= prog->forest->n_handlers; k++) {
+		struct mos_ctx *c = mos_ctx_create(&cfg);
+		int rc;
+
+		if (c == NULL)
+			return;
+		part.n_handlers = k;
+		rc = mos_ctx_load_forest(c, &part, NULL, NULL);
+		mos_ctx_destroy(c);
+		if (rc == 0)
+			continue;
+		if (k == 0) {
+			fprintf(stderr, "%s: the runtime refuses the monitors or events (a scope or filter?)\n",
+				name);
+		} else {
+			const struct mos_abi_handler *h = &prog->forest->handlers[k - 1];
+
+			fprintf(stderr, "%s: %s:%u: the runtime refuses this handler (monitor %s, hook %u): %s\n",
+				name, h->file ? h->file : "?", h->line,
+				prog->forest->monitors[h->monitor].name ? prog->forest->monitors[h->monitor].name : "?",
+				h->hook, strerror(-rc));
+		}
+		return;
+	}
+}
+
 int
 mos_program_main(const struct mos_program *prog, int argc, char **argv)
 {
@@ -163,6 +200,7 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 						    prog->streams[i].size, prog->streams[i].policy);
 	if (rc < 0) {
 		fprintf(stderr, "%s: cannot load the program: %s\n", po.name, strerror(-rc));
+		prog_explain_load(prog, po.name);
 		status = 2;
 		goto out;
 	}
