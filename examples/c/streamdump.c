@@ -4,7 +4,7 @@
  * connection to a file, read through the public stream API.
  *
  *   streamdump -r FILE.pcap -o DIR [--no-write] [--policy NAME]
- *              [--no-vlan-key] [--max-open N] [--max-flows N]
+ *              [--no-vlan-key] [--window BYTES] [--max-open N] [--max-flows N]
  *              (plus the common options of every mos program, mos/app.h)
  *
  * Output (a conformance interface: keep it stable; docs/reassembly.md,
@@ -30,9 +30,10 @@
  *
  * Reading: every conn_new_data callback drains the stream that grew with a
  * per-stream cursor (mos_stream_read_ptr), conn_end drains what remains.
- * Writing: stdio buffered files, at most --max-open (default 256) open at
- * once, least recently written closed first, so 100k flows never exhaust
- * file descriptors. --no-write reads every byte and writes nothing: for
+ * Writing: buffered (16 KiB per open file, write(2) when full), at most --max-open (default 4096, or the
+ * descriptor limit - 64 when lower) open at once, the least recently
+ * written closed first (and reopened for append later), so 100k flows
+ * never exhaust file descriptors. --no-write reads every byte and writes nothing: for
  * benchmarks. The summary's checksum is the sum of every byte read.
  *
  * Summary line on stderr (unless -q): connections, bytes per direction,
@@ -41,12 +42,15 @@
  * usage error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "mos/app.h"
 #include "mos/mos.h"
@@ -54,8 +58,8 @@
 #define SD_WINDOW      (31u * 4096u) /* default --window: 124 KiB, the most a stream of 4 KiB pages takes without a page for its slot table */
 #define SD_PAGES       16384u        /* 64 MiB of 4 KiB pages */
 #define SD_STREAMS     262144u       /* directions buffered at once (closed flows keep theirs through the TIME_WAIT linger) */
-#define SD_MAX_OPEN    256u          /* default --max-open */
-#define SD_FILE_BUF    (32u << 10)   /* stdio buffer per open file */
+#define SD_MAX_OPEN    4096u         /* default --max-open, lowered to the descriptor limit - 64 */
+#define SD_FILE_BUF    (16u << 10)   /* write buffer per open file slot, allocated at its first use */
 
 struct opts {
 	const char *dir;             /* -o DIR */
@@ -84,10 +88,11 @@ struct sd_flow {
 
 /* An open file of the LRU. */
 struct sd_file {
-	FILE *fp;                    /* NULL = free */
+	int fd;                      /* open descriptor, -1 = free */
+	uint32_t len;                /* bytes waiting in buf */
 	struct sd_dir *owner;        /* direction writing to it */
 	uint32_t prev, next;         /* LRU links (slot + 1, 0 = none); head = most recent */
-	char *buf;                   /* stdio buffer */
+	char *buf;                   /* write buffer (SD_FILE_BUF bytes; NULL: unbuffered) */
 };
 
 /* Occurrence counter of one 4-tuple (open-addressing table). */
@@ -102,6 +107,8 @@ struct run {
 	struct sd_file *files;       /* max_open slots */
 	uint32_t n_open;             /* files open */
 	uint32_t head, tail;         /* LRU ends (slot + 1) */
+	uint32_t free_head;          /* free slots closed before (slot + 1, linked by next) */
+	uint32_t used_slots;         /* slots 1..used_slots have been used */
 	struct sd_tuple *tuples;     /* occurrence table */
 	size_t n_tuples, cap_tuples; /* used and allocated entries (cap a power of two) */
 	uint64_t conns;              /* TCP connections ended */
@@ -261,6 +268,59 @@ note_err(struct run *r, const char *what, int e)
 	}
 }
 
+/* Write @n bytes to @fd, retrying short writes. 0 or -errno. */
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Write what slot @f holds back. */
+static void
+file_flush(struct run *r, struct sd_file *f)
+{
+	int rc = write_all(f->fd, f->buf, f->len);
+
+	if (rc < 0)
+		note_err(r, "write", -rc);
+	f->len = 0;
+}
+
+/* Buffered write of @n bytes to slot @f. */
+static void
+file_write(struct run *r, struct sd_file *f, const void *p, size_t n)
+{
+	int rc;
+
+	if (f->buf != NULL && f->len + n <= SD_FILE_BUF) {
+		memcpy(f->buf + f->len, p, n);
+		f->len += (uint32_t)n;
+		return;
+	}
+	if (f->len)
+		file_flush(r, f);
+	if (f->buf != NULL && n < SD_FILE_BUF) {
+		memcpy(f->buf, p, n);
+		f->len = (uint32_t)n;
+		return;
+	}
+	if ((rc = write_all(f->fd, p, n)) < 0)
+		note_err(r, "write", -rc);
+}
+
 /* Close the file of slot @s (flushes it). */
 static void
 file_close(struct run *r, uint32_t s)
@@ -268,11 +328,15 @@ file_close(struct run *r, uint32_t s)
 	struct sd_file *f = &r->files[s - 1];
 
 	lru_unlink(r, s);
-	if (fclose(f->fp) != 0)
+	if (f->len)
+		file_flush(r, f);
+	if (close(f->fd) != 0)
 		note_err(r, "close", errno);
-	f->fp = NULL;
+	f->fd = -1;
 	f->owner->slot = 0;
 	f->owner = NULL;
+	f->next = r->free_head;      /* onto the free list */
+	r->free_head = s;
 	r->n_open--;
 }
 
@@ -291,9 +355,9 @@ file_path(struct run *r, const struct mos_flow *fl, const struct sd_flow *u, int
 		 mos_addr_str(&sa, sb), sp, u->n, dir == 0 ? "c2s" : "s2c");
 }
 
-/* The open FILE of one direction, opening (and creating) it if needed;
- * NULL after an error (reported once). */
-static FILE *
+/* The open file slot of one direction, opening (and creating) it if
+ * needed; NULL after an error (reported once). */
+static struct sd_file *
 file_get(struct run *r, const struct mos_flow *fl, struct sd_flow *u, int dir)
 {
 	struct sd_dir *d = &u->d[dir];
@@ -306,21 +370,29 @@ file_get(struct run *r, const struct mos_flow *fl, struct sd_flow *u, int dir)
 			lru_unlink(r, d->slot);
 			lru_push(r, d->slot);
 		}
-		return r->files[d->slot - 1].fp;
+		return &r->files[d->slot - 1];
 	}
 	if (r->n_open == r->o->max_open)
 		file_close(r, r->tail);
-	for (s = 1; r->files[s - 1].fp != NULL; s++)
-		;
+	if (r->free_head) {
+		s = r->free_head;
+		r->free_head = r->files[s - 1].next;
+	} else {
+		s = ++r->used_slots;
+	}
 	f = &r->files[s - 1];
+	f->next = 0;
 	file_path(r, fl, u, dir, path, sizeof(path));
-	f->fp = fopen(path, d->created ? "ab" : "wb");
-	if (f->fp == NULL) {
+	f->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (d->created ? O_APPEND : O_TRUNC), 0666);
+	if (f->fd < 0) {
 		note_err(r, path, errno);
+		f->next = r->free_head;
+		r->free_head = s;
 		return NULL;
 	}
-	if (f->buf)
-		setvbuf(f->fp, f->buf, _IOFBF, SD_FILE_BUF);
+	if (f->buf == NULL)
+		f->buf = malloc(SD_FILE_BUF);    /* NULL: unbuffered writes */
+	f->len = 0;
 	if (!d->created)
 		r->files_written++;
 	d->created = true;
@@ -328,7 +400,7 @@ file_get(struct run *r, const struct mos_flow *fl, struct sd_flow *u, int dir)
 	d->slot = s;
 	r->n_open++;
 	lru_push(r, s);
-	return f->fp;
+	return f;
 }
 
 /* --- reading ------------------------------------------------------------------ */
@@ -368,7 +440,7 @@ drain(struct run *r, struct mos_flow *fl, struct sd_flow *u, int rside)
 	struct sd_dir *d = &u->d[dir];
 	const uint8_t *p;
 	ssize_t n;
-	FILE *fp = NULL;
+	struct sd_file *fp = NULL;
 
 	if (s == NULL)
 		return;
@@ -389,10 +461,7 @@ drain(struct run *r, struct mos_flow *fl, struct sd_flow *u, int rside)
 			continue;
 		if (fp == NULL && (fp = file_get(r, fl, u, dir)) == NULL)
 			return;
-		if (fwrite(p, 1, (size_t)n, fp) != (size_t)n) {
-			note_err(r, "write", errno);
-			return;
-		}
+		file_write(r, fp, p, (size_t)n);
 	}
 }
 
@@ -502,14 +571,14 @@ on_end(struct mos_ctx *ctx, struct mos_flow *fl, int side, uint32_t ev,
 int
 main(int argc, char **argv)
 {
-	struct opts o = { .policy = MOS_STREAM_POLICY_LINUX, .max_open = SD_MAX_OPEN, .window = SD_WINDOW };
+	struct opts o = { .policy = MOS_STREAM_POLICY_LINUX, .window = SD_WINDOW };
 	struct mos_app_options ao = {
 		.parse = parse, .arg = &o,
 		.usage = "  -o DIR             write the streams into DIR (created if missing)\n"
 			 "  --no-write         reassemble and read every byte, write nothing\n"
 			 "  --policy NAME      overlap policy (default linux; see docs/reassembly.md)\n"
 			 "  --no-vlan-key      VLAN ids are not part of the flow key\n"
-			 "  --max-open N       files open at once (default 256)\n"
+			 "  --max-open N       files open at once (default 4096, at most the fd limit - 64)\n"
 			 "  --window BYTES     reassembly window per direction (default 126976)\n"
 			 "  --max-flows N      flow table capacity (default 1048576)\n",
 	};
@@ -533,6 +602,14 @@ main(int argc, char **argv)
 		mos_app_destroy(app);
 		return 2;
 	}
+	if (o.max_open == 0) {
+		struct rlimit rl;
+
+		o.max_open = SD_MAX_OPEN;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < (rlim_t)SD_MAX_OPEN + 80)
+			o.max_open = rl.rlim_cur > 80 ? (uint32_t)(rl.rlim_cur - 64) : 16;
+	}
 	r.o = &o;
 	r.files = calloc(o.max_open, sizeof(*r.files));
 	if (r.files == NULL) {
@@ -540,8 +617,6 @@ main(int argc, char **argv)
 		mos_app_destroy(app);
 		return 2;
 	}
-	for (uint32_t i = 0; i < o.max_open && !o.no_write; i++)
-		r.files[i].buf = malloc(SD_FILE_BUF);   /* NULL: stdio's own buffer */
 	mos_ctx_config_default(&cfg);
 	cfg.flows.vlan_in_key = !o.no_vlan_key;
 	cfg.flows.user_size = sizeof(struct sd_flow);
