@@ -10,8 +10,8 @@
  * Output (a conformance interface: keep it stable; docs/reassembly.md,
  * section "streamdump"):
  *  - one file per direction of every TCP connection, both always created
- *    (DIR itself too, one level, if missing)
- *    (empty when that direction carried no reassembled byte):
+ *    (empty when that direction carried no reassembled byte; DIR itself is
+ *    created, one level, if missing):
  *      DIR/<client>_<cport>-<server>_<sport>_<n>.c2s   bytes the client sent
  *      DIR/<client>_<cport>-<server>_<sport>_<n>.s2c   bytes the server sent
  *  - client and server as the flow engine decides (conntrack's client and
@@ -30,11 +30,16 @@
  *
  * Reading: every conn_new_data callback drains the stream that grew with a
  * per-stream cursor (mos_stream_read_ptr), conn_end drains what remains.
- * Writing: buffered (16 KiB per open file, write(2) when full), at most --max-open (default 4096, or the
- * descriptor limit - 64 when lower) open at once, the least recently
- * written closed first (and reopened for append later), so 100k flows
- * never exhaust file descriptors. --no-write reads every byte and writes nothing: for
- * benchmarks. The summary's checksum is the sum of every byte read.
+ * Once a FIN ended a stream and all of it was read (tcp_state_change at the
+ * receiver's hook), the stream is turned off so its pages return to the
+ * pool during the TIME_WAIT linger. Window: --window (default 124 KiB, the
+ * largest whose page slots fit inside the stream object).
+ * Writing: a 16 KiB buffer per open file, write(2) when full; at most
+ * --max-open files (default 4096, or the descriptor limit - 64 when lower)
+ * are open at once, the least recently written closed first (and reopened
+ * for append later), so 100k flows never exhaust file descriptors.
+ * --no-write reads every byte and writes nothing (for benchmarks). The
+ * summary's checksum is the sum of every byte read.
  *
  * Summary line on stderr (unless -q): connections, bytes per direction,
  * checksum, files written, dropped and gap bytes. Exit status 0, 1 when a
