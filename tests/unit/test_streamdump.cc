@@ -270,3 +270,19 @@ TEST_F(Streamdump, UnknownPolicyIsAUsageError)
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Streamdump, UnwritableOutputEndsWithStatusOne)
+{
+	std::string notdir = tmp + "/a";
+	FILE *fp = fopen(notdir.c_str(), "w");   // a file where the directory should be
+	ASSERT_NE(fp, nullptr);
+	fclose(fp);
+	std::string err;
+	EXPECT_EQ(run("-q -r " + pcap + " -o " + notdir, &err), 1);
+	EXPECT_NE(err.find("Not a directory"), std::string::npos) << err;
+	unlink(notdir.c_str());
+}
+
+}  // namespace
