@@ -574,23 +574,37 @@ fire(struct mos_ctx *ctx, struct mos_flow *f, uint32_t ev, int hook, int side)
 	ctx->cur_hook = saved_hook;
 }
 
-/* Fire the events of one endpoint update at @hook, in the documented order. */
+/* Fire the events of one endpoint update at @hook, in the documented order.
+ * Only events that the flow's set has callbacks for at @hook are
+ * dispatched (one mask read instead of a call per event); the mask is read
+ * again after each dispatch, since callbacks may change registrations. */
 static void
 fire_bits(struct mos_ctx *ctx, struct mos_flow *f, int hook, int side, unsigned bits, bool tcp)
 {
+	static const struct {
+		unsigned bit;        /* MOS_TCPEV_* that triggers it (0: always) */
+		uint32_t ev;         /* built-in event */
+	} order[] = {
+		{ 0, MOS_EV_PKT_IN },   /* MOS_EV_UDP_PKT for UDP */
+		{ MOS_TCPEV_CONN_START, MOS_EV_CONN_START },
+		{ MOS_TCPEV_STATE, MOS_EV_TCP_STATE_CHANGE },
+		{ MOS_TCPEV_ESTABLISHED, MOS_EV_CONN_ESTABLISHED },
+		{ MOS_TCPEV_REXMIT, MOS_EV_REXMIT },
+		{ MOS_TCPEV_RST_OOW, MOS_EV_RST_OUT_OF_WINDOW },
+	};
+	uint32_t m;
+
 	if (f->regset == MOS_EVSET_EMPTY)
 		return;
-	fire(ctx, f, tcp ? MOS_EV_PKT_IN : MOS_EV_UDP_PKT, hook, side);
-	if (bits & MOS_TCPEV_CONN_START)
-		fire(ctx, f, MOS_EV_CONN_START, hook, side);
-	if (bits & MOS_TCPEV_STATE)
-		fire(ctx, f, MOS_EV_TCP_STATE_CHANGE, hook, side);
-	if (bits & MOS_TCPEV_ESTABLISHED)
-		fire(ctx, f, MOS_EV_CONN_ESTABLISHED, hook, side);
-	if (bits & MOS_TCPEV_REXMIT)
-		fire(ctx, f, MOS_EV_REXMIT, hook, side);
-	if (bits & MOS_TCPEV_RST_OOW)
-		fire(ctx, f, MOS_EV_RST_OUT_OF_WINDOW, hook, side);
+	m = mos_evsys_mask(ctx->es, f->regset, hook);
+	for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]) && m != 0; i++) {
+		uint32_t ev = i == 0 && !tcp ? MOS_EV_UDP_PKT : order[i].ev;
+
+		if ((order[i].bit && !(bits & order[i].bit)) || !(m & (1u << ev)))
+			continue;
+		fire(ctx, f, ev, hook, side);
+		m = f->regset == MOS_EVSET_EMPTY ? 0 : mos_evsys_mask(ctx->es, f->regset, hook);
+	}
 }
 
 /* End @f: decide the reason, raise timeout/conn_end once per side, remove. */
@@ -1067,6 +1081,7 @@ struct prekey {
 	struct mos_flow_key key;     /* the key, when valid */
 	uint64_t hash;               /* mos_flow_key_hash(&key) */
 	bool valid;                  /* the packet has a key */
+	bool src_is_lo;              /* from mos_flow_key_from_pkt */
 };
 
 /* mos_ctx_input with an optional precomputed key (@pre, may be NULL). */
@@ -1093,6 +1108,7 @@ input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, const stru
 		    !mos_evsys_wants(ctx->es, m->set, MOS_EV_PKT_IN, MOS_HOOK_NONE) ||
 		    !pfilter_match(ctx, &m->raw, p, linktype))
 			continue;
+		pre = NULL;          /* a callback may rewrite the packet: key it again */
 		ctx->in_dispatch = true;
 		ctx->cur_hook = MOS_HOOK_NONE;
 		mos_evsys_dispatch(ctx->es, m->set, MOS_EV_PKT_IN, MOS_HOOK_NONE, ctx, NULL,
@@ -1102,24 +1118,27 @@ input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, const stru
 
 	if (ctx->frag && (p->flags & MOS_PKT_F_FRAGMENT) && !(p->flags & MOS_PKT_F_MALFORMED)) {
 		p = defrag(ctx, p);
+		pre = NULL;
 		if (p == NULL)
 			goto out;    /* held for reassembly (or dropped and counted) */
 		ctx->cur_pkt = p;
 		ctx->cur_linktype = linktype = MOS_LINK_RAW;
 	}
-	if ((p->flags & MOS_PKT_F_MALFORMED) ||
-	    mos_flow_key_from_pkt(ctx->flows, p, &key, &src_is_lo) < 0) {
+	/* The precomputed key holds unless a raw-monitor callback ran (it
+	 * may have rewritten the packet) or a fragment completed a datagram:
+	 * then pre was cleared above and the key is built again. */
+	if (pre && pre->valid) {
+		key = pre->key;
+		src_is_lo = pre->src_is_lo;
+		hash = pre->hash;
+	} else if ((p->flags & MOS_PKT_F_MALFORMED) ||
+		   mos_flow_key_from_pkt(ctx->flows, p, &key, &src_is_lo) < 0) {
 		orphan(ctx, p, linktype);
 		goto out;
+	} else {
+		hash = mos_flow_key_hash(&key);
 	}
 	tcp = p->l4_proto == IPPROTO_TCP;
-	/* The key is always rebuilt here (a raw-monitor callback may have
-	 * rewritten the packet, a fragment may have completed a datagram);
-	 * the precomputed hash is reused only for an identical key. */
-	if (pre && pre->valid && memcmp(&pre->key, &key, sizeof(key)) == 0)
-		hash = pre->hash;
-	else
-		hash = mos_flow_key_hash(&key);
 	f = mos_flow_lookup_hash(ctx->flows, &key, hash);
 	if (f && tcp && is_reuse(f, src_is_lo, p)) {
 		ctx->st.port_reuse++;
@@ -1178,10 +1197,12 @@ mos_ctx_input_burst(struct mos_ctx *ctx, const struct mos_pkt *pkts, const int *
 		 * each lookup is done when its packet's turn comes. */
 		for (uint16_t i = 0; i < m; i++) {
 			const struct mos_pkt *p = &pkts[base + i];
-			bool lo;
 
+			/* Not valid (keyed in input_one as without a burst) for
+			 * malformed packets, fragments and packets without a key. */
 			pre[i].valid = !(p->flags & (MOS_PKT_F_MALFORMED | MOS_PKT_F_FRAGMENT)) &&
-				       mos_flow_key_from_pkt(ctx->flows, p, &pre[i].key, &lo) == 0;
+				       mos_flow_key_from_pkt(ctx->flows, p, &pre[i].key,
+							     &pre[i].src_is_lo) == 0;
 			if (pre[i].valid) {
 				pre[i].hash = mos_flow_key_hash(&pre[i].key);
 				mos_flow_prefetch_bucket(ctx->flows, pre[i].hash);

@@ -807,6 +807,16 @@ mos_evsys_wants(struct mos_evsys *es, uint32_t set, uint32_t b, int hook)
 	       (s->mask[hook] & (1u << b));
 }
 
+uint32_t
+mos_evsys_mask(struct mos_evsys *es, uint32_t set, int hook)
+{
+	struct set *s;
+
+	if (hook < 0 || hook >= MOS_HOOK_COUNT || (s = ready(es, set)) == NULL)
+		return 0;
+	return s->mask[hook];
+}
+
 static bool
 take_raised(struct frame *fr, uint32_t ev)
 {

@@ -187,6 +187,13 @@ bool mos_evsys_set_has_owner(const struct mos_evsys *es, uint32_t set, uint16_t 
  * lets the caller skip building arguments). */
 bool mos_evsys_wants(struct mos_evsys *es, uint32_t set, uint32_t b, int hook);
 
+/* The built-in events (bit b = event b) that @set has any callback for at
+ * @hook: mos_evsys_wants for all of them at once, so that a caller can
+ * skip dispatching events nobody listens to. 0 for MOS_EVSET_EMPTY, an
+ * unknown set or a bad hook. Valid until callbacks run or registrations
+ * change. */
+uint32_t mos_evsys_mask(struct mos_evsys *es, uint32_t set, int hook);
+
 /*
  * Dispatch built-in @b at @hook for a flow whose set is @set: walk the
  * plan, run filters and callbacks with (ctx, flow, side). Returns the
