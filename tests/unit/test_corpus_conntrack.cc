@@ -21,11 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "corpus_truth.h"
 #include "shim.h"
 
 namespace {
 
-using Row = std::map<std::string, std::string>;
+using corpus::Row;
+using corpus::read_tsv;
+const auto &norm = corpus::norm_addr;
 
 std::string json_val(const std::string &line, const std::string &key)
 {
@@ -44,49 +47,6 @@ std::string json_val(const std::string &line, const std::string &key)
 	}
 	size_t e = line.find_first_of(",}", p);
 	return line.substr(p, e - p);
-}
-
-std::vector<Row> read_tsv(const std::string &path)
-{
-	std::ifstream in(path);
-	std::string line;
-	std::vector<std::string> hdr;
-	std::vector<Row> rows;
-	while (std::getline(in, line)) {
-		std::vector<std::string> f;
-		std::stringstream ss(line);
-		std::string x;
-		while (std::getline(ss, x, '\t'))
-			f.push_back(x);
-		if (hdr.empty()) {
-			hdr = f;
-			continue;
-		}
-		Row r;
-		for (size_t i = 0; i < hdr.size() && i < f.size(); i++)
-			r[hdr[i]] = f[i];
-		rows.push_back(r);
-	}
-	return rows;
-}
-
-// tshark writes addresses as it likes; ours are RFC 5952 / dotted. Normalise
-// through the decoder's own formatter.
-std::string norm(const std::string &a)
-{
-	mos_addr m{};
-	char buf[MOS_ADDR_STRLEN];
-	if (a.find(':') == std::string::npos) {
-		unsigned b[4];
-		if (sscanf(a.c_str(), "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4)
-			return a;
-		m.b[10] = m.b[11] = 0xff;
-		for (int i = 0; i < 4; i++)
-			m.b[12 + i] = (uint8_t)b[i];
-	} else if (inet_pton(AF_INET6, a.c_str(), m.b) != 1) {
-		return a;
-	}
-	return mos_addr_str(&m, buf);
 }
 
 // Differences that are understood (pcap, tshark flowid) -> reason. Those

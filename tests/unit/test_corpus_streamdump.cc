@@ -28,11 +28,14 @@
 #include <string>
 #include <vector>
 
+#include "corpus_truth.h"
 #include "shim.h"
 
 namespace {
 
-using Row = std::map<std::string, std::string>;
+using corpus::Row;
+using corpus::read_tsv;
+const auto &norm = corpus::norm_addr;
 
 const std::string kBin = std::string(MOS_BINARY_DIR) + "/examples/c/streamdump";
 const std::string kCorpus = MOS_CORPUS_DIR;
@@ -43,45 +46,6 @@ const std::map<std::tuple<std::string, std::string, std::string>, std::string> k
 	 "80000-byte BIG TCP frames are cut to the largest mbuf (65407 bytes) by the packet "
 	 "source: the cut-off bytes are missing"},
 };
-
-std::vector<Row> read_tsv(const std::string &path)
-{
-	std::ifstream in(path);
-	std::string line;
-	std::vector<std::string> hdr;
-	std::vector<Row> rows;
-	while (std::getline(in, line)) {
-		std::vector<std::string> f;
-		std::stringstream ss(line);
-		std::string x;
-		while (std::getline(ss, x, '\t'))
-			f.push_back(x);
-		if (hdr.empty()) {
-			hdr = f;
-			continue;
-		}
-		Row r;
-		for (size_t i = 0; i < hdr.size() && i < f.size(); i++)
-			r[hdr[i]] = f[i];
-		rows.push_back(r);
-	}
-	return rows;
-}
-
-// tshark's address text normalised through the runtime's formatter.
-std::string norm(const std::string &a)
-{
-	mos_addr m{};
-	char buf[MOS_ADDR_STRLEN];
-	if (a.find(':') == std::string::npos) {
-		m.b[10] = m.b[11] = 0xff;
-		if (inet_pton(AF_INET, a.c_str(), m.b + 12) != 1)
-			return a;
-	} else if (inet_pton(AF_INET6, a.c_str(), m.b) != 1) {
-		return a;
-	}
-	return mos_addr_str(&m, buf);
-}
 
 bool slurp(const std::string &path, std::string *out)
 {
