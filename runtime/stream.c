@@ -99,6 +99,7 @@ struct mos_stream_pool {
 	uint32_t max_streams;        /* stream objects */
 	struct mos_stream *streams;  /* stream objects */
 	struct mos_stream *free_streams; /* free list */
+	uint32_t fresh;              /* streams[fresh..] never used (not on the list, not touched) */
 	uint32_t max_ranges;         /* entries per range table */
 	uint32_t n_tables_free;      /* entries in free_tables */
 	uint32_t *free_tables;       /* stack of free range table indexes */
@@ -256,10 +257,11 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 	for (uint32_t i = 0; i < c.n_range_tables; i++)
 		p->free_tables[i] = c.n_range_tables - 1 - i;
 	p->n_tables_free = c.n_range_tables;
-	for (uint32_t i = c.max_streams; i-- > 0;) {
-		p->streams[i].next_free = p->free_streams;
-		p->free_streams = &p->streams[i];
-	}
+	/* Stream objects are handed out from streams[fresh..] once the free
+	 * list is empty (same order as a list built up front: index 0
+	 * first), so their memory is touched only as streams are created. */
+	p->free_streams = NULL;
+	p->fresh = 0;
 	return p;
 }
 
@@ -717,6 +719,10 @@ mos_stream_create(struct mos_stream_pool *pool, uint32_t init_seq,
 	if ((unsigned)c.policy >= MOS_STREAM_POLICY_COUNT) {
 		errno = EINVAL;
 		return NULL;
+	}
+	if (pool->free_streams == NULL && pool->fresh < pool->max_streams) {
+		pool->free_streams = &pool->streams[pool->fresh++];
+		pool->free_streams->next_free = NULL;
 	}
 	s = pool->free_streams;
 	if (s == NULL) {
