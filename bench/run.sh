@@ -28,5 +28,12 @@ echo "== decode: offline read + decode against a plain libpcap loop"
 	taskset -c "$cpu" "$build/bench/decode_bench" "$trace" 7
 } | tee "$results/decode.md"
 
+echo "== flow engine: tracking rate, new connections/s, bytes per connection, dynamic registration"
+taskset -c "$cpu" "$build/tests/test_flow_bench" --gtest_also_run_disabled_tests \
+	--gtest_filter='FlowBench.*' | tee "$results/flow.txt"
+
+echo "== reassembly: in-order and reordered streams, next to libnids in the same process"
+taskset -c "$cpu" "$build/bench/stream_bench" 1024 1000 | tee "$results/stream.txt"
+
 echo "== side by side: mos programs and peers on the same trace"
 "$top/bench/harness.py" --build "$build" --trace "$trace" --rounds 3 --cpu "$cpu" --out "$results"
