@@ -71,15 +71,25 @@ static const struct mosc_dump mosc_dumps[] = {
 	{ "sema", "the syntax tree of FILE with types, event roots and hooks from checking", mosc_dump_sema },
 };
 
+/* Back-end commands: dispatched by build_main() (compiler/build.h) before
+ * the tables above; listed here for the usage text only. */
+static const char mosc_backend_usage[] =
+	"  emit-c FILE [-o OUT.c] [--no-line]  write the generated C\n"
+	"  build  FILE -o BIN  compile FILE into a middlebox binary (generated C + libmos)\n";
+static const char mosc_backend_dumps[] =
+	"  forest the event dependency forest of FILE and its modules\n";
+
 static void mosc_usage(FILE *out)
 {
 	fputs("usage: mosc COMMAND [OPTIONS] ARGS...\n\ncommands:\n", out);
 	for (size_t i = 0; i < sizeof(mosc_cmds) / sizeof(mosc_cmds[0]); i++)
 		fprintf(out, "  %-6s %-10s %s\n", mosc_cmds[i].name, mosc_cmds[i].synopsis,
 			mosc_cmds[i].help);
+	fputs(mosc_backend_usage, out);
 	fputs("\ndump kinds:\n", out);
 	for (size_t i = 0; i < sizeof(mosc_dumps) / sizeof(mosc_dumps[0]); i++)
 		fprintf(out, "  %-6s %s\n", mosc_dumps[i].kind, mosc_dumps[i].help);
+	fputs(mosc_backend_dumps, out);
 	fputs("\noptions:\n"
 	      "  -I DIR            search DIR for imported modules (before MOS_PATH and the stdlib)\n"
 	      "  -Werror           treat warnings as errors\n"
