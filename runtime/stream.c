@@ -1408,6 +1408,28 @@ valid_run(const struct mos_stream *s, uint64_t off)
 	return s->edge - off;
 }
 
+/* The first readable offset at or after @cursor's position: bytes already
+ * released and holes below the in-order edge are skipped and added to
+ * *lostn. */
+static uint64_t
+cursor_seek(const struct mos_stream *s, int cursor, uint64_t *lostn)
+{
+	uint64_t pos = s->cur[cursor];
+
+	if (pos < s->base) {
+		*lostn += s->base - pos;
+		pos = s->base;
+	}
+	while (pos < s->edge && valid_run(s, pos) == 0) {
+		uint32_t idx = range_find(s, pos);
+		uint64_t e = s->ranges[idx].e < s->edge ? s->ranges[idx].e : s->edge;
+
+		*lostn += e - pos;
+		pos = e;
+	}
+	return pos;
+}
+
 ssize_t
 mos_stream_read(struct mos_stream *s, int cursor, void *buf, size_t len, uint64_t *lost)
 {
@@ -1416,18 +1438,7 @@ mos_stream_read(struct mos_stream *s, int cursor, void *buf, size_t len, uint64_
 
 	if (!cursor_ok(s, cursor) || (buf == NULL && len > 0))
 		return -EINVAL;
-	pos = s->cur[cursor];
-	if (pos < s->base) {
-		lostn += s->base - pos;
-		pos = s->base;
-	}
-	while (pos < s->edge && (run = valid_run(s, pos)) == 0) {
-		uint32_t idx = range_find(s, pos);
-		uint64_t e = s->ranges[idx].e < s->edge ? s->ranges[idx].e : s->edge;
-
-		lostn += e - pos;
-		pos = e;
-	}
+	pos = cursor_seek(s, cursor, &lostn);
 	if (lost != NULL)
 		*lost += lostn;
 	if (pos >= s->edge) {
@@ -1455,18 +1466,7 @@ mos_stream_read_ptr(struct mos_stream *s, int cursor, const uint8_t **ptr, size_
 
 	if (!cursor_ok(s, cursor) || ptr == NULL)
 		return -EINVAL;
-	pos = s->cur[cursor];
-	if (pos < s->base) {
-		lostn += s->base - pos;
-		pos = s->base;
-	}
-	while (pos < s->edge && (run = valid_run(s, pos)) == 0) {
-		uint32_t idx = range_find(s, pos);
-		uint64_t e = s->ranges[idx].e < s->edge ? s->ranges[idx].e : s->edge;
-
-		lostn += e - pos;
-		pos = e;
-	}
+	pos = cursor_seek(s, cursor, &lostn);
 	if (lost != NULL)
 		*lost += lostn;
 	/* Release what the previous call handed out (and all before pos). */
