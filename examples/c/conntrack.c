@@ -7,9 +7,11 @@
  *   conntrack -r FILE.pcap [--out FILE] [--no-vlan-key] [--udp] [--no-streams]
  *             [--max-flows N]
  *
- * Both directions are reassembled (1 MiB windows, policy "first", a
- * 8 MiB page pool) so that stream_* and gap_* are real; --no-streams
- * turns that off.
+ * Both directions are reassembled (124 KiB windows, policy "first") so
+ * that stream_* and gap_* are real; --no-streams turns that off. The
+ * in-order bytes are consumed as they arrive (conntrack only counts them)
+ * and a stream a FIN ended gives its pages back, so memory follows the
+ * connections that are open, not every connection seen.
  *
  * Keys, in this order (a conformance interface: keep it stable):
  * ts_start, ts_end, client, cport, server, sport, vlan, pkts_c2s,
@@ -31,6 +33,12 @@ struct opts {
 	bool udp;                    /* --udp: also UDP flows */
 	bool no_streams;             /* --no-streams: no reassembly */
 	uint32_t max_flows;          /* --max-flows */
+};
+
+/* Per-flow user area: a read cursor per receiving side (0 = none yet,
+ * else cursor id + 1); [0] is the stream the server receives. */
+struct ct_flow {
+	uint8_t cursor[2];           /* cursors of the c2s and s2c streams */
 };
 
 struct run {
@@ -121,6 +129,58 @@ put_bool(char *p, const char *key, bool v)
 {
 	p = put_str(p, key);
 	return put_str(p, v ? "true" : "false");
+}
+
+/* Consume the in-order bytes of the stream @side receives: nobody reads
+ * them, and unread bytes would hold their pages for a whole window. */
+static void
+consume(struct mos_ctx *ctx, struct mos_flow *f, int side)
+{
+	struct mos_stream *s = mos_flow_stream(f, side);
+	struct ct_flow *u = mos_flow_user_area(ctx, f);
+	uint8_t *c;
+	const uint8_t *p;
+
+	if (s == NULL || u == NULL)
+		return;
+	c = &u->cursor[side == MOS_SIDE_SVR ? 0 : 1];
+	if (*c == 0) {
+		int id = mos_stream_cursor_open(s);
+
+		if (id < 0)
+			return;
+		*c = (uint8_t)(id + 1);
+	}
+	while (mos_stream_read_ptr(s, *c - 1, &p, SIZE_MAX, NULL) >= 0)
+		;
+}
+
+static void
+on_data(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
+	const struct mos_event_arg *arg)
+{
+	(void)ev;
+	(void)arg;
+	consume(ctx, f, side);
+}
+
+/* A FIN ended the stream @side receives and everything before it arrived:
+ * consume it and give its pages back (the flow lingers in TIME_WAIT). */
+static void
+on_state(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
+	 const struct mos_event_arg *arg)
+{
+	struct mos_stream *s = mos_flow_stream(f, side);
+	struct mos_stream_info si;
+
+	(void)ev;
+	(void)arg;
+	if (s == NULL || mos_stream_get_info(s, &si) != 0 || si.off || !si.fin_seen ||
+	    si.edge < si.fin_off)
+		return;
+	consume(ctx, f, side);
+	if (mos_stream_get_info(s, &si) == 0 && si.ooo_bytes == 0)
+		mos_stream_set_off(s, true);
 }
 
 static void
@@ -224,8 +284,9 @@ main(int argc, char **argv)
 	cfg.flows.vlan_in_key = !o.no_vlan_key;
 	if (o.max_flows)
 		cfg.flows.max_flows = o.max_flows;
-	cfg.streams.n_pages = 2048;          /* 8 MiB of 4 KiB pages */
-	cfg.streams.max_streams = 65536;
+	cfg.flows.user_size = sizeof(struct ct_flow);
+	cfg.streams.n_pages = 8192;          /* 32 MiB of 4 KiB pages */
+	cfg.streams.max_streams = 1u << 18;
 	ctx = mos_ctx_create(&cfg);
 	if (ctx == NULL) {
 		fprintf(stderr, "conntrack: cannot create the flow engine: %s\n", strerror(errno));
@@ -237,7 +298,10 @@ main(int argc, char **argv)
 	mos_ctx_set_user(ctx, &r);
 	mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
 	if (mon == NULL || mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0 ||
-	    (!o.no_streams && mos_monitor_set_stream(mon, MOS_SIDE_BOTH, 1u << 20, MOS_STREAM_POLICY_FIRST) < 0)) {
+	    (!o.no_streams &&
+	     (mos_monitor_set_stream(mon, MOS_SIDE_BOTH, 124u << 10, MOS_STREAM_POLICY_FIRST) < 0 ||
+	      mos_register_callback(mon, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, on_data, NULL) < 0 ||
+	      mos_register_callback(mon, MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_RCV, on_state, NULL) < 0))) {
 		fprintf(stderr, "conntrack: cannot set up the monitor\n");
 		mos_ctx_destroy(ctx);
 		mos_app_destroy(app);
