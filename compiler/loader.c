@@ -312,18 +312,6 @@ struct load_program *load_program(struct ast_arena *arena, struct diag_ctx *diag
 	p->main = m;
 	if (text) {
 		m->file = diag_add_file(diag, path, text, len);
-		m->root = parse_file(arena, diag, m->file);
-		load_check_decl(&lc, m, NULL, NULL);
-		load_remember(&lc, m);
-		m->state = 1;
-		load_push(&lc, m);
-		load_imports(&lc, m);
-		m->state = 2;
-		struct load_module **tail = &p->first;
-		while (*tail)
-			tail = &(*tail)->next;
-		*tail = m;
-		p->count++;
 	} else {
 		size_t n;
 		char *t = load_read_file(path, &n);
@@ -335,19 +323,19 @@ struct load_program *load_program(struct ast_arena *arena, struct diag_ctx *diag
 		}
 		m->file = diag_add_file(diag, path, t, n);
 		free(t);
-		m->root = parse_file(arena, diag, m->file);
-		load_check_decl(&lc, m, NULL, NULL);
-		load_remember(&lc, m);
-		m->state = 1;
-		load_push(&lc, m);
-		load_imports(&lc, m);
-		m->state = 2;
-		struct load_module **tail = &p->first;
-		while (*tail)
-			tail = &(*tail)->next;
-		*tail = m;
-		p->count++;
 	}
+	m->root = parse_file(arena, diag, m->file);
+	load_check_decl(&lc, m, NULL, NULL);
+	load_remember(&lc, m);
+	m->state = 1;
+	load_push(&lc, m);
+	load_imports(&lc, m);
+	m->state = 2;
+	struct load_module **tail = &p->first;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = m;
+	p->count++;
 	free(lc.stack);
 	free(lc.created);
 	return p;
