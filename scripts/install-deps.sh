@@ -27,6 +27,9 @@ PACKAGES=(
   tshark             # tests: the decoder is checked against tshark on mutated frames
   iproute2           # tests: network namespaces for the inline end-to-end test
   ethtool            # tests: checksum offload off on the test veths
+  libndpi-dev        # examples/ndpi: protocol detection through extern C
+  libndpi-bin        # tests: ndpiReader, the reference examples/ndpi is compared with
+  libhyperscan-dev   # examples/ids: streaming content signatures
 )
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(
