@@ -238,6 +238,63 @@ static void build_arg(char **buf, size_t *len, size_t *cap, const char *s, bool 
 	*len = (size_t)(p - *buf);
 }
 
+/*
+ * Libraries a companion asks for, appended to the cc command: lines of the
+ * companion of the form
+ *   // mos: pkg-config NAME...   (the output of `pkg-config --cflags --libs NAME...`)
+ *   // mos: link LIB...          (-lLIB each)
+ * Names are limited to [A-Za-z0-9_.+-]. Returns 0, or -1 after an error
+ * message naming the companion's line.
+ */
+static int build_companion_libs(const char *comp, char **cmd, size_t *len, size_t *cap)
+{
+	size_t flen = 0;
+	char *text = load_read_file(comp, &flen);
+	if (!text)
+		return 0; /* cc reports the missing file */
+	int rc = 0, line = 1;
+	for (char *p = text; *p && rc == 0; line++) {
+		char *eol = strchr(p, '\n');
+		if (eol)
+			*eol = 0;
+		static const char tag[] = "// mos: ";
+		bool pc = !strncmp(p, tag, sizeof(tag) - 1) && !strncmp(p + sizeof(tag) - 1, "pkg-config ", 11);
+		bool ln = !strncmp(p, tag, sizeof(tag) - 1) && !strncmp(p + sizeof(tag) - 1, "link ", 5);
+		if (pc || ln) {
+			char *names = p + sizeof(tag) - 1 + (pc ? 11 : 5);
+			if (!*names || names[strspn(names, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+- ")]) {
+				fprintf(stderr, "%s:%d: error: library names may only hold [A-Za-z0-9_.+-]\n", comp, line);
+				rc = -1;
+			} else if (ln) {
+				for (char *tok = strtok(names, " "); tok; tok = strtok(NULL, " ")) {
+					char arg[256];
+					snprintf(arg, sizeof(arg), "-l%s", tok);
+					build_arg(cmd, len, cap, arg, true);
+				}
+			} else {
+				char q[1024], out[4096];
+				snprintf(q, sizeof(q), "pkg-config --cflags --libs %s 2>/dev/null", names);
+				FILE *f = popen(q, "r");
+				size_t n = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
+				if (!f || pclose(f) != 0 || n == sizeof(out) - 1) {
+					fprintf(stderr, "%s:%d: error: 'pkg-config --cflags --libs %s' failed (is the -dev package installed?)\n",
+						comp, line, names);
+					rc = -1;
+				} else {
+					out[n] = 0;
+					out[strcspn(out, "\n")] = 0;
+					build_arg(cmd, len, cap, out, false);
+				}
+			}
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	free(text);
+	return rc;
+}
+
 static int build_cmd_build(int argc, char **argv)
 {
 	struct build_opts o = { .color = -1, .max_errors = 20 };
@@ -280,11 +337,14 @@ static int build_cmd_build(int argc, char **argv)
 		build_arg(&cmd, &len, &cap, MOSC_RUNTIME_INCLUDE, true);
 		build_arg(&cmd, &len, &cap, MOSC_CFLAGS, false);
 		build_arg(&cmd, &len, &cap, cfile, true);
-		for (int i = 0; i < ncomp; i++) {
+		for (int i = 0; i < ncomp; i++)
 			build_arg(&cmd, &len, &cap, comp[i], true);
+		build_arg(&cmd, &len, &cap, MOSC_LIBMOS, true);
+		for (int i = 0; i < ncomp; i++) {
+			if (build_companion_libs(comp[i], &cmd, &len, &cap))
+				rc = -1;
 			free(comp[i]);
 		}
-		build_arg(&cmd, &len, &cap, MOSC_LIBMOS, true);
 		build_arg(&cmd, &len, &cap, MOSC_LIBS, false);
 		if (o.verbose)
 			fprintf(stderr, "%s\n", cmd);
@@ -294,7 +354,7 @@ static int build_cmd_build(int argc, char **argv)
 			exit(2);
 		}
 		sprintf(full, "%s >'%s' 2>&1", cmd, logf);
-		int st = system(full);
+		int st = rc == 0 ? system(full) : 0;
 		size_t loglen = 0;
 		char *log = load_read_file(logf, &loglen);
 		if (st != 0) {
