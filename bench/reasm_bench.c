@@ -5,8 +5,8 @@
  *
  *   reasm_bench [MIB_PER_CASE [LIVE_FLOWS [ROUNDS]]]
  *              (defaults: 256 MiB of payload, 1000 flows live at once, 5 rounds)
- *   reasm_bench --only mos|nids --case N ...   one tool, one case, one round
- *              (for valgrind --tool=callgrind --toggle-collect='timed_*')
+ *   reasm_bench ... --only mos|nids --case N   one tool, one case
+ *              (with ROUNDS 1: for valgrind --tool=callgrind --toggle-collect='timed_*')
  *
  * Traces, generated in memory with a fixed seed (Ethernet/IPv4/TCP frames):
  * LIVE_FLOWS connections at once, each a handshake, 8 groups of 16
@@ -59,6 +59,8 @@
 #include "mos/mos.h"
 #include "mos/source.h"
 #include "mos/stats.h"
+
+#include "bytesum.h"      /* examples/c: streamdump's sum of every byte read */
 
 #define MSS        1448u
 #define GROUP      16u
@@ -302,29 +304,6 @@ cpu_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Sum of bytes (streamdump's fold: independent of how the stream is cut). */
-static uint64_t
-fold(const uint8_t *p, size_t n, uint64_t sum)
-{
-	const uint64_t m = 0x00ff00ff00ff00ffull;
-	size_t i = 0;
-
-	while (i + 8 <= n) {
-		uint64_t lanes = 0;
-
-		for (size_t k = 0; k < 128 && i + 8 <= n; k++, i += 8) {
-			uint64_t w;
-
-			memcpy(&w, p + i, 8);
-			lanes += (w & m) + ((w >> 8) & m);
-		}
-		for (int l = 0; l < 4; l++)
-			sum += (lanes >> (16 * l)) & 0xffff;
-	}
-	for (; i < n; i++)
-		sum += p[i];
-	return sum;
-}
 
 struct result {
 	double cpu;                  /* CPU seconds of the timed part */
@@ -365,7 +344,7 @@ mos_drain(struct mos_run *r, struct mos_flow *fl, int rside)
 	}
 	while ((n = mos_stream_read_ptr(s, u->cursor[rside] - 1, &p, SIZE_MAX, NULL)) >= 0) {
 		r->bytes += (uint64_t)n;
-		r->sum = fold(p, (size_t)n, r->sum);
+		r->sum = bytesum(p, (size_t)n, r->sum);
 	}
 }
 
@@ -545,7 +524,7 @@ nids_take(struct half_stream *h)
 		const uint8_t *p = (const uint8_t *)h->data + (h->count - h->offset) - h->count_new;
 
 		nids_bytes += (uint64_t)h->count_new;
-		nids_sum = fold(p, (size_t)h->count_new, nids_sum);
+		nids_sum = bytesum(p, (size_t)h->count_new, nids_sum);
 	}
 }
 
@@ -688,8 +667,6 @@ main(int argc, char **argv)
 			"[--only mos|nids] [--case 0-2]\n");
 		return 2;
 	}
-	if (only)
-		rounds = 1;
 	if (rte_eal_init(10, (char **)eal) < 0) {
 		fprintf(stderr, "reasm_bench: cannot start the EAL\n");
 		return 1;

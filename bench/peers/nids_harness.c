@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * nids_harness — the libnids peer for the benchmarks: TCP tracking and
- * reassembly of both directions of every connection in a capture, counting
- * the reassembled bytes, with no output per connection.
+ * reassembly of both directions of every connection in a capture, reading
+ * every reassembled byte (summed, as streamdump --no-write does), with no
+ * output per connection.
  *
  *   nids_harness TRACE.pcap
  *
- * Prints one line: packets seen, connections, reassembled bytes, CPU
- * seconds of the run. Checksums are not checked (the other tools do not
+ * Prints one line: packets seen, connections, reassembled bytes, their
+ * sum, CPU seconds of the run. Checksums are not checked (the other tools do not
  * check them either). libnids follows IPv4 connections whose handshake it
  * saw; that is its own limit, not the harness's.
  */
@@ -16,7 +17,20 @@
 #include <stdlib.h>
 #include <time.h>
 
-static unsigned long long conns, stream_bytes, packets;
+#include "bytesum.h"          /* examples/c: streamdump's sum of every byte read */
+
+static unsigned long long conns, stream_bytes, packets, sum;
+
+/* Read the bytes libnids just added to @h. */
+static void
+take(const struct half_stream *h)
+{
+	if (h->count_new > 0) {
+		stream_bytes += (unsigned long long)h->count_new;
+		sum = bytesum((const uint8_t *)h->data + (h->count - h->offset) - h->count_new,
+			      (size_t)h->count_new, sum);
+	}
+}
 
 static void
 on_tcp(struct tcp_stream *s, void **param)
@@ -29,7 +43,8 @@ on_tcp(struct tcp_stream *s, void **param)
 		conns++;
 		break;
 	case NIDS_DATA:
-		stream_bytes += (unsigned long long)(s->client.count_new + s->server.count_new);
+		take(&s->client);
+		take(&s->server);
 		break;
 	default:
 		break;
@@ -70,8 +85,8 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 	nids_run();
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
-	printf("packets %llu connections %llu stream_bytes %llu cpu_s %.3f\n", packets, conns,
-	       stream_bytes, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+	printf("packets %llu connections %llu stream_bytes %llu sum %llu cpu_s %.3f\n", packets,
+	       conns, stream_bytes, sum, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
 	nids_exit();
 	return 0;
 }

@@ -60,6 +60,8 @@
 #include "mos/app.h"
 #include "mos/mos.h"
 
+#include "bytesum.h"
+
 #define SD_WINDOW      (31u * 4096u) /* default --window: 124 KiB, the most a stream of 4 KiB pages takes without a page for its slot table */
 #define SD_PAGES       16384u        /* 64 MiB of 4 KiB pages */
 #define SD_STREAMS     262144u       /* directions buffered at once (closed flows keep theirs through the TIME_WAIT linger) */
@@ -410,30 +412,6 @@ file_get(struct run *r, const struct mos_flow *fl, struct sd_flow *u, int dir)
 
 /* --- reading ------------------------------------------------------------------ */
 
-/* Sum of the bytes (a cheap check that every byte was read; independent
- * of how the stream is cut into runs). */
-static uint64_t
-fold(const uint8_t *p, size_t n, uint64_t sum)
-{
-	const uint64_t m = 0x00ff00ff00ff00ffull;
-	size_t i = 0;
-
-	while (i + 8 <= n) {
-		uint64_t lanes = 0;  /* four 16-bit sums: 128 words add at most 128 * 510 to each */
-
-		for (size_t k = 0; k < 128 && i + 8 <= n; k++, i += 8) {
-			uint64_t w;
-
-			memcpy(&w, p + i, 8);
-			lanes += (w & m) + ((w >> 8) & m);
-		}
-		for (int l = 0; l < 4; l++)
-			sum += (lanes >> (16 * l)) & 0xffff;
-	}
-	for (; i < n; i++)
-		sum += p[i];
-	return sum;
-}
 
 /* Read everything in order from the stream received by @rside (the
  * direction its peer sends) and write it. */
@@ -461,7 +439,7 @@ drain(struct run *r, struct mos_flow *fl, struct sd_flow *u, int rside)
 			continue;   /* only lost bytes (a skipped hole): nothing to fill */
 		d->bytes += (uint64_t)n;
 		r->bytes[dir] += (uint64_t)n;
-		r->sum = fold(p, (size_t)n, r->sum);
+		r->sum = bytesum(p, (size_t)n, r->sum);
 		if (r->o->no_write)
 			continue;
 		if (fp == NULL && (fp = file_get(r, fl, u, dir)) == NULL)
