@@ -37,7 +37,8 @@
 	X(SIDE,     "side",      false)                                        \
 	X(TCPSTATE, "tcp_state", false)                                        \
 	X(FLOW,     "flow",      false)                                        \
-	X(SET,      "set",       false)
+	X(SET,      "set",       false)                                        \
+	X(LIST,     "u64[]",     false)
 
 enum bi_type {
 #define BI_X_(id, name, decl) BI_T_##id,
@@ -155,7 +156,25 @@ enum bi_proto { BI_ANY, BI_TCP, BI_UDP_ONLY };
 	X("flow.proto",          U8,       BI_ANY, "transport protocol number")              \
 	X("flow.vlan",           U16,      BI_ANY, "VLAN id in the flow key (0 if none)")    \
 	X("flow.id",             U64,      BI_ANY, "flow number, unique per run and core")   \
-	X("flow.duration",       DURATION, BI_ANY, "time since the flow's first packet")
+	X("flow.duration",       DURATION, BI_ANY, "time since the flow's first packet")   \
+	X("flow.start_time",     DURATION, BI_ANY, "capture time of the flow's first packet (since the epoch)") \
+	X("flow.last_time",      DURATION, BI_ANY, "capture time of the flow's latest packet (since the epoch)") \
+	X("flow.vlans",          LIST,     BI_ANY, "VLAN ids of the flow key: [] untagged, [outer] or [outer, inner]") \
+	X("flow.end_reason",     STR,      BI_ANY, "why the flow ended: fin, rst, timeout, eof, evicted (\"\" before)") \
+	BI_SIDE_FIELDS(X, "client")                                                    \
+	BI_SIDE_FIELDS(X, "server")
+
+/* What one side sent, from mos_flow_side_stats(); stream_bytes and
+ * gap_bytes make the monitor reassemble that side. */
+#define BI_SIDE_FIELDS(X, S)                                                           \
+	X("flow." S ".stream_bytes", U64, BI_TCP, "in-order bytes reassembled from what this side sent") \
+	X("flow." S ".gap_bytes",    U64, BI_TCP, "bytes of acknowledged holes skipped in what it sent") \
+	X("flow." S ".rexmit_bytes", U64, BI_TCP, "payload bytes it sent again (below its highest sequence)") \
+	X("flow." S ".rexmit_pkts",  U64, BI_TCP, "retransmitted segments it sent (data, SYN, FIN)") \
+	X("flow." S ".syn",          BOOL, BI_TCP, "it sent a SYN without ACK") \
+	X("flow." S ".synack",       BOOL, BI_TCP, "it sent a SYN-ACK")          \
+	X("flow." S ".fin",          BOOL, BI_TCP, "it sent a FIN")              \
+	X("flow." S ".rst",          BOOL, BI_TCP, "it sent a RST (in window or not)")
 
 /* One catalogue entry. */
 struct bi_field {

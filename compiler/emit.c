@@ -14,6 +14,9 @@
 #include "emit.h"
 #include "sema.h"
 
+/* struct mos_program.needs bits (MOS_PROG_NEED_* of mos/program.h). */
+enum { EMIT_NEED_STREAMS = 1, EMIT_NEED_RAW = 2, EMIT_NEED_REXMIT = 4 };
+
 /* A state variable's C field. */
 struct emit_var {
 	const struct ast_node *decl; /* VAR node */
@@ -127,13 +130,14 @@ static int emit_rec_type(int t)
 	case BI_T_BYTES: return 4;
 	case BI_T_IP: return 5;
 	case BI_T_DURATION: return 7;
+	case BI_T_LIST: return 8;
 	default: return -1;
 	}
 }
 
 static const char *const emit_rec_type_names[] = {
 	"MOS_REC_U64", "MOS_REC_I64", "MOS_REC_BOOL", "MOS_REC_STR", "MOS_REC_BYTES",
-	"MOS_REC_ADDR", "MOS_REC_TIME", "MOS_REC_DURATION",
+	"MOS_REC_ADDR", "MOS_REC_TIME", "MOS_REC_DURATION", "MOS_REC_U64_ARRAY",
 };
 
 /* Identifier-safe copy of @s. */
@@ -273,18 +277,44 @@ static const char *emit_field_expr(const char *path)
 		{ "flow.server.port", "mos_prog_flow_port(flow, MOS_SIDE_SVR)" },
 		{ "flow.client.state", "mos_flow_state(flow, MOS_SIDE_CLI)" },
 		{ "flow.server.state", "mos_flow_state(flow, MOS_SIDE_SVR)" },
-		{ "flow.client.bytes", "mos_prog_flow_bytes(flow, MOS_SIDE_CLI)" },
-		{ "flow.server.bytes", "mos_prog_flow_bytes(flow, MOS_SIDE_SVR)" },
-		{ "flow.client.pkts", "mos_prog_flow_pkts(flow, MOS_SIDE_CLI)" },
-		{ "flow.server.pkts", "mos_prog_flow_pkts(flow, MOS_SIDE_SVR)" },
 		{ "flow.proto", "(uint8_t)(flow->key.tag & 0xff)" },
 		{ "flow.vlan", "(uint16_t)((flow->key.tag >> 8) & 0xfff)" },
 		{ "flow.id", "mos_prog_flow_id(ctx, flow)" },
 		{ "flow.duration", "(mos_flow_last_activity(flow, MOS_SIDE_BOTH) - mos_flow_start_ns(flow))" },
+		{ "flow.start_time", "mos_flow_start_ns(flow)" },
+		{ "flow.last_time", "mos_flow_last_activity(flow, MOS_SIDE_BOTH)" },
+		{ "flow.vlans", "mos_prog_flow_vlans(flow)" },
+		{ "flow.end_reason", "mos_prog_flow_end_reason(flow)" },
 	};
+	/* what one side sent: pre SIDE post */
+	static const struct { const char *field, *pre, *post; } side_map[] = {
+		{ "bytes", "mos_prog_side(flow, ", ")->bytes" },
+		{ "pkts", "(uint64_t)mos_prog_side(flow, ", ")->pkts" },
+		{ "rexmit_bytes", "(uint64_t)mos_prog_side(flow, ", ")->rexmit_bytes" },
+		{ "rexmit_pkts", "(uint64_t)mos_prog_side(flow, ", ")->rexmit_pkts" },
+		{ "stream_bytes", "mos_prog_side_stream(flow, ", ", false)" },
+		{ "gap_bytes", "mos_prog_side_stream(flow, ", ", true)" },
+		{ "syn", "((mos_prog_side(flow, ", ")->flags & MOS_TCPE_SYN) != 0)" },
+		{ "synack", "((mos_prog_side(flow, ", ")->flags & MOS_TCPE_SYNACK) != 0)" },
+		{ "fin", "((mos_prog_side(flow, ", ")->flags & MOS_TCPE_FIN) != 0)" },
+		{ "rst", "((mos_prog_side(flow, ", ")->flags & MOS_TCPE_RST) != 0)" },
+	};
+	static char buf[160];
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(map[i].path, path))
 			return map[i].c;
+	for (int k = 0; k < 2; k++) {
+		const char *pre = k ? "flow.server." : "flow.client.";
+		if (strncmp(path, pre, 12))
+			continue;
+		for (size_t i = 0; i < sizeof(side_map) / sizeof(side_map[0]); i++) {
+			if (strcmp(path + 12, side_map[i].field))
+				continue;
+			snprintf(buf, sizeof(buf), "%s%s%s", side_map[i].pre, k ? "MOS_SIDE_SVR" : "MOS_SIDE_CLI",
+				 side_map[i].post);
+			return buf;
+		}
+	}
 	return NULL;
 }
 
@@ -618,6 +648,11 @@ static void emit_value_to_rec(struct emitter *E, const struct ast_node *v, int i
 		fputs("mos_rec_duration(w_, ", o);
 		emit_expr(E, v);
 		break;
+	case BI_T_LIST:
+		fputs("{ struct mos_prog_list l_ = ", o);
+		emit_expr(E, v);
+		fputs("; mos_rec_u64_array(w_, l_.v, l_.n); }\n", o);
+		return;
 	default:
 		if (emit_rec_type(v->type) != 0) {
 			emit_err(E, v, "a record field of this type");
@@ -991,34 +1026,154 @@ static const char *emit_ret_ctype(const struct ast_node *type)
 	return t != BI_T_ERROR ? emit_ctype(t) : "int";
 }
 
-/* Whether monitor @i has a conn_new_data handler or calls peek(). */
-static bool emit_uses_peek(const struct ast_node *n)
+/* The first node under @n (siblings included) that calls @name (@call)
+ * or reads the path @name; with @name NULL, that calls an extern C
+ * function taking the flow. NULL when there is none. */
+static const struct ast_node *emit_find_use(const struct ast_node *n, bool call, const char *name)
 {
 	for (; n; n = n->next) {
-		if (n->kind == AST_CALL && n->kid[0] && !strcmp(n->kid[0]->name, "peek"))
-			return true;
-		for (int k = 0; k < 4; k++)
-			if (n->kid[k] && emit_uses_peek(n->kid[k]))
-				return true;
+		if (call && n->kind == AST_CALL && n->kid[0]) {
+			const struct ast_node *fn = sema_call_decl(n);
+			if (name ? !fn && !strcmp(n->kid[0]->name, name) : fn != NULL) {
+				bool flow = name != NULL;
+				for (const struct ast_node *a = n->kid[1]; a && !flow; a = a->next)
+					flow = a->type == BI_T_FLOW;
+				if (flow)
+					return n;
+			}
+		}
+		if (!call && n->kind == AST_PATH && !strcmp(n->name, name))
+			return n;
+		for (int k = 0; k < 4; k++) {
+			const struct ast_node *u = n->kid[k] ? emit_find_use(n->kid[k], call, name) : NULL;
+			if (u)
+				return u;
+		}
 	}
-	return false;
+	return NULL;
 }
 
-static bool emit_mon_wants_data(struct emitter *E, int i)
+/* The first use of @name (see emit_find_use) by monitor @i: in its
+ * handlers' predicates and bodies, and in the filters of the UDEs on each
+ * handler's path from its root. */
+static const struct ast_node *emit_mon_use(struct emitter *E, int i, bool call, const char *name)
 {
 	for (int h = 0; h < E->nhs; h++) {
 		if (E->hs[h].monitor != i)
 			continue;
-		if (E->hs[h].root == BI_EV_CONN_NEW_DATA || emit_uses_peek(E->hs[h].node->kid[2]) ||
-		    emit_uses_peek(E->hs[h].node->kid[3]))
-			return true;
-		/* filters of the UDEs on the handler's path from its root */
+		const struct ast_node *u = emit_find_use(E->hs[h].node->kid[2], call, name);
+		if (!u)
+			u = emit_find_use(E->hs[h].node->kid[3], call, name);
 		const struct ast_node *ev = sema_handler_event(E->hs[h].node);
-		for (int k = ev ? forest_find(E->f, ev, E->hs[h].root) : -1; k >= 0; k = E->f->ev[k].parent)
-			if (emit_uses_peek(E->f->ev[k].decl->kid[1]))
-				return true;
+		for (int k = ev ? forest_find(E->f, ev, E->hs[h].root) : -1; k >= 0 && !u; k = E->f->ev[k].parent)
+			u = emit_find_use(E->f->ev[k].decl->kid[1], call, name);
+		if (u)
+			return u;
 	}
+	return NULL;
+}
+
+/* Whether monitor @i reads stream bytes: a conn_new_data handler or peek(). */
+static bool emit_mon_wants_data(struct emitter *E, int i)
+{
+	for (int h = 0; h < E->nhs; h++)
+		if (E->hs[h].monitor == i && E->hs[h].root == BI_EV_CONN_NEW_DATA)
+			return true;
+	return emit_mon_use(E, i, true, "peek") != NULL;
+}
+
+/* Whether anything of the program consumes retransmissions: a handler of
+ * rexmit or a rexmit_* field. */
+static bool emit_uses_rexmit(struct emitter *E)
+{
+	static const char *const fields[] = {
+		"flow.client.rexmit_bytes", "flow.server.rexmit_bytes",
+		"flow.client.rexmit_pkts", "flow.server.rexmit_pkts",
+	};
+	for (int h = 0; h < E->nhs; h++)
+		if (E->hs[h].root == BI_EV_REXMIT)
+			return true;
+	for (int i = 0; i < E->nmons; i++)
+		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+			if (emit_mon_use(E, i, false, fields[k]))
+				return true;
 	return false;
+}
+
+/* Stream wish of monitor @i: which sides to buffer (bit 1: what the
+ * client sends, bit 2: the server), window, policy and flags. Reading
+ * stream bytes (conn_new_data, peek, an extern C function given the flow)
+ * buffers the sides of the `buffer` options, or both without one; reading
+ * only flow.SIDE.stream_bytes / gap_bytes buffers just those sides and
+ * releases the bytes as they arrive (MOS_PROG_STREAM_COUNT). */
+static void emit_stream_wish(struct emitter *E, int i, FILE *out, unsigned *needs)
+{
+	static const char *const counted[2][2] = {
+		{ "flow.client.stream_bytes", "flow.client.gap_bytes" },
+		{ "flow.server.stream_bytes", "flow.server.gap_bytes" },
+	};
+	uint64_t size = 0;
+	const char *policy = "MOS_STREAM_POLICY_FIRST";
+	char polbuf[64];
+	unsigned mask = 0, declared = 0, count_mask = 0;
+	const struct ast_node *off_opt[2] = { NULL, NULL };
+	for (const struct ast_node *it = E->mons[i].node->kid[1]; it; it = it->next) {
+		if (it->kind != AST_OPTION)
+			continue;
+		if (!strcmp(it->name, "buffer") && it->kid[1]) {
+			const char *who = it->kid[0] ? it->kid[0]->name : "both";
+			unsigned bits = !strcmp(who, "client") ? 1 : !strcmp(who, "server") ? 2 : 3;
+			declared |= bits;
+			if (it->kid[1]->kind == AST_SIZE) {
+				mask |= bits;
+				size = it->kid[1]->num;
+			} else {
+				mask &= ~bits;
+				for (int k = 0; k < 2; k++)
+					if (bits & (1u << k))
+						off_opt[k] = it;
+			}
+		}
+		if (!strcmp(it->name, "overlap") && it->kid[1] && strlen(it->kid[1]->name) < 32) {
+			snprintf(polbuf, sizeof(polbuf), "MOS_STREAM_POLICY_%s", it->kid[1]->name);
+			for (char *c = polbuf; *c; c++)
+				if (*c >= 'a' && *c <= 'z')
+					*c = (char)(*c - 'a' + 'A');
+			policy = polbuf;
+		}
+	}
+	bool reads = emit_mon_wants_data(E, i) || (declared && emit_mon_use(E, i, true, NULL));
+	for (int k = 0; k < 2; k++) {
+		for (int j = 0; j < 2; j++) {
+			const struct ast_node *u = emit_mon_use(E, i, false, counted[k][j]);
+			if (!u)
+				continue;
+			count_mask |= 1u << k;
+			if ((declared & (1u << k)) && !(mask & (1u << k))) {
+				diag_error(E->d, u->span, "'%s' needs the %s's bytes reassembled, but monitor '%s' "
+					   "turns that buffer off", counted[k][j], k ? "server" : "client",
+					   E->mons[i].node->name);
+				diag_note(E->d, off_opt[k]->span, "turned off here");
+				E->errors++;
+			}
+			break;
+		}
+	}
+	if (!declared)
+		mask = reads ? 3 : 0;
+	if (!reads)
+		mask = (declared ? mask : 3) & count_mask;
+	/* 'buffer client' keeps what the client sends: the runtime's
+	 * stream received by the server (MOS_SIDE_SVR) */
+	int side = !mask ? -1 : mask == 3 ? 2 : mask == 1 ? 1 : 0;
+	if (side >= 0)
+		*needs |= EMIT_NEED_STREAMS;
+	fprintf(out, "\t{ %d, ", side);
+	if (size)
+		fprintf(out, "%llu", (unsigned long long)size);
+	else
+		fputs("MOS_STREAM_DEFAULT_BUF_SIZE", out);
+	fprintf(out, ", %s, %s },\n", policy, side >= 0 && !reads ? "MOS_PROG_STREAM_COUNT" : "0");
 }
 
 static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct load_program *p,
@@ -1246,7 +1401,7 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 		}
 		fputs(" },\n", out);
 		if (m->num)
-			needs |= 2;
+			needs |= EMIT_NEED_RAW;
 	}
 	for (int i = 0; i < E.nmons; i++) {
 		if (E.orphan_mon[i] < 0)
@@ -1264,54 +1419,12 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 	if (E.nmons == 0)
 		fputs("\t{ NULL, 0, 0, NULL, NULL, NULL },\n", out);
 	fputs("};\n\nstatic const struct mos_prog_stream streams[] = {\n", out);
-	for (int i = 0; i < E.nmons; i++) {
-		int side = -1;
-		uint64_t size = 0;
-		const char *policy = "MOS_STREAM_POLICY_FIRST";
-		char polbuf[64];
-		unsigned mask = 0;
-		bool any_buffer = false;
-		for (const struct ast_node *it = E.mons[i].node->kid[1]; it; it = it->next) {
-			if (it->kind != AST_OPTION)
-				continue;
-			if (!strcmp(it->name, "buffer") && it->kid[1]) {
-				const char *who = it->kid[0] ? it->kid[0]->name : "both";
-				unsigned bits = !strcmp(who, "client") ? 1 : !strcmp(who, "server") ? 2 : 3;
-				any_buffer = true;
-				if (it->kid[1]->kind == AST_SIZE) {
-					mask |= bits;
-					size = it->kid[1]->num;
-				} else {
-					mask &= ~bits;
-				}
-			}
-			if (!strcmp(it->name, "overlap") && it->kid[1] && strlen(it->kid[1]->name) < 32) {
-				snprintf(polbuf, sizeof(polbuf), "MOS_STREAM_POLICY_%s", it->kid[1]->name);
-				for (char *c = polbuf; *c; c++)
-					if (*c >= 'a' && *c <= 'z')
-						*c = (char)(*c - 'a' + 'A');
-				policy = polbuf;
-			}
-		}
-		if (!any_buffer && emit_mon_wants_data(&E, i)) {
-			mask = 3;
-			size = 0;
-		}
-		/* 'buffer client' keeps what the client sends: the runtime's
-		 * stream received by the server (MOS_SIDE_SVR) */
-		if (mask)
-			side = mask == 3 ? 2 : mask == 1 ? 1 : 0;
-		if (side >= 0)
-			needs |= 1;
-		if (size)
-			fprintf(out, "\t{ %d, %llu, %s },\n", side, (unsigned long long)size, policy);
-		else
-			fprintf(out, "\t{ %d, MOS_STREAM_DEFAULT_BUF_SIZE, %s },\n", side, policy);
-	}
+	for (int i = 0; i < E.nmons; i++)
+		emit_stream_wish(&E, i, out, &needs);
 	for (int i = 0; i < E.nextra; i++)
-		fputs("\t{ -1, 0, MOS_STREAM_POLICY_FIRST }, /* orphan monitor */\n", out);
+		fputs("\t{ -1, 0, MOS_STREAM_POLICY_FIRST, 0 }, /* orphan monitor */\n", out);
 	if (E.nmons == 0)
-		fputs("\t{ -1, 0, 0 },\n", out);
+		fputs("\t{ -1, 0, 0, 0 },\n", out);
 	fputs("};\n\nstatic const struct mos_abi_event events[] = {\n", out);
 	for (int i = 0; i < f->n; i++) {
 		const struct forest_event *fe = &f->ev[i];
@@ -1387,16 +1500,23 @@ static unsigned emit_program_raw(FILE *out, struct diag_ctx *d, const struct loa
 					tmo[c] = v;
 		}
 	}
+	if (emit_uses_rexmit(&E))
+		needs |= EMIT_NEED_REXMIT;
+	char needs_text[96];
+	snprintf(needs_text, sizeof(needs_text), "%s%s%s%s", needs ? "" : "0",
+		 needs & EMIT_NEED_STREAMS ? "MOS_PROG_NEED_STREAMS" : "",
+		 needs & EMIT_NEED_RAW ? (needs & 1 ? " | MOS_PROG_NEED_RAW" : "MOS_PROG_NEED_RAW") : "",
+		 needs & EMIT_NEED_REXMIT ? (needs & 3 ? " | MOS_PROG_NEED_REXMIT" : "MOS_PROG_NEED_REXMIT") : "");
 	fprintf(out, "static const struct mos_program mos_program = {\n"
 		"\t.version = MOS_PROGRAM_VERSION,\n\t.abi_version = MOS_ABI_VERSION,\n"
 		"\t.name = \"%s\",\n\t.forest = &forest,\n\t.streams = streams,\n"
-		"\t.state_size = %s,\n\t.needs = %u,\n"
+		"\t.state_size = %s,\n\t.needs = %s,\n"
 		"\t.n_schemas = %d,\n\t.schemas = schemas,\n"
 		"\t.n_handlers = %d,\n\t.handlers = prog_handlers,\n"
 		"\t.n_floating = %d,\n\t.floating_copies = floating_copies,\n"
 		"\t.n_rules = %d,\n\t.rules = rules,\n"
 		"\t.timeout_ns = { %llu, %llu, %llu, %llu },\n};\n\n",
-		o->prog_name ? o->prog_name : "mos", E.nvars ? "sizeof(struct mos_state)" : "0", needs,
+		o->prog_name ? o->prog_name : "mos", E.nvars ? "sizeof(struct mos_state)" : "0", needs_text,
 		E.nrecs, nregs, f->nfloats, E.nhs + f->n, tmo[0], tmo[1], tmo[2], tmo[3]);
 	fputs("int main(int argc, char **argv);\n\nint\nmain(int argc, char **argv)\n{\n"
 	      "\treturn mos_program_main(&mos_program, argc, argv);\n}\n", out);

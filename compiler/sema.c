@@ -801,7 +801,11 @@ static enum bi_type sema_arith(enum bi_type a, enum bi_type b)
 
 static bool sema_comparable(enum bi_type a, enum bi_type b)
 {
-	if (a == BI_T_ERROR || b == BI_T_ERROR || a == b)
+	if (a == BI_T_ERROR || b == BI_T_ERROR)
+		return true;
+	if (a == BI_T_LIST || b == BI_T_LIST)
+		return false;            /* lists are only written to records */
+	if (a == b)
 		return true;
 	if (sema_numeric(a) && sema_numeric(b))
 		return true;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mos/app.h"
 #include "mos/program.h"
@@ -18,6 +19,8 @@ struct prog_opts {
 	int format;                  /* enum mos_rec_format */
 	const char *out_dir;         /* --out-dir DIR, or NULL */
 	const char *name;            /* program name for messages */
+	bool no_record_key;          /* --no-record-key */
+	bool no_specialise;          /* --no-specialise (hidden: benchmarks) */
 };
 
 static int
@@ -25,6 +28,14 @@ prog_parse(void *arg, int argc, char **argv, int i)
 {
 	struct prog_opts *o = arg;
 
+	if (strcmp(argv[i], "--no-record-key") == 0) {
+		o->no_record_key = true;
+		return 1;
+	}
+	if (strcmp(argv[i], "--no-specialise") == 0) {
+		o->no_specialise = true;
+		return 1;
+	}
 	if (strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "--out-dir") == 0) {
 		if (i + 1 >= argc) {
 			fprintf(stderr, "%s: %s needs a value\n", o->name, argv[i]);
@@ -46,7 +57,10 @@ prog_parse(void *arg, int argc, char **argv, int i)
 	return 0;
 }
 
-/* Write --stats: the app's statistics with an "events" object appended. */
+/* Write --stats: the app's statistics with an "events" object appended:
+ * every built-in's count (mos_ctx_stats.events, docs/events.md "Counts"),
+ * then each UDE's filter passes and each floating event's raises, summed
+ * over the copies of one name. */
 static int
 prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, const char *path)
 {
@@ -72,8 +86,9 @@ prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, cons
 		return -errno;
 	}
 	fwrite(buf, 1, len, out);
-	fprintf(out, ",\"events\":{\"conn_new_data\":%" PRIu64 ",\"rexmit\":%" PRIu64,
-		cs->new_data_events, cs->rexmit);
+	fputs(",\"events\":{", out);
+	for (uint32_t b = 0; b < MOS_EV_BUILTIN_COUNT; b++)
+		fprintf(out, "%s\"%s\":%" PRIu64, b ? "," : "", mos_event_builtin_name(b), cs->events[b]);
 	for (uint32_t i = 0; i < fo->n_events; i++) {
 		uint64_t n = 0;
 		bool first = true;
@@ -129,6 +144,98 @@ prog_explain_load(const struct mos_program *prog, const char *name)
 	}
 }
 
+/* --- count-only streams (MOS_PROG_STREAM_COUNT) ----------------------------
+ * No rule reads the bytes: a cursor per direction (kept after the
+ * program's state in the flow's user area) consumes the in-order bytes as
+ * they arrive, and a stream a FIN ended gives its pages back, so the
+ * window holds only out-of-order data and memory follows the open
+ * connections. */
+
+static uint8_t *
+prog_cursor(struct mos_ctx *ctx, const struct mos_flow *f, int side)
+{
+	uint8_t *u = mos_flow_user_area(ctx, f);
+
+	return u ? u + mos_prog_run_of(ctx)->cursor_off + (side == MOS_SIDE_SVR ? 0 : 1) : NULL;
+}
+
+static void
+prog_consume(struct mos_ctx *ctx, struct mos_flow *f, int side)
+{
+	struct mos_stream *s = mos_flow_stream(f, side);
+	uint8_t *c = prog_cursor(ctx, f, side);
+	const uint8_t *p;
+
+	if (s == NULL || c == NULL)
+		return;
+	if (*c == 0) {
+		int id = mos_stream_cursor_open(s);
+
+		if (id < 0)
+			return;
+		*c = (uint8_t)(id + 1);
+	}
+	while (mos_stream_read_ptr(s, *c - 1, &p, SIZE_MAX, NULL) >= 0)
+		;
+}
+
+static void
+prog_count_data(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
+		const struct mos_event_arg *arg)
+{
+	(void)ev;
+	(void)arg;
+	prog_consume(ctx, f, side);
+}
+
+static void
+prog_count_state(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
+		 const struct mos_event_arg *arg)
+{
+	struct mos_stream *s = mos_flow_stream(f, side);
+	struct mos_stream_info si;
+
+	(void)ev;
+	(void)arg;
+	if (s == NULL || mos_stream_get_info(s, &si) != 0 || si.off || !si.fin_seen ||
+	    si.edge < si.fin_off)
+		return;
+	prog_consume(ctx, f, side);
+	if (mos_stream_get_info(s, &si) == 0 && si.ooo_bytes == 0)
+		mos_stream_set_off(s, true);
+}
+
+/* Apply each monitor's stream wish (every side of every stream monitor
+ * with --no-specialise); count-only monitors get the consumer callbacks,
+ * unless another monitor reads bytes (its peeks need them kept). */
+static int
+prog_set_streams(const struct mos_program *prog, struct mos_prog_run *run, bool all)
+{
+	const struct mos_abi_forest *fo = prog->forest;
+	bool readers = false;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < fo->n_monitors; i++)
+		readers |= prog->streams[i].side >= 0 && !(prog->streams[i].flags & MOS_PROG_STREAM_COUNT);
+	for (uint32_t i = 0; rc == 0 && i < fo->n_monitors; i++) {
+		const struct mos_prog_stream *w = &prog->streams[i];
+		bool count = w->side < 0 || (w->flags & MOS_PROG_STREAM_COUNT);
+
+		if (fo->monitors[i].type != MOS_MONITOR_STREAM || (w->side < 0 && !all))
+			continue;
+		rc = mos_monitor_set_stream(run->mons[i], all ? MOS_SIDE_BOTH : w->side,
+					    w->size ? w->size : MOS_STREAM_DEFAULT_BUF_SIZE, w->policy);
+		if (rc == 0 && count && !readers) {
+			rc = mos_register_callback(run->mons[i], MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE,
+						   prog_count_data, NULL);
+			if (rc == 0)
+				rc = mos_register_callback(run->mons[i], MOS_EV_TCP_STATE_CHANGE,
+							   MOS_HOOK_RCV, prog_count_state, NULL);
+		}
+	}
+	return rc;
+}
+
 int
 mos_program_main(const struct mos_program *prog, int argc, char **argv)
 {
@@ -136,7 +243,8 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	struct mos_app_options ao = {
 		.parse = prog_parse, .arg = &po,
 		.usage = "  --format F         records as json (default), csv or tsv\n"
-			 "  --out-dir DIR      one file per record name in DIR\n",
+			 "  --out-dir DIR      one file per record name in DIR (created if missing)\n"
+			 "  --no-record-key    JSON without the \"record\" key, CSV/TSV without its column\n",
 	};
 	const struct mos_abi_forest *fo = prog->forest;
 	struct mos_prog_run run = { .prog = prog };
@@ -170,14 +278,24 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 		free(av);
 		return errno == 0 ? 0 : 2;
 	}
+	run.no_specialise = po.no_specialise;
+	run.out_dir = po.out_dir;
+	if (po.out_dir != NULL && mkdir(po.out_dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "%s: cannot create %s: %s\n", po.name, po.out_dir, strerror(errno));
+		mos_app_destroy(app);
+		free(av);
+		return 2;
+	}
 	mos_ctx_config_default(&cfg);
-	cfg.flows.user_size = prog->state_size;
+	/* the program's state, then a stream cursor per direction */
+	run.cursor_off = (prog->state_size + 7u) & ~7u;
+	cfg.flows.user_size = run.cursor_off + 2;
 	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
 		if (prog->timeout_ns[c])
 			cfg.flows.timeout_ns[c] = prog->timeout_ns[c];
-	if (prog->needs & MOS_PROG_NEED_STREAMS) {
-		cfg.streams.n_pages = 2048;
-		cfg.streams.max_streams = 65536;
+	if ((prog->needs & MOS_PROG_NEED_STREAMS) || po.no_specialise) {
+		cfg.streams.n_pages = 8192;          /* 32 MiB of 4 KiB pages */
+		cfg.streams.max_streams = 1u << 18;
 	}
 	run.ctx = mos_ctx_create(&cfg);
 	run.mons = calloc(fo->n_monitors + 1, sizeof(*run.mons));
@@ -185,6 +303,7 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	run.event_counts = calloc(fo->n_events + 1, sizeof(*run.event_counts));
 	wc.format = po.format;
 	wc.dir = po.out_dir;
+	wc.no_record_key = po.no_record_key;
 	run.rec = mos_rec_writer_create(mos_app_out(app), &wc);
 	if (run.ctx == NULL || run.mons == NULL || run.ids == NULL || run.rec == NULL ||
 	    run.event_counts == NULL) {
@@ -194,10 +313,8 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	}
 	mos_ctx_set_user(run.ctx, &run);
 	rc = mos_ctx_load_forest(run.ctx, fo, run.mons, run.ids);
-	for (uint32_t i = 0; rc == 0 && prog->streams && i < fo->n_monitors; i++)
-		if (prog->streams[i].side >= 0)
-			rc = mos_monitor_set_stream(run.mons[i], prog->streams[i].side,
-						    prog->streams[i].size, prog->streams[i].policy);
+	if (rc == 0 && prog->streams)
+		rc = prog_set_streams(prog, &run, po.no_specialise);
 	if (rc < 0) {
 		fprintf(stderr, "%s: cannot load the program: %s\n", po.name, strerror(-rc));
 		prog_explain_load(prog, po.name);

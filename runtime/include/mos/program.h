@@ -38,7 +38,7 @@
 #include "mos/record.h"
 
 /* Version of struct mos_program and the helpers; bumped on any change. */
-#define MOS_PROGRAM_VERSION 1u
+#define MOS_PROGRAM_VERSION 2u
 
 /* Capacity of a str/bytes state variable (longer values are cut). */
 #define MOS_PROG_STR_CAP 256u
@@ -46,9 +46,14 @@
 /* peek() results that can be live at once in one expression. */
 #define MOS_PROG_SCRATCH 8u
 
-/* struct mos_program.needs: stages the program uses. */
+/* Entries of a list value (flow.vlans). */
+#define MOS_PROG_LIST_CAP 4u
+
+/* struct mos_program.needs: stages the program uses; the runtime skips
+ * the others (docs/backend.md, "Stage specialisation"). */
 #define MOS_PROG_NEED_STREAMS 1u     /* some monitor buffers a stream */
 #define MOS_PROG_NEED_RAW     2u     /* there is a raw monitor */
+#define MOS_PROG_NEED_REXMIT  4u     /* a rule consumes retransmissions (rexmit event or rexmit_* fields) */
 
 /* A read-only view of str/bytes values. */
 struct mos_prog_bytes {
@@ -68,11 +73,22 @@ struct mos_prog_prefix {
 	uint32_t bits;               /* prefix length over the 128-bit address */
 };
 
+/* struct mos_prog_stream.flags */
+#define MOS_PROG_STREAM_COUNT 1u     /* no rule reads the bytes (only stream_bytes/gap_bytes):
+				      * in-order bytes are released as they arrive */
+
 /* Stream wishes of one monitor (buffer/overlap options). */
 struct mos_prog_stream {
-	int side;                    /* MOS_SIDE_CLI/SVR/BOTH, -1 = no buffering */
+	int side;                    /* MOS_SIDE_CLI/SVR/BOTH (receiving side), -1 = no buffering */
 	uint32_t size;               /* window in bytes */
 	int policy;                  /* enum mos_stream_policy */
+	uint32_t flags;              /* MOS_PROG_STREAM_* */
+};
+
+/* A list value (flow.vlans). */
+struct mos_prog_list {
+	uint32_t n;                  /* entries used */
+	uint64_t v[MOS_PROG_LIST_CAP]; /* the values */
 };
 
 /* One handler of the program, enabled or not (for enable/disable). */
@@ -121,6 +137,9 @@ struct mos_prog_run {
 	uint32_t *ids;               /* forest events: index -> runtime id */
 	uint64_t action_errors;      /* actions that failed (raise/enable/timer) */
 	uint64_t *event_counts;      /* per forest event: filter passes (UDEs) or raises (floating copies) */
+	const char *out_dir;         /* --out-dir DIR (created if missing), or NULL: for companions */
+	bool no_specialise;          /* --no-specialise: every stage on (benchmarks) */
+	uint32_t cursor_off;         /* user area offset of the count-only stream cursors */
 	uint32_t scratch_next;       /* next scratch buffer for peek() */
 	uint8_t scratch[MOS_PROG_SCRATCH][MOS_PROG_STR_CAP]; /* peek() results (a ring) */
 };
@@ -169,6 +188,48 @@ uint16_t mos_prog_flow_port(const struct mos_flow *f, int side);
 uint64_t mos_prog_flow_bytes(const struct mos_flow *f, int side);
 uint64_t mos_prog_flow_pkts(const struct mos_flow *f, int side);
 uint64_t mos_prog_flow_id(struct mos_ctx *ctx, const struct mos_flow *f);
+
+/* What @side sent (@flow is never NULL where flow fields exist). */
+static inline const struct mos_tcp_end *mos_prog_side(const struct mos_flow *flow, int side)
+{
+	return &flow->end[side];
+}
+
+/* In-order bytes reassembled from what @side sent (@gap: bytes of
+ * skipped holes); 0 when that direction is not buffered. */
+static inline uint64_t mos_prog_side_stream(const struct mos_flow *flow, int side, bool gap)
+{
+	struct mos_stream_info si;
+
+	if (flow->end[side].stream == NULL || mos_stream_get_info(flow->end[side].stream, &si) != 0)
+		return 0;
+	return gap ? si.gap_bytes : si.in_order_bytes;
+}
+
+/* VLAN ids of the flow key: [], [outer] or [outer, inner]. */
+static inline struct mos_prog_list mos_prog_flow_vlans(const struct mos_flow *flow)
+{
+	struct mos_prog_list l = { 0, { 0 } };
+	uint32_t outer = (flow->key.tag >> 8) & 0xfff, inner = (flow->key.tag >> 20) & 0xfff;
+
+	if (outer || inner)
+		l.v[l.n++] = outer;
+	if (inner)
+		l.v[l.n++] = inner;
+	return l;
+}
+
+/* Why the flow ended ("fin", "rst", "timeout", "eof", "evicted"), "" before. */
+static inline struct mos_prog_bytes mos_prog_flow_end_reason(const struct mos_flow *flow)
+{
+	struct mos_prog_bytes v = { (const uint8_t *)"", 0 };
+
+	if (flow->end_reason != MOS_FLOW_END_NONE) {
+		v.p = (const uint8_t *)mos_flow_end_name(flow->end_reason);
+		v.len = (uint32_t)strlen((const char *)v.p);
+	}
+	return v;
+}
 
 /* Values. */
 static inline struct mos_prog_bytes mos_prog_sb(const struct mos_prog_strbuf *s)
