@@ -17,6 +17,10 @@ file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/mosc_paths.h CONTENT
 #define MOSC_CFLAGS \"${MOSC_DPDK_CFLAGS}\"
 #define MOSC_LIBS \"${MOSC_DPDK_LIBS} -lm\"
 #define MOSC_CC \"${CMAKE_C_COMPILER}\"
+#define MOSC_BUILD_EXE \"$<TARGET_FILE:mosc>\"
+#define MOSC_INSTALL_STDLIB \"share/mos/stdlib\"
+#define MOSC_INSTALL_PKGCONFIG \"lib/pkgconfig\"
 ")
 target_include_directories(mosc PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
 add_dependencies(mosc mos)
+include(${CMAKE_SOURCE_DIR}/cmake/MosInstall.cmake)

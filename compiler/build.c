@@ -26,6 +26,73 @@
 #define MOSC_STDLIB_DIR "/usr/local/share/mos/stdlib"
 #endif
 
+/*
+ * Where this mosc finds the runtime. The build tree's mosc (its own path
+ * is MOSC_BUILD_EXE) uses the tree: runtime/include, libmos.a and the
+ * DPDK/libpcap flags baked in at configure time, the source stdlib.
+ * Anywhere else mosc is an installed one, PREFIX/bin/mosc: the stdlib is
+ * PREFIX/share/mos/stdlib and the flags come from `pkg-config libmos`,
+ * looked up in PREFIX/lib/pkgconfig first, then in pkg-config's path.
+ */
+struct build_env {
+	bool tree;                   /* running from the build tree */
+	char prefix[4096];           /* installation prefix (not tree) */
+	char stdlib[4200];           /* stdlib directory */
+};
+
+static const struct build_env *build_env(void)
+{
+	static struct build_env env;
+	static bool done;
+	char exe[4096];
+	if (done)
+		return &env;
+	done = true;
+	env.tree = true;
+	snprintf(env.stdlib, sizeof(env.stdlib), "%s", MOSC_STDLIB_DIR);
+	if (!realpath("/proc/self/exe", exe))
+		return &env;
+	char built[4096];
+	if (realpath(MOSC_BUILD_EXE, built) && !strcmp(built, exe))
+		return &env;
+	env.tree = false;
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+	}
+	snprintf(env.prefix, sizeof(env.prefix), "%s", exe[0] ? exe : "/");
+	snprintf(env.stdlib, sizeof(env.stdlib), "%s/%s", env.prefix, MOSC_INSTALL_STDLIB);
+	return &env;
+}
+
+const char *build_stdlib_dir(void)
+{
+	return build_env()->stdlib;
+}
+
+/* `pkg-config @what libmos` of an installed mosc into @out; 0 or -1. */
+static int build_pkg_libmos(const char *what, char *out, size_t n)
+{
+	const struct build_env *env = build_env();
+	const char *old = getenv("PKG_CONFIG_PATH");
+	char q[9000];
+	snprintf(q, sizeof(q), "PKG_CONFIG_PATH='%s/%s%s%s' pkg-config %s libmos 2>&1", env->prefix,
+		 MOSC_INSTALL_PKGCONFIG, old && *old ? ":" : "", old && !strchr(old, '\'') ? old : "", what);
+	FILE *f = popen(q, "r");
+	size_t got = f ? fread(out, 1, n - 1, f) : 0;
+	int st = f ? pclose(f) : -1;
+	out[got] = 0;
+	out[strcspn(out, "\n")] = 0;
+	if (st != 0 || got == n - 1) {
+		fprintf(stderr, "mosc: this mosc is installed in %s but 'pkg-config %s libmos' failed: %s\n"
+			"mosc: install libmos (cmake --install) or set PKG_CONFIG_PATH to the directory of libmos.pc\n",
+			env->prefix, what, out);
+		return -1;
+	}
+	return 0;
+}
+
 #define BUILD_MAX_INC 64
 #define BUILD_MAX_COMPANIONS 64
 
@@ -120,7 +187,7 @@ struct build_prog {
 static int build_load(struct build_prog *bp, const struct build_opts *o)
 {
 	struct load_opts lo = { .incdirs = o->inc, .nincdirs = o->ninc,
-				.mos_path = getenv("MOS_PATH"), .stdlib_dir = MOSC_STDLIB_DIR };
+				.mos_path = getenv("MOS_PATH"), .stdlib_dir = build_stdlib_dir() };
 	memset(bp, 0, sizeof(*bp));
 	bp->d = diag_new(stderr);
 	bp->a = ast_arena_new();
@@ -333,19 +400,26 @@ static int build_cmd_build(int argc, char **argv)
 		build_arg(&cmd, &len, &cap, cc, false);
 		build_arg(&cmd, &len, &cap, "-std=gnu11 -O2 -g -Wall -Wextra -o", false);
 		build_arg(&cmd, &len, &cap, o.output, true);
-		build_arg(&cmd, &len, &cap, "-I", false);
-		build_arg(&cmd, &len, &cap, MOSC_RUNTIME_INCLUDE, true);
-		build_arg(&cmd, &len, &cap, MOSC_CFLAGS, false);
+		static char pc_cflags[4096], pc_libs[4096];
+		bool tree = build_env()->tree;
+		if (!tree && (build_pkg_libmos("--cflags", pc_cflags, sizeof(pc_cflags)) ||
+			      build_pkg_libmos("--libs", pc_libs, sizeof(pc_libs))))
+			rc = -1;
+		if (tree) {
+			build_arg(&cmd, &len, &cap, "-I", false);
+			build_arg(&cmd, &len, &cap, MOSC_RUNTIME_INCLUDE, true);
+		}
+		build_arg(&cmd, &len, &cap, tree ? MOSC_CFLAGS : pc_cflags, false);
 		build_arg(&cmd, &len, &cap, cfile, true);
 		for (int i = 0; i < ncomp; i++)
 			build_arg(&cmd, &len, &cap, comp[i], true);
-		build_arg(&cmd, &len, &cap, MOSC_LIBMOS, true);
+		build_arg(&cmd, &len, &cap, tree ? MOSC_LIBMOS : pc_libs, tree);
 		for (int i = 0; i < ncomp; i++) {
 			if (build_companion_libs(comp[i], &cmd, &len, &cap))
 				rc = -1;
 			free(comp[i]);
 		}
-		build_arg(&cmd, &len, &cap, MOSC_LIBS, false);
+		build_arg(&cmd, &len, &cap, tree ? MOSC_LIBS : "", false);
 		if (o.verbose)
 			fprintf(stderr, "%s\n", cmd);
 		char *full = malloc(len + strlen(logf) + 16);

@@ -18,4 +18,8 @@
  */
 int build_main(int argc, char **argv);
 
+/* The standard library directory: the source tree's for the build tree's
+ * mosc, PREFIX/share/mos/stdlib for an installed one. */
+const char *build_stdlib_dir(void);
+
 #endif /* MOSC_BUILD_H */

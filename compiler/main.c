@@ -121,7 +121,7 @@ static void mosc_load_opts(const struct mosc_opts *o, struct load_opts *lo)
 	lo->incdirs = o->incdirs;
 	lo->nincdirs = o->nincdirs;
 	lo->mos_path = getenv("MOS_PATH");
-	lo->stdlib_dir = MOSC_STDLIB_DIR;
+	lo->stdlib_dir = build_stdlib_dir();
 }
 
 /* check FILE...: each file is a program of its own. */
