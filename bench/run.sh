@@ -37,3 +37,6 @@ taskset -c "$cpu" "$build/bench/stream_bench" 1024 1000 | tee "$results/stream.t
 
 echo "== side by side: mos programs and peers on the same trace"
 "$top/bench/harness.py" --build "$build" --trace "$trace" --rounds 3 --cpu "$cpu" --out "$results"
+
+echo "== mosc back end: conntrack.mos against the C conntrack; a program with and without stage specialisation"
+"$top/bench/mos_vs_c.sh" "$build" "$trace" 5 "$cpu" | tee "$results/mos_vs_c.md"
