@@ -98,7 +98,14 @@ prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, cons
 		if (first)
 			fprintf(out, ",\"%s\":%" PRIu64, fo->events[i].name, n);
 	}
-	fputs("}}\n", out);
+	/* what the runtime really set up (docs/backend.md, "Stage specialisation") */
+	uint32_t raw = 0;
+
+	for (uint32_t i = 0; i < fo->n_monitors; i++)
+		raw += fo->monitors[i].type == MOS_MONITOR_RAW;
+	fprintf(out, "},\"stages\":{\"c2s\":%" PRIu64 ",\"s2c\":%" PRIu64
+		",\"stream_pool\":%s,\"raw_monitors\":%" PRIu32 "}}\n", run->stage_streams[0],
+		run->stage_streams[1], mos_ctx_stream_pool(run->ctx) ? "true" : "false", raw);
 	free(buf);
 	return fclose(out) == 0 ? 0 : -errno;
 }
@@ -199,6 +206,20 @@ prog_count_state(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 	prog_consume(ctx, f, side);
 	if (mos_stream_get_info(s, &si) == 0 && si.ooo_bytes == 0)
 		mos_stream_set_off(s, true);
+}
+
+/* --stats: count the directions that had a stream when a connection ended. */
+static void
+prog_stage_end(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
+	       const struct mos_event_arg *arg)
+{
+	struct mos_prog_run *r = mos_prog_run_of(ctx);
+
+	(void)side;
+	(void)ev;
+	(void)arg;
+	r->stage_streams[0] += f->end[MOS_SIDE_CLI].stream != NULL;
+	r->stage_streams[1] += f->end[MOS_SIDE_SVR].stream != NULL;
 }
 
 /* Apply each monitor's stream wish (every side of every stream monitor
@@ -311,6 +332,10 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	rc = mos_ctx_load_forest(run.ctx, fo, run.mons, run.ids);
 	if (rc == 0 && prog->streams)
 		rc = prog_set_streams(prog, &run, po.no_specialise);
+	for (uint32_t i = 0; rc == 0 && stats_path && i < fo->n_monitors; i++)
+		if (fo->monitors[i].type == MOS_MONITOR_STREAM)
+			rc = mos_register_callback(run.mons[i], MOS_EV_CONN_END, MOS_HOOK_NONE,
+						   prog_stage_end, NULL);
 	if (rc < 0) {
 		fprintf(stderr, "%s: cannot load the program: %s\n", po.name, strerror(-rc));
 		prog_explain_load(prog, po.name);

@@ -140,6 +140,7 @@ struct mos_prog_run {
 	const char *out_dir;         /* --out-dir DIR (created if missing), or NULL: for companions */
 	bool no_specialise;          /* --no-specialise: every stage on (benchmarks) */
 	uint32_t cursor_off;         /* user area offset of the count-only stream cursors */
+	uint64_t stage_streams[2];   /* --stats: connections (per stream monitor) that ended with a c2s / s2c stream */
 	uint32_t scratch_next;       /* next scratch buffer for peek() */
 	uint8_t scratch[MOS_PROG_SCRATCH][MOS_PROG_STR_CAP]; /* peek() results (a ring) */
 };
