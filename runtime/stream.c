@@ -50,32 +50,35 @@ enum {
 	SF_RST    = 1u << 3,
 };
 
+/* The fields used by every insert and read come first (the first two
+ * cache lines of the object, with the first cursors); counters and the
+ * rarely used fields follow. */
 struct mos_stream {
 	struct mos_stream_pool *pool;/* owning pool */
-	void *owner;                 /* opaque owner pointer */
-	struct mos_stream *next_free;/* pool free list link */
 	uint64_t base;               /* oldest retained offset */
 	uint64_t edge;               /* in-order edge */
 	uint64_t recv_max;           /* one past the highest offset received */
 	uint64_t delivered;          /* edge at the last mos_stream_new_data() */
-	uint64_t fin_off;            /* FIN offset (SF_FIN) */
-	uint64_t rst_off;            /* RST data end (SF_RST) */
-	uint64_t cur[MOS_STREAM_MAX_CURSORS]; /* cursor offsets */
+	uint32_t *slots;             /* page index per slot, PAGE_NONE if empty */
+	struct range *ranges;        /* sorted range table */
 	uint32_t init_seq;           /* sequence number of offset 0 */
 	uint32_t buf_size;           /* window */
 	uint32_t n_slots;            /* page slots (power of two) */
-	uint32_t slot_page;          /* pool page holding slots[], or PAGE_NONE (inline) */
-	uint32_t *slots;             /* page index per slot, PAGE_NONE if empty */
-	struct range *ranges;        /* sorted range table */
 	uint32_t n_ranges;           /* entries used */
-	uint32_t cap_ranges;         /* entries available */
-	uint32_t range_table;        /* pool range table holding ranges[], or PAGE_NONE (inline) */
 	uint32_t pages;              /* data pages held */
 	uint8_t policy;              /* enum mos_stream_policy */
 	uint8_t flags;               /* SF_* */
 	uint8_t cursor_mask;         /* open cursors */
+	uint64_t cur[MOS_STREAM_MAX_CURSORS]; /* cursor offsets */
 	uint64_t in_order_bytes;     /* see struct mos_stream_info */
-	uint64_t gap_bytes;          /* idem */
+	uint32_t cap_ranges;         /* entries available */
+	uint32_t range_table;        /* pool range table holding ranges[], or PAGE_NONE (inline) */
+	uint32_t slot_page;          /* pool page holding slots[], or PAGE_NONE (inline) */
+	void *owner;                 /* opaque owner pointer */
+	struct mos_stream *next_free;/* pool free list link */
+	uint64_t fin_off;            /* FIN offset (SF_FIN) */
+	uint64_t rst_off;            /* RST data end (SF_RST) */
+	uint64_t gap_bytes;          /* see struct mos_stream_info */
 	uint64_t rexmit_bytes;       /* idem */
 	uint64_t rexmit_segs;        /* idem */
 	uint64_t partial_rexmit_segs;/* idem */
@@ -1466,15 +1469,28 @@ mos_stream_read_ptr(struct mos_stream *s, int cursor, const uint8_t **ptr, size_
 
 	if (!cursor_ok(s, cursor) || ptr == NULL)
 		return -EINVAL;
-	pos = cursor_seek(s, cursor, &lostn);
-	if (lost != NULL)
-		*lost += lostn;
-	/* Release what the previous call handed out (and all before pos). */
-	s->cur[cursor] = pos;
-	release_read(s);
-	if (pos >= s->edge)
-		return lostn > 0 ? 0 : -ENODATA;
-	run = valid_run(s, pos);
+	if (s->n_ranges == 0 && s->cursor_mask == 1u << cursor && s->cur[cursor] >= s->base) {
+		/* The common case, one reader and no range (no hole, nothing
+		 * above the edge): the steps below without the searches. */
+		pos = s->cur[cursor];
+		if (pos > s->base) {
+			release_to(s, pos < s->edge ? pos : s->edge);
+			range_shrink(s);
+		}
+		if (pos >= s->edge)
+			return -ENODATA;
+		run = s->edge - pos;
+	} else {
+		pos = cursor_seek(s, cursor, &lostn);
+		if (lost != NULL)
+			*lost += lostn;
+		/* Release what the previous call handed out (and all before pos). */
+		s->cur[cursor] = pos;
+		release_read(s);
+		if (pos >= s->edge)
+			return lostn > 0 ? 0 : -ENODATA;
+		run = valid_run(s, pos);
+	}
 	in = pos & (s->pool->page_size - 1);
 	m = s->pool->page_size - in;
 	if (run > m)
