@@ -27,6 +27,15 @@ struct rec_name {
 	uint64_t count;              /* records written */
 };
 
+/* JSON keys of one schema rendered once ("name": with escapes): a field's
+ * key is then one copy instead of an escape scan. */
+#define KEY_CACHE 8                   /* schemas whose keys are kept */
+struct rec_keys {
+	const struct mos_rec_schema *schema; /* NULL = free */
+	char *text;                  /* keys one after another */
+	uint32_t *off;               /* n_fields + 1 offsets into text */
+};
+
 struct mos_rec_writer {
 	int format;                  /* enum mos_rec_format */
 	bool key;                    /* write the record key/column */
@@ -39,6 +48,9 @@ struct mos_rec_writer {
 	size_t len, cap;             /* bytes used / allocated */
 	bool oom;                    /* the buffer could not grow */
 	const struct mos_rec_schema *cur; /* schema of the record being built */
+	const struct rec_keys *cur_keys; /* its rendered keys (JSON), or NULL */
+	struct rec_keys keys[KEY_CACHE]; /* rendered keys, replaced round robin */
+	unsigned next_keys;          /* next entry to replace */
 	uint32_t idx;                /* next field index */
 	bool bad;                    /* a value did not match the schema */
 
@@ -270,6 +282,42 @@ separator(const struct mos_rec_writer *w)
 	return w->format == MOS_REC_JSON || w->format == MOS_REC_CSV ? "," : "\t";
 }
 
+/* The rendered JSON keys of @s (rendered now if needed), NULL without memory. */
+static const struct rec_keys *
+schema_keys(struct mos_rec_writer *w, const struct mos_rec_schema *s)
+{
+	struct rec_keys *k;
+	size_t save = w->len;
+
+	for (unsigned i = 0; i < KEY_CACHE; i++)
+		if (w->keys[i].schema == s)
+			return &w->keys[i];
+	k = &w->keys[w->next_keys++ % KEY_CACHE];
+	free(k->text);
+	free(k->off);
+	k->schema = NULL;
+	k->off = malloc((s->n_fields + 1) * sizeof(*k->off));
+	k->text = NULL;
+	if (k->off == NULL)
+		return NULL;
+	/* render in the line buffer after what is there, then copy out */
+	k->off[0] = 0;
+	for (uint32_t i = 0; i < s->n_fields; i++) {
+		put_text(w, (const uint8_t *)s->fields[i].name, strlen(s->fields[i].name), false);
+		putc_(w, ':');
+		k->off[i + 1] = (uint32_t)(w->len - save);
+	}
+	if (!w->oom)
+		k->text = malloc(w->len - save + 1);
+	if (k->text != NULL) {
+		memcpy(k->text, w->buf + save, w->len - save);
+		k->schema = s;
+	}
+	w->len = save;
+	w->oom = false;
+	return k->schema ? k : NULL;
+}
+
 void
 mos_rec_begin(struct mos_rec_writer *w, const struct mos_rec_schema *s)
 {
@@ -277,6 +325,7 @@ mos_rec_begin(struct mos_rec_writer *w, const struct mos_rec_schema *s)
 	w->idx = 0;
 	w->bad = false;
 	w->len = 0;
+	w->cur_keys = w->format == MOS_REC_JSON ? schema_keys(w, s) : NULL;
 	if (w->format == MOS_REC_JSON)
 		putc_(w, '{');
 	if (w->key) {
@@ -300,7 +349,10 @@ field(struct mos_rec_writer *w, int type)
 	f = &w->cur->fields[w->idx];
 	if (w->idx > 0 || w->key)
 		puts_(w, separator(w));
-	if (w->format == MOS_REC_JSON) {
+	if (w->cur_keys) {
+		put(w, w->cur_keys->text + w->cur_keys->off[w->idx],
+		    w->cur_keys->off[w->idx + 1] - w->cur_keys->off[w->idx]);
+	} else if (w->format == MOS_REC_JSON) {
 		put_text(w, (const uint8_t *)f->name, strlen(f->name), false);
 		putc_(w, ':');
 	}
@@ -518,6 +570,10 @@ mos_rec_writer_close(struct mos_rec_writer *w)
 			rc = -EIO;
 	if (w->out && fflush(w->out) != 0 && rc == 0)
 		rc = -EIO;
+	for (unsigned i = 0; i < KEY_CACHE; i++) {
+		free(w->keys[i].text);
+		free(w->keys[i].off);
+	}
 	free(w->dir);
 	free(w->buf);
 	free(w);
