@@ -35,6 +35,13 @@ taskset -c "$cpu" "$build/tests/test_flow_bench" --gtest_also_run_disabled_tests
 echo "== reassembly: in-order and reordered streams, next to libnids in the same process"
 taskset -c "$cpu" "$build/bench/stream_bench" 1024 1000 | tee "$results/stream.txt"
 
+echo "== reassembly, whole pipeline: mos (decode, flows, TCP, streams, a reader) and libnids on the same frames in memory"
+if [ -x "$build/bench/reasm_bench" ]; then
+	taskset -c "$cpu" "$build/bench/reasm_bench" 256 1000 5 | tee "$results/reasm.txt"
+else
+	echo "reasm_bench not built (libnids-dev missing: scripts/install-deps.sh --bench)"
+fi
+
 echo "== side by side: mos programs and peers on the same trace"
 "$top/bench/harness.py" --build "$build" --trace "$trace" --rounds 3 --cpu "$cpu" --out "$results"
 
