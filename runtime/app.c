@@ -23,6 +23,8 @@
 #include "mos/app.h"
 #include "mos/source.h"
 
+#include "app_private.h"
+
 #define MAX_SOURCES   64
 #define MAX_EAL_ARGS  64
 #define BURST_MAX     256
@@ -71,6 +73,7 @@ struct mos_app {
 	bool inline_mode;            /* --inline */
 	const char *pairs;           /* --inline PAIRS, or NULL for port order */
 	uint32_t tx_deadline_us;     /* --tx-deadline */
+	unsigned workers;            /* --workers N, 0 when not given (one loop, no workers) */
 
 	bool eal_up;                 /* rte_eal_init succeeded */
 	struct rte_mempool *pool;    /* ordinary frames */
@@ -117,9 +120,12 @@ usage(FILE *f, const char *prog, const struct mos_app_options *opts)
 		"                   it the ports are read passively and nothing is sent\n"
 		"  --tx-deadline US inline: a frame waits at most US microseconds in a TX\n"
 		"                   batch (1..100000, default 100)\n"
+		"  --workers N      with -r: spread the capture over N worker cores by a\n"
+		"                   symmetric hash (1..%d); records come out in the same\n"
+		"                   order whatever N (docs/deployment.md)\n"
 		"  -q, --quiet      no progress line on standard error\n"
 		"  -h, --help       this text\n",
-		prog, prog, BURST_MAX);
+		prog, prog, BURST_MAX, MOS_APP_MAX_WORKERS);
 	if (opts && opts->usage)
 		fprintf(f, "\nprogram options:\n%s", opts->usage);
 }
@@ -155,6 +161,16 @@ parse_args(struct mos_app *app, int argc, char **argv, const struct mos_app_opti
 				return -1;
 			}
 			app->tx_deadline_us = (uint32_t)us;
+		} else if (!strcmp(a, "--workers")) {
+			char *end;
+			long w = val ? strtol(val, &end, 10) : 0;
+
+			if (val == NULL || *end || w < 1 || w > MOS_APP_MAX_WORKERS) {
+				fprintf(stderr, "%s: --workers: '%s' is not a number in 1..%d\n",
+					app->prog, val ? val : "", MOS_APP_MAX_WORKERS);
+				return -1;
+			}
+			app->workers = (unsigned)w;
 		} else if (!strcmp(a, "-r") || !strcmp(a, "--dpdk") || !strcmp(a, "--out") ||
 			   !strcmp(a, "--stats") || !strcmp(a, "--burst")) {
 			if (val == NULL) {
@@ -200,6 +216,11 @@ parse_args(struct mos_app *app, int argc, char **argv, const struct mos_app_opti
 			app->prog);
 		return -1;
 	}
+	if (app->workers && (app->n_pcaps == 0 || app->eal_args)) {
+		fprintf(stderr, "%s: --workers spreads capture files (-r) over cores; live ports "
+			"with --dpdk run one worker\n", app->prog);
+		return -1;
+	}
 	if (app->inline_mode && (app->n_pcaps > 0 || app->eal_args == NULL)) {
 		fprintf(stderr, "%s: --inline forwards between ports: give --dpdk with ports and "
 			"no -r\n", app->prog);
@@ -230,6 +251,7 @@ start_eal(struct mos_app *app)
 	char *user[MAX_EAL_ARGS];
 	int n_user = 0, argc = 0;
 	bool huge = false;
+	char lcores[64];
 
 	if (app->eal_args) {
 		for (char *tok = strtok(app->eal_args, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
@@ -257,7 +279,16 @@ start_eal(struct mos_app *app)
 		argv[argc++] = "--no-telemetry";
 	if (!has_word(user, n_user, (const char *const[]){"--log-level", NULL}))
 		argv[argc++] = "--log-level=warning";
-	if (!has_word(user, n_user, (const char *const[]){"-l", "-c", "--lcores", NULL})) {
+	if (app->workers) {
+		/* The reader and the workers float over every CPU: offline,
+		 * threads that have nothing to do sleep, so N + 1 threads share
+		 * the machine's cores (docs/deployment.md). */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		snprintf(lcores, sizeof(lcores), "--lcores=(0-%u)@(0-%ld)", app->workers,
+			 cpus > 1 ? cpus - 1 : 0);
+		argv[argc++] = lcores;
+	} else if (!has_word(user, n_user, (const char *const[]){"-l", "-c", "--lcores", NULL})) {
 		argv[argc++] = "-l";
 		argv[argc++] = "0";
 	}
@@ -435,7 +466,8 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 	 * mempool cache: a smaller pool, whose population (every mbuf
 	 * written, its pages faulted in) was a third of a short run. */
 	app->pool = mos_pktpool_create("mos_pkts",
-				       app->eal_args == NULL && !app->inline_mode ? OFFLINE_MBUFS
+				       app->workers ? mos_app_workers_pool_size(app->workers, app->burst)
+				       : app->eal_args == NULL && !app->inline_mode ? OFFLINE_MBUFS
 										   : POOL_MBUFS,
 				       RTE_MBUF_DEFAULT_DATAROOM, (int)rte_socket_id());
 	if (app->pool == NULL) {
@@ -444,7 +476,9 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 		goto fail;
 	}
 	if (app->n_pcaps > 0) {
-		app->big_pool = mos_pktpool_create("mos_big", BIG_MBUFS, MOS_FRAME_MAX,
+		app->big_pool = mos_pktpool_create("mos_big", app->workers ?
+						   mos_app_workers_big_size(app->workers, app->burst) :
+						   BIG_MBUFS, MOS_FRAME_MAX,
 						   (int)rte_socket_id());
 		if (app->big_pool == NULL) {
 			fprintf(stderr, "%s: cannot create packet pool: %s\n", prog,
@@ -874,6 +908,7 @@ mos_app_destroy(struct mos_app *app)
 	}
 	if (app->out && app->out != stdout)
 		fclose(app->out);
+	mos_app_workers_free();
 	for (unsigned s = 0; s < app->n_src; s++)
 		mos_source_close(app->src[s]);
 	free(app->eps);
@@ -891,4 +926,27 @@ mos_app_destroy(struct mos_app *app)
 	free(app->pcaps);
 	free(app);
 	return status;
+}
+
+/* ---- for the multi-worker run (app_private.h) ----------------------------- */
+
+unsigned
+mos_app_workers(const struct mos_app *app)
+{
+	return app->workers;
+}
+
+struct mos_source *mos_app_source(struct mos_app *app) { return app->n_pcaps ? app->src[0] : NULL; }
+struct rte_mempool *mos_app_big_pool(struct mos_app *app) { return app->big_pool; }
+uint16_t mos_app_burst(const struct mos_app *app) { return app->burst; }
+const char *mos_app_prog(const struct mos_app *app) { return app->prog; }
+struct mos_stats *mos_app_stats_rw(struct mos_app *app) { return &app->stats; }
+struct mos_app_io_stats *mos_app_io_rw(struct mos_app *app) { return &app->io; }
+void mos_app_set_now(struct mos_app *app, uint64_t now_ns) { app->now_ns = now_ns; }
+bool mos_app_stop_requested(void) { return stop_requested != 0; }
+
+void
+mos_app_fail(struct mos_app *app)
+{
+	app->failed = true;
 }

@@ -258,6 +258,40 @@ on_end(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 	r->records++;
 }
 
+/* One context with conntrack's monitor; records go to @r->out. */
+static struct mos_ctx *
+make_ctx(const struct opts *o, struct run *r)
+{
+	struct mos_ctx_config cfg;
+	struct mos_monitor *mon;
+	struct mos_ctx *ctx;
+
+	mos_ctx_config_default(&cfg);
+	cfg.flows.vlan_in_key = !o->no_vlan_key;
+	if (o->max_flows)
+		cfg.flows.max_flows = o->max_flows;
+	cfg.flows.user_size = sizeof(struct ct_flow);
+	cfg.streams.n_pages = 8192;          /* 32 MiB of 4 KiB pages */
+	cfg.streams.max_streams = 1u << 18;
+	ctx = mos_ctx_create(&cfg);
+	if (ctx == NULL) {
+		fprintf(stderr, "conntrack: cannot create the flow engine: %s\n", strerror(errno));
+		return NULL;
+	}
+	mos_ctx_set_user(ctx, r);
+	mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	if (mon == NULL || mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0 ||
+	    (!o->no_streams &&
+	     (mos_monitor_set_stream(mon, MOS_SIDE_BOTH, 124u << 10, MOS_STREAM_POLICY_FIRST) < 0 ||
+	      mos_register_callback(mon, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, on_data, NULL) < 0 ||
+	      mos_register_callback(mon, MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_RCV, on_state, NULL) < 0))) {
+		fprintf(stderr, "conntrack: cannot set up the monitor\n");
+		mos_ctx_destroy(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,56 +301,53 @@ main(int argc, char **argv)
 		.usage = "  --no-vlan-key      VLAN ids are not part of the flow key\n"
 			 "  --udp              also write UDP flows\n"
 			 "  --no-streams       no reassembly: stream_* and gap_* stay 0\n"
-			 "  --max-flows N      flow table capacity (default 1048576)\n",
+			 "  --max-flows N      flow table capacity per worker (default 1048576)\n",
 	};
-	struct mos_ctx_config cfg;
-	struct mos_stage stage = { 0 };
-	struct mos_monitor *mon;
-	struct mos_ctx *ctx;
+	struct mos_ctx *ctxs[MOS_APP_MAX_WORKERS] = { 0 };
+	struct run runs[MOS_APP_MAX_WORKERS] = { 0 };
 	struct mos_app *app;
-	struct run r = { 0 };
-	int rc;
+	unsigned n;
+	int rc = 2;
 
 	app = mos_app_create("conntrack", argc, argv, &ao);
 	if (app == NULL)
 		return errno == 0 ? 0 : 2;
-	mos_ctx_config_default(&cfg);
-	cfg.flows.vlan_in_key = !o.no_vlan_key;
-	if (o.max_flows)
-		cfg.flows.max_flows = o.max_flows;
-	cfg.flows.user_size = sizeof(struct ct_flow);
-	cfg.streams.n_pages = 8192;          /* 32 MiB of 4 KiB pages */
-	cfg.streams.max_streams = 1u << 18;
-	ctx = mos_ctx_create(&cfg);
-	if (ctx == NULL) {
-		fprintf(stderr, "conntrack: cannot create the flow engine: %s\n", strerror(errno));
-		mos_app_destroy(app);
-		return 2;
+	/* One context, or one per worker core (--workers N). */
+	n = mos_app_workers(app) ? mos_app_workers(app) : 1;
+	for (unsigned w = 0; w < n; w++) {
+		runs[w].out = mos_app_workers(app) ? mos_app_worker_out(app, w) : mos_app_out(app);
+		runs[w].o = &o;
+		if (runs[w].out == NULL || (ctxs[w] = make_ctx(&o, &runs[w])) == NULL)
+			goto out;
 	}
-	r.out = mos_app_out(app);
-	r.o = &o;
-	mos_ctx_set_user(ctx, &r);
-	mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
-	if (mon == NULL || mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0 ||
-	    (!o.no_streams &&
-	     (mos_monitor_set_stream(mon, MOS_SIDE_BOTH, 124u << 10, MOS_STREAM_POLICY_FIRST) < 0 ||
-	      mos_register_callback(mon, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, on_data, NULL) < 0 ||
-	      mos_register_callback(mon, MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_RCV, on_state, NULL) < 0))) {
-		fprintf(stderr, "conntrack: cannot set up the monitor\n");
-		mos_ctx_destroy(ctx);
-		mos_app_destroy(app);
-		return 2;
-	}
-	mos_ctx_stage(ctx, &stage);
-	rc = mos_app_run(app, &stage);
-	if (!mos_app_quiet(app)) {
-		const struct mos_flow_counters *fc = mos_flow_table_counters(mos_ctx_flows(ctx));
+	if (mos_app_workers(app)) {
+		rc = mos_app_run_workers(app, ctxs);
+	} else {
+		struct mos_stage stage = { 0 };
 
+		mos_ctx_stage(ctxs[0], &stage);
+		rc = mos_app_run(app, &stage);
+	}
+	if (!mos_app_quiet(app)) {
+		uint64_t rec = 0, created = 0, mid = 0, evicted = 0, tout = 0, orphans = 0;
+
+		for (unsigned w = 0; w < n; w++) {
+			const struct mos_flow_counters *fc = mos_flow_table_counters(mos_ctx_flows(ctxs[w]));
+
+			rec += runs[w].records;
+			created += fc->created;
+			evicted += fc->evicted;
+			tout += fc->timed_out;
+			mid += mos_ctx_stats(ctxs[w])->midstream;
+			orphans += mos_ctx_stats(ctxs[w])->orphans;
+		}
 		fprintf(stderr, "conntrack: %" PRIu64 " records, %" PRIu64 " flows (%" PRIu64
 			" midstream, %" PRIu64 " evicted, %" PRIu64 " timed out), %" PRIu64
-			" orphans\n", r.records, fc->created, mos_ctx_stats(ctx)->midstream, fc->evicted,
-			fc->timed_out, mos_ctx_stats(ctx)->orphans);
+			" orphans\n", rec, created, mid, evicted, tout, orphans);
 	}
-	mos_ctx_destroy(ctx);
-	return mos_app_destroy(app) != 0 || rc != 0;
+	rc = rc != 0;
+out:
+	for (unsigned w = 0; w < n; w++)
+		mos_ctx_destroy(ctxs[w]);
+	return mos_app_destroy(app) != 0 || rc != 0 ? (rc == 2 ? 2 : 1) : 0;
 }

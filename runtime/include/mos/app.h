@@ -14,6 +14,8 @@
  *                      consecutive ports in port order); see below
  *   --tx-deadline US   inline: longest time a frame waits in a TX batch
  *                      (microseconds, default 100)
+ *   --workers N        with -r: N worker cores share the capture (see
+ *                      mos_app_run_workers)
  *   -q, --quiet        no progress line
  *   -h, --help
  * The EAL always gets --no-huge --no-pci --no-shconf --no-telemetry
@@ -135,6 +137,48 @@ bool mos_app_quiet(const struct mos_app *app);
 
 /* The packet clock, ns since the epoch. */
 uint64_t mos_app_now_ns(const struct mos_app *app);
+
+/* ---- several worker cores (offline) ----------------------------------------
+ *
+ * With --workers N a program makes N contexts (share-nothing: each its own
+ * flow table, pools, timers and counters), each writing its records to
+ * mos_app_worker_out(app, w), and runs them with mos_app_run_workers. The
+ * main lcore reads the captures, decodes every frame (the run statistics
+ * are counted there, in input order), and hands each worker, for every
+ * burst of the input, the frames whose symmetric hash (mos/rss.h) it
+ * owns together with the packet clock at every frame of the burst. A
+ * worker advances its context to that clock at every frame of the burst,
+ * its own or not, feeds its own frames, and ends the burst where the
+ * single-core run ends it: expiry, timers and conn_new_data happen at the
+ * same points of the input as in a one-worker run.
+ *
+ * Record order (the same for every N): each record line is tagged with
+ * the position in the input at which it was written (before frame i,
+ * while processing frame i, at the end of the burst, at the end of the
+ * input); lines are sorted by that position, and lines written at the same
+ * position by byte comparison. The output is written when the run ends
+ * (records are held in memory until then). Records must be whole lines
+ * (JSON Lines; the CSV/TSV header of a worker's writer would repeat).
+ */
+
+/* Most workers --workers accepts. */
+#define MOS_APP_MAX_WORKERS 64
+
+/* --workers N, or 0 when not given (then use mos_app_run). */
+unsigned mos_app_workers(const struct mos_app *app);
+
+/* Worker @w's record stream (unbuffered; valid until mos_app_destroy),
+ * NULL if @w >= mos_app_workers(). */
+FILE *mos_app_worker_out(struct mos_app *app, unsigned w);
+
+struct mos_ctx;
+
+/* Run the capture over the mos_app_workers() contexts @ctxs (ctxs[w] on
+ * worker w), end every flow (mos_ctx_finish) and write the records of
+ * every worker to mos_app_out() in the order above. Frames a context
+ * drops are counted in mos_app_io_stats()->dropped. Returns 0, or -errno
+ * when a source failed or a worker could not start (printed). */
+int mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs);
 
 /*
  * Write --stats, close the output and the sources, stop the EAL, free.
