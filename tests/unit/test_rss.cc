@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The symmetric hash that picks a packet's worker (mos/rss.h): both
+// directions of a connection, IPv4 and IPv6, VLAN tags, IP fragments.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <utility>
+
+#include "pktcraft.h"
+#include "shim.h"
+extern "C" {
+#include "mos/rss.h"
+}
+
+namespace {
+
+struct Pkt {
+	struct pc_frame f;
+	struct mos_pkt p;
+};
+
+// A TCP or UDP frame between @src:@sp and @dst:@dp (IPv4 when @v6 is
+// false), behind @vlans VLAN tags (ids 100, 200), decoded into p.
+void Build(Pkt *k, bool v6, uint8_t src, uint8_t dst, uint16_t sp, uint16_t dp, int vlans = 0,
+	   bool udp = false)
+{
+	pc_init(&k->f);
+	pc_eth(&k->f);
+	for (int i = 0; i < vlans; i++)
+		pc_vlan(&k->f, i == 0 && vlans > 1 ? 0x88a8 : 0x8100, (uint16_t)(100 * (i + 1)));
+	if (v6) {
+		struct pc_ipv6 ip;
+		pc_ipv6_defaults(&ip);
+		ip.src[0] = ip.dst[0] = 0x20;
+		ip.src[15] = src;
+		ip.dst[15] = dst;
+		pc_ipv6(&k->f, &ip);
+	} else {
+		struct pc_ipv4 ip;
+		pc_ipv4_defaults(&ip);
+		ip.src[0] = ip.dst[0] = 10;
+		ip.src[3] = src;
+		ip.dst[3] = dst;
+		pc_ipv4(&k->f, &ip);
+	}
+	if (udp) {
+		struct pc_udp u;
+		pc_udp_defaults(&u);
+		u.sport = sp;
+		u.dport = dp;
+		pc_udp(&k->f, &u);
+	} else {
+		struct pc_tcp t;
+		pc_tcp_defaults(&t);
+		t.sport = sp;
+		t.dport = dp;
+		pc_tcp(&k->f, &t);
+	}
+	pc_payload(&k->f, nullptr, 10);
+	ASSERT_NE(pc_finish(&k->f), 0u);
+	ASSERT_EQ(mos_decode(k->f.buf, k->f.len, k->f.len, MOS_LINK_ETHERNET, 1, &k->p), 0);
+}
+
+uint32_t Hash(bool v6, uint8_t src, uint8_t dst, uint16_t sp, uint16_t dp, int vlans = 0,
+	      bool udp = false)
+{
+	Pkt k;
+	Build(&k, v6, src, dst, sp, dp, vlans, udp);
+	return mos_rss_hash(&k.p);
+}
+
+} // namespace
+
+TEST(Rss, BothDirectionsOfIpv4ConnectionHashAlike)
+{
+	for (uint8_t a = 1; a < 40; a++)
+		for (uint8_t b = 100; b < 140; b += 7)
+			EXPECT_EQ(Hash(false, a, b, 1234, 80), Hash(false, b, a, 80, 1234));
+}
+
+TEST(Rss, BothDirectionsOfIpv6ConnectionHashAlike)
+{
+	for (uint8_t a = 1; a < 40; a++)
+		EXPECT_EQ(Hash(true, a, 200, 40000, 443), Hash(true, 200, a, 443, 40000));
+}
+
+TEST(Rss, PortsAndProtocolAreNotHashedSoFragmentsMeetTheirFlow)
+{
+	EXPECT_EQ(Hash(false, 1, 2, 1234, 80), Hash(false, 1, 2, 5555, 22));
+	EXPECT_EQ(Hash(false, 1, 2, 1234, 80), Hash(false, 2, 1, 53, 53, 0, true));
+	// a non-first fragment (no ports) of the same hosts
+	Pkt k;
+	pc_init(&k.f);
+	pc_eth(&k.f);
+	struct pc_ipv4 ip;
+	pc_ipv4_defaults(&ip);
+	ip.src[0] = ip.dst[0] = 10;
+	ip.src[3] = 2;
+	ip.dst[3] = 1;
+	ip.proto = 6;
+	ip.frag_off = 1480;
+	pc_ipv4(&k.f, &ip);
+	pc_payload(&k.f, nullptr, 100);
+	ASSERT_NE(pc_finish(&k.f), 0u);
+	mos_decode(k.f.buf, k.f.len, k.f.len, MOS_LINK_ETHERNET, 1, &k.p);
+	ASSERT_TRUE(k.p.flags & MOS_PKT_F_FRAGMENT);
+	EXPECT_EQ(mos_rss_hash(&k.p), Hash(false, 1, 2, 1234, 80));
+}
+
+TEST(Rss, VlanTagsDoNotChangeTheHash)
+{
+	EXPECT_EQ(Hash(false, 7, 9, 1000, 80, 1), Hash(false, 9, 7, 80, 1000, 0));
+	EXPECT_EQ(Hash(false, 7, 9, 1000, 80, 2), Hash(false, 9, 7, 80, 1000, 1));
+	EXPECT_EQ(Hash(true, 7, 9, 1000, 80, 2), Hash(true, 9, 7, 80, 1000, 0));
+}
+
+TEST(Rss, NonIpFramesGoToWorkerZero)
+{
+	Pkt k;
+	pc_init(&k.f);
+	pc_eth_type(&k.f, 0x0806);
+	pc_payload(&k.f, nullptr, 28);
+	ASSERT_NE(pc_finish(&k.f), 0u);
+	mos_decode(k.f.buf, k.f.len, k.f.len, MOS_LINK_ETHERNET, 1, &k.p);
+	EXPECT_EQ(mos_rss_hash(&k.p), 0u);
+	EXPECT_EQ(mos_rss_worker(0, 4), 0u);
+}
+
+TEST(Rss, HostPairsSpreadEvenlyOverWorkers)
+{
+	for (unsigned n = 2; n <= 4; n++) {
+		unsigned count[4] = { 0 };
+		for (unsigned a = 1; a < 250; a++)
+			for (unsigned b = 1; b < 21; b++)
+				count[mos_rss_worker(Hash(false, (uint8_t)a, (uint8_t)(b + 100), 1, 2), n)]++;
+		for (unsigned w = 0; w < n; w++) {
+			EXPECT_GT(count[w], 4980u / n * 8 / 10) << "worker " << w << " of " << n;
+			EXPECT_LT(count[w], 4980u / n * 12 / 10) << "worker " << w << " of " << n;
+		}
+	}
+}
+
+TEST(Rss, KeyIsTheRepeatedSymmetricPattern)
+{
+	for (unsigned i = 0; i < MOS_RSS_KEY_LEN; i++)
+		EXPECT_EQ(mos_rss_sym_key[i], i % 2 ? 0x5a : 0x6d);
+}
