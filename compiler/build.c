@@ -410,6 +410,9 @@ static int build_cmd_build(int argc, char **argv)
 			build_arg(&cmd, &len, &cap, MOSC_RUNTIME_INCLUDE, true);
 		}
 		build_arg(&cmd, &len, &cap, tree ? MOSC_CFLAGS : pc_cflags, false);
+		/* stdlib companions include their parsers as "parsers/NAME.c" */
+		build_arg(&cmd, &len, &cap, "-I", false);
+		build_arg(&cmd, &len, &cap, build_stdlib_dir(), true);
 		build_arg(&cmd, &len, &cap, cfile, true);
 		for (int i = 0; i < ncomp; i++)
 			build_arg(&cmd, &len, &cap, comp[i], true);
