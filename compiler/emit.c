@@ -1150,9 +1150,9 @@ static void emit_stream_wish(struct emitter *E, int i, FILE *out, unsigned *need
 				continue;
 			count_mask |= 1u << k;
 			if ((declared & (1u << k)) && !(mask & (1u << k))) {
-				diag_error(E->d, u->span, "'%s' needs the %s's bytes reassembled, but monitor '%s' "
-					   "turns that buffer off", counted[k][j], k ? "server" : "client",
-					   E->mons[i].node->name);
+				diag_error(E->d, u->span,
+					   "'%s' needs the %s's bytes reassembled, but monitor '%s' turns that buffer off",
+					   counted[k][j], k ? "server" : "client", E->mons[i].node->name);
 				diag_note(E->d, off_opt[k]->span, "turned off here");
 				E->errors++;
 			}

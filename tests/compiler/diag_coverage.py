@@ -28,9 +28,11 @@ for path in srcs:
 
 lines = []
 # Reject tests pin `mosc check` diagnostics; mosc test's own (e.g. a missing
-# capture) are pinned by the testrun tests.
+# capture) are pinned by the testrun tests, the back end's (mosc emit-c) by
+# tests/rules/reject.
 for path in (glob.glob(os.path.join(root, 'tests', 'compiler', 'reject', '*.expected')) +
-             glob.glob(os.path.join(root, 'tests', 'compiler', 'testrun', 'pinned', '*.err'))):
+             glob.glob(os.path.join(root, 'tests', 'compiler', 'testrun', 'pinned', '*.err')) +
+             glob.glob(os.path.join(root, 'tests', 'rules', 'reject', '*.expected'))):
     lines += open(path, encoding='utf-8').read().splitlines()
 
 def regex(fmt):
