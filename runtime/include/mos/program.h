@@ -53,7 +53,9 @@
  * the others (docs/backend.md, "Stage specialisation"). */
 #define MOS_PROG_NEED_STREAMS 1u     /* some monitor buffers a stream */
 #define MOS_PROG_NEED_RAW     2u     /* there is a raw monitor */
-#define MOS_PROG_NEED_REXMIT  4u     /* a rule consumes retransmissions (rexmit event or rexmit_* fields) */
+#define MOS_PROG_NEED_REXMIT  4u     /* a rule consumes retransmissions (rexmit event or rexmit_* fields);
+				      * informative: without a rexmit registration the event
+				      * engine's per-hook mask already skips the dispatch */
 
 /* A read-only view of str/bytes values. */
 struct mos_prog_bytes {
