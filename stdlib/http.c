@@ -2,9 +2,10 @@
 /*
  * stdlib/http.c — companion C of the stdlib module `http` (stdlib/http.mos,
  * docs/stdlib.md): runs the HTTP/1.x parser (parsers/http.h) over both
- * reassembled streams of a flow. Each http_step() call feeds the bytes one
- * side sent, from where the previous call stopped, until the next request
- * or response header (or an error) and returns what it found; the module
+ * reassembled streams of a flow. Each http_step() call feeds the bytes the
+ * client sent, then those the server sent, each from where the previous
+ * call stopped, until the next request or response header (or an error)
+ * and returns what it found; the module
  * calls it again and again (a raise chain) until nothing is left, so every
  * pipelined message of a burst is its own event. The parser is compiled in
  * here (the stdlib directory is on mosc build's include path).
@@ -20,7 +21,7 @@
 #endif
 
 /* What http_step() returns (the module's `kind`). */
-enum { HTTP_K_NONE, HTTP_K_MESSAGE, HTTP_K_ERROR, HTTP_K_NO_STATE };
+enum { HTTP_K_NONE, HTTP_K_MESSAGE, HTTP_K_ERROR, HTTP_K_NO_STATE, HTTP_K_SERVER = 16 };
 
 /* Field selectors of http_str() and http_num(), as the module passes them. */
 enum { HTTP_F_METHOD, HTTP_F_HOST, HTTP_F_UA, HTTP_F_VERSION, HTTP_F_REASON, HTTP_F_ERROR };
@@ -36,7 +37,8 @@ static struct mos_fstate_pool http_pool = { .cap = MOS_STDLIB_HTTP_FLOWS,
 					    .size = sizeof(struct http_flow) };
 static struct mos_http_stats http_stats;
 
-uint8_t http_step(struct mos_ctx *ctx, struct mos_flow *flow, int side);
+uint8_t http_step(struct mos_ctx *ctx, struct mos_flow *flow);
+static uint8_t http_step_side(struct http_flow *h, struct mos_flow *flow, int side);
 struct mos_prog_bytes http_str(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint8_t what);
 uint64_t http_num(struct mos_ctx *ctx, struct mos_flow *flow, int side);
 struct mos_prog_bytes uri(struct mos_ctx *ctx, struct mos_flow *flow);
@@ -47,20 +49,30 @@ static struct mos_prog_bytes http_text(const char *s)
 	return (struct mos_prog_bytes){ (const uint8_t *)s, (uint32_t)strlen(s) };
 }
 
-uint8_t http_step(struct mos_ctx *ctx, struct mos_flow *flow, int side)
+/* Next message of either direction (requests first): HTTP_K_* + 16 when
+ * the server sent it. */
+uint8_t http_step(struct mos_ctx *ctx, struct mos_flow *flow)
 {
-	uint8_t buf[4096];
 	bool is_new;
 	struct http_flow *h = mos_fstate_get(&http_pool, ctx, flow, true, &is_new);
-	enum mos_http_dir_id d = side == MOS_SIDE_CLI ? MOS_HTTP_DIR_REQUEST : MOS_HTTP_DIR_RESPONSE;
-	int i = side == MOS_SIDE_CLI ? 0 : 1;
+	uint8_t k;
 
-	if (side != MOS_SIDE_CLI && side != MOS_SIDE_SVR)
-		return HTTP_K_NONE;
 	if (h == NULL)
 		return HTTP_K_NO_STATE;
 	if (is_new)
 		mos_http_init(&h->conn, NULL, &http_stats, true);
+	k = http_step_side(h, flow, MOS_SIDE_CLI);
+	if (k == HTTP_K_NONE && (k = http_step_side(h, flow, MOS_SIDE_SVR)) != HTTP_K_NONE)
+		k += HTTP_K_SERVER;
+	return k;
+}
+
+static uint8_t http_step_side(struct http_flow *h, struct mos_flow *flow, int side)
+{
+	uint8_t buf[4096];
+	enum mos_http_dir_id d = side == MOS_SIDE_CLI ? MOS_HTTP_DIR_REQUEST : MOS_HTTP_DIR_RESPONSE;
+	int i = side == MOS_SIDE_CLI ? 0 : 1;
+
 	for (;;) {
 		uint64_t lost = 0;
 		uint32_t n = mos_fstate_next(flow, side, &h->off[i], buf, sizeof(buf), &lost);
