@@ -59,10 +59,11 @@ prog_parse(void *arg, int argc, char **argv, int i)
 
 /* Write --stats: the app's statistics with an "events" object appended. */
 static int
-prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, const char *path)
+prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct mos_app *app,
+		 const char *path)
 {
-	const struct mos_abi_forest *fo = run->prog->forest;
-	const struct mos_ctx_stats *cs = mos_ctx_stats(run->ctx);
+	const struct mos_abi_forest *fo = runs[0].prog->forest;
+	uint64_t new_data = 0, rexmit = 0, streams[2] = { 0 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len), *out;
@@ -70,6 +71,13 @@ prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, cons
 
 	if (mem == NULL)
 		return -ENOMEM;
+	/* counts summed over the workers' runs */
+	for (unsigned r = 0; r < n_runs; r++) {
+		new_data += mos_ctx_stats(runs[r].ctx)->new_data_events;
+		rexmit += mos_ctx_stats(runs[r].ctx)->rexmit;
+		streams[0] += runs[r].stage_streams[0];
+		streams[1] += runs[r].stage_streams[1];
+	}
 	rc = mos_stats_write_json(mos_app_stats(app), mem);
 	fclose(mem);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '}'))
@@ -84,7 +92,7 @@ prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, cons
 	}
 	fwrite(buf, 1, len, out);
 	fprintf(out, ",\"events\":{\"conn_new_data\":%" PRIu64 ",\"rexmit\":%" PRIu64,
-		cs->new_data_events, cs->rexmit);
+		new_data, rexmit);
 	for (uint32_t i = 0; i < fo->n_events; i++) {
 		uint64_t n = 0;
 		bool first = true;
@@ -92,7 +100,8 @@ prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, cons
 		for (uint32_t j = 0; j < fo->n_events; j++) {
 			if (strcmp(fo->events[j].name, fo->events[i].name) == 0) {
 				first = first && j >= i;
-				n += run->event_counts[j];
+				for (unsigned r = 0; r < n_runs; r++)
+					n += runs[r].event_counts[j];
 			}
 		}
 		if (first)
@@ -104,8 +113,8 @@ prog_write_stats(const struct mos_prog_run *run, const struct mos_app *app, cons
 	for (uint32_t i = 0; i < fo->n_monitors; i++)
 		raw += fo->monitors[i].type == MOS_MONITOR_RAW;
 	fprintf(out, "},\"stages\":{\"c2s\":%" PRIu64 ",\"s2c\":%" PRIu64
-		",\"stream_pool\":%s,\"raw_monitors\":%" PRIu32 "}}\n", run->stage_streams[0],
-		run->stage_streams[1], mos_ctx_stream_pool(run->ctx) ? "true" : "false", raw);
+		",\"stream_pool\":%s,\"raw_monitors\":%" PRIu32 "}}\n", streams[0], streams[1],
+		mos_ctx_stream_pool(runs[0].ctx) ? "true" : "false", raw);
 	free(buf);
 	return fclose(out) == 0 ? 0 : -errno;
 }
@@ -253,6 +262,73 @@ prog_set_streams(const struct mos_program *prog, struct mos_prog_run *run, bool 
 	return rc;
 }
 
+/* Make one run (context, monitors, record writer to @out) of @prog.
+ * Returns 0, or 2 after printing why. */
+static int
+prog_run_setup(const struct mos_program *prog, const struct prog_opts *po, FILE *out,
+	       bool stats, struct mos_prog_run *run)
+{
+	const struct mos_abi_forest *fo = prog->forest;
+	struct mos_rec_writer_config wc = { 0 };
+	struct mos_ctx_config cfg;
+	int rc;
+
+	run->prog = prog;
+	run->no_specialise = po->no_specialise;
+	run->out_dir = po->out_dir;
+	mos_ctx_config_default(&cfg);
+	/* the program's state, then a stream cursor per direction */
+	run->cursor_off = (prog->state_size + 7u) & ~7u;
+	cfg.flows.user_size = run->cursor_off + 2;
+	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
+		if (prog->timeout_ns[c])
+			cfg.flows.timeout_ns[c] = prog->timeout_ns[c];
+	if ((prog->needs & MOS_PROG_NEED_STREAMS) || po->no_specialise) {
+		cfg.streams.n_pages = 8192;          /* 32 MiB of 4 KiB pages */
+		cfg.streams.max_streams = 1u << 18;
+	}
+	run->ctx = mos_ctx_create(&cfg);
+	run->mons = calloc(fo->n_monitors + 1, sizeof(*run->mons));
+	run->ids = calloc(fo->n_events + 1, sizeof(*run->ids));
+	run->event_counts = calloc(fo->n_events + 1, sizeof(*run->event_counts));
+	wc.format = po->format;
+	wc.dir = po->out_dir;
+	wc.no_record_key = po->no_record_key;
+	run->rec = mos_rec_writer_create(out, &wc);
+	if (run->ctx == NULL || run->mons == NULL || run->ids == NULL || run->rec == NULL ||
+	    run->event_counts == NULL) {
+		fprintf(stderr, "%s: cannot set up the run: %s\n", po->name, strerror(errno));
+		return 2;
+	}
+	mos_ctx_set_user(run->ctx, run);
+	rc = mos_ctx_load_forest(run->ctx, fo, run->mons, run->ids);
+	if (rc == 0 && prog->streams)
+		rc = prog_set_streams(prog, run, po->no_specialise);
+	for (uint32_t i = 0; rc == 0 && stats && i < fo->n_monitors; i++)
+		if (fo->monitors[i].type == MOS_MONITOR_STREAM)
+			rc = mos_register_callback(run->mons[i], MOS_EV_CONN_END, MOS_HOOK_NONE,
+						   prog_stage_end, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "%s: cannot load the program: %s\n", po->name, strerror(-rc));
+		prog_explain_load(prog, po->name);
+		return 2;
+	}
+	return 0;
+}
+
+/* Free what prog_run_setup made; -1 when the record writer failed. */
+static int
+prog_run_free(struct mos_prog_run *run)
+{
+	int rc = mos_rec_writer_close(run->rec) < 0 ? -1 : 0;
+
+	mos_ctx_destroy(run->ctx);
+	free(run->mons);
+	free(run->ids);
+	free(run->event_counts);
+	return rc;
+}
+
 int
 mos_program_main(const struct mos_program *prog, int argc, char **argv)
 {
@@ -263,13 +339,11 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 			 "  --out-dir DIR      one file per record name in DIR (created if missing)\n"
 			 "  --no-record-key    JSON without the \"record\" key, CSV/TSV without its column\n",
 	};
-	const struct mos_abi_forest *fo = prog->forest;
-	struct mos_prog_run run = { .prog = prog };
-	struct mos_rec_writer_config wc = { 0 };
-	struct mos_ctx_config cfg;
-	struct mos_stage stage = { 0 };
+	struct mos_prog_run *runs = NULL;
+	struct mos_ctx *ctxs[MOS_APP_MAX_WORKERS];
 	struct mos_app *app;
-	int rc, status;
+	unsigned n = 1;
+	int rc, status = 2;
 
 	if (prog->version != MOS_PROGRAM_VERSION || prog->abi_version != MOS_ABI_VERSION) {
 		fprintf(stderr, "%s: compiled for program ABI %u/%u, runtime has %u/%u: rebuild it\n",
@@ -295,74 +369,63 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 		free(av);
 		return errno == 0 ? 0 : 2;
 	}
-	run.no_specialise = po.no_specialise;
-	run.out_dir = po.out_dir;
+	if (mos_app_workers(app)) {
+		n = mos_app_workers(app);
+		/* records are merged by line: one stream of JSON Lines */
+		if (po.out_dir || po.format != MOS_REC_JSON) {
+			fprintf(stderr, "%s: --workers writes JSON records to one stream: no "
+				"--format csv/tsv or --out-dir\n", po.name);
+			goto out;
+		}
+	}
 	if (po.out_dir != NULL && mkdir(po.out_dir, 0777) != 0 && errno != EEXIST) {
 		fprintf(stderr, "%s: cannot create %s: %s\n", po.name, po.out_dir, strerror(errno));
-		mos_app_destroy(app);
-		free(av);
-		return 2;
-	}
-	mos_ctx_config_default(&cfg);
-	/* the program's state, then a stream cursor per direction */
-	run.cursor_off = (prog->state_size + 7u) & ~7u;
-	cfg.flows.user_size = run.cursor_off + 2;
-	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++)
-		if (prog->timeout_ns[c])
-			cfg.flows.timeout_ns[c] = prog->timeout_ns[c];
-	if ((prog->needs & MOS_PROG_NEED_STREAMS) || po.no_specialise) {
-		cfg.streams.n_pages = 8192;          /* 32 MiB of 4 KiB pages */
-		cfg.streams.max_streams = 1u << 18;
-	}
-	run.ctx = mos_ctx_create(&cfg);
-	run.mons = calloc(fo->n_monitors + 1, sizeof(*run.mons));
-	run.ids = calloc(fo->n_events + 1, sizeof(*run.ids));
-	run.event_counts = calloc(fo->n_events + 1, sizeof(*run.event_counts));
-	wc.format = po.format;
-	wc.dir = po.out_dir;
-	wc.no_record_key = po.no_record_key;
-	run.rec = mos_rec_writer_create(mos_app_out(app), &wc);
-	if (run.ctx == NULL || run.mons == NULL || run.ids == NULL || run.rec == NULL ||
-	    run.event_counts == NULL) {
-		fprintf(stderr, "%s: cannot set up the run: %s\n", po.name, strerror(errno));
-		status = 2;
 		goto out;
 	}
-	mos_ctx_set_user(run.ctx, &run);
-	rc = mos_ctx_load_forest(run.ctx, fo, run.mons, run.ids);
-	if (rc == 0 && prog->streams)
-		rc = prog_set_streams(prog, &run, po.no_specialise);
-	for (uint32_t i = 0; rc == 0 && stats_path && i < fo->n_monitors; i++)
-		if (fo->monitors[i].type == MOS_MONITOR_STREAM)
-			rc = mos_register_callback(run.mons[i], MOS_EV_CONN_END, MOS_HOOK_NONE,
-						   prog_stage_end, NULL);
-	if (rc < 0) {
-		fprintf(stderr, "%s: cannot load the program: %s\n", po.name, strerror(-rc));
-		prog_explain_load(prog, po.name);
-		status = 2;
+	if ((runs = calloc(n, sizeof(*runs))) == NULL)
 		goto out;
+	for (unsigned w = 0; w < n; w++) {
+		FILE *out = mos_app_workers(app) ? mos_app_worker_out(app, w) : mos_app_out(app);
+
+		if (prog_run_setup(prog, &po, out, stats_path != NULL, &runs[w]) != 0)
+			goto out;
+		ctxs[w] = runs[w].ctx;
 	}
-	mos_ctx_stage(run.ctx, &stage);
-	rc = mos_app_run(app, &stage);
-	if (!mos_app_quiet(app))
+	if (mos_app_workers(app)) {
+		rc = mos_app_run_workers(app, ctxs);
+	} else {
+		struct mos_stage stage = { 0 };
+
+		mos_ctx_stage(runs[0].ctx, &stage);
+		rc = mos_app_run(app, &stage);
+	}
+	if (!mos_app_quiet(app)) {
+		uint64_t rec = 0, flows = 0, dropped = 0, resets = 0, timers = 0, errs = 0;
+
+		for (unsigned w = 0; w < n; w++) {
+			const struct mos_ctx_stats *cs = mos_ctx_stats(runs[w].ctx);
+
+			rec += mos_rec_count(runs[w].rec, NULL);
+			flows += mos_flow_table_counters(mos_ctx_flows(runs[w].ctx))->created;
+			dropped += cs->dropped;
+			resets += cs->injected / 2;
+			timers += cs->timers_fired;
+			errs += runs[w].action_errors;
+		}
 		fprintf(stderr, "%s: %" PRIu64 " records, %" PRIu64 " flows, %" PRIu64 " dropped, %"
 			PRIu64 " resets, %" PRIu64 " timers, %" PRIu64 " action errors\n", po.name,
-			mos_rec_count(run.rec, NULL),
-			mos_flow_table_counters(mos_ctx_flows(run.ctx))->created,
-			mos_ctx_stats(run.ctx)->dropped, mos_ctx_stats(run.ctx)->injected / 2,
-			mos_ctx_stats(run.ctx)->timers_fired, run.action_errors);
+			rec, flows, dropped, resets, timers, errs);
+	}
 	status = rc != 0;
-	if (stats_path && prog_write_stats(&run, app, stats_path) < 0) {
+	if (stats_path && prog_write_stats(runs, n, app, stats_path) < 0) {
 		fprintf(stderr, "%s: cannot write '%s': %s\n", po.name, stats_path, strerror(errno));
 		status = 1;
 	}
 out:
-	if (mos_rec_writer_close(run.rec) < 0)
-		status = 1;
-	mos_ctx_destroy(run.ctx);
-	free(run.mons);
-	free(run.ids);
-	free(run.event_counts);
+	for (unsigned w = 0; runs && w < n; w++)
+		if (prog_run_free(&runs[w]) < 0)
+			status = 1;
+	free(runs);
 	free(av);
 	if (mos_app_destroy(app) != 0)
 		status = 1;
