@@ -35,7 +35,7 @@ def tools(build, trace, tmp):
          [b("examples", "c", "conntrack"), "-q", "-r", trace, "--out", "/dev/null"], None),
         ("mos streamdump", "conntrack + reassembly of both directions, no files",
          [b("examples", "c", "streamdump"), "-q", "-r", trace, "--no-write"], None),
-        ("libnids", "tracking + reassembly (IPv4, handshake seen)",
+        ("libnids", "tracking + reassembly (IPv4, handshake seen), every byte summed",
          [b("bench", "nids_harness"), trace], None),
         ("tcpflow -FX", "tracking, no output files",
          ["tcpflow", "-FX", "-r", trace, "-o", os.path.join(tmp, "tcpflow")], "tcpflow"),
