@@ -622,6 +622,9 @@ end_flow(struct mos_ctx *ctx, struct mos_flow *f, int reason)
 	f->end_reason = (uint8_t)reason;
 	struct mos_flow *saved_flow = ctx->cur_flow;
 
+	if (reason == MOS_FLOW_END_TIMEOUT)
+		ctx->st.events[MOS_EV_TIMEOUT]++;
+	ctx->st.events[MOS_EV_CONN_END]++;
 	ctx->cur_pkt = NULL;         /* conn_end and timeout carry no packet */
 	ctx->cur_flow = NULL;
 	ctx->cur_side = MOS_SIDE_BOTH;
@@ -658,6 +661,7 @@ orphan(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 	bool saved = ctx->in_dispatch;
 
 	ctx->st.orphans++;
+	ctx->st.events[MOS_EV_ORPHAN]++;
 	for (int i = 0; i < ctx->n_mon; i++) {
 		struct mos_monitor *m = ctx->mon[i];
 
@@ -789,7 +793,7 @@ mos_ctx_burst_end(struct mos_ctx *ctx)
 		ctx->cur_flow = f;
 		ctx->cur_linktype = pe->linktype;
 		ctx->cur_side = pe->side;
-		ctx->st.new_data_events++;
+		ctx->st.events[MOS_EV_CONN_NEW_DATA]++;
 		/* mOS convention: side = the endpoint whose receive stream grew. */
 		fire(ctx, f, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, 1 - pe->side);
 	}
@@ -876,6 +880,9 @@ udp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo)
 	unsigned start = created ? MOS_TCPEV_CONN_START : 0;
 
 	ctx->st.udp++;
+	ctx->st.events[MOS_EV_UDP_PKT]++;
+	if (created)
+		ctx->st.events[MOS_EV_CONN_START]++;
 	e->pkts++;
 	e->bytes += ctx->cur_pkt->payload_len;
 	e->last_ns = ctx->now;
@@ -904,10 +911,13 @@ stream_event_cb(struct mos_stream *s, const struct mos_stream_event *ev, void *a
 	}
 	sender = f->end[MOS_SIDE_CLI].stream == s ? MOS_SIDE_CLI : MOS_SIDE_SVR;
 	ctx->cur_sev = ev;
+	ctx->st.events[b]++;
 	fire(ctx, f, b, MOS_HOOK_NONE, 1 - sender);
 	/* mOS's ERROR: data that the receive buffer cannot take. */
-	if (b == MOS_EV_BUFFER_FULL)
+	if (b == MOS_EV_BUFFER_FULL) {
+		ctx->st.events[MOS_EV_ERROR]++;
 		fire(ctx, f, MOS_EV_ERROR, MOS_HOOK_NONE, 1 - sender);
+	}
 	ctx->cur_sev = NULL;
 }
 
@@ -964,6 +974,19 @@ feed(struct mos_ctx *ctx, struct mos_flow *f, int ss, const struct mos_pkt *p)
 	return mos_stream_insert(S->stream, seq, data, len, segf);
 }
 
+/* Count the events of one TCP packet's two endpoint updates (@sb at SND,
+ * @rb at RCV) once each as docs/events.md "Counts" defines: conn_start and
+ * conn_established once per connection, tcp_state_change once per
+ * endpoint that changed. */
+static inline void
+count_tcp_events(struct mos_ctx *ctx, unsigned sb, unsigned rb)
+{
+	ctx->st.events[MOS_EV_CONN_START] += ((sb | rb) & MOS_TCPEV_CONN_START) != 0;
+	ctx->st.events[MOS_EV_TCP_STATE_CHANGE] += ((sb & MOS_TCPEV_STATE) != 0) +
+						   ((rb & MOS_TCPEV_STATE) != 0);
+	ctx->st.events[MOS_EV_CONN_ESTABLISHED] += (rb & MOS_TCPEV_ESTABLISHED) != 0;
+}
+
 static void
 tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
 	  const struct mos_pkt *p, int linktype)
@@ -974,15 +997,16 @@ tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
 	bool midstart = created && (f->flags & MOS_FLOW_F_MIDSTREAM);
 
 	ctx->st.tcp++;
+	ctx->st.events[MOS_EV_PKT_IN]++;
 	ctx->cur_side = ss;
 	/* 1. the sending endpoint, then the snd hook */
 	sb = mos_tcp_snd(S, R, p, ctx->now);
 	if (midstart)
 		sb |= MOS_TCPEV_CONN_START;
 	if (sb & MOS_TCPEV_REXMIT)
-		ctx->st.rexmit++;
+		ctx->st.events[MOS_EV_REXMIT]++;
 	if (sb & MOS_TCPEV_RST_OOW)
-		ctx->st.rst_out_of_window++;
+		ctx->st.events[MOS_EV_RST_OUT_OF_WINDOW]++;
 	fire_bits(ctx, f, MOS_HOOK_SND, ss, sb & ~(unsigned)MOS_TCPEV_ESTABLISHED, true);
 	/* Reassembly: the sender's bytes go into its stream (the
 	 * receiver's buffer, in mOS terms); its ACK may skip holes in the
@@ -1031,6 +1055,7 @@ tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
 	     S->state >= MOS_TCP_FIN_WAIT_1 && R->state >= MOS_TCP_FIN_WAIT_1))
 		f->flags |= MOS_FLOW_F_CLOSED;
 	mos_flow_touch(ctx->flows, f, tcp_class(f), ctx->now);
+	count_tcp_events(ctx, sb, rb);
 	fire_bits(ctx, f, MOS_HOOK_RCV, rs, rb, true);
 	if (sb & MOS_TCPEV_NEW_DATA)
 		queue_new_data(ctx, f, ss, p, linktype);
@@ -1090,7 +1115,7 @@ input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, const stru
 {
 	struct mos_flow_key key;
 	struct mos_flow *f;
-	bool src_is_lo, created = false, tcp;
+	bool src_is_lo, created = false, tcp, raw_counted = false;
 	uint64_t hash;
 	int verdict;
 
@@ -1108,6 +1133,9 @@ input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, const stru
 		    !mos_evsys_wants(ctx->es, m->set, MOS_EV_PKT_IN, MOS_HOOK_NONE) ||
 		    !pfilter_match(ctx, &m->raw, p, linktype))
 			continue;
+		if (!raw_counted)
+			ctx->st.events[MOS_EV_PKT_IN]++;     /* once per frame */
+		raw_counted = true;
 		pre = NULL;          /* a callback may rewrite the packet: key it again */
 		ctx->in_dispatch = true;
 		ctx->cur_hook = MOS_HOOK_NONE;

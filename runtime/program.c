@@ -57,13 +57,16 @@ prog_parse(void *arg, int argc, char **argv, int i)
 	return 0;
 }
 
-/* Write --stats: the app's statistics with an "events" object appended. */
+/* Write --stats: the app's statistics with an "events" object appended:
+ * every built-in's count (mos_ctx_stats.events, docs/events.md "Counts"),
+ * then each UDE's filter passes and each floating event's raises, summed
+ * over the copies of one name. */
 static int
 prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct mos_app *app,
 		 const char *path)
 {
 	const struct mos_abi_forest *fo = runs[0].prog->forest;
-	uint64_t new_data = 0, rexmit = 0, streams[2] = { 0 };
+	uint64_t ev[MOS_EV_BUILTIN_COUNT] = { 0 }, streams[2] = { 0 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len), *out;
@@ -73,8 +76,8 @@ prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct 
 		return -ENOMEM;
 	/* counts summed over the workers' runs */
 	for (unsigned r = 0; r < n_runs; r++) {
-		new_data += mos_ctx_stats(runs[r].ctx)->new_data_events;
-		rexmit += mos_ctx_stats(runs[r].ctx)->rexmit;
+		for (uint32_t b = 0; b < MOS_EV_BUILTIN_COUNT; b++)
+			ev[b] += mos_ctx_stats(runs[r].ctx)->events[b];
 		streams[0] += runs[r].stage_streams[0];
 		streams[1] += runs[r].stage_streams[1];
 	}
@@ -91,8 +94,9 @@ prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct 
 		return -errno;
 	}
 	fwrite(buf, 1, len, out);
-	fprintf(out, ",\"events\":{\"conn_new_data\":%" PRIu64 ",\"rexmit\":%" PRIu64,
-		new_data, rexmit);
+	fputs(",\"events\":{", out);
+	for (uint32_t b = 0; b < MOS_EV_BUILTIN_COUNT; b++)
+		fprintf(out, "%s\"%s\":%" PRIu64, b ? "," : "", mos_event_builtin_name(b), ev[b]);
 	for (uint32_t i = 0; i < fo->n_events; i++) {
 		uint64_t n = 0;
 		bool first = true;

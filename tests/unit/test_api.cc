@@ -286,7 +286,7 @@ TEST_F(Engine, OutOfWindowRstRaisesAnomalyAndKeepsTheFlow)
 	handshake();
 	send(false, MOS_TCP_RST, 5001 + 50000000, 0);
 	EXPECT_EQ(count(MOS_EV_RST_OUT_OF_WINDOW, MOS_SIDE_SVR), 1);
-	EXPECT_EQ(mos_ctx_stats(ctx)->rst_out_of_window, 1u);
+	EXPECT_EQ(mos_ctx_stats(ctx)->events[MOS_EV_RST_OUT_OF_WINDOW], 1u);
 	mos_ctx_advance(ctx, t + 61ull * 1000000000ull);
 	EXPECT_EQ(count(MOS_EV_CONN_END), 0);   // not torn down
 }
@@ -481,7 +481,7 @@ TEST_F(Engine, ResetConnRecordsAcceptableRstsTowardBothEnds)
 		EXPECT_TRUE(p.tcp_flags & MOS_TCP_RST);
 		mos_ctx_input(ctx, &p, MOS_LINK_RAW);
 	}
-	EXPECT_EQ(mos_ctx_stats(ctx)->rst_out_of_window, 0u);
+	EXPECT_EQ(mos_ctx_stats(ctx)->events[MOS_EV_RST_OUT_OF_WINDOW], 0u);
 	EXPECT_EQ(mos_flow_state(f, MOS_SIDE_CLI), MOS_TCP_CLOSED);
 	EXPECT_EQ(mos_flow_state(f, MOS_SIDE_SVR), MOS_TCP_CLOSED);
 	mos_ctx_injected_clear(ctx);
@@ -517,7 +517,7 @@ TEST_F(Engine, Ipv6ConnectionIsTrackedAndResetLikeIpv4)
 	ASSERT_EQ(mos_decode(inj[0].frame, inj[0].len, inj[0].len, MOS_LINK_RAW, t + 5, &p), 0);
 	mos_ctx_input(ctx, &p, MOS_LINK_RAW);
 	EXPECT_EQ(mos_flow_state(f, MOS_SIDE_CLI), MOS_TCP_CLOSED);
-	EXPECT_EQ(mos_ctx_stats(ctx)->rst_out_of_window, 0u);
+	EXPECT_EQ(mos_ctx_stats(ctx)->events[MOS_EV_RST_OUT_OF_WINDOW], 0u);
 }
 
 TEST(EngineApi, NullArgumentsAreErrorsNotCrashes)

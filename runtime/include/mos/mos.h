@@ -126,9 +126,6 @@ struct mos_ctx_stats {
 	uint64_t not_monitored;      /* new flows no monitor wanted (counted in orphans) */
 	uint64_t refused;            /* new flows refused by a full table (counted in orphans) */
 	uint64_t port_reuse;         /* SYNs that ended a previous connection on the same tuple */
-	uint64_t rst_out_of_window;  /* RSTs ignored because outside the receiver's window */
-	uint64_t rexmit;             /* retransmitted segments seen */
-	uint64_t new_data_events;    /* conn_new_data deliveries */
 	uint64_t dropped;            /* frames dropped by callbacks */
 	uint64_t injected;           /* frames recorded by mos_reset_conn */
 	uint64_t injected_lost;      /* recorded frames discarded (queue full) */
@@ -136,6 +133,11 @@ struct mos_ctx_stats {
 	uint64_t raw_filter_errors;  /* raw/orphan/SYN filters that failed to compile for a link type */
 	uint64_t fragments;          /* IP fragments given to the reassembly table */
 	uint64_t reassembled;        /* datagrams it completed (processed as one packet each) */
+	/* Occurrences of each built-in event, indexed by enum
+	 * mos_event_builtin, counted whether or not a callback listens:
+	 * once per packet, connection or endpoint change as docs/events.md
+	 * ("Counts") defines, not once per hook. */
+	uint64_t events[MOS_EV_BUILTIN_COUNT];
 };
 
 /* The context's IP fragment table (NULL with config.no_defrag). */
