@@ -858,7 +858,7 @@ unsigned trun_eval(const struct ast_node *t, const struct diag_ctx *d, const str
 			failed++;
 			trun_where(out, d, e);
 			if (!f)
-				fprintf(out, "      not supported yet: the program's --stats output has no %s '%s'\n",
+				fprintf(out, "      the program's --stats output has no %s '%s'\n",
 					ev ? "event count for" : "counter", name);
 			else
 				fprintf(out, "      expected %s%s %s%s %" PRIu64 ", produced %" PRIu64 "\n",

@@ -43,7 +43,7 @@ check kinds 1 "$mosc" test --records blocks/kinds.records.jsonl blocks/kinds.mos
 check filter_substring 1 "$mosc" test $R --filter request blocks/web.mos
 check filter_glob 0 "$mosc" test $R --filter "*passes" blocks/web.mos
 check filter_none 0 "$mosc" test $R --filter nosuchtest blocks/web.mos
-# Without stats, event and counter expectations fail as not supported yet.
+# Without stats, event and counter expectations fail (never pass silently).
 check no_stats 1 "$mosc" test --records blocks/web.records.jsonl --filter events blocks/web.mos
 # --jobs 2: the same report, in the same order.
 "$mosc" test --jobs 2 $R blocks/web.mos dirs/basic | sed -E 's/\([0-9]+ ms\)/(T ms)/' >"$tmp/j2"
