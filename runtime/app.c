@@ -760,7 +760,10 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 		if (all_done)
 			break;
 		if (!got_any && stage && stage->tick) {
-			uint64_t now = mos_tsc_now_ns();
+			/* Live, the clock follows the TSC; offline it is packet
+			 * time only (a read that found the end of a file must not
+			 * jump it to today and time every flow out). */
+			uint64_t now = app->eal_args ? mos_tsc_now_ns() : 0;
 
 			if (now > app->now_ns)
 				app->now_ns = now;
