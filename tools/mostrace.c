@@ -1411,17 +1411,22 @@ csum_fix(uint8_t *c, uint32_t old, uint32_t nw)
 	put16(c, ~x & 0xffff);
 }
 
-/* Add @k to the big-endian word at @w, fixing the checksums at @c1, @c2. */
+/* Add @k to the big-endian word at @w, fixing the checksums at @c1, @c2.
+ * A UDP checksum (@udp, for @c2) that comes out 0 is written 0xffff:
+ * 0 means "no checksum" there (RFC 768). */
 static void
-move16(uint8_t *w, uint32_t k, uint8_t *c1, uint8_t *c2)
+move16(uint8_t *w, uint32_t k, uint8_t *c1, uint8_t *c2, bool udp)
 {
 	uint32_t old = get16(w), nw = (old + k) & 0xffff;
 
 	put16(w, nw);
 	if (c1)
 		csum_fix(c1, old, nw);
-	if (c2)
+	if (c2) {
 		csum_fix(c2, old, nw);
+		if (udp && get16(c2) == 0)
+			put16(c2, 0xffff);
+	}
 }
 
 /* Where the L3 header starts for @linktype, or -1 when not understood. */
@@ -1467,7 +1472,7 @@ rewrite(uint8_t *b, uint32_t caplen, int linktype, uint32_t k)
 	int l3 = l3_offset(b, caplen, linktype, &et);
 	uint8_t *ip;
 
-	if (l3 < 0)
+	if (l3 < 0 || k == 0)   /* copy 0 is the input, byte for byte */
 		return;
 	ip = b + l3;
 	if (et == 0x0800 && (uint32_t)l3 + 20 <= caplen && (ip[0] >> 4) == 4) {
@@ -1480,8 +1485,8 @@ rewrite(uint8_t *b, uint32_t caplen, int linktype, uint32_t k)
 			l4 + csum + 2 <= caplen ? b + l4 + csum : NULL;
 		if (c4 && proto == 17 && get16(c4) == 0)
 			c4 = NULL;
-		move16(ip + 12, k, ip + 10, c4);             /* source, octets 1-2 */
-		move16(ip + 16, k, ip + 10, c4);             /* destination */
+		move16(ip + 12, k, ip + 10, c4, proto == 17); /* source, octets 1-2 */
+		move16(ip + 16, k, ip + 10, c4, proto == 17); /* destination */
 		return;
 	}
 	if (et == 0x86dd && (uint32_t)l3 + 40 <= caplen && (ip[0] >> 4) == 6) {
@@ -1495,10 +1500,12 @@ rewrite(uint8_t *b, uint32_t caplen, int linktype, uint32_t k)
 			nh = b[off];
 			off += len;
 		}
-		csum = nh == 6 ? 16 : 6;
-		uint8_t *c4 = (nh == 6 || nh == 17) && off + csum + 2 <= caplen ? b + off + csum : NULL;
-		move16(ip + 10, k, c4, NULL);                /* source, second group */
-		move16(ip + 26, k, c4, NULL);                /* destination */
+		/* TCP, UDP and ICMPv6 checksums cover the pseudo-header */
+		csum = nh == 6 ? 16 : nh == 17 ? 6 : 2;
+		uint8_t *c4 = (nh == 6 || nh == 17 || nh == 58) && off + csum + 2 <= caplen ?
+			b + off + csum : NULL;
+		move16(ip + 10, k, NULL, c4, nh == 17);      /* source, second group */
+		move16(ip + 26, k, NULL, c4, nh == 17);      /* destination */
 	}
 }
 
