@@ -2,16 +2,24 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Side-by-side benchmark of mos programs and peer tools on one trace.
 
-usage: harness.py --build BUILD --trace TRACE [--rounds N] [--cpu C] [--out DIR]
+usage: harness.py --build BUILD --trace TRACE --label L [--rounds N] [--cpu C] [--out DIR]
+       harness.py --scaling --build BUILD --trace TRACE [--rounds N] [--cpus 0,1] [--out DIR]
 
 Every tool runs pinned to one core (taskset -c C) under /usr/bin/time, the
 tools interleaved round by round (A B C ... A B C ...), with the trace read
 right before each run so it is in the page cache (bench/run.sh also puts
-the trace in /dev/shm: memory reclaim otherwise drops it between runs). For each tool the median
-wall time gives packets/s and Gbit/s; CPU seconds (user+sys) and peak RSS
-are reported too, with ratios to the plain libpcap read loop. Tools whose
-binary is missing are listed as skipped. Writes DIR/summary.md,
-DIR/results.json and DIR/throughput.png (when matplotlib is there).
+the trace in /dev/shm: memory reclaim otherwise drops it between runs). For
+each tool the median wall time gives packets/s and Gbit/s; CPU seconds
+(user+sys, median) and peak RSS (largest) are reported too, with ratios
+to the plain libpcap read loop and to each peer. The raw memory pass
+reports the time of its pass alone. Tools whose binary is missing are
+listed as skipped, tools that fail as failed (with their error).
+Writes DIR/trace-L.json and DIR/trace-L.md.
+
+--scaling runs the offline multi-core path: the C conntrack and
+conntrack.mos with --workers 1 and --workers 2 (and without --workers),
+pinned to the CPUs given (all of them by default); writes DIR/scaling.json
+and DIR/scaling.md.
 """
 import argparse
 import json
@@ -22,29 +30,58 @@ import subprocess
 import sys
 import tempfile
 
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# (our program, peer): ratios the targets of issue 9 are stated in
+TARGET_PAIRS = [("mos conntrack", "libpcap loop", 0.5),
+                ("mos streamdump", "libnids", 3.0),
+                ("mos streamdump", "tcpflow -FX", 5.0),
+                ("mos ndpi", "ndpiReader", 1.5),
+                ("mos prads", "prads", 1.5)]
+
 
 def tools(build, trace, tmp):
-    """(name, what it does, argv, needs) for every tool, baseline first."""
+    """(name, kind, what it does, argv, needs, env) for every tool, baselines first.
+    kind: baseline, mos (our programs) or peer."""
     b = lambda *p: os.path.join(build, *p)  # noqa: E731
+
+    def ex(name):   # a mosc-built example: examples/NAME/NAME or examples/NAME
+        p = b("examples", name, name)
+        return p if os.path.isfile(p) else b("examples", name)
+    q = ["-q", "-r", trace, "--out", "/dev/null"]
     return [
-        ("libpcap loop", "physical baseline: pcap_next_ex, one byte per packet",
-         [b("bench", "pcap_loop"), trace], None),
-        ("mos pktstats", "read + decode + protocol counts",
-         [b("examples", "c", "pktstats"), "-q", "-r", trace], None),
-        ("mos conntrack", "decode + flow table + both TCP endpoints + JSON records",
-         [b("examples", "c", "conntrack"), "-q", "-r", trace, "--out", "/dev/null"], None),
-        ("mos streamdump", "conntrack + reassembly of both directions, no files",
-         [b("examples", "c", "streamdump"), "-q", "-r", trace, "--no-write"], None),
-        ("libnids", "tracking + reassembly (IPv4, handshake seen), every byte summed",
-         [b("bench", "nids_harness"), trace], None),
-        ("tcpflow -FX", "tracking, no output files",
-         ["tcpflow", "-FX", "-r", trace, "-o", os.path.join(tmp, "tcpflow")], "tcpflow"),
-        ("ndpiReader", "nDPI 4.2 protocol detection, one thread",
-         ["ndpiReader", "-q", "-i", trace], "ndpiReader"),
-        ("prads", "passive asset detection",
-         ["prads", "-d", "-q", "-r", trace, "-l", os.path.join(tmp, "prads.log")], "prads"),
-        ("tshark conv,tcp", "for scale",
-         ["tshark", "-q", "-r", trace, "-z", "conv,tcp"], "tshark"),
+        ("libpcap loop", "baseline", "pcap_next_ex, one byte per packet",
+         [b("bench", "pcap_loop"), trace], None, None),
+        ("memory pass", "baseline", "trace already in memory, one byte per 64 (pass alone timed)",
+         [b("bench", "pcap_loop"), "--memory", trace], None, None),
+        ("mos pktstats", "mos", "C: read + decode + protocol counts",
+         [b("examples", "c", "pktstats"), "-q", "-r", trace], None, None),
+        ("mos conntrack", "mos", "C: decode + flow table + both TCP endpoints + JSON records",
+         [b("examples", "c", "conntrack")] + q, None, None),
+        ("conntrack.mos", "mos", "mosc: the same records as the C conntrack",
+         [b("examples", "conntrack", "conntrack")] + q + ["--no-record-key"], None, None),
+        ("mos streamdump", "mos", "C: conntrack + reassembly of both directions, no files",
+         [b("examples", "c", "streamdump"), "-q", "-r", trace, "--no-write"], None, None),
+        ("httplog.mos", "mos", "mosc: stdlib http, one record per transaction",
+         [ex("httplog")] + q, None, None),
+        ("tls_sni.mos", "mos", "mosc: stdlib tls, one record per handshake",
+         [ex("tls_sni")] + q, None, None),
+        ("mos ndpi", "mos", "mosc + nDPI (extern C): protocol per flow",
+         [ex("ndpi")] + q, None, None),
+        ("mos ids", "mos", "mosc + Hyperscan streaming on reassembled streams, examples/ids/ids.rules",
+         [ex("ids")] + q, None, {"MOS_IDS_RULES": os.path.join(TOP, "examples", "ids", "ids.rules")}),
+        ("mos prads", "mos", "mosc: passive asset detection (examples/prads)",
+         [ex("prads")] + q, None, None),
+        ("libnids", "peer", "libnids 1.26 harness: tracking + reassembly (IPv4), every byte summed",
+         [b("bench", "nids_harness"), trace], None, None),
+        ("tcpflow -FX", "peer", "tcpflow: tracking, no output files",
+         ["tcpflow", "-FX", "-r", trace, "-o", os.path.join(tmp, "tcpflow")], "tcpflow", None),
+        ("ndpiReader", "peer", "nDPI protocol detection, one thread",
+         ["ndpiReader", "-q", "-i", trace], "ndpiReader", None),
+        ("prads", "peer", "Debian prads: passive asset detection",
+         ["prads", "-d", "-q", "-r", trace, "-l", os.path.join(tmp, "prads.log")], "prads", None),
+        ("tshark", "peer", "tshark -q -z conv,tcp, for scale",
+         ["tshark", "-q", "-r", trace, "-z", "conv,tcp"], "tshark", None),
     ]
 
 
@@ -54,110 +91,200 @@ def warm(path):
             pass
 
 
-def run_once(argv, cpu, tmp, limit):
+def run_once(argv, cpus, tmp, limit, env=None):
     tfile = os.path.join(tmp, "time.txt")
-    cmd = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", tfile, "taskset", "-c", str(cpu)] + argv
+    cmd = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", tfile, "taskset", "-c", str(cpus)] + argv
+    e = dict(os.environ, **env) if env else None
     try:
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           timeout=limit)
+                           timeout=limit, env=e)
     except subprocess.TimeoutExpired:
         return None, f"still running after {limit} s: stopped"
     if r.returncode != 0:
-        return None, r.stderr.strip()[-300:]
+        return None, f"exit {r.returncode}: " + r.stderr.strip()[-300:]
     wall, user, sys_, rss = open(tfile).read().split()[-4:]
     return {"wall": float(wall), "cpu": float(user) + float(sys_), "rss_kb": int(rss),
             "stdout": r.stdout}, None
+
+
+def available(argv, needs):
+    exe = needs or argv[0]
+    return bool(shutil.which(exe)) or os.access(exe, os.X_OK)
+
+
+def side_by_side(args, tmp):
+    todo, skipped = [], []
+    for name, kind, what, argv, needs, env in tools(args.build, args.trace, tmp):
+        if available(argv, needs):
+            todo.append((name, kind, what, argv, env))
+        else:
+            skipped.append(name)
+    runs = {t[0]: [] for t in todo}
+    failed = {}
+    packets = size = None
+    for rnd in range(args.rounds):
+        for name, kind, what, argv, env in todo:
+            if name in failed:
+                continue
+            warm(args.trace)
+            res, err = run_once(argv, args.cpu, tmp, args.limit, env)
+            if res is None:
+                failed[name] = err
+                continue
+            words = res["stdout"].split()
+            if name == "memory pass" and "seconds" in words:   # the pass alone, not the read
+                res["wall"] = res["cpu"] = float(words[words.index("seconds") + 1])
+            runs[name].append(res)
+            if name == "libpcap loop" and packets is None:
+                packets, size = int(words[1]), int(words[3])
+        print(f"  {args.label}: round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+
+    rows = []
+    for name, kind, what, argv, env in todo:
+        if name in failed or not runs[name]:
+            continue
+        wall = statistics.median(r["wall"] for r in runs[name])
+        rows.append({
+            "tool": name, "kind": kind, "what": what,
+            "command": " ".join((f"{k}={v} " for k, v in (env or {}).items())) + " ".join(argv),
+            "wall_s": wall, "wall_min": min(r["wall"] for r in runs[name]),
+            "wall_max": max(r["wall"] for r in runs[name]),
+            "cpu_s": statistics.median(r["cpu"] for r in runs[name]),
+            "rss_mb": max(r["rss_kb"] for r in runs[name]) / 1024,
+            "mpps": packets / wall / 1e6 if packets else 0,
+            "mpps_cpu": packets / max(statistics.median(r["cpu"] for r in runs[name]), 1e-6) / 1e6
+            if packets else 0,
+            "gbps": size * 8 / wall / 1e9 if size else 0,
+            "runs": [{k: r[k] for k in ("wall", "cpu", "rss_kb")} for r in runs[name]],
+        })
+    return {"label": args.label, "trace": args.trace, "trace_desc": args.desc,
+            "packets": packets, "bytes": size, "rounds": args.rounds, "cpu": args.cpu,
+            "rows": rows, "skipped": skipped, "failed": failed}
+
+
+def table(res):
+    """The markdown of one trace's results."""
+    rows = res["rows"]
+    by = {r["tool"]: r for r in rows}
+    base = by.get("libpcap loop")
+    lines = [f"### {res['label']}: {res['trace_desc']}", "",
+             f"{res['packets']:,} packets, {res['bytes'] / 1e6:.1f} MB (wire bytes); "
+             f"{res['rounds']} rounds, tools interleaved, each pinned to CPU {res['cpu']}; "
+             f"median wall time (min-max), median CPU time (user+sys), largest peak RSS. "
+             f"Mpps and Gbit/s by wall time; Mpps (CPU) by CPU time, steadier when other "
+             f"work shares the core.", "",
+             "| tool | kind | Mpps | Gbit/s | Mpps (CPU) | wall s (min-max) | CPU s | peak RSS MB "
+             "| rate vs libpcap loop (wall) | (CPU) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        rate = f"{base['wall_s'] / r['wall_s'] * 100:.0f}%" if base else "-"
+        cpu = f"{base['cpu_s'] / r['cpu_s'] * 100:.0f}%" if base and r["cpu_s"] > 0 else "-"
+        lines.append(f"| {r['tool']} | {r['kind']} | {r['mpps']:.2f} | {r['gbps']:.2f} | "
+                     f"{r['mpps_cpu']:.2f} | "
+                     f"{r['wall_s']:.2f} ({r['wall_min']:.2f}-{r['wall_max']:.2f}) | "
+                     f"{r['cpu_s']:.2f} | {r['rss_mb']:.0f} | {rate} | {cpu} |")
+    peers = [r for r in rows if r["kind"] == "peer"]
+    ours = [r for r in rows if r["kind"] == "mos"]
+    if peers and ours:
+        lines += ["", "Speed of each of our programs relative to each peer, by wall time / by "
+                  "CPU time (peer's time over ours; > 1 means we are faster). The work differs "
+                  "between tools; the pairs the targets name are in the target table.", "",
+                  "| ours \\ peer | " + " | ".join(p["tool"] for p in peers) + " |",
+                  "|---|" + "---:|" * len(peers)]
+        for o in ours:
+            lines.append(f"| {o['tool']} | " + " | ".join(
+                f"{p['wall_s'] / o['wall_s']:.2f} / {p['cpu_s'] / max(o['cpu_s'], 1e-6):.2f}"
+                for p in peers) + " |")
+    lines.append("")
+    for r in rows:
+        lines.append(f"- {r['tool']}: {r['what']} — `{r['command']}`")
+    for name in res["skipped"]:
+        lines.append(f"- {name}: skipped (not installed or not built)")
+    for name, err in res["failed"].items():
+        lines.append(f"- {name}: FAILED: {err}")
+    return "\n".join(lines) + "\n"
+
+
+def scaling(args, tmp):
+    b = lambda *p: os.path.join(args.build, *p)  # noqa: E731
+    progs = [("C conntrack", [b("examples", "c", "conntrack")]),
+             ("conntrack.mos", [b("examples", "conntrack", "conntrack"), "--no-record-key"])]
+    variants = [("no --workers", []), ("--workers 1", ["--workers", "1"]),
+                ("--workers 2", ["--workers", "2"])]
+    todo = [(p, v, argv + ["-q", "-r", args.trace, "--out", "/dev/null"] + extra)
+            for p, argv in progs for v, extra in variants if available(argv, None)]
+    runs = {(p, v): [] for p, v, _ in todo}
+    failed = {}
+    for rnd in range(args.rounds):
+        for p, v, argv in todo:
+            if (p, v) in failed:
+                continue
+            warm(args.trace)
+            res, err = run_once(argv, args.cpus, tmp, args.limit)
+            if res is None:
+                failed[(p, v)] = err
+            else:
+                runs[(p, v)].append(res)
+        print(f"  scaling: round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    rows = []
+    for p, v, argv in todo:
+        if (p, v) in failed or not runs[(p, v)]:
+            continue
+        rs = runs[(p, v)]
+        rows.append({"program": p, "variant": v, "command": " ".join(argv),
+                     "wall_s": statistics.median(r["wall"] for r in rs),
+                     "wall_min": min(r["wall"] for r in rs), "wall_max": max(r["wall"] for r in rs),
+                     "cpu_s": statistics.median(r["cpu"] for r in rs),
+                     "rss_mb": max(r["rss_kb"] for r in rs) / 1024})
+    w1 = {r["program"]: r["wall_s"] for r in rows if r["variant"] == "--workers 1"}
+    lines = [f"Trace: {args.desc}; {args.rounds} rounds, interleaved, each run pinned to "
+             f"CPUs {args.cpus} (`taskset -c {args.cpus}`); median wall (min-max), median CPU.",
+             "", "| program | workers | wall s (min-max) | CPU s | peak RSS MB | speed-up vs --workers 1 |",
+             "|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        su = w1.get(r["program"])
+        r["speedup"] = su / r["wall_s"] if su else None
+        sp = f"{r['speedup']:.2f}x" if su else "-"
+        lines.append(f"| {r['program']} | {r['variant']} | {r['wall_s']:.2f} "
+                     f"({r['wall_min']:.2f}-{r['wall_max']:.2f}) | {r['cpu_s']:.2f} | "
+                     f"{r['rss_mb']:.0f} | {sp} |")
+    for (p, v), err in failed.items():
+        lines.append(f"\n- {p} {v}: FAILED: {err}")
+    text = "\n".join(lines) + "\n"
+    return {"trace": args.trace, "trace_desc": args.desc, "cpus": args.cpus,
+            "rounds": args.rounds, "rows": rows,
+            "failed": {f"{p} {v}": e for (p, v), e in failed.items()}}, text
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--trace", required=True)
+    ap.add_argument("--label", default="trace")
+    ap.add_argument("--desc", default="", help="what the trace is, for the table")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cpu", type=int, default=1 if os.cpu_count() > 1 else 0)
+    ap.add_argument("--cpus", default=f"0-{os.cpu_count() - 1}", help="--scaling: CPU list")
     ap.add_argument("--out", default="bench/results")
     ap.add_argument("--limit", type=int, default=300, help="seconds allowed per run")
+    ap.add_argument("--scaling", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="mos_bench_")
     os.makedirs(os.path.join(tmp, "tcpflow"), exist_ok=True)
-
-    todo, skipped = [], []
-    for name, what, argv, needs in tools(args.build, args.trace, tmp):
-        exe = needs or argv[0]
-        if shutil.which(exe) or os.access(exe, os.X_OK):
-            todo.append((name, what, argv))
-        else:
-            skipped.append(name)
-
-    runs = {name: [] for name, _, _ in todo}
-    failed = {}
-    packets = size = None
-    for rnd in range(args.rounds):
-        for name, _, argv in todo:
-            if name in failed:
-                continue
-            warm(args.trace)
-            res, err = run_once(argv, args.cpu, tmp, args.limit)
-            if res is None:
-                failed[name] = err
-                continue
-            runs[name].append(res)
-            if name == "libpcap loop" and packets is None:
-                words = res["stdout"].split()
-                packets, size = int(words[1]), int(words[3])
-        print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
-    shutil.rmtree(tmp, ignore_errors=True)
-
-    rows = []
-    for name, what, argv in todo:
-        if name in failed or not runs[name]:
-            continue
-        wall = statistics.median(r["wall"] for r in runs[name])
-        rows.append({
-            "tool": name, "what": what, "command": " ".join(argv),
-            "wall_s": wall, "wall_min": min(r["wall"] for r in runs[name]),
-            "wall_max": max(r["wall"] for r in runs[name]),
-            "cpu_s": statistics.median(r["cpu"] for r in runs[name]),
-            "rss_mb": max(r["rss_kb"] for r in runs[name]) / 1024,
-            "mpps": packets / wall / 1e6, "gbps": size * 8 / wall / 1e9,
-        })
-    base = rows[0]["wall_s"] if rows and rows[0]["tool"] == "libpcap loop" else None
-
-    lines = [f"Trace: `{args.trace}`, {packets} packets, {size / 1e6:.1f} MB; "
-             f"{args.rounds} rounds, interleaved, pinned to CPU {args.cpu}; "
-             f"median wall time (min-max).", "",
-             "| tool | Mpps | Gbit/s | wall s (min-max) | CPU s | peak RSS MB | rate vs libpcap loop |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        ratio = f"{base / r['wall_s'] * 100:.0f}%" if base else "-"
-        lines.append(f"| {r['tool']} | {r['mpps']:.2f} | {r['gbps']:.2f} | {r['wall_s']:.2f} "
-                     f"({r['wall_min']:.2f}-{r['wall_max']:.2f}) | {r['cpu_s']:.2f} | "
-                     f"{r['rss_mb']:.0f} | {ratio} |")
-    lines.append("")
-    for r in rows:
-        lines.append(f"- {r['tool']}: {r['what']} — `{r['command']}`")
-    for name in skipped:
-        lines.append(f"- {name}: skipped (not installed or not built)")
-    for name, err in failed.items():
-        lines.append(f"- {name}: FAILED: {err}")
-    text = "\n".join(lines) + "\n"
-    open(os.path.join(args.out, "summary.md"), "w").write(text)
-    json.dump({"packets": packets, "bytes": size, "rows": rows, "skipped": skipped,
-               "failed": failed}, open(os.path.join(args.out, "results.json"), "w"), indent=1)
-    print(text)
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(rows)))
-        ax.barh([r["tool"] for r in rows][::-1], [r["mpps"] for r in rows][::-1], color="#4a7")
-        ax.set_xlabel("million packets per second (one core)")
-        ax.set_title("offline throughput on the same trace")
-        fig.tight_layout()
-        fig.savefig(os.path.join(args.out, "throughput.png"), dpi=100)
-    except ImportError:
-        print("matplotlib not installed: no plot", file=sys.stderr)
+        if args.scaling:
+            res, text = scaling(args, tmp)
+            json.dump(res, open(os.path.join(args.out, "scaling.json"), "w"), indent=1)
+            open(os.path.join(args.out, "scaling.md"), "w").write(text)
+        else:
+            res = side_by_side(args, tmp)
+            json.dump(res, open(os.path.join(args.out, f"trace-{args.label}.json"), "w"), indent=1)
+            text = table(res)
+            open(os.path.join(args.out, f"trace-{args.label}.md"), "w").write(text)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(text)
     return 0
 
 
