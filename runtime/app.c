@@ -20,6 +20,8 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <pcap/pcap.h>
+
 #include "mos/app.h"
 #include "mos/source.h"
 
@@ -74,6 +76,10 @@ struct mos_app {
 	const char *pairs;           /* --inline PAIRS, or NULL for port order */
 	uint32_t tx_deadline_us;     /* --tx-deadline */
 	unsigned workers;            /* --workers N, 0 when not given (one loop, no workers) */
+	const char *inline_out;      /* --inline-out FILE (offline inline), or NULL */
+	pcap_t *dead;                /* --inline-out: libpcap handle of the output's link type */
+	pcap_dumper_t *dump;         /* --inline-out: the output capture, opened at the first frame */
+	int dump_linktype;           /* --inline-out: enum mos_linktype of the output, -1 before */
 
 	bool eal_up;                 /* rte_eal_init succeeded */
 	struct rte_mempool *pool;    /* ordinary frames */
@@ -120,6 +126,9 @@ usage(FILE *f, const char *prog, const struct mos_app_options *opts)
 		"                   it the ports are read passively and nothing is sent\n"
 		"  --tx-deadline US inline: a frame waits at most US microseconds in a TX\n"
 		"                   batch (1..100000, default 100)\n"
+		"  --inline-out FILE with -r: run inline on the capture and write what the box\n"
+		"                   would send (forwarded, edited and injected frames, in\n"
+		"                   order; dropped frames absent) to the pcap FILE\n"
 		"  --workers N      with -r: spread the capture over N worker cores by a\n"
 		"                   symmetric hash (1..%d); records come out in the same\n"
 		"                   order whatever N (docs/deployment.md)\n"
@@ -151,6 +160,12 @@ parse_args(struct mos_app *app, int argc, char **argv, const struct mos_app_opti
 			takes = val && *val && strspn(val, "0123456789:,") == strlen(val);
 			if (takes)
 				app->pairs = val;
+		} else if (!strcmp(a, "--inline-out")) {
+			if (val == NULL) {
+				fprintf(stderr, "%s: option '%s' needs an argument\n", app->prog, a);
+				return -1;
+			}
+			app->inline_out = val;
 		} else if (!strcmp(a, "--tx-deadline")) {
 			char *end;
 			long us = val ? strtol(val, &end, 10) : 0;
@@ -219,6 +234,12 @@ parse_args(struct mos_app *app, int argc, char **argv, const struct mos_app_opti
 	if (app->workers && (app->n_pcaps == 0 || app->eal_args)) {
 		fprintf(stderr, "%s: --workers spreads capture files (-r) over cores; live ports "
 			"with --dpdk run one worker\n", app->prog);
+		return -1;
+	}
+	if (app->inline_out && (app->n_pcaps == 0 || app->eal_args || app->inline_mode ||
+				app->workers)) {
+		fprintf(stderr, "%s: --inline-out runs inline on capture files: give -r, and no "
+			"--dpdk, --inline or --workers\n", app->prog);
 		return -1;
 	}
 	if (app->inline_mode && (app->n_pcaps > 0 || app->eal_args == NULL)) {
@@ -424,6 +445,56 @@ nomem:
 	return -1;
 }
 
+/* --inline-out: the injection cache (one virtual port 0, paired with
+ * itself). The capture is opened at the first frame, with its link type. */
+static int
+setup_inline_out(struct mos_app *app)
+{
+	app->dump_linktype = -1;
+	if ((app->eps = calloc(EP_SLOTS, sizeof(*app->eps))) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", app->prog);
+		return -1;
+	}
+	for (unsigned i = 0; i < EP_SLOTS; i++)
+		app->eps[i].port = NO_PORT;
+	app->peer[0] = 0;
+	return 0;
+}
+
+/* --inline-out: write one frame (@ts_ns, @caplen bytes captured of
+ * @wirelen) of link type @linktype. The file takes the link type of the
+ * first frame; frames of another link type cannot be written and are
+ * counted in tx_dropped, as are write errors (the run then fails). */
+static void
+dump_frame(struct mos_app *app, const uint8_t *d, uint32_t caplen, uint32_t wirelen,
+	   int linktype, uint64_t ts_ns)
+{
+	struct pcap_pkthdr h;
+
+	if (app->dump_linktype < 0) {
+		int dlt = linktype == MOS_LINK_RAW ? DLT_RAW : linktype;
+
+		app->dump_linktype = linktype;
+		app->dead = pcap_open_dead_with_tstamp_precision(dlt, MOS_FRAME_MAX,
+								 PCAP_TSTAMP_PRECISION_NANO);
+		if (app->dead && (app->dump = pcap_dump_open(app->dead, app->inline_out)) == NULL)
+			fprintf(stderr, "%s: cannot write '%s': %s\n", app->prog, app->inline_out,
+				pcap_geterr(app->dead));
+		if (app->dump == NULL)
+			app->failed = true;
+	}
+	if (app->dump == NULL || linktype != app->dump_linktype) {
+		app->io.tx_dropped++;
+		return;
+	}
+	h.ts.tv_sec = (time_t)(ts_ns / 1000000000u);
+	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000u);   /* nanoseconds: NANO precision */
+	h.caplen = caplen;
+	h.len = wirelen > caplen ? wirelen : caplen;
+	pcap_dump((u_char *)app->dump, &h, d);
+	app->io.tx_packets++;
+}
+
 struct mos_app *
 mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_options *opts)
 {
@@ -500,6 +571,8 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 		goto fail;
 	}
 	if (app->inline_mode && setup_inline(app) < 0)
+		goto fail;
+	if (app->inline_out && setup_inline_out(app) < 0)
 		goto fail;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -620,6 +693,13 @@ inject_emit(void *arg, const uint8_t *ip, uint16_t len)
 	unsigned l2_len, ihl, total;
 	uint8_t *d;
 
+	if (app->dump_linktype == MOS_LINK_RAW || app->dump_linktype == MOS_LINK_IPV4 ||
+	    app->dump_linktype == MOS_LINK_IPV6) {
+		/* --inline-out on a raw-IP capture: no link header to find */
+		app->io.injected_sent++;
+		dump_frame(app, ip, len, len, app->dump_linktype, app->now_ns);
+		return;
+	}
 	if (len >= 20 && ip[0] >> 4 == 4 && ip[9] == IPPROTO_TCP &&
 	    (ihl = (ip[0] & 15u) * 4u) >= 20 && len >= ihl + 20)
 		ep_key_fill(&k, 4, ip + 12, ip + 16, 4, ip + ihl, true);
@@ -651,6 +731,16 @@ inject_emit(void *arg, const uint8_t *ip, uint16_t len)
 		memcpy(l2, e->l2, l2_len);
 	}
 	total = l2_len + len < 60 ? 60 : l2_len + len;   /* Ethernet minimum */
+	if (app->inline_out) {
+		uint8_t f[L2_MAX + UINT16_MAX];
+
+		memcpy(f, l2, l2_len);
+		memcpy(f + l2_len, ip, len);
+		memset(f + l2_len + len, 0, total - l2_len - len);
+		app->io.injected_sent++;
+		dump_frame(app, f, total, total, MOS_LINK_ETHERNET, app->now_ns);
+		return;
+	}
 	if ((m = rte_pktmbuf_alloc(app->pool)) == NULL ||
 	    (d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total)) == NULL) {
 		rte_pktmbuf_free(m);
@@ -671,7 +761,7 @@ unrouted:
 static inline void
 drain(struct mos_app *app, const struct mos_stage *stage)
 {
-	if (app->inline_mode && stage && stage->drain_injected)
+	if ((app->inline_mode || app->inline_out) && stage && stage->drain_injected)
 		stage->drain_injected(stage->arg, inject_emit, app);
 }
 
@@ -708,7 +798,7 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 		for (unsigned s = 0; s < app->n_src; s++) {
 			struct mos_source *src = app->src[s];
 			uint16_t port = app->src_port[s], n;
-			bool fwd = app->inline_mode && port != NO_PORT;
+			bool fwd = (app->inline_mode && port != NO_PORT) || app->inline_out;
 
 			if (mos_source_done(src))
 				continue;
@@ -729,7 +819,7 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 				if (pv->ts_ns > app->now_ns || !mos_source_is_offline(src))
 					app->now_ns = pv->ts_ns;
 				if (fwd)
-					ep_record(app, &pkts[i], port);
+					ep_record(app, &pkts[i], app->inline_out ? 0 : port);
 			}
 			memset(verdicts, 0, n);
 			if (stage && stage->burst_verdicts)
@@ -737,7 +827,22 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 						      verdicts);
 			else if (stage && stage->burst)
 				stage->burst(stage->arg, pkts, mbufs, n, app->now_ns);
-			if (fwd) {
+			if (fwd && app->inline_out) {
+				for (uint16_t i = 0; i < n; i++) {
+					const struct mos_mbuf_priv *pv = mos_mbuf_priv(mbufs[i]);
+
+					if (verdicts[i]) {
+						app->io.dropped++;
+					} else {
+						app->io.forwarded++;
+						dump_frame(app, rte_pktmbuf_mtod(mbufs[i], const uint8_t *),
+							   mbufs[i]->data_len, pv->wirelen, pv->linktype,
+							   pv->ts_ns);
+					}
+				}
+				rte_pktmbuf_free_bulk(mbufs, n);
+				drain(app, stage);
+			} else if (fwd) {
 				uint16_t out = app->peer[port];
 				uint64_t tsc = rte_rdtsc();
 
@@ -783,6 +888,8 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 		drain(app, stage);
 		tx_flush_due(app, true);
 	}
+	if (app->inline_out)
+		drain(app, stage);
 	if (shown)
 		progress(app, &last, &last_pkts, true);
 	for (unsigned s = 0; s < app->n_src; s++) {
@@ -818,7 +925,7 @@ mos_app_io_stats(const struct mos_app *app)
 bool
 mos_app_inline(const struct mos_app *app)
 {
-	return app->inline_mode;
+	return app->inline_mode || app->inline_out;
 }
 
 bool
@@ -864,7 +971,7 @@ write_stats(struct mos_app *app)
 	/* With live ports, "...}\n" becomes "...,<counters>}\n"; offline runs
 	 * keep the decoder's object as it is (byte for byte, as before). */
 	if (ok && len >= 2 && buf[len - 2] == '}' && (f = fopen(app->stats_path, "w")) != NULL) {
-		if (!has_ports(app)) {
+		if (!has_ports(app) && !app->inline_out) {
 			fwrite(buf, 1, len, f);
 		} else {
 			fwrite(buf, 1, len - 2, f);
@@ -911,6 +1018,28 @@ mos_app_destroy(struct mos_app *app)
 	}
 	if (app->out && app->out != stdout)
 		fclose(app->out);
+	if (app->dump) {
+		pcap_dump_flush(app->dump);
+		if (ferror(pcap_dump_file(app->dump))) {
+			fprintf(stderr, "%s: error writing '%s'\n", app->prog, app->inline_out);
+			app->failed = true;
+		}
+		pcap_dump_close(app->dump);
+	} else if (app->inline_out && app->dump_linktype < 0 && app->eal_up) {
+		/* no frame at all: still leave an (empty, Ethernet) capture */
+		pcap_t *d = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, MOS_FRAME_MAX,
+								 PCAP_TSTAMP_PRECISION_NANO);
+		pcap_dumper_t *w = d ? pcap_dump_open(d, app->inline_out) : NULL;
+
+		if (w)
+			pcap_dump_close(w);
+		else
+			app->failed = true;
+		if (d)
+			pcap_close(d);
+	}
+	if (app->dead)
+		pcap_close(app->dead);
 	mos_app_workers_free();
 	for (unsigned s = 0; s < app->n_src; s++)
 		mos_source_close(app->src[s]);

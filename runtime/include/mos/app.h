@@ -14,6 +14,9 @@
  *                      consecutive ports in port order); see below
  *   --tx-deadline US   inline: longest time a frame waits in a TX batch
  *                      (microseconds, default 100)
+ *   --inline-out FILE  with -r: run inline on the captures and write what
+ *                      would be sent (forwarded, edited, injected frames;
+ *                      not the dropped ones) to the pcap FILE
  *   --workers N        with -r: N worker cores share the capture (see
  *                      mos_app_run_workers)
  *   -q, --quiet        no progress line
@@ -129,7 +132,7 @@ const struct mos_stats *mos_app_stats(const struct mos_app *app);
  * except dropped). */
 const struct mos_app_io_stats *mos_app_io_stats(const struct mos_app *app);
 
-/* Whether --inline was given. */
+/* Whether the run is inline: --inline on ports, or --inline-out on captures. */
 bool mos_app_inline(const struct mos_app *app);
 
 /* Whether -q/--quiet was given. */
