@@ -655,10 +655,49 @@ release_cb(void *arg, struct mos_flow *f, int reason)
 	end_flow(arg, f, reason);
 }
 
+/*
+ * Scope filters (a stream monitor's syn and orphan filters) select flows,
+ * not frames: they see @p as an Ethernet frame carrying its (innermost)
+ * IP header and what follows, whatever carried it (VLAN, QinQ, MPLS,
+ * PPPoE, Linux cooked or raw-IP captures, tunnels), so "tcp port 80"
+ * also matches a tagged flow. The MAC addresses are kept when the
+ * capture has them. Frames without IP are matched as captured. Returns
+ * the packet to match and sets *@linktype to its link type.
+ */
+static const struct mos_pkt *
+scope_view(struct mos_ctx *ctx, const struct mos_pkt *p, int *linktype, struct mos_pkt *tmp)
+{
+	uint8_t *f = ctx->scope_frame;
+	uint32_t n;
+
+	if (p->ip_version == 0 || p->data == NULL || p->l3_off > p->caplen ||
+	    (*linktype == MOS_LINK_ETHERNET && p->l3_off == 14))
+		return p;
+	if (*linktype == MOS_LINK_ETHERNET && p->caplen >= 12)
+		memcpy(f, p->data, 12);
+	else
+		memset(f, 0, 12);
+	f[12] = p->ip_version == 4 ? 0x08 : 0x86;
+	f[13] = p->ip_version == 4 ? 0x00 : 0xdd;
+	n = p->caplen - p->l3_off;
+	if (n > MOS_SCOPE_SNAP - 14)
+		n = MOS_SCOPE_SNAP - 14;
+	memcpy(f + 14, p->data + p->l3_off, n);
+	*tmp = *p;
+	tmp->data = f;
+	tmp->caplen = 14 + n;
+	tmp->wirelen = 14 + (p->wirelen > p->l3_off ? p->wirelen - p->l3_off : n);
+	tmp->l3_off = 14;
+	*linktype = MOS_LINK_ETHERNET;
+	return tmp;
+}
+
 static void
 orphan(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 {
 	bool saved = ctx->in_dispatch;
+	const struct mos_pkt *v = NULL;
+	struct mos_pkt tmp;
 
 	ctx->st.orphans++;
 	ctx->st.events[MOS_EV_ORPHAN]++;
@@ -666,9 +705,14 @@ orphan(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 		struct mos_monitor *m = ctx->mon[i];
 
 		if (m->type != MOS_MONITOR_STREAM ||
-		    !mos_evsys_wants(ctx->es, m->set, MOS_EV_ORPHAN, MOS_HOOK_NONE) ||
-		    !pfilter_match(ctx, &m->orphan, p, linktype))
+		    !mos_evsys_wants(ctx->es, m->set, MOS_EV_ORPHAN, MOS_HOOK_NONE))
 			continue;
+		if (m->orphan.expr) {
+			if (v == NULL)
+				v = scope_view(ctx, p, &linktype, &tmp);
+			if (!pfilter_match(ctx, &m->orphan, v, linktype))
+				continue;
+		}
 		ctx->in_dispatch = true;
 		ctx->cur_hook = MOS_HOOK_NONE;
 		mos_evsys_dispatch(ctx->es, m->set, MOS_EV_ORPHAN, MOS_HOOK_NONE, ctx, NULL,
@@ -706,14 +750,21 @@ monitors_for(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, bool mi
 {
 	uint32_t set = MOS_EVSET_EMPTY;
 	bool any = false;
+	const struct mos_pkt *v = NULL;
+	struct mos_pkt tmp;
 
 	for (int i = 0; i < ctx->n_mon; i++) {
 		struct mos_monitor *m = ctx->mon[i];
 		int s;
 
-		if (m->type != MOS_MONITOR_STREAM || (midstream && !m->midstream) ||
-		    !pfilter_match(ctx, &m->syn, p, linktype))
+		if (m->type != MOS_MONITOR_STREAM || (midstream && !m->midstream))
 			continue;
+		if (m->syn.expr) {
+			if (v == NULL)
+				v = scope_view(ctx, p, &linktype, &tmp);
+			if (!pfilter_match(ctx, &m->syn, v, linktype))
+				continue;
+		}
 		any = true;
 		s = mos_evsys_set_add_owner(ctx->es, set, m->idx);
 		if (s >= 0)

@@ -32,6 +32,10 @@ struct mos_timer {
 #define MOS_WHEEL_SLOTS 1024u        /* timer wheel size (power of two) */
 #define MOS_FRAG_SLOTS 4u            /* reassembled datagrams alive in one burst */
 
+/* Bytes of a frame a scope filter can read (a filter reading beyond
+ * them does not match, as with a short capture). */
+#define MOS_SCOPE_SNAP 2048
+
 struct mos_ctx {
 	struct mos_ctx_config cfg;   /* configuration */
 	struct mos_flow_table *flows; /* flow table */
@@ -70,6 +74,11 @@ struct mos_ctx {
 
 	struct mos_injected *inj;    /* recorded frames */
 	uint32_t n_inj;              /* their number */
+
+	/* A flow's first packet as scope filters see it: Ethernet + the
+	 * (innermost) IP header and what follows, at most MOS_SCOPE_SNAP
+	 * bytes (api.c, scope_view). */
+	uint8_t scope_frame[MOS_SCOPE_SNAP];
 
 	struct mos_ctx_stats st;     /* counters */
 };
