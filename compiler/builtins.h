@@ -68,8 +68,8 @@ enum bi_type {
 	  "the connection's first SYN: at @snd when the client sends it, at @rcv when the server side receives it") \
 	X(REXMIT, "rexmit", BI_HOOK_SND | BI_HOOK_RCV, BI_HAS_PKT | BI_HAS_FLOW,                     \
 	  "a segment carrying bytes, SYN or FIN already seen (a retransmission)")                     \
-	X(TCP_STATE_CHANGE, "tcp_state_change", BI_HOOK_SND | BI_HOOK_RCV, BI_HAS_FLOW,              \
-	  "an endpoint's TCP state (RFC 9293) changed, including when the flow is destroyed")         \
+	X(TCP_STATE_CHANGE, "tcp_state_change", BI_HOOK_SND | BI_HOOK_RCV, BI_HAS_PKT | BI_HAS_FLOW, \
+	  "an endpoint's TCP state (RFC 9293) changed on a packet")                                   \
 	X(CONN_END, "conn_end", BI_HOOK_SND | BI_HOOK_RCV | BI_HOOK_NONE, BI_HAS_FLOW,               \
 	  "an endpoint was destroyed: once per side at @snd/@rcv, once per connection without a hook") \
 	X(CONN_NEW_DATA, "conn_new_data", BI_HOOK_NONE, BI_HAS_FLOW,                                  \
