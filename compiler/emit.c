@@ -838,6 +838,14 @@ static void emit_prologue(struct emitter *E, bool timer, int root)
 	if (root == BI_EV_CONN_NEW_DATA)
 		fputs("\t/* the language's side of conn_new_data is the sender of the new bytes */\n"
 		      "\tside = side == MOS_SIDE_CLI ? MOS_SIDE_SVR : side == MOS_SIDE_SVR ? MOS_SIDE_CLI : side;\n", o);
+	else if (root < 0 && !timer)
+		/* A floating event raised in a dispatch is delivered with the
+		 * dispatch's side (docs/events.md): the runtime's, not the
+		 * language's. Its copy for conn_new_data flips it like the
+		 * handlers of conn_new_data itself. */
+		fputs("\t/* raised during conn_new_data: the language's side is the sender */\n"
+		      "\tif (mos_evsys_root(mos_ctx_events(ctx), event) == MOS_EV_CONN_NEW_DATA)\n"
+		      "\t\tside = side == MOS_SIDE_CLI ? MOS_SIDE_SVR : side == MOS_SIDE_SVR ? MOS_SIDE_CLI : side;\n", o);
 	fputs("\tstruct mos_state *st = flow != NULL ? mos_flow_user_area(ctx, flow) : NULL;\n", o);
 	if (timer)
 		fputs("\tconst struct mos_pkt *pkt = &mos_prog_no_pkt;\n", o);
