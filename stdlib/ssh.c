@@ -3,10 +3,10 @@
  * stdlib/ssh.c — companion C of the stdlib module `ssh` (stdlib/ssh.mos,
  * docs/stdlib.md): runs the SSH identification-line parser (parsers/ssh.h)
  * over both reassembled streams of a flow. Each ssh_next() call reads what
- * the client sent, then what the server sent, each from where the previous
- * call stopped, up to that side's banner or error; the module calls it
- * again (a raise chain) until nothing is found, then frees the state once
- * both sides have their result. The result of the last call is kept per
+ * one side sent (the sender of the conn_new_data that woke the module) from
+ * where the previous call stopped, up to that side's banner or error; the
+ * module calls it again (a raise chain) until nothing is found, and frees
+ * the state once both sides have their result. The result of the last call is kept per
  * thread and read by the module right after, in the same handler.
  * Thread-safety: the state pool is per process (flowstate.h); the last
  * result is per thread.
@@ -40,7 +40,7 @@ static __thread struct {
 	const char *error;           /* with SSH_FOUND_ERROR / NO_STATE */
 } ssh_last;
 
-bool ssh_next(struct mos_ctx *ctx, struct mos_flow *flow);
+bool ssh_next(struct mos_ctx *ctx, struct mos_flow *flow, int side);
 bool ssh_is_banner(struct mos_ctx *ctx);
 bool ssh_from_server(struct mos_ctx *ctx);
 struct mos_prog_bytes ssh_proto(struct mos_ctx *ctx);
@@ -97,11 +97,10 @@ static enum ssh_found ssh_step_side(struct ssh_flow *s, struct mos_flow *flow, i
 	return SSH_FOUND_NONE;
 }
 
-/* Parse what arrived on @flow up to the next banner or error of either side
- * (the client's first). True when something was found (read it with the
- * functions below); a flow that gets no state is found once, as error
- * "no_state". */
-bool ssh_next(struct mos_ctx *ctx, struct mos_flow *flow)
+/* Parse what @side sent on @flow up to its banner or error. True when
+ * something was found (read it with the functions below); a flow that gets
+ * no state is found once, as error "no_state". */
+bool ssh_next(struct mos_ctx *ctx, struct mos_flow *flow, int side)
 {
 	struct ssh_flow *s = ssh_of(ctx, flow, true);
 
@@ -111,9 +110,8 @@ bool ssh_next(struct mos_ctx *ctx, struct mos_flow *flow)
 		ssh_last.error = "no_state";
 		return true;
 	}
-	ssh_last.found = ssh_step_side(s, flow, MOS_SIDE_CLI);
-	if (ssh_last.found == SSH_FOUND_NONE)
-		ssh_last.found = ssh_step_side(s, flow, MOS_SIDE_SVR);
+	ssh_last.found = side == MOS_SIDE_CLI || side == MOS_SIDE_SVR ? ssh_step_side(s, flow, side)
+								      : SSH_FOUND_NONE;
 	return ssh_last.found != SSH_FOUND_NONE;
 }
 
