@@ -239,15 +239,19 @@ def scaling(args, tmp):
     w1 = {r["program"]: r["wall_s"] for r in rows if r["variant"] == "--workers 1"}
     lines = [f"Trace: {args.desc}; {args.rounds} rounds, interleaved, each run pinned to "
              f"CPUs {args.cpus} (`taskset -c {args.cpus}`); median wall (min-max), median CPU.",
-             "", "| program | workers | wall s (min-max) | CPU s | peak RSS MB | speed-up vs --workers 1 |",
-             "|---|---|---:|---:|---:|---:|"]
+             "", "| program | workers | wall s (min-max) | CPU s | peak RSS MB "
+             "| speed-up vs --workers 1 | vs no --workers |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    w0 = {r["program"]: r["wall_s"] for r in rows if r["variant"] == "no --workers"}
     for r in rows:
-        su = w1.get(r["program"])
+        su, s0 = w1.get(r["program"]), w0.get(r["program"])
         r["speedup"] = su / r["wall_s"] if su else None
+        r["speedup_vs_plain"] = s0 / r["wall_s"] if s0 else None
         sp = f"{r['speedup']:.2f}x" if su else "-"
+        sp0 = f"{r['speedup_vs_plain']:.2f}x" if s0 else "-"
         lines.append(f"| {r['program']} | {r['variant']} | {r['wall_s']:.2f} "
                      f"({r['wall_min']:.2f}-{r['wall_max']:.2f}) | {r['cpu_s']:.2f} | "
-                     f"{r['rss_mb']:.0f} | {sp} |")
+                     f"{r['rss_mb']:.0f} | {sp} | {sp0} |")
     for (p, v), err in failed.items():
         lines.append(f"\n- {p} {v}: FAILED: {err}")
     text = "\n".join(lines) + "\n"

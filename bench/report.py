@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Assemble bench/results/results.md and the PNG plots from one `make bench` run.
 
-usage: report.py RESULTS_DIR COMMAND
+usage: report.py RESULTS_DIR COMMAND [--docs docs/benchmarks.md]
 
 Reads what bench/run.sh left in RESULTS_DIR: trace-*.json (harness.py),
 scaling.json (harness.py --scaling), flow.txt (FlowBench), reasm.txt
 (reasm_bench), stream.txt, decode.md, mos_vs_c.md, machine.txt. Writes
 results.md (machine, targets, one table per trace, scaling, micro-benchmarks)
 and throughput-LABEL.png, scaling.png. A missing input leaves its section
-out, or its target "not measured".
+out, or its target "not measured". With --docs, the same text replaces
+the results section of docs/benchmarks.md (between its markers).
 """
 import glob
 import json
@@ -141,8 +142,28 @@ def plots(d, traces, scal):
     return made
 
 
+def to_docs(docs, results_md, d):
+    """Put results.md (less its title) between the markers of @docs, with
+    the plots' paths made relative to docs/."""
+    rel = os.path.relpath(os.path.abspath(d), os.path.dirname(os.path.abspath(docs)))
+    body = results_md.split("\n", 2)[2]
+    body = re.sub(r"!\[([^]]*)\]\(([^/)]+\.png)\)", lambda m: f"![{m.group(1)}]({rel}/{m.group(2)})",
+                  body)
+    body = body.replace("\n## ", "\n### ").replace("\n### synthetic", "\n#### synthetic") \
+        .replace("\n### multiplied", "\n#### multiplied")
+    text = open(docs).read()
+    a, b = "<!-- results: bench/report.py --docs -->", "<!-- /results -->"
+    if a not in text or b not in text:
+        sys.exit(f"report: {docs} has no {a} ... {b} markers")
+    head, rest = text.split(a, 1)
+    text = head + a + "\n" + body.strip() + "\n" + b + rest.split(b, 1)[1]
+    open(docs, "w").write(text)
+    print(f"report: {docs} updated")
+
+
 def main():
     d, command = sys.argv[1], sys.argv[2]
+    docs = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--docs" else None
     traces = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(d, "trace-*.json")))]
     traces.sort(key=lambda t: (t["label"] != "synthetic", t["label"]))
     scal = json.load(open(os.path.join(d, "scaling.json"))) \
@@ -179,6 +200,8 @@ def main():
         if t:
             L += [f"## {title}", "", t.strip(), ""]
     open(os.path.join(d, "results.md"), "w").write("\n".join(L) + "\n")
+    if docs:
+        to_docs(docs, "\n".join(L) + "\n", d)
     print(f"report: {os.path.join(d, 'results.md')} and {', '.join(made) or 'no plots'}")
 
 

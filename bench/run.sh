@@ -9,6 +9,7 @@
 #   BENCH_PACKETS=N     frames of the synthetic trace (default 1000000)
 #   BENCH_ROUNDS=N      rounds of the side-by-side runs (default 3, median taken)
 #   BENCH_CPU=C         the core single-core runs are pinned to (default 1)
+#   BENCH_DOCS=1        also put the results into docs/benchmarks.md
 #   BENCH_COMMIT=TEXT   what was built, when BUILD is not this checkout's tree
 #                       (default: its HEAD, flagged when files differ from it)
 #   BENCH_CORPUS=FILE   the real capture multiplied into the second trace, about
@@ -115,5 +116,7 @@ echo "== mosc back end: conntrack.mos against the C conntrack; stage specialisat
 
 cmd="make bench"
 [ "$quick" = 1 ] && cmd="BENCH_QUICK=1 make bench"
-/usr/bin/python3 "$top/bench/report.py" "$results" "$cmd"
+docs=()
+[ "${BENCH_DOCS:-0}" = 1 ] && docs=(--docs "$top/docs/benchmarks.md")
+/usr/bin/python3 "$top/bench/report.py" "$results" "$cmd" "${docs[@]}"
 echo "bench: done in $(( $(date +%s) - t0 )) s; see bench/results/results.md"
