@@ -146,6 +146,7 @@ mos_ctx_config_default(struct mos_ctx_config *cfg)
 	cfg->max_timers = 65536;
 	cfg->timer_tick_ns = 1000000;
 	cfg->max_injected = 1024;
+	cfg->inject_bytes = 256u << 10;
 	cfg->frags.max_datagrams = 256;      /* 1 MiB of fragment pages; raise for fragment-heavy links */
 	cfg->frags.n_pages = 256;
 }
@@ -186,7 +187,8 @@ mos_ctx_create(const struct mos_ctx_config *cfg)
 	ctx->pend_cap = 1024;
 	ctx->pend = calloc(ctx->pend_cap, sizeof(*ctx->pend));
 	ctx->inj = calloc(cfg->max_injected ? cfg->max_injected : 1, sizeof(*ctx->inj));
-	if (ctx->pend == NULL || ctx->inj == NULL || mos_timers_init(ctx) < 0)
+	ctx->inj_area = malloc(cfg->inject_bytes ? cfg->inject_bytes : 1);
+	if (ctx->pend == NULL || ctx->inj == NULL || ctx->inj_area == NULL || mos_timers_init(ctx) < 0)
 		goto fail;
 	if (!cfg->no_defrag) {
 		ctx->frag = mos_ipfrag_create(&cfg->frags);
@@ -221,6 +223,7 @@ mos_ctx_destroy(struct mos_ctx *ctx)
 	mos_evsys_destroy(ctx->es);
 	free(ctx->pend);
 	free(ctx->inj);
+	free(ctx->inj_area);
 	free(ctx);
 }
 
@@ -1553,28 +1556,40 @@ mos_pkt_drop(struct mos_ctx *ctx)
 	return 0;
 }
 
-/* Build a RST from side @from to side @to of @f into @out. */
-static void
-build_rst(struct mos_ctx *ctx, const struct mos_flow *f, int from, struct mos_injected *out)
+/* Room for @n frames of @bytes bytes in all: 0, or -ENOSPC (counted). */
+static int
+inj_room(struct mos_ctx *ctx, uint32_t n, uint32_t bytes)
 {
-	const struct mos_tcp_end *S = &f->end[from], *R = &f->end[1 - from];
+	if (ctx->n_inj + n > ctx->cfg.max_injected ||
+	    bytes > ctx->cfg.inject_bytes - ctx->inj_used) {
+		ctx->st.injected_lost += n;
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Record a TCP segment from side @from of @f to its peer (room checked):
+ * @seq, @ack, @flags, @win, @len bytes of @payload. */
+static void
+inj_tcp(struct mos_ctx *ctx, const struct mos_flow *f, int from, uint32_t seq, uint32_t ack,
+	uint8_t flags, uint16_t win, const void *payload, uint32_t len)
+{
+	struct mos_injected *out = &ctx->inj[ctx->n_inj++];
 	struct mos_addr sa, da;
 	uint16_t sp, dp;
-	uint32_t seq, ack;
-	uint8_t *b = out->frame, *t;
+	uint8_t *b = ctx->inj_area + ctx->inj_used, *t;
 	bool v4;
-	uint32_t s = 0;
+	uint32_t s, hl, tl = 20 + len;
 
 	mos_flow_endpoint(f, from, &sa, &sp);
 	mos_flow_endpoint(f, 1 - from, &da, &dp);
-	/* The receiver accepts SEG.SEQ = its RCV.NXT (the highest ACK it sent). */
-	seq = (R->flags & MOS_TCPE_ACK) ? R->ack : S->snd_nxt;
-	ack = (S->flags & MOS_TCPE_ACK) ? S->ack : R->snd_nxt;
 	v4 = mos_addr_is_v4(&sa) && mos_addr_is_v4(&da);
-	memset(out, 0, sizeof(*out));
+	hl = v4 ? 20 : 40;
+	memset(b, 0, hl + 20);
 	if (v4) {
 		b[0] = 0x45;
-		b[3] = 40;
+		b[2] = (uint8_t)((hl + tl) >> 8);
+		b[3] = (uint8_t)(hl + tl);
 		b[8] = 64;
 		b[9] = IPPROTO_TCP;
 		memcpy(b + 12, sa.b + 12, 4);
@@ -1582,32 +1597,50 @@ build_rst(struct mos_ctx *ctx, const struct mos_flow *f, int from, struct mos_in
 		uint16_t c = fold(sum16(0, b, 20));
 		b[10] = (uint8_t)(c >> 8);
 		b[11] = (uint8_t)c;
-		t = b + 20;
 		s = sum16(0, b + 12, 8);
-		out->len = 40;
 	} else {
 		b[0] = 0x60;
-		b[5] = 20;
+		b[4] = (uint8_t)(tl >> 8);
+		b[5] = (uint8_t)tl;
 		b[6] = IPPROTO_TCP;
 		b[7] = 64;
 		memcpy(b + 8, sa.b, 16);
 		memcpy(b + 24, da.b, 16);
-		t = b + 40;
 		s = sum16(0, b + 8, 32);
-		out->len = 60;
 	}
+	t = b + hl;
 	t[0] = (uint8_t)(sp >> 8); t[1] = (uint8_t)sp;
 	t[2] = (uint8_t)(dp >> 8); t[3] = (uint8_t)dp;
 	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
 	t[8] = (uint8_t)(ack >> 24); t[9] = (uint8_t)(ack >> 16); t[10] = (uint8_t)(ack >> 8); t[11] = (uint8_t)ack;
 	t[12] = 5 << 4;
-	t[13] = MOS_TCP_RST | MOS_TCP_ACK;
-	s += IPPROTO_TCP + 20;
-	uint16_t c = fold(sum16(s, t, 20));
+	t[13] = flags;
+	t[14] = (uint8_t)(win >> 8);
+	t[15] = (uint8_t)win;
+	if (len)
+		memcpy(t + 20, payload, len);
+	s += IPPROTO_TCP + tl;
+	uint16_t c = fold(sum16(s, t, tl));
 	t[16] = (uint8_t)(c >> 8);
 	t[17] = (uint8_t)c;
+	out->frame = b;
+	out->len = (uint16_t)(hl + tl);
 	out->to_side = (uint8_t)(1 - from);
 	out->ts_ns = ctx->now;
+	ctx->inj_used += (hl + tl + 7u) & ~7u;
+	ctx->st.injected++;
+}
+
+/* A RST from side @from of @f to its peer (room checked). */
+static void
+build_rst(struct mos_ctx *ctx, const struct mos_flow *f, int from)
+{
+	const struct mos_tcp_end *S = &f->end[from], *R = &f->end[1 - from];
+	/* The receiver accepts SEG.SEQ = its RCV.NXT (the highest ACK it sent). */
+	uint32_t seq = (R->flags & MOS_TCPE_ACK) ? R->ack : S->snd_nxt;
+	uint32_t ack = (S->flags & MOS_TCPE_ACK) ? S->ack : R->snd_nxt;
+
+	inj_tcp(ctx, f, from, seq, ack, MOS_TCP_RST | MOS_TCP_ACK, 0, NULL, 0);
 }
 
 int
@@ -1615,13 +1648,30 @@ mos_reset_conn(struct mos_ctx *ctx, struct mos_flow *flow)
 {
 	if (ctx == NULL || !flow_ok(ctx, flow) || (flow->flags & MOS_FLOW_F_UDP))
 		return -EINVAL;
-	if (ctx->n_inj + 2 > ctx->cfg.max_injected) {
-		ctx->st.injected_lost += 2;
+	if (inj_room(ctx, 2, 2 * 64) < 0)
 		return -ENOSPC;
-	}
-	build_rst(ctx, flow, MOS_SIDE_SVR, &ctx->inj[ctx->n_inj++]);  /* to the client */
-	build_rst(ctx, flow, MOS_SIDE_CLI, &ctx->inj[ctx->n_inj++]);  /* to the server */
-	ctx->st.injected += 2;
+	build_rst(ctx, flow, MOS_SIDE_SVR);  /* to the client */
+	build_rst(ctx, flow, MOS_SIDE_CLI);  /* to the server */
+	return 0;
+}
+
+int
+mos_inject_tcp(struct mos_ctx *ctx, struct mos_flow *flow, int from, uint32_t seq,
+	       uint8_t tcp_flags, const void *payload, uint32_t len)
+{
+	const struct mos_tcp_end *S;
+
+	if (ctx == NULL || !flow_ok(ctx, flow) || (flow->flags & MOS_FLOW_F_UDP) ||
+	    (from != MOS_SIDE_CLI && from != MOS_SIDE_SVR) || len > 65000 ||
+	    (len && payload == NULL))
+		return -EINVAL;
+	if (inj_room(ctx, 1, (60 + 20 + len + 7u) & ~7u) < 0)
+		return -ENOSPC;
+	S = &flow->end[from];
+	if (!(S->flags & MOS_TCPE_ACK))
+		tcp_flags &= (uint8_t)~MOS_TCP_ACK;
+	inj_tcp(ctx, flow, from, seq, (tcp_flags & MOS_TCP_ACK) ? S->ack : 0, tcp_flags, S->win,
+		payload, len);
 	return 0;
 }
 
@@ -1641,6 +1691,8 @@ mos_ctx_injected(const struct mos_ctx *ctx, uint32_t *n)
 void
 mos_ctx_injected_clear(struct mos_ctx *ctx)
 {
-	if (ctx)
+	if (ctx) {
 		ctx->n_inj = 0;
+		ctx->inj_used = 0;
+	}
 }

@@ -74,6 +74,8 @@ struct mos_ctx {
 
 	struct mos_injected *inj;    /* recorded frames */
 	uint32_t n_inj;              /* their number */
+	uint8_t *inj_area;           /* their bytes: config.inject_bytes */
+	uint32_t inj_used;           /* bytes of inj_area used */
 
 	/* A flow's first packet as scope filters see it: Ethernet + the
 	 * (innermost) IP header and what follows, at most MOS_SCOPE_SNAP

@@ -487,6 +487,74 @@ TEST_F(Engine, ResetConnRecordsAcceptableRstsTowardBothEnds)
 	mos_ctx_injected_clear(ctx);
 }
 
+TEST_F(Engine, InjectTcpRecordsTheSendersSegmentWithPayloadAckWindowAndChecksums)
+{
+	mos_flow *f = nullptr;
+	struct Grab { static void cb(mos_ctx *, mos_flow *fl, int, uint32_t, const mos_event_arg *a) { *(mos_flow **)a->user = fl; } };
+	ASSERT_EQ(mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, Grab::cb, &f), 0);
+	handshake();
+	send(true, MOS_TCP_ACK, 1001, 5001, "GET /");
+	send(false, MOS_TCP_ACK, 5001, 1006, "hello world");
+	ASSERT_NE(f, nullptr);
+	// the server's segment again, as Halfback re-sends it
+	ASSERT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 5001, MOS_TCP_ACK | MOS_TCP_PSH, "hello world", 11), 0);
+	uint32_t n;
+	const mos_injected *inj = mos_ctx_injected(ctx, &n);
+	ASSERT_EQ(n, 1u);
+	ASSERT_EQ(inj[0].len, 20 + 20 + 11);
+	EXPECT_EQ(inj[0].to_side, MOS_SIDE_CLI);
+	const uint8_t *b = inj[0].frame;
+	EXPECT_EQ(csum(b, 20, 0), 0xffff);                                   // IPv4 header
+	EXPECT_EQ(csum(b + 20, 31, csum(b + 12, 8, 0) + 6 + 31), 0xffff);    // TCP + payload
+	mos_pkt p;
+	ASSERT_EQ(mos_decode(b, inj[0].len, inj[0].len, MOS_LINK_RAW, t + 1, &p), 0);
+	EXPECT_EQ(p.sport, 80);
+	EXPECT_EQ(p.dport, 40000);
+	EXPECT_EQ(p.tcp_seq, 5001u);
+	EXPECT_EQ(p.tcp_ack, 1006u);                                         // the server's last ACK
+	EXPECT_EQ(p.tcp_flags, MOS_TCP_ACK | MOS_TCP_PSH);
+	EXPECT_EQ(std::string((const char *)p.data + p.payload_off, p.payload_len), "hello world");
+	// fed back in, the engine sees a retransmission of the server's bytes
+	mos_ctx_input(ctx, &p, MOS_LINK_RAW);
+	EXPECT_EQ(mos_ctx_stats(ctx)->events[MOS_EV_REXMIT], 1u);
+	mos_ctx_injected_clear(ctx);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_BOTH, 1, 0, nullptr, 0), -EINVAL);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_CLI, 1, 0, "x", 65001), -EINVAL);
+	EXPECT_EQ(mos_inject_tcp(nullptr, f, MOS_SIDE_CLI, 1, 0, nullptr, 0), -EINVAL);
+}
+
+TEST(EngineApi, InjectAreaFullDropsTheNewestFrameAndCountsIt)
+{
+	mos_ctx_config cfg;
+	mos_ctx_config_default(&cfg);
+	cfg.inject_bytes = 4096;                 // room for two 1500-byte segments, not three
+	mos_ctx *ctx = mos_ctx_create(&cfg);
+	ASSERT_NE(ctx, nullptr);
+	mos_monitor *m = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	mos_flow *f = nullptr;
+	struct Grab { static void cb(mos_ctx *, mos_flow *fl, int, uint32_t, const mos_event_arg *a) { *(mos_flow **)a->user = fl; } };
+	ASSERT_EQ(mos_register_callback(m, MOS_EV_PKT_IN, MOS_HOOK_SND, Grab::cb, &f), 0);
+	Wire w;
+	TPkt syn;
+	syn.flags = MOS_TCP_SYN; syn.seq = 1000; syn.ts_ns = 1000000000ull;
+	mos_ctx_input(ctx, w.make(syn), MOS_LINK_ETHERNET);
+	ASSERT_NE(f, nullptr);
+	std::string data(1460, 'z');
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 1, 0, data.data(), 1460), 0);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 1461, 0, data.data(), 1460), 0);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 2921, 0, data.data(), 1460), -ENOSPC);
+	EXPECT_EQ(mos_reset_conn(ctx, f), 0);    // small frames still fit
+	uint32_t n;
+	const mos_injected *inj = mos_ctx_injected(ctx, &n);
+	EXPECT_EQ(n, 4u);
+	EXPECT_EQ(inj[1].frame[20 + 4], (1461 >> 24) & 0xff);
+	EXPECT_EQ(mos_ctx_stats(ctx)->injected, 4u);
+	EXPECT_EQ(mos_ctx_stats(ctx)->injected_lost, 1u);
+	mos_ctx_injected_clear(ctx);             // the area is free again
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 2921, 0, data.data(), 1460), 0);
+	mos_ctx_destroy(ctx);
+}
+
 TEST_F(Engine, Ipv6ConnectionIsTrackedAndResetLikeIpv4)
 {
 	mos_flow *f = nullptr;

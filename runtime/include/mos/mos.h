@@ -59,6 +59,7 @@ struct mos_ctx_config {
 	struct mos_stream_pool_config streams; /* reassembly pool, made when a monitor first asks for streams (event_cb/event_ctx are the engine's) */
 	bool no_defrag;              /* true: IP fragments are not reassembled (first fragments are tracked alone) */
 	struct mos_ipfrag_config frags; /* IP fragment reassembly table (mos/ipfrag.h) */
+	uint32_t inject_bytes;       /* byte area holding the injected frames between two drains (default 256 KiB) */
 };
 
 /* Defaults: see docs/flow.md. */
@@ -127,8 +128,8 @@ struct mos_ctx_stats {
 	uint64_t refused;            /* new flows refused by a full table (counted in orphans) */
 	uint64_t port_reuse;         /* SYNs that ended a previous connection on the same tuple */
 	uint64_t dropped;            /* frames dropped by callbacks */
-	uint64_t injected;           /* frames recorded by mos_reset_conn */
-	uint64_t injected_lost;      /* recorded frames discarded (queue full) */
+	uint64_t injected;           /* frames recorded (mos_reset_conn, mos_inject_tcp) */
+	uint64_t injected_lost;      /* frames not recorded: max_injected frames or inject_bytes bytes already held */
 	uint64_t timers_fired;       /* user timers fired */
 	uint64_t raw_filter_errors;  /* raw/orphan/SYN filters that failed to compile for a link type */
 	uint64_t fragments;          /* IP fragments given to the reassembly table */
@@ -331,20 +332,47 @@ int mos_pkt_drop(struct mos_ctx *ctx);
 
 /* A frame recorded for injection (raw IP, no link header). */
 struct mos_injected {
-	uint8_t frame[80];           /* IPv4 (40 B) or IPv6 (60 B) + TCP RST */
-	uint16_t len;                /* bytes used */
+	const uint8_t *frame;        /* IPv4 or IPv6 header, TCP header, payload: in the context's
+				      * inject area, valid until mos_ctx_injected_clear() */
+	uint16_t len;                /* bytes */
 	uint8_t to_side;             /* side it is addressed to */
 	uint64_t ts_ns;              /* clock when recorded */
 };
 
 /*
+ * Injected frames are recorded in the context, not sent: a mos_app loop
+ * running inline (--inline, --inline-out) takes them after every burst
+ * and tick (mos_ctx_stage's drain_injected) and sends each toward the
+ * endpoint it is addressed to; elsewhere they stay recorded
+ * (mos_ctx_injected). Between two drains the context holds at most
+ * config.max_injected frames in config.inject_bytes bytes; a frame that
+ * does not fit is not recorded and is counted (injected_lost): the policy
+ * when full is to drop the newest. Recording never changes the flow's
+ * state (the runtime sees an injected frame only if it comes back in).
+ */
+
+/*
  * Reset @flow: record one RST toward each endpoint, with sequence numbers
- * that the receiver accepts (its RCV.NXT as we see it). There is no TX
- * path yet: the frames are recorded (mos_ctx_injected) for a sender to
- * transmit; the flow's state is not changed by the recording. Returns 0,
- * -EINVAL (not TCP), -ENOSPC (queue full, counted).
+ * that the receiver accepts (its RCV.NXT as we see it). Both or none are
+ * recorded. Returns 0, -EINVAL (not TCP), -ENOSPC (no room, counted).
  */
 int mos_reset_conn(struct mos_ctx *ctx, struct mos_flow *flow);
+
+/*
+ * Record a TCP segment of @flow as if endpoint @from (MOS_SIDE_CLI/SVR)
+ * sent it to its peer: the flow's addresses and ports, sequence number
+ * @seq, flags @tcp_flags (MOS_TCP_*), the acknowledgement number and
+ * window @from sent last (the ACK flag is cleared when @from never sent
+ * one), no TCP options, @len bytes of @payload (copied), IPv4 TTL / IPv6
+ * hop limit 64, IPv4 id 0, valid checksums. A retransmission of bytes the
+ * sender already sent (Halfback, examples/halfback) is a call with their
+ * sequence number and bytes. Callable anywhere the flow is valid (handlers,
+ * timers). Returns 0, -EINVAL (NULL, not TCP, bad side, @len > 65000),
+ * -ENOSPC (no room, counted in injected_lost).
+ */
+int mos_inject_tcp(struct mos_ctx *ctx, struct mos_flow *flow, int from, uint32_t seq,
+		   uint8_t tcp_flags, const void *payload, uint32_t len);
+
 /* The recorded frames since the last mos_ctx_injected_clear(). */
 const struct mos_injected *mos_ctx_injected(const struct mos_ctx *ctx, uint32_t *n);
 void mos_ctx_injected_clear(struct mos_ctx *ctx);
