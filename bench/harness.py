@@ -112,6 +112,36 @@ def available(argv, needs):
     return bool(shutil.which(exe)) or os.access(exe, os.X_OK)
 
 
+def work_done(argv, env, tmp, limit):
+    """One untimed run of one of our programs with its records and --stats
+    kept: what it did (summary line, records, notable event counts), so a
+    fast row that skipped its work shows it."""
+    out, st = os.path.join(tmp, "work.out"), os.path.join(tmp, "work.json")
+    a = [x for x in argv if x != "-q"]
+    a = [out if x == "/dev/null" else x for x in a] + ["--stats", st]
+    for f in (out, st):
+        if os.path.exists(f):
+            os.remove(f)
+    e = dict(os.environ, **env) if env else None
+    try:
+        r = subprocess.run(a, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=limit, env=e)
+    except subprocess.TimeoutExpired:
+        return {"summary": "timed out"}
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    res = {"summary": lines[-1] if lines else f"exit {r.returncode}"}
+    if os.path.exists(out):
+        res["records"] = sum(1 for _ in open(out, "rb"))
+    try:
+        ev = json.load(open(st)).get("events", {})
+        res["events"] = {k: v for k, v in ev.items() if v and (
+            k in ("orphan", "buffer_full", "gap", "overlap_mismatch") or
+            ("." in k and not k.endswith(".parse")))}
+    except (OSError, ValueError):
+        pass
+    return res
+
+
 def side_by_side(args, tmp):
     todo, skipped = [], []
     for name, kind, what, argv, needs, env in tools(args.build, args.trace, tmp):
@@ -119,6 +149,10 @@ def side_by_side(args, tmp):
             todo.append((name, kind, what, argv, env))
         else:
             skipped.append(name)
+    work = {}
+    for name, kind, what, argv, env in todo:
+        if kind == "mos" and "--out" in argv:
+            work[name] = work_done(argv, env, tmp, args.limit)
     runs = {t[0]: [] for t in todo}
     failed = {}
     packets = size = None
@@ -159,7 +193,7 @@ def side_by_side(args, tmp):
         })
     return {"label": args.label, "trace": args.trace, "trace_desc": args.desc,
             "packets": packets, "bytes": size, "rounds": args.rounds, "cpu": args.cpu,
-            "rows": rows, "skipped": skipped, "failed": failed}
+            "rows": rows, "skipped": skipped, "failed": failed, "work": work}
 
 
 def table(res):
@@ -195,6 +229,16 @@ def table(res):
             lines.append(f"| {o['tool']} | " + " | ".join(
                 f"{p['wall_s'] / o['wall_s']:.2f} / {p['cpu_s'] / max(o['cpu_s'], 1e-6):.2f}"
                 for p in peers) + " |")
+    if res.get("work"):
+        lines += ["", "What our programs did on this trace (one more, untimed run of each with "
+                  "its records and `--stats` kept): the summary line it prints, the records "
+                  "written, and notable event counts (orphans: frames outside the program's "
+                  "scope; buffer_full: bytes a stream could not keep; module events).", "",
+                  "| program | summary | records | events |", "|---|---|---:|---|"]
+        for name, w in res["work"].items():
+            ev = ", ".join(f"{k} {v:,}" for k, v in (w.get("events") or {}).items())
+            summary = w.get("summary", "").replace("|", "/")
+            lines.append(f"| {name} | {summary} | {w.get('records', '-')} | {ev} |")
     lines.append("")
     for r in rows:
         lines.append(f"- {r['tool']}: {r['what']} — `{r['command']}`")
