@@ -85,6 +85,23 @@ def targets(traces, flow, reasm):
     return out
 
 
+def reader_bound(decode, traces):
+    """With --workers one thread reads, copies into mbufs and decodes every
+    frame; decode_bench times that alone on the synthetic trace. The
+    speed-up over one thread cannot pass conntrack's time over it."""
+    syn = next((t for t in traces if t["label"] == "synthetic"), None)
+    ct = row(syn, "mos conntrack") if syn else None
+    m = re.search(r"^\| runtime: source into mbufs \+ decode \| ([0-9.]+)", decode or "", re.M)
+    if not (ct and m and syn["packets"]):
+        return None
+    reader = syn["packets"] / (float(m.group(1)) * 1e6)
+    return (f"The reader's share: decode_bench reads the synthetic trace into mbufs and "
+            f"decodes it at {m.group(1)} Mpps ({reader:.2f} s, median wall), the work of the "
+            f"one reader thread of `--workers N`; the single-threaded C conntrack takes "
+            f"{ct['wall_s']:.2f} s on one core, so no number of workers can make it more "
+            f"than {ct['wall_s'] / reader:.2f}x faster (the workers' hand-off not counted).")
+
+
 def plots(d, traces, scal):
     try:
         import matplotlib
@@ -183,6 +200,9 @@ def main():
     sm = load(os.path.join(d, "scaling.md"))
     if sm:
         L += ["## Multi-core scaling of the offline path", "", sm]
+        bound = reader_bound(load(os.path.join(d, "decode.md")), traces)
+        if bound:
+            L += [bound, ""]
         if "scaling.png" in made:
             L += ["![scaling](scaling.png)", ""]
     for title, f in (("Flow engine (new connections/s, memory per connection, dynamic registration)",
