@@ -186,49 +186,21 @@ prog_cursor(struct mos_ctx *ctx, const struct mos_flow *f, int side)
 }
 
 static void
-prog_consume(struct mos_ctx *ctx, struct mos_flow *f, int side)
-{
-	struct mos_stream *s = mos_flow_stream(f, side);
-	uint8_t *c = prog_cursor(ctx, f, side);
-	const uint8_t *p;
-
-	if (s == NULL || c == NULL)
-		return;
-	if (*c == 0) {
-		int id = mos_stream_cursor_open(s);
-
-		if (id < 0)
-			return;
-		*c = (uint8_t)(id + 1);
-	}
-	while (mos_stream_read_ptr(s, *c - 1, &p, SIZE_MAX, NULL) >= 0)
-		;
-}
-
-static void
 prog_count_data(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 		const struct mos_event_arg *arg)
 {
 	(void)ev;
 	(void)arg;
-	prog_consume(ctx, f, side);
+	mos_stream_drain(mos_flow_stream(f, side), prog_cursor(ctx, f, side));
 }
 
 static void
 prog_count_state(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 		 const struct mos_event_arg *arg)
 {
-	struct mos_stream *s = mos_flow_stream(f, side);
-	struct mos_stream_info si;
-
 	(void)ev;
 	(void)arg;
-	if (s == NULL || mos_stream_get_info(s, &si) != 0 || si.off || !si.fin_seen ||
-	    si.edge < si.fin_off)
-		return;
-	prog_consume(ctx, f, side);
-	if (mos_stream_get_info(s, &si) == 0 && si.ooo_bytes == 0)
-		mos_stream_set_off(s, true);
+	mos_stream_drain_done(mos_flow_stream(f, side), prog_cursor(ctx, f, side));
 }
 
 /* --stats: count the directions that had a stream when a connection ended. */

@@ -1502,6 +1502,37 @@ mos_stream_read_ptr(struct mos_stream *s, int cursor, const uint8_t **ptr, size_
 	s->cur[cursor] = pos + run;
 	return (ssize_t)run;
 }
+void
+mos_stream_drain(struct mos_stream *s, uint8_t *cursor)
+{
+	const uint8_t *p;
+
+	if (s == NULL || cursor == NULL)
+		return;
+	if (*cursor == 0) {
+		int id = mos_stream_cursor_open(s);
+
+		if (id < 0)
+			return;
+		*cursor = (uint8_t)(id + 1);
+	}
+	while (mos_stream_read_ptr(s, *cursor - 1, &p, SIZE_MAX, NULL) >= 0)
+		;
+}
+
+bool
+mos_stream_drain_done(struct mos_stream *s, uint8_t *cursor)
+{
+	struct mos_stream_info si;
+
+	if (s == NULL || mos_stream_get_info(s, &si) != 0 || si.off || !si.fin_seen ||
+	    si.edge < si.fin_off)
+		return false;
+	mos_stream_drain(s, cursor);
+	if (mos_stream_get_info(s, &si) == 0 && si.ooo_bytes == 0)
+		mos_stream_set_off(s, true);
+	return true;
+}
 
 ssize_t
 mos_stream_peek(const struct mos_stream *s, uint64_t off, void *buf, size_t len)

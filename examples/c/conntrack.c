@@ -131,28 +131,15 @@ put_bool(char *p, const char *key, bool v)
 	return put_str(p, v ? "true" : "false");
 }
 
-/* Consume the in-order bytes of the stream @side receives: nobody reads
- * them, and unread bytes would hold their pages for a whole window. */
-static void
-consume(struct mos_ctx *ctx, struct mos_flow *f, int side)
+/* The in-order bytes of the stream @side receives are consumed as they
+ * arrive (mos_stream_drain): nobody reads them, and unread bytes would hold
+ * their pages for a whole window. This is the cursor for it. */
+static uint8_t *
+cursor_of(struct mos_ctx *ctx, struct mos_flow *f, int side)
 {
-	struct mos_stream *s = mos_flow_stream(f, side);
 	struct ct_flow *u = mos_flow_user_area(ctx, f);
-	uint8_t *c;
-	const uint8_t *p;
 
-	if (s == NULL || u == NULL)
-		return;
-	c = &u->cursor[side == MOS_SIDE_SVR ? 0 : 1];
-	if (*c == 0) {
-		int id = mos_stream_cursor_open(s);
-
-		if (id < 0)
-			return;
-		*c = (uint8_t)(id + 1);
-	}
-	while (mos_stream_read_ptr(s, *c - 1, &p, SIZE_MAX, NULL) >= 0)
-		;
+	return u ? &u->cursor[side == MOS_SIDE_SVR ? 0 : 1] : NULL;
 }
 
 static void
@@ -161,7 +148,7 @@ on_data(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 {
 	(void)ev;
 	(void)arg;
-	consume(ctx, f, side);
+	mos_stream_drain(mos_flow_stream(f, side), cursor_of(ctx, f, side));
 }
 
 /* A FIN ended the stream @side receives and everything before it arrived:
@@ -170,17 +157,9 @@ static void
 on_state(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 	 const struct mos_event_arg *arg)
 {
-	struct mos_stream *s = mos_flow_stream(f, side);
-	struct mos_stream_info si;
-
 	(void)ev;
 	(void)arg;
-	if (s == NULL || mos_stream_get_info(s, &si) != 0 || si.off || !si.fin_seen ||
-	    si.edge < si.fin_off)
-		return;
-	consume(ctx, f, side);
-	if (mos_stream_get_info(s, &si) == 0 && si.ooo_bytes == 0)
-		mos_stream_set_off(s, true);
+	mos_stream_drain_done(mos_flow_stream(f, side), cursor_of(ctx, f, side));
 }
 
 static void

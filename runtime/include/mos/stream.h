@@ -345,6 +345,22 @@ ssize_t mos_stream_read_ptr(struct mos_stream *s, int cursor, const uint8_t **pt
 			    size_t max, uint64_t *lost);
 
 /*
+ * Count-only consumption (a reader that wants the counters, not the
+ * bytes): consume every readable byte of @s through the cursor kept in
+ * *@cursor by the caller (0: none yet, opened here; otherwise its id + 1),
+ * so the pages go back at once. No-op for NULL or when no cursor is free.
+ */
+void mos_stream_drain(struct mos_stream *s, uint8_t *cursor);
+
+/*
+ * The same once a FIN ended @s and every byte before it arrived: drain it
+ * and turn the stream off (mos_stream_set_off) when nothing is held out
+ * of order, so a connection lingering in TIME_WAIT keeps no pages. Call it
+ * at tcp_state_change of the receiving side. Returns true when it drained.
+ */
+bool mos_stream_drain_done(struct mos_stream *s, uint8_t *cursor);
+
+/*
  * Positional peek: copy up to @len in-order bytes starting at stream offset
  * @off, stopping before the first lost byte or the edge. Moves nothing.
  * Returns bytes copied (> 0), -ERANGE (@off below the oldest retained
