@@ -543,22 +543,6 @@ mos_prog_flow_port(const struct mos_flow *f, int side)
 }
 
 uint64_t
-mos_prog_flow_bytes(const struct mos_flow *f, int side)
-{
-	struct mos_flow_side_stats st;
-
-	return f && mos_flow_side_stats(f, side, &st) == 0 ? st.bytes : 0;
-}
-
-uint64_t
-mos_prog_flow_pkts(const struct mos_flow *f, int side)
-{
-	struct mos_flow_side_stats st;
-
-	return f && mos_flow_side_stats(f, side, &st) == 0 ? st.pkts : 0;
-}
-
-uint64_t
 mos_prog_flow_id(struct mos_ctx *ctx, const struct mos_flow *f)
 {
 	if (f == NULL)

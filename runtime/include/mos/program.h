@@ -188,8 +188,6 @@ const char *mos_prog_tcp_state_name(int state);
 /* Flow fields. */
 struct mos_addr mos_prog_flow_addr(const struct mos_flow *f, int side);
 uint16_t mos_prog_flow_port(const struct mos_flow *f, int side);
-uint64_t mos_prog_flow_bytes(const struct mos_flow *f, int side);
-uint64_t mos_prog_flow_pkts(const struct mos_flow *f, int side);
 uint64_t mos_prog_flow_id(struct mos_ctx *ctx, const struct mos_flow *f);
 
 /* What @side sent (@flow is never NULL where flow fields exist). */
