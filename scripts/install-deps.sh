@@ -30,6 +30,7 @@ PACKAGES=(
   libndpi-dev        # examples/ndpi: protocol detection through extern C
   libndpi-bin        # tests: ndpiReader, the reference examples/ndpi is compared with
   libhyperscan-dev   # examples/ids: streaming content signatures
+  prads              # tests: the reference examples/prads is compared with
 )
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(
