@@ -9,8 +9,9 @@
  * allocated once, at the first use (calloc: pages are touched as states
  * are used); nothing is allocated per packet. When every state is taken a
  * new flow gets none (counted in refused; the module reports it).
- * Thread-safety: one pool per companion and process; programs run one
- * context (mos_program_main).
+ * Thread-safety: a pool belongs to one context and its thread; companions
+ * declare theirs __thread (mos_program_main --workers runs one context per
+ * thread, each with its own flow table, so a pool maps one table).
  */
 #ifndef MOS_STDLIB_FLOWSTATE_H
 #define MOS_STDLIB_FLOWSTATE_H

@@ -10,8 +10,9 @@
  * pipelined message of a burst is its own event. The fields are read from
  * the flow's parser with one function each. The parser is compiled in
  * here (the stdlib directory is on mosc build's include path).
- * Thread-safety: the state pool is per process (flowstate.h); the result
- * of the last http_next() is per thread.
+ * Thread-safety: the state pool, the parser's counters and the result of
+ * the last http_next() are per thread (--workers runs one context per
+ * thread, each with its own flow table).
  */
 #include "mos/program.h"
 #include "flowstate.h"
@@ -34,9 +35,9 @@ struct http_flow {
 enum http_found { HTTP_FOUND_NONE, HTTP_FOUND_REQUEST, HTTP_FOUND_RESPONSE, HTTP_FOUND_ERROR,
 		  HTTP_FOUND_NO_STATE };
 
-static struct mos_fstate_pool http_pool = { .cap = MOS_STDLIB_HTTP_FLOWS,
+static __thread struct mos_fstate_pool http_pool = { .cap = MOS_STDLIB_HTTP_FLOWS,
 					    .size = sizeof(struct http_flow) };
-static struct mos_http_stats http_stats;
+static __thread struct mos_http_stats http_stats;
 static __thread enum http_found http_last;      /* result of the last http_next() */
 static __thread const char *http_last_error;    /* its error name */
 

@@ -8,8 +8,8 @@
  * module calls it again (a raise chain) until nothing is found, and frees
  * the state once both sides have their result. The result of the last call is kept per
  * thread and read by the module right after, in the same handler.
- * Thread-safety: the state pool is per process (flowstate.h); the last
- * result is per thread.
+ * Thread-safety: the state pool, the parser's counters and the last
+ * result are per thread (--workers runs one context per thread).
  */
 #include "mos/program.h"
 #include "flowstate.h"
@@ -30,9 +30,9 @@ struct ssh_flow {
 /* What the last ssh_next() found. */
 enum ssh_found { SSH_FOUND_NONE, SSH_FOUND_BANNER, SSH_FOUND_ERROR, SSH_FOUND_NO_STATE };
 
-static struct mos_fstate_pool ssh_pool = { .cap = MOS_STDLIB_SSH_FLOWS,
+static __thread struct mos_fstate_pool ssh_pool = { .cap = MOS_STDLIB_SSH_FLOWS,
 					   .size = sizeof(struct ssh_flow) };
-static struct mos_ssh_stats ssh_stats;
+static __thread struct mos_ssh_stats ssh_stats;
 static __thread struct {
 	enum ssh_found found;        /* what */
 	bool server;                 /* the server sent it */

@@ -8,8 +8,9 @@
  * client's bytes, then the server's, up to the next result; the module asks
  * what was found (tls_found_client_hello() ...) and reads the fields with
  * one function each. The parser and its MD5/SHA-256 are compiled in here.
- * Thread-safety: the state pool is per process (flowstate.h); the result
- * of the last tls_next() is per thread.
+ * Thread-safety: the state pool, the parser's counters and the result of
+ * the last tls_next() are per thread (--workers runs one context per
+ * thread, each with its own flow table).
  */
 #include "mos/program.h"
 #include "flowstate.h"
@@ -34,9 +35,9 @@ struct tls_flow {
 	uint8_t buf[2][MOS_TLS_HS_BUF_DEFAULT]; /* hello buffers */
 };
 
-static struct mos_fstate_pool tls_pool = { .cap = MOS_STDLIB_TLS_FLOWS,
+static __thread struct mos_fstate_pool tls_pool = { .cap = MOS_STDLIB_TLS_FLOWS,
 					   .size = sizeof(struct tls_flow) };
-static struct mos_tls_stats tls_stats;
+static __thread struct mos_tls_stats tls_stats;
 static __thread enum tls_found tls_last;        /* result of the last tls_next() */
 static __thread const char *tls_last_error;     /* its error name */
 
