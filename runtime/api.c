@@ -146,6 +146,7 @@ mos_ctx_config_default(struct mos_ctx_config *cfg)
 	cfg->max_timers = 65536;
 	cfg->timer_tick_ns = 1000000;
 	cfg->max_injected = 1024;
+	cfg->n_workers = 1;
 	cfg->inject_bytes = 256u << 10;
 	cfg->frags.max_datagrams = 256;      /* 1 MiB of fragment pages; raise for fragment-heavy links */
 	cfg->frags.n_pages = 256;
@@ -230,6 +231,7 @@ mos_ctx_destroy(struct mos_ctx *ctx)
 void mos_ctx_set_user(struct mos_ctx *ctx, void *user) { if (ctx) ctx->user = user; }
 void *mos_ctx_get_user(const struct mos_ctx *ctx) { return ctx ? ctx->user : NULL; }
 int mos_ctx_core(const struct mos_ctx *ctx) { return ctx ? ctx->cfg.core : -EINVAL; }
+unsigned mos_ctx_workers(const struct mos_ctx *ctx) { return ctx && ctx->cfg.n_workers ? ctx->cfg.n_workers : 1; }
 uint64_t mos_ctx_now(const struct mos_ctx *ctx) { return ctx ? ctx->now : 0; }
 const struct mos_ctx_stats *mos_ctx_stats(const struct mos_ctx *ctx) { return ctx ? &ctx->st : NULL; }
 struct mos_flow_table *mos_ctx_flows(struct mos_ctx *ctx) { return ctx->flows; }
@@ -1179,6 +1181,7 @@ input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, const stru
 	ctx->cur_linktype = linktype;
 	ctx->cur_side = MOS_SIDE_BOTH;
 	ctx->verdict = MOS_VERDICT_FORWARD;
+	ctx->rewritten = false;
 
 	for (int i = 0; i < ctx->n_mon; i++) {
 		struct mos_monitor *m = ctx->mon[i];
@@ -1196,6 +1199,16 @@ input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, const stru
 		mos_evsys_dispatch(ctx->es, m->set, MOS_EV_PKT_IN, MOS_HOOK_NONE, ctx, NULL,
 				   MOS_SIDE_BOTH);
 		ctx->in_dispatch = false;
+	}
+	if (ctx->rewritten) {
+		/* A raw monitor rewrote the frame (e.g. NAT): its addresses
+		 * and ports may have changed, so decode it again (in place:
+		 * the caller's packet, valid until the burst ends) before the
+		 * flow lookup. */
+		struct mos_pkt *w = (struct mos_pkt *)(uintptr_t)p;
+
+		mos_decode(p->data, p->caplen, p->wirelen, linktype, p->ts_ns, w);
+		ctx->rewritten = false;
 	}
 
 	if (ctx->frag && (p->flags & MOS_PKT_F_FRAGMENT) && !(p->flags & MOS_PKT_F_MALFORMED)) {
@@ -1508,6 +1521,8 @@ mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t 
 		return -EINVAL;
 	d = (uint8_t *)(uintptr_t)p->data;
 	memcpy(d + off, data, len);
+	if (ctx->cur_flow == NULL)
+		ctx->rewritten = true;       /* before the flow lookup: input_one decodes again */
 	if ((flags & MOS_PKT_CSUM_IP) && p->ip_version == 4) {
 		uint8_t *ip = d + p->l3_off;
 		uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;

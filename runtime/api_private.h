@@ -52,6 +52,7 @@ struct mos_ctx {
 	int cur_hook;                /* hook being dispatched */
 	bool in_dispatch;            /* inside a dispatch (raise queues) */
 	int verdict;                 /* enum mos_verdict of the current packet */
+	bool rewritten;              /* mos_pkt_overwrite ran before the flow lookup: decode again */
 
 	struct mos_pending *pend;    /* conn_new_data queue */
 	uint32_t n_pend, pend_cap;   /* its use and size */

@@ -248,11 +248,11 @@ prog_set_streams(const struct mos_program *prog, struct mos_prog_run *run, bool 
 	return rc;
 }
 
-/* Make one run (context, monitors, record writer to @out) of @prog.
- * Returns 0, or 2 after printing why. */
+/* Make one run (context, monitors, record writer to @out) of @prog, for
+ * worker @w of @n. Returns 0, or 2 after printing why. */
 static int
 prog_run_setup(const struct mos_program *prog, const struct prog_opts *po, FILE *out,
-	       bool stats, struct mos_prog_run *run)
+	       bool stats, unsigned w, unsigned n, struct mos_prog_run *run)
 {
 	const struct mos_abi_forest *fo = prog->forest;
 	struct mos_rec_writer_config wc = { 0 };
@@ -263,6 +263,8 @@ prog_run_setup(const struct mos_program *prog, const struct prog_opts *po, FILE 
 	run->no_specialise = po->no_specialise;
 	run->out_dir = po->out_dir;
 	mos_ctx_config_default(&cfg);
+	cfg.core = (int)w;                   /* mos_ctx_core / mos_ctx_workers, for companions */
+	cfg.n_workers = n;
 	/* the program's state, then a stream cursor per direction */
 	run->cursor_off = (prog->state_size + 7u) & ~7u;
 	cfg.flows.user_size = run->cursor_off + 2;
@@ -373,7 +375,7 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	for (unsigned w = 0; w < n; w++) {
 		FILE *out = mos_app_workers(app) ? mos_app_worker_out(app, w) : mos_app_out(app);
 
-		if (prog_run_setup(prog, &po, out, stats_path != NULL, &runs[w]) != 0)
+		if (prog_run_setup(prog, &po, out, stats_path != NULL, w, n, &runs[w]) != 0)
 			goto out;
 		ctxs[w] = runs[w].ctx;
 	}

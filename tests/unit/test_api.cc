@@ -463,6 +463,40 @@ TEST_F(Engine, PacketOverwriteFixesChecksumsAndDropSetsTheVerdict)
 	EXPECT_EQ(mos_pkt_drop(ctx), -ENOENT);
 }
 
+// A raw monitor rewrites a reply's destination (as a NAT does) before the
+// flow lookup: the frame is decoded again and found in the inside flow.
+static void unnat_cb(mos_ctx *ctx, mos_flow *, int, uint32_t, const mos_event_arg *)
+{
+	mos_pkt_view v;
+	ASSERT_EQ(mos_get_pkt(ctx, &v), 0);
+	const uint8_t ext[4] = { 192, 0, 2, 1 }, in[4] = { 10, 0, 0, 1 };
+	const uint8_t inport[2] = { 40000 >> 8, 40000 & 0xff };
+	if (v.pkt->ip_version == 4 && memcmp(v.data + v.pkt->l3_off + 16, ext, 4) == 0) {
+		ASSERT_EQ(mos_pkt_overwrite(ctx, v.pkt->l3_off + 16, in, 4, 0), 0);
+		ASSERT_EQ(mos_pkt_overwrite(ctx, v.pkt->l4_off + 2, inport, 2, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_L4), 0);
+		EXPECT_EQ(v.pkt->dport, 20000);          // decoded again only after the raw monitors
+	}
+}
+
+TEST_F(Engine, RawMonitorRewriteBeforeLookupMovesTheFrameToItsNewFlow)
+{
+	mos_monitor *raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
+	ASSERT_NE(raw, nullptr);
+	ASSERT_EQ(mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, unnat_cb, nullptr), 0);
+	listen(MOS_EV_ORPHAN, MOS_HOOK_NONE);
+	send(true, MOS_TCP_SYN, 1000, 0);
+	TPkt sa;                                     // the SYN-ACK, as it comes back to the NAT
+	sa.src = "10.0.0.2"; sa.dst = "192.0.2.1"; sa.sport = 80; sa.dport = 20000;
+	sa.flags = MOS_TCP_SYN | MOS_TCP_ACK; sa.seq = 5000; sa.ack = 1001; sa.ts_ns = (t += 1000);
+	const mos_pkt *p = w.make(sa);
+	mos_ctx_input(ctx, p, MOS_LINK_ETHERNET);
+	EXPECT_EQ(p->dport, 40000);                  // the caller's packet, decoded again
+	EXPECT_EQ(mos_ctx_stats(ctx)->orphans, 0u);
+	EXPECT_EQ(mos_flow_table_counters(mos_ctx_flows(ctx))->created, 1u);
+	send(true, MOS_TCP_ACK, 1001, 5001);
+	EXPECT_EQ(mos_ctx_stats(ctx)->events[MOS_EV_CONN_ESTABLISHED], 1u);
+}
+
 TEST_F(Engine, ResetConnRecordsAcceptableRstsTowardBothEnds)
 {
 	mos_flow *f = nullptr;

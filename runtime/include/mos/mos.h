@@ -50,7 +50,8 @@ enum mos_monitor_type {
 };
 
 struct mos_ctx_config {
-	int core;                    /* worker core number (reported, not used for pinning) */
+	int core;                    /* worker core number, 0..n_workers-1 (reported, not used for pinning) */
+	uint32_t n_workers;          /* worker cores sharing the traffic by mos_rss_worker (default 1; reported) */
 	struct mos_flow_table_config flows; /* flow table; release/release_arg are the engine's */
 	struct mos_evsys_config events; /* event engine limits (max_owners caps monitors) */
 	uint32_t max_timers;         /* user timers (default 65536) */
@@ -78,6 +79,10 @@ void *mos_ctx_get_user(const struct mos_ctx *ctx);
 
 /* The context's core number (config.core). */
 int mos_ctx_core(const struct mos_ctx *ctx);
+/* How many worker cores share the traffic (config.n_workers, at least 1):
+ * with mos_ctx_core, what a program needs to pick addresses or ports whose
+ * packets come back to this core (mos/rss.h, examples/nat). */
+unsigned mos_ctx_workers(const struct mos_ctx *ctx);
 
 /* --- feeding the engine ---------------------------------------------- */
 
@@ -324,6 +329,13 @@ int mos_get_pkt(struct mos_ctx *ctx, struct mos_pkt_view *view);
  * the captured length. Returns 0, -ENOENT (no current packet), -EINVAL
  * (out of bounds, or the checksum cannot be computed because the packet is
  * truncated or fragmented).
+ * In a raw monitor's pkt_in (before the flow lookup), a rewrite changes
+ * the flow the frame belongs to: once the raw monitors ran, the frame is
+ * decoded again, in place (the struct mos_pkt given to mos_ctx_input is
+ * updated), and looked up with its new addresses and ports: a NAT rewrites
+ * a reply's destination back to the inside endpoint there, so both
+ * directions meet in one flow (examples/nat). Elsewhere the decoded packet
+ * is left as it was (the flow was already found).
  */
 int mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t len,
 		      unsigned flags);
