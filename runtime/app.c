@@ -19,10 +19,12 @@
 #include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_spinlock.h>
 
 #include <pcap/pcap.h>
 
 #include "mos/app.h"
+#include "mos/rss.h"
 #include "mos/source.h"
 
 #include "app_private.h"
@@ -86,9 +88,17 @@ struct mos_app {
 	struct rte_mempool *big_pool;/* long frames (offline only) */
 	struct mos_source *src[MAX_SOURCES]; /* open sources */
 	uint16_t src_port[MAX_SOURCES]; /* ethdev port of each source, NO_PORT offline */
+	uint16_t src_queue[MAX_SOURCES]; /* its receive queue */
 	unsigned n_src;              /* number of sources */
 	uint16_t peer[RTE_MAX_ETHPORTS]; /* inline: paired port, NO_PORT if none */
 	struct txbuf *tx[RTE_MAX_ETHPORTS]; /* inline: TX batch per port */
+	uint16_t n_rxq[RTE_MAX_ETHPORTS]; /* live: receive queues of each port */
+	uint16_t n_txq[RTE_MAX_ETHPORTS]; /* live: transmit queues of each port */
+	uint16_t txq[RTE_MAX_ETHPORTS]; /* the TX queue this loop (or lane) sends on */
+	rte_spinlock_t *txlock[RTE_MAX_ETHPORTS]; /* one per TX queue when workers share
+						   * them (fewer queues than workers), else NULL */
+	bool rss[RTE_MAX_ETHPORTS];  /* live workers: the port hashes symmetrically in hardware */
+	bool lane;                   /* a worker's lane (mos_app_lane_new), not the app */
 	struct ep_slot *eps;         /* inline: injection cache, EP_SLOTS entries */
 	uint64_t deadline_tsc;       /* --tx-deadline in TSC cycles */
 	struct mos_app_io_stats io;  /* forwarding counters */
@@ -129,9 +139,11 @@ usage(FILE *f, const char *prog, const struct mos_app_options *opts)
 		"  --inline-out FILE with -r: run inline on the capture and write what the box\n"
 		"                   would send (forwarded, edited and injected frames, in\n"
 		"                   order; dropped frames absent) to the pcap FILE\n"
-		"  --workers N      with -r: spread the capture over N worker cores by a\n"
-		"                   symmetric hash (1..%d); records come out in the same\n"
-		"                   order whatever N (docs/deployment.md)\n"
+		"  --workers N      spread the capture (-r) or the ports (--dpdk) over N\n"
+		"                   worker cores by a symmetric hash (1..%d); offline,\n"
+		"                   records come out in the same order whatever N; live,\n"
+		"                   -l names a control core and N worker cores\n"
+		"                   (docs/deployment.md)\n"
 		"  -q, --quiet      no progress line on standard error\n"
 		"  -h, --help       this text\n",
 		prog, prog, BURST_MAX, MOS_APP_MAX_WORKERS);
@@ -231,9 +243,9 @@ parse_args(struct mos_app *app, int argc, char **argv, const struct mos_app_opti
 			app->prog);
 		return -1;
 	}
-	if (app->workers && (app->n_pcaps == 0 || app->eal_args)) {
-		fprintf(stderr, "%s: --workers spreads capture files (-r) over cores; live ports "
-			"with --dpdk run one worker\n", app->prog);
+	if (app->workers && app->n_pcaps > 0 && app->eal_args) {
+		fprintf(stderr, "%s: --workers spreads either capture files (-r) or live ports "
+			"(--dpdk) over cores, not both\n", app->prog);
 		return -1;
 	}
 	if (app->inline_out && (app->n_pcaps == 0 || app->eal_args || app->inline_mode ||
@@ -300,16 +312,19 @@ start_eal(struct mos_app *app)
 		argv[argc++] = "--no-telemetry";
 	if (!has_word(user, n_user, (const char *const[]){"--log-level", NULL}))
 		argv[argc++] = "--log-level=warning";
-	if (app->workers) {
-		/* The reader and the workers float over every CPU: offline,
-		 * threads that have nothing to do sleep, so N + 1 threads share
-		 * the machine's cores (docs/deployment.md). */
+	if (has_word(user, n_user, (const char *const[]){"-l", "-c", "--lcores", NULL})) {
+		/* the user's cores: with --workers N, the first is the main
+		 * (control) lcore and the next N run the workers */
+	} else if (app->workers) {
+		/* The reader/control lcore and the workers float over every
+		 * CPU: threads that have nothing to do sleep, so N + 1 threads
+		 * share the machine's cores (docs/deployment.md). */
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 		snprintf(lcores, sizeof(lcores), "--lcores=(0-%u)@(0-%ld)", app->workers,
 			 cpus > 1 ? cpus - 1 : 0);
 		argv[argc++] = lcores;
-	} else if (!has_word(user, n_user, (const char *const[]){"-l", "-c", "--lcores", NULL})) {
+	} else {
 		argv[argc++] = "-l";
 		argv[argc++] = "0";
 	}
@@ -330,41 +345,117 @@ start_eal(struct mos_app *app)
 	return 0;
 }
 
-/* Configure, start and open every ethdev port the EAL arguments created. */
+/* Live workers: the receive side of @conf for @nrxq queues on a port
+ * described by @info. Symmetric RSS when the port can hash IP addresses
+ * (rss_hf masked by what it reports, the symmetric key of mos/rss.h
+ * repeated to the port's key length); @key receives the key. Returns
+ * whether the port hashes. */
+static bool
+rss_conf(const struct rte_eth_dev_info *info, uint16_t nrxq, struct rte_eth_conf *conf,
+	 uint8_t *key)
+{
+	uint64_t hf = info->flow_type_rss_offloads & RTE_ETH_RSS_IP;
+	unsigned klen = info->hash_key_size ? info->hash_key_size : MOS_RSS_KEY_LEN;
+
+	if (nrxq < 2 || hf == 0 || klen > 2 * MOS_RSS_KEY_LEN || klen % 2)
+		return false;
+	for (unsigned i = 0; i < klen; i++)
+		key[i] = mos_rss_sym_key[i % 2];
+	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf->rx_adv_conf.rss_conf.rss_key = key;
+	conf->rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
+	conf->rx_adv_conf.rss_conf.rss_hf = hf;
+	return true;
+}
+
+/* Live workers: point the port's redirection table at the queue whose
+ * worker mos_rss_worker() names for each hash (queue q is worker q's). */
+static void
+rss_reta(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nrxq)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	uint16_t size = info->reta_size;
+
+	if (size == 0 || size > RTE_ETH_RSS_RETA_SIZE_512)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t i = 0; i < size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)mos_rss_worker(i, nrxq);
+	}
+	/* A port that refuses keeps its default table: frames that reach
+	 * the wrong worker are handed over in software (workers.c). */
+	(void)rte_eth_dev_rss_reta_update(port, reta, size);
+}
+
+/* Configure, start and open every ethdev port the EAL arguments created:
+ * one receive and one transmit queue each, or, with live workers, up to
+ * one of each per worker (as many as the port has). */
 static int
 open_ports(struct mos_app *app)
 {
 	uint16_t port;
 	char err[MOS_SOURCE_ERRLEN];
+	uint16_t nw = app->workers && app->n_pcaps == 0 ? (uint16_t)app->workers : 1;
 
 	RTE_ETH_FOREACH_DEV(port) {
 		struct rte_eth_conf conf = {0};
-		uint16_t rxd = PORT_RXD, txd = PORT_TXD;
+		struct rte_eth_dev_info info;
+		uint8_t key[2 * MOS_RSS_KEY_LEN];
+		uint16_t rxd = PORT_RXD, txd = PORT_TXD, nrxq = 1, ntxq = 1;
 		int rc;
 
-		if (app->n_src == MAX_SOURCES) {
+		if (nw > 1 && rte_eth_dev_info_get(port, &info) == 0) {
+			nrxq = RTE_MIN(nw, RTE_MAX(info.max_rx_queues, 1));
+			ntxq = RTE_MIN(nw, RTE_MAX(info.max_tx_queues, 1));
+			app->rss[port] = rss_conf(&info, nrxq, &conf, key);
+		}
+		if (app->n_src + nrxq > MAX_SOURCES) {
 			fprintf(stderr, "%s: more than %d sources\n", app->prog, MAX_SOURCES);
 			return -1;
 		}
-		if ((rc = rte_eth_dev_configure(port, 1, 1, &conf)) < 0 ||
-		    (rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd)) < 0 ||
-		    (rc = rte_eth_rx_queue_setup(port, 0, rxd, rte_eth_dev_socket_id(port), NULL,
-						 app->pool)) < 0 ||
-		    (rc = rte_eth_tx_queue_setup(port, 0, txd, rte_eth_dev_socket_id(port),
-						 NULL)) < 0 ||
-		    (rc = rte_eth_dev_start(port)) < 0) {
+		if ((rc = rte_eth_dev_configure(port, nrxq, ntxq, &conf)) < 0 ||
+		    (rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd)) < 0) {
 			fprintf(stderr, "%s: cannot set up port %u: %s\n", app->prog, port,
 				rte_strerror(-rc));
 			return -1;
 		}
-		rte_eth_promiscuous_enable(port);
-		app->src[app->n_src] = mos_source_ethdev_open(port, 0, err);
-		if (app->src[app->n_src] == NULL) {
-			fprintf(stderr, "%s: %s\n", app->prog, err);
+		for (uint16_t q = 0; q < nrxq; q++)
+			if ((rc = rte_eth_rx_queue_setup(port, q, rxd, rte_eth_dev_socket_id(port),
+							 NULL, app->pool)) < 0)
+				break;
+		for (uint16_t q = 0; rc >= 0 && q < ntxq; q++)
+			rc = rte_eth_tx_queue_setup(port, q, txd, rte_eth_dev_socket_id(port), NULL);
+		if (rc < 0 || (rc = rte_eth_dev_start(port)) < 0) {
+			fprintf(stderr, "%s: cannot set up port %u: %s\n", app->prog, port,
+				rte_strerror(-rc));
 			return -1;
 		}
-		app->src_port[app->n_src] = port;
-		app->n_src++;
+		if (app->rss[port])
+			rss_reta(port, &info, nrxq);
+		rte_eth_promiscuous_enable(port);
+		app->n_rxq[port] = nrxq;
+		app->n_txq[port] = ntxq;
+		if (ntxq < nw) {
+			/* workers share this port's TX queues: one lock each */
+			if ((app->txlock[port] = calloc(ntxq, sizeof(rte_spinlock_t))) == NULL) {
+				fprintf(stderr, "%s: out of memory\n", app->prog);
+				return -1;
+			}
+			for (uint16_t q = 0; q < ntxq; q++)
+				rte_spinlock_init(&app->txlock[port][q]);
+		}
+		for (uint16_t q = 0; q < nrxq; q++) {
+			app->src[app->n_src] = mos_source_ethdev_open(port, q, err);
+			if (app->src[app->n_src] == NULL) {
+				fprintf(stderr, "%s: %s\n", app->prog, err);
+				return -1;
+			}
+			app->src_port[app->n_src] = port;
+			app->src_queue[app->n_src] = q;
+			app->n_src++;
+		}
 	}
 	return 0;
 }
@@ -537,6 +628,8 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 	 * mempool cache: a smaller pool, whose population (every mbuf
 	 * written, its pages faulted in) was a third of a short run. */
 	app->pool = mos_pktpool_create("mos_pkts",
+				       app->workers && app->n_pcaps == 0 ?
+				       mos_app_live_pool_size(app->workers, POOL_MBUFS) :
 				       app->workers ? mos_app_workers_pool_size(app->workers, app->burst)
 				       : app->eal_args == NULL && !app->inline_mode ? OFFLINE_MBUFS
 										   : POOL_MBUFS,
@@ -591,10 +684,16 @@ static void
 tx_flush(struct mos_app *app, uint16_t port)
 {
 	struct txbuf *tb = app->tx[port];
+	rte_spinlock_t *lock = app->txlock[port] ? &app->txlock[port][app->txq[port]] : NULL;
 	uint16_t sent = 0;
 
+	if (lock)
+		rte_spinlock_lock(lock);
 	for (int t = 0; t < TX_RETRIES && sent < tb->n; t++)
-		sent += rte_eth_tx_burst(port, 0, tb->m + sent, (uint16_t)(tb->n - sent));
+		sent += rte_eth_tx_burst(port, app->txq[port], tb->m + sent,
+					 (uint16_t)(tb->n - sent));
+	if (lock)
+		rte_spinlock_unlock(lock);
 	app->io.tx_packets += sent;
 	if (sent < tb->n) {
 		app->io.tx_dropped += (uint64_t)(tb->n - sent);
@@ -621,14 +720,11 @@ static void
 tx_flush_due(struct mos_app *app, bool all)
 {
 	uint64_t now = rte_rdtsc();
+	uint16_t port;
 
-	for (unsigned s = 0; s < app->n_src; s++) {
-		uint16_t port = app->src_port[s];
-
-		if (port != NO_PORT && app->tx[port] && app->tx[port]->n > 0 &&
-		    (all || now >= app->tx[port]->deadline))
+	RTE_ETH_FOREACH_DEV(port)
+		if (app->tx[port] && app->tx[port]->n > 0 && (all || now >= app->tx[port]->deadline))
 			tx_flush(app, port);
-	}
 }
 
 /* Fill @k from raw IP bytes: @src/@dst addresses of @alen bytes, TCP
@@ -781,107 +877,97 @@ progress(struct mos_app *app, uint64_t *last, uint64_t *last_pkts, bool final)
 	*last_pkts = app->stats.packets;
 }
 
-int
-mos_app_run(struct mos_app *app, const struct mos_stage *stage)
+/* One burst received from @port (NO_PORT: a capture file): decode it
+ * (unless @decoded), count it, advance the clock, run the stage, then
+ * forward, write (--inline-out) or free every frame. */
+static void
+process_burst(struct mos_app *app, const struct mos_stage *stage, uint16_t port,
+	      struct rte_mbuf **mbufs, struct mos_pkt *pkts, uint16_t n, bool decoded)
 {
-	struct rte_mbuf *mbufs[BURST_MAX];
-	struct mos_pkt pkts[BURST_MAX];
 	uint8_t verdicts[BURST_MAX];
-	bool show = !app->quiet && isatty(STDERR_FILENO);
-	uint64_t started = mos_tsc_now_ns(), last = started, last_pkts = 0;
-	bool shown = false;
-	int rc = 0;
+	bool fwd = (app->inline_mode && port != NO_PORT) || app->inline_out;
 
-	while (!stop_requested) {
-		bool all_done = true, got_any = false;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = mbufs[i];
+		const struct mos_mbuf_priv *pv = mos_mbuf_priv(m);
 
-		for (unsigned s = 0; s < app->n_src; s++) {
-			struct mos_source *src = app->src[s];
-			uint16_t port = app->src_port[s], n;
-			bool fwd = (app->inline_mode && port != NO_PORT) || app->inline_out;
-
-			if (mos_source_done(src))
-				continue;
-			all_done = false;
-			n = mos_source_rx(src, mbufs, app->burst);
-			if (n == 0)
-				continue;
-			got_any = true;
-			for (uint16_t i = 0; i < n; i++) {
-				struct rte_mbuf *m = mbufs[i];
-				const struct mos_mbuf_priv *pv = mos_mbuf_priv(m);
-
-				if (i + 1 < n)
-					rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 1], void *));
-				mos_decode(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-					   pv->wirelen, pv->linktype, pv->ts_ns, &pkts[i]);
-				mos_stats_count(&app->stats, &pkts[i]);
-				if (pv->ts_ns > app->now_ns || !mos_source_is_offline(src))
-					app->now_ns = pv->ts_ns;
-				if (fwd)
-					ep_record(app, &pkts[i], app->inline_out ? 0 : port);
-			}
-			memset(verdicts, 0, n);
-			if (stage && stage->burst_verdicts)
-				stage->burst_verdicts(stage->arg, pkts, mbufs, n, app->now_ns,
-						      verdicts);
-			else if (stage && stage->burst)
-				stage->burst(stage->arg, pkts, mbufs, n, app->now_ns);
-			if (fwd && app->inline_out) {
-				for (uint16_t i = 0; i < n; i++) {
-					const struct mos_mbuf_priv *pv = mos_mbuf_priv(mbufs[i]);
-
-					if (verdicts[i]) {
-						app->io.dropped++;
-					} else {
-						app->io.forwarded++;
-						dump_frame(app, rte_pktmbuf_mtod(mbufs[i], const uint8_t *),
-							   mbufs[i]->data_len, pv->wirelen, pv->linktype,
-							   pv->ts_ns);
-					}
-				}
-				rte_pktmbuf_free_bulk(mbufs, n);
-				drain(app, stage);
-			} else if (fwd) {
-				uint16_t out = app->peer[port];
-				uint64_t tsc = rte_rdtsc();
-
-				for (uint16_t i = 0; i < n; i++) {
-					if (verdicts[i]) {
-						app->io.dropped++;
-						rte_pktmbuf_free(mbufs[i]);
-					} else {
-						app->io.forwarded++;
-						tx_queue(app, out, mbufs[i], tsc);
-					}
-				}
-				drain(app, stage);
-			} else {
-				for (uint16_t i = 0; i < n; i++)
-					app->io.dropped += verdicts[i] != 0;
-				rte_pktmbuf_free_bulk(mbufs, n);
-			}
+		if (!decoded) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 1], void *));
+			mos_decode(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, pv->wirelen,
+				   pv->linktype, pv->ts_ns, &pkts[i]);
 		}
-		if (all_done)
-			break;
-		if (!got_any && stage && stage->tick) {
-			/* Live, the clock follows the TSC; offline it is packet
-			 * time only (a read that found the end of a file must not
-			 * jump it to today and time every flow out). */
-			uint64_t now = app->eal_args ? mos_tsc_now_ns() : 0;
-
-			if (now > app->now_ns)
-				app->now_ns = now;
-			stage->tick(stage->arg, app->now_ns);
-			drain(app, stage);
-		}
-		if (app->inline_mode)
-			tx_flush_due(app, !got_any);
-		if (show && (shown || mos_tsc_now_ns() - started > 1000000000ull)) {
-			progress(app, &last, &last_pkts, false);
-			shown = true;
-		}
+		mos_stats_count(&app->stats, &pkts[i]);
+		if (pv->ts_ns > app->now_ns || port != NO_PORT)
+			app->now_ns = pv->ts_ns;
+		if (fwd)
+			ep_record(app, &pkts[i], app->inline_out ? 0 : port);
 	}
+	memset(verdicts, 0, n);
+	if (stage && stage->burst_verdicts)
+		stage->burst_verdicts(stage->arg, pkts, mbufs, n, app->now_ns, verdicts);
+	else if (stage && stage->burst)
+		stage->burst(stage->arg, pkts, mbufs, n, app->now_ns);
+	if (fwd && app->inline_out) {
+		for (uint16_t i = 0; i < n; i++) {
+			const struct mos_mbuf_priv *pv = mos_mbuf_priv(mbufs[i]);
+
+			if (verdicts[i]) {
+				app->io.dropped++;
+			} else {
+				app->io.forwarded++;
+				dump_frame(app, rte_pktmbuf_mtod(mbufs[i], const uint8_t *),
+					   mbufs[i]->data_len, pv->wirelen, pv->linktype, pv->ts_ns);
+			}
+		}
+		rte_pktmbuf_free_bulk(mbufs, n);
+		drain(app, stage);
+	} else if (fwd) {
+		uint16_t out = app->peer[port];
+		uint64_t tsc = rte_rdtsc();
+
+		for (uint16_t i = 0; i < n; i++) {
+			if (verdicts[i]) {
+				app->io.dropped++;
+				rte_pktmbuf_free(mbufs[i]);
+			} else {
+				app->io.forwarded++;
+				tx_queue(app, out, mbufs[i], tsc);
+			}
+		}
+		drain(app, stage);
+	} else {
+		for (uint16_t i = 0; i < n; i++)
+			app->io.dropped += verdicts[i] != 0;
+		rte_pktmbuf_free_bulk(mbufs, n);
+	}
+}
+
+/* The end of a polling round: the tick when nothing arrived (@got_any
+ * false), and the TX batches that are due (all of them when idle). */
+static void
+end_round(struct mos_app *app, const struct mos_stage *stage, bool got_any)
+{
+	if (!got_any && stage && stage->tick) {
+		/* Live, the clock follows the TSC; offline it is packet
+		 * time only (a read that found the end of a file must not
+		 * jump it to today and time every flow out). */
+		uint64_t now = app->eal_args ? mos_tsc_now_ns() : 0;
+
+		if (now > app->now_ns)
+			app->now_ns = now;
+		stage->tick(stage->arg, app->now_ns);
+		drain(app, stage);
+	}
+	if (app->inline_mode)
+		tx_flush_due(app, !got_any);
+}
+
+/* End of the run: the stage's finish, its last injected frames, and
+ * every TX batch sent. */
+static void
+end_run(struct mos_app *app, const struct mos_stage *stage)
+{
 	if (stage && stage->finish)
 		stage->finish(stage->arg, app->now_ns);
 	if (app->inline_mode) {
@@ -890,6 +976,49 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 	}
 	if (app->inline_out)
 		drain(app, stage);
+}
+
+int
+mos_app_run(struct mos_app *app, const struct mos_stage *stage)
+{
+	struct rte_mbuf *mbufs[BURST_MAX];
+	struct mos_pkt pkts[BURST_MAX];
+	bool show = !app->quiet && isatty(STDERR_FILENO);
+	uint64_t started = mos_tsc_now_ns(), last = started, last_pkts = 0;
+	bool shown = false;
+	int rc = 0;
+
+	if (app->workers && app->n_pcaps == 0) {
+		fprintf(stderr, "%s: this program runs one loop: --workers needs a program that "
+			"runs workers (docs/deployment.md)\n", app->prog);
+		app->failed = true;
+		return -EINVAL;
+	}
+	while (!stop_requested) {
+		bool all_done = true, got_any = false;
+
+		for (unsigned s = 0; s < app->n_src; s++) {
+			struct mos_source *src = app->src[s];
+			uint16_t n;
+
+			if (mos_source_done(src))
+				continue;
+			all_done = false;
+			n = mos_source_rx(src, mbufs, app->burst);
+			if (n == 0)
+				continue;
+			got_any = true;
+			process_burst(app, stage, app->src_port[s], mbufs, pkts, n, false);
+		}
+		if (all_done)
+			break;
+		end_round(app, stage, got_any);
+		if (show && (shown || mos_tsc_now_ns() - started > 1000000000ull)) {
+			progress(app, &last, &last_pkts, false);
+			shown = true;
+		}
+	}
+	end_run(app, stage);
 	if (shown)
 		progress(app, &last, &last_pkts, true);
 	for (unsigned s = 0; s < app->n_src; s++) {
@@ -1009,6 +1138,8 @@ mos_app_destroy(struct mos_app *app)
 		}
 		free(app->tx[p]);
 		app->tx[p] = NULL;
+		free(app->txlock[p]);
+		app->txlock[p] = NULL;
 	}
 	if (app->stats_path && app->eal_up && !write_stats(app))
 		app->failed = true;
@@ -1081,4 +1212,118 @@ void
 mos_app_fail(struct mos_app *app)
 {
 	app->failed = true;
+}
+
+/* ---- live workers: one lane per worker (app_private.h) -------------------- */
+
+struct mos_app *
+mos_app_lane_new(struct mos_app *app, unsigned w)
+{
+	struct mos_app *l = malloc(sizeof(*l));
+	uint16_t port;
+
+	if (l == NULL)
+		return NULL;
+	*l = *app;
+	l->lane = true;
+	memset(&l->stats, 0, sizeof(l->stats));
+	memset(&l->io, 0, sizeof(l->io));
+	memset(l->tx, 0, sizeof(l->tx));
+	l->eps = NULL;
+	RTE_ETH_FOREACH_DEV(port) {
+		l->txq[port] = app->n_txq[port] ? (uint16_t)(w % app->n_txq[port]) : 0;
+		if (app->tx[port] && (l->tx[port] = calloc(1, sizeof(struct txbuf))) == NULL)
+			goto nomem;
+	}
+	if (app->eps) {
+		if ((l->eps = calloc(EP_SLOTS, sizeof(*l->eps))) == NULL)
+			goto nomem;
+		for (unsigned i = 0; i < EP_SLOTS; i++)
+			l->eps[i].port = NO_PORT;
+	}
+	return l;
+nomem:
+	for (unsigned p = 0; p < RTE_MAX_ETHPORTS; p++)
+		free(l->tx[p]);
+	free(l);
+	return NULL;
+}
+
+void
+mos_app_lane_burst(struct mos_app *lane, const struct mos_stage *stage, uint16_t port,
+		   struct rte_mbuf **mbufs, struct mos_pkt *pkts, uint16_t n, bool decoded)
+{
+	process_burst(lane, stage, port, mbufs, pkts, n, decoded);
+}
+
+void
+mos_app_lane_round(struct mos_app *lane, const struct mos_stage *stage, bool got_any)
+{
+	end_round(lane, stage, got_any);
+}
+
+void
+mos_app_lane_end(struct mos_app *lane, const struct mos_stage *stage)
+{
+	end_run(lane, stage);
+}
+
+const struct mos_stats *
+mos_app_lane_stats(const struct mos_app *lane)
+{
+	return &lane->stats;
+}
+
+void
+mos_app_lane_merge(struct mos_app *app, struct mos_app *lane)
+{
+	struct mos_app_io_stats *a = &app->io;
+	const struct mos_app_io_stats *b = &lane->io;
+
+	mos_stats_add(&app->stats, &lane->stats);
+	a->forwarded += b->forwarded;
+	a->dropped += b->dropped;
+	a->tx_packets += b->tx_packets;
+	a->tx_dropped += b->tx_dropped;
+	a->injected_sent += b->injected_sent;
+	a->injected_unrouted += b->injected_unrouted;
+	for (unsigned p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		if (lane->tx[p] && lane->tx[p]->n) {   /* not sent: counted */
+			rte_pktmbuf_free_bulk(lane->tx[p]->m, lane->tx[p]->n);
+			a->tx_dropped += lane->tx[p]->n;
+		}
+		free(lane->tx[p]);
+	}
+	if (lane->now_ns > app->now_ns)
+		app->now_ns = lane->now_ns;
+	app->failed |= lane->failed;
+	free(lane->eps);
+	free(lane);
+}
+
+bool
+mos_app_live(const struct mos_app *app)
+{
+	return app->n_pcaps == 0;
+}
+
+unsigned
+mos_app_n_sources(const struct mos_app *app)
+{
+	return app->n_src;
+}
+
+struct mos_source *
+mos_app_source_at(struct mos_app *app, unsigned k, uint16_t *port, uint16_t *queue)
+{
+	*port = app->src_port[k];
+	*queue = app->src_queue[k];
+	return app->src[k];
+}
+
+bool
+mos_app_port_rss(const struct mos_app *app, uint16_t port, uint16_t *nrxq)
+{
+	*nrxq = app->n_rxq[port];
+	return app->rss[port];
 }

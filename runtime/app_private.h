@@ -24,6 +24,28 @@ bool mos_app_stop_requested(void);
 unsigned mos_app_workers_pool_size(unsigned workers, uint16_t burst);
 unsigned mos_app_workers_big_size(unsigned workers, uint16_t burst);
 
+/* Live workers (--workers N with --dpdk): each worker runs a lane, a copy
+ * of the app with its own statistics, forwarding counters, TX batches
+ * (on its own TX queue of every port, or a shared one under a lock) and
+ * injection cache; the loop's steps are those of mos_app_run. */
+unsigned mos_app_live_pool_size(unsigned workers, unsigned base);
+bool mos_app_live(const struct mos_app *app);            /* no -r: ports */
+unsigned mos_app_n_sources(const struct mos_app *app);
+struct mos_source *mos_app_source_at(struct mos_app *app, unsigned k, uint16_t *port,
+				     uint16_t *queue);
+/* Whether @port hashes symmetrically in hardware (queue q then gets
+ * worker q's frames); *nrxq = its receive queues. */
+bool mos_app_port_rss(const struct mos_app *app, uint16_t port, uint16_t *nrxq);
+struct mos_app *mos_app_lane_new(struct mos_app *app, unsigned w);
+void mos_app_lane_burst(struct mos_app *lane, const struct mos_stage *stage, uint16_t port,
+			struct rte_mbuf **mbufs, struct mos_pkt *pkts, uint16_t n, bool decoded);
+void mos_app_lane_round(struct mos_app *lane, const struct mos_stage *stage, bool got_any);
+void mos_app_lane_end(struct mos_app *lane, const struct mos_stage *stage);
+const struct mos_stats *mos_app_lane_stats(const struct mos_app *lane);
+/* Add @lane's counters to @app and free it (frames left in its TX
+ * batches are freed and counted in tx_dropped). */
+void mos_app_lane_merge(struct mos_app *app, struct mos_app *lane);
+
 /* Free the workers' record streams (mos_app_destroy). */
 void mos_app_workers_free(void);
 

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * workers.c — one capture spread over several worker cores (mos/app.h,
- * mos_app_run_workers): the main lcore reads, decodes and distributes by
- * the symmetric hash of mos/rss.h; each worker lcore runs its own context;
- * records are tagged with their position in the input and merged at the
- * end in an order that does not depend on the number of workers.
+ * workers.c — several worker cores (mos/app.h, mos_app_run_workers).
+ * Offline: one capture spread over the workers: the main lcore reads,
+ * decodes and distributes by the symmetric hash of mos/rss.h; each worker
+ * lcore runs its own context; records are tagged with their position in
+ * the input and merged at the end in an order that does not depend on the
+ * number of workers.
+ * Live: every worker polls its share of the ports' receive queues, keeps
+ * the frames whose hash it owns and hands the others to their owner
+ * through the owner's ring (the software fallback when a port cannot hash
+ * symmetrically, and the check when it can); the main lcore is the
+ * control core (progress, record output); see docs/deployment.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,11 +75,14 @@ struct worker {
 	uint64_t line_pos;           /* its tag */
 	bool in_line;                /* a line is being written */
 	bool oom;                    /* memory ran out: records lost (reported) */
+	bool live;                   /* live run: whole lines go out at once */
 	uint64_t dropped;            /* verdict drops */
 };
 
 static struct worker *wk;            /* the workers (one run per process) */
 static unsigned n_wk;                /* their number */
+static FILE *live_out;               /* live: where the workers' lines go */
+static pthread_mutex_t live_out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static unsigned
 shares_per_worker(uint16_t burst)
@@ -100,6 +110,14 @@ mos_app_workers_pool_size(unsigned workers, uint16_t burst)
 	 * never find the pool short, or its bursts would differ from a
 	 * one-worker run's. */
 	return pow2_minus1(workers * (shares_per_worker(burst) * burst + 400u) + 2u * burst + 400u);
+}
+
+unsigned
+mos_app_live_pool_size(unsigned workers, unsigned base)
+{
+	/* the one-loop pool, plus each worker's ring of handed-over frames,
+	 * its batches and its mempool cache */
+	return pow2_minus1(base + workers * (1024u + 2u * 256u + 400u));
 }
 
 unsigned
@@ -138,6 +156,32 @@ rec_write(void *cookie, const char *data, size_t n)
 {
 	struct worker *w = cookie;
 
+	if (w->live) {
+		/* Live: whole lines go to the output as they end, under a lock
+		 * (records of different workers never interleave in a line). */
+		size_t end = n;
+
+		while (end > 0 && data[end - 1] != '\n')
+			end--;
+		if (end > 0) {
+			pthread_mutex_lock(&live_out_lock);
+			if (w->len)
+				fwrite(w->buf, 1, w->len, live_out);
+			fwrite(data, 1, end, live_out);
+			pthread_mutex_unlock(&live_out_lock);
+			w->len = 0;
+		}
+		if (end < n) {
+			if (!grow((void **)&w->buf, &w->cap, w->len + n - end, 1)) {
+				w->oom = true;
+				return (ssize_t)n;
+			}
+			memcpy(w->buf + w->len, data + end, n - end);
+			w->len += n - end;
+		}
+		w->in_line = w->len > 0;
+		return (ssize_t)n;
+	}
 	if (!grow((void **)&w->buf, &w->cap, w->len + n, 1)) {
 		w->oom = true;
 		return (ssize_t)n;
@@ -174,8 +218,10 @@ make_workers(struct mos_app *app)
 	if ((wk = calloc(n, sizeof(*wk))) == NULL)
 		return -ENOMEM;
 	n_wk = n;
+	live_out = mos_app_out(app);
 	for (unsigned i = 0; i < n; i++) {
 		wk[i].id = i;
+		wk[i].live = mos_app_live(app);
 		wk[i].out = fopencookie(&wk[i], "w", io);
 		if (wk[i].out == NULL)
 			return -errno;
@@ -364,6 +410,8 @@ merge(struct mos_app *app)
 	return 0;
 }
 
+static int run_live(struct mos_app *app, struct mos_ctx *const *ctxs);
+
 int
 mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 {
@@ -378,6 +426,8 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 	const char *e;
 	int rc = 0;
 
+	if (n > 0 && mos_app_live(app))
+		return run_live(app, ctxs);
 	if (n == 0 || src == NULL || make_workers(app) < 0 ||
 	    (pkts = malloc(burst * sizeof(*pkts))) == NULL) {
 		fprintf(stderr, "%s: cannot set up the workers\n", mos_app_prog(app));
@@ -475,5 +525,289 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		rc = -EIO;
 	}
 	free(pkts);
+	return rc;
+}
+
+/* ---- live workers --------------------------------------------------------- */
+
+#define LIVE_RING    1024            /* frames waiting for their owner (per worker) */
+#define LIVE_SRC_MAX 64              /* receive queues one worker polls */
+#define LIVE_BURST   256             /* largest --burst */
+
+/* One live worker. */
+struct live {
+	unsigned id;                 /* 0..n-1 */
+	struct mos_app *lane;        /* its copy of the loop's state */
+	struct mos_stage stage;      /* its context's stage */
+	struct rte_ring *ring;       /* frames other workers received for it (MP/SC) */
+	struct mos_source *src[LIVE_SRC_MAX]; /* the receive queues it polls */
+	uint16_t port[LIVE_SRC_MAX]; /* their ports */
+	unsigned n_src;
+	struct rte_mbuf **batch;     /* [n][burst] frames for each other worker */
+	uint16_t *n_batch;           /* [n] */
+	bool stopped;                /* it saw the stop request and stopped receiving */
+};
+
+static struct live *lv;              /* the live workers */
+static unsigned n_lv;
+static unsigned lv_stopped;          /* workers that stopped receiving (atomic) */
+static unsigned lv_done;             /* workers that ended their run (atomic) */
+
+/* Process up to a burst of the frames handed to @L; returns how many. The
+ * frames of one port are given to the loop together (their port decides
+ * where inline forwards them). */
+static unsigned
+live_drain_ring(struct live *L, uint16_t burst)
+{
+	struct rte_mbuf *m[LIVE_BURST];
+	struct mos_pkt pkts[LIVE_BURST];
+	unsigned n = rte_ring_dequeue_burst(L->ring, (void **)m, burst, NULL);
+
+	for (unsigned i = 0; i < n;) {
+		unsigned j = i + 1;
+
+		while (j < n && m[j]->port == m[i]->port)
+			j++;
+		mos_app_lane_burst(L->lane, &L->stage, m[i]->port, m + i, pkts, (uint16_t)(j - i),
+				   false);
+		i = j;
+	}
+	return n;
+}
+
+/* Hand @L's batches to their owners. A full ring is waited for while
+ * @L processes its own ring (so two workers waiting on each other both
+ * progress): nothing is dropped here; back-pressure reaches the NIC's
+ * receive queues, whose drops the port counts. */
+static void
+live_push(struct live *L, uint16_t burst)
+{
+	for (unsigned o = 0; o < n_lv; o++) {
+		struct rte_mbuf **b = L->batch + (size_t)o * burst;
+		unsigned left = L->n_batch[o], spins = 0;
+
+		while (left > 0) {
+			unsigned k = rte_ring_enqueue_burst(lv[o].ring, (void **)b, left, NULL);
+
+			b += k;
+			left -= k;
+			if (left > 0 && live_drain_ring(L, burst) == 0)
+				idle(&spins);
+		}
+		L->n_batch[o] = 0;
+	}
+}
+
+static int
+live_main(void *arg)
+{
+	struct live *L = arg;
+	uint16_t burst = mos_app_burst(L->lane);
+	struct rte_mbuf *m[LIVE_BURST], *mine[LIVE_BURST];
+	struct mos_pkt pkts[LIVE_BURST];
+	unsigned spins = 0;
+
+	for (;;) {
+		bool got = false;
+
+		if (!L->stopped && mos_app_stop_requested()) {
+			L->stopped = true;
+			__atomic_add_fetch(&lv_stopped, 1, __ATOMIC_SEQ_CST);
+		}
+		for (unsigned s = 0; !L->stopped && s < L->n_src; s++) {
+			uint16_t n = mos_source_rx(L->src[s], m, burst), k = 0;
+
+			if (n == 0)
+				continue;
+			got = true;
+			for (uint16_t i = 0; i < n; i++) {
+				const struct mos_mbuf_priv *pv = mos_mbuf_priv(m[i]);
+				unsigned o;
+
+				mos_decode(rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len,
+					   pv->wirelen, pv->linktype, pv->ts_ns, &pkts[k]);
+				o = n_lv > 1 ? mos_rss_worker(mos_rss_hash(&pkts[k]), n_lv) : L->id;
+				if (o == L->id) {
+					mine[k++] = m[i];
+				} else {
+					m[i]->port = L->port[s];
+					L->batch[(size_t)o * burst + L->n_batch[o]++] = m[i];
+				}
+			}
+			if (k > 0)
+				mos_app_lane_burst(L->lane, &L->stage, L->port[s], mine, pkts, k, true);
+			live_push(L, burst);
+		}
+		if (live_drain_ring(L, burst) > 0)
+			got = true;
+		mos_app_lane_round(L->lane, &L->stage, got);
+		if (L->stopped && __atomic_load_n(&lv_stopped, __ATOMIC_SEQ_CST) == n_lv) {
+			/* nobody enqueues any more: what is in the ring is the last */
+			while (live_drain_ring(L, burst) > 0)
+				;
+			break;
+		}
+		if (got)
+			spins = 0;
+		else
+			idle(&spins);
+	}
+	mos_app_lane_end(L->lane, &L->stage);
+	__atomic_add_fetch(&lv_done, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Which worker polls each receive queue: on a port that hashes in
+ * hardware with one queue per worker, queue q is worker q's; the other
+ * queues are dealt out in turn. Returns 0 or -1 (printed). */
+static int
+live_assign(struct mos_app *app)
+{
+	unsigned next = 0;
+
+	for (unsigned k = 0; k < mos_app_n_sources(app); k++) {
+		uint16_t port, queue, nrxq;
+		struct mos_source *src = mos_app_source_at(app, k, &port, &queue);
+		unsigned w;
+		struct live *L;
+
+		if (mos_app_port_rss(app, port, &nrxq) && nrxq == n_lv)
+			w = queue;
+		else
+			w = next++ % n_lv;
+		L = &lv[w];
+		if (L->n_src == LIVE_SRC_MAX) {
+			fprintf(stderr, "%s: more than %d receive queues for worker %u\n",
+				mos_app_prog(app), LIVE_SRC_MAX, w);
+			return -1;
+		}
+		L->src[L->n_src] = src;
+		L->port[L->n_src++] = port;
+	}
+	return 0;
+}
+
+/* The control core's progress line (summed over the workers, read
+ * while they run: approximate). */
+static void
+live_progress(struct mos_app *app, uint64_t *last, uint64_t *last_pkts, bool final)
+{
+	uint64_t now = mos_tsc_now_ns(), pk = 0;
+
+	if (!final && now - *last < 1000000000ull)
+		return;
+	for (unsigned w = 0; w < n_lv; w++)
+		pk += mos_app_lane_stats(lv[w].lane)->packets;
+	fprintf(stderr, "\r%s: %u workers, %llu packets, %.2f Mpps%s", mos_app_prog(app), n_lv,
+		(unsigned long long)pk, (double)(pk - *last_pkts) * 1e3 / (double)(now - *last + 1),
+		final ? "\n" : "");
+	*last = now;
+	*last_pkts = pk;
+}
+
+static void
+live_free(void)
+{
+	for (unsigned w = 0; lv && w < n_lv; w++) {
+		rte_ring_free(lv[w].ring);
+		free(lv[w].batch);
+		free(lv[w].n_batch);
+	}
+	free(lv);
+	lv = NULL;
+	n_lv = 0;
+}
+
+static int
+run_live(struct mos_app *app, struct mos_ctx *const *ctxs)
+{
+	unsigned n = mos_app_workers(app), i = 0, lcore;
+	uint16_t burst = mos_app_burst(app);
+	bool show = !mos_app_quiet(app) && isatty(STDERR_FILENO);
+	uint64_t last = mos_tsc_now_ns(), last_pkts = 0, flushed = last;
+	FILE *out = mos_app_out(app);
+	int rc = 0;
+
+	if (make_workers(app) < 0 || (lv = calloc(n, sizeof(*lv))) == NULL) {
+		fprintf(stderr, "%s: cannot set up the workers\n", mos_app_prog(app));
+		return -ENOMEM;
+	}
+	n_lv = n;
+	lv_stopped = lv_done = 0;
+	for (unsigned w = 0; w < n; w++) {
+		struct live *L = &lv[w];
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "mos_live%u", w);
+		L->id = w;
+		L->lane = mos_app_lane_new(app, w);
+		L->ring = rte_ring_create(name, LIVE_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		L->batch = calloc((size_t)n * burst, sizeof(*L->batch));
+		L->n_batch = calloc(n, sizeof(*L->n_batch));
+		if (L->lane == NULL || L->ring == NULL || L->batch == NULL || L->n_batch == NULL) {
+			fprintf(stderr, "%s: cannot set up worker %u\n", mos_app_prog(app), w);
+			rc = -ENOMEM;
+			goto out;
+		}
+		mos_ctx_stage(ctxs[w], &L->stage);
+	}
+	if (live_assign(app) < 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (i == n)
+			break;
+		wk[i++].lcore = lcore;
+	}
+	if (i < n) {
+		fprintf(stderr, "%s: %u worker lcores for %u workers: give -l with one core for "
+			"control and one per worker\n", mos_app_prog(app), i, n);
+		rc = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		rte_eal_remote_launch(live_main, &lv[i], wk[i].lcore);
+
+	/* The control core: progress, records flushed every 100 ms. */
+	while (__atomic_load_n(&lv_done, __ATOMIC_SEQ_CST) < n) {
+		uint64_t now = mos_tsc_now_ns();
+
+		usleep(10000);
+		if (show)
+			live_progress(app, &last, &last_pkts, false);
+		if (now - flushed > 100000000ull) {
+			pthread_mutex_lock(&live_out_lock);
+			fflush(out);
+			pthread_mutex_unlock(&live_out_lock);
+			flushed = now;
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	if (show)
+		live_progress(app, &last, &last_pkts, true);
+	for (unsigned w = 0; w < n; w++) {
+		if (wk[w].oom || wk[w].in_line) {
+			fprintf(stderr, "%s: worker %u: %s\n", mos_app_prog(app), w,
+				wk[w].oom ? "out of memory for records: records lost"
+					  : "last record not ended by a newline: left out");
+			mos_app_fail(app);
+		}
+	}
+	for (unsigned k = 0; k < mos_app_n_sources(app); k++) {
+		uint16_t port, queue;
+		const char *e = mos_source_error(mos_app_source_at(app, k, &port, &queue));
+
+		if (e) {
+			fprintf(stderr, "%s: error: %s\n", mos_app_prog(app), e);
+			mos_app_fail(app);
+			rc = -EIO;
+		}
+	}
+out:
+	for (unsigned w = 0; w < n; w++)
+		if (lv[w].lane)
+			mos_app_lane_merge(app, lv[w].lane);
+	live_free();
 	return rc;
 }

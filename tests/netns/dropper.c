@@ -7,7 +7,7 @@
  * toward each endpoint, which the inline loop transmits.
  *
  *   dropper --dpdk 'EAL ARGS' [--inline] [--drop-port N] [--reset-port N]
- *           [--stats FILE] [-q]
+ *           [--workers N] [--stats FILE] [-q]
  *
  * Prints one line per flow end to the output: "<client>:<cport> ->
  * <server>:<sport> <end reason>" so a passive run can be checked too.
@@ -92,6 +92,35 @@ on_end(struct mos_ctx *ctx, struct mos_flow *f, int side, uint32_t ev,
 	fflush(o->out);
 }
 
+/* One context with the dropper's monitors; its user data is @o. */
+static struct mos_ctx *
+make_ctx(struct opts *o)
+{
+	struct mos_monitor *raw, *mon;
+	struct mos_ctx *ctx = mos_ctx_create(NULL);
+	char filter[96];
+
+	if (ctx == NULL) {
+		fprintf(stderr, "dropper: cannot create the flow engine: %s\n", strerror(errno));
+		return NULL;
+	}
+	mos_ctx_set_user(ctx, o);
+	/* pcap-filter: a VLAN-tagged frame only matches after "vlan". */
+	snprintf(filter, sizeof(filter), "tcp port %u or (vlan and tcp port %u)", o->drop_port,
+		 o->drop_port);
+	raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
+	mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	if (raw == NULL || mon == NULL || mos_monitor_set_raw_filter(raw, filter) < 0 ||
+	    mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, on_raw, NULL) < 0 ||
+	    mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, on_pkt, NULL) < 0 ||
+	    mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0) {
+		fprintf(stderr, "dropper: cannot set up the monitors\n");
+		mos_ctx_destroy(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -102,40 +131,33 @@ main(int argc, char **argv)
 			 "  --reset-port N     reset connections to port N at the client's first\n"
 			 "                     data (default 7)\n",
 	};
-	struct mos_stage stage = { 0 };
-	struct mos_monitor *raw, *mon;
-	struct mos_ctx *ctx;
+	struct opts ow[MOS_APP_MAX_WORKERS];
+	struct mos_ctx *ctxs[MOS_APP_MAX_WORKERS] = { 0 };
 	struct mos_app *app;
-	char filter[96];
-	int rc;
+	unsigned n;
+	int rc = -1;
 
 	app = mos_app_create("dropper", argc, argv, &ao);
 	if (app == NULL)
 		return errno == 0 ? 0 : 2;
-	o.out = mos_app_out(app);
-	ctx = mos_ctx_create(NULL);
-	if (ctx == NULL) {
-		fprintf(stderr, "dropper: cannot create the flow engine: %s\n", strerror(errno));
-		mos_app_destroy(app);
-		return 2;
+	/* one context, or one per worker (--workers N) */
+	n = mos_app_workers(app) ? mos_app_workers(app) : 1;
+	for (unsigned w = 0; w < n; w++) {
+		ow[w] = o;
+		ow[w].out = mos_app_workers(app) ? mos_app_worker_out(app, w) : mos_app_out(app);
+		if (ow[w].out == NULL || (ctxs[w] = make_ctx(&ow[w])) == NULL)
+			goto out;
 	}
-	mos_ctx_set_user(ctx, &o);
-	/* pcap-filter: a VLAN-tagged frame only matches after "vlan". */
-	snprintf(filter, sizeof(filter), "tcp port %u or (vlan and tcp port %u)", o.drop_port,
-		 o.drop_port);
-	raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
-	mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
-	if (raw == NULL || mon == NULL || mos_monitor_set_raw_filter(raw, filter) < 0 ||
-	    mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, on_raw, NULL) < 0 ||
-	    mos_register_callback(mon, MOS_EV_PKT_IN, MOS_HOOK_SND, on_pkt, NULL) < 0 ||
-	    mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0) {
-		fprintf(stderr, "dropper: cannot set up the monitors\n");
-		mos_ctx_destroy(ctx);
-		mos_app_destroy(app);
-		return 2;
+	if (mos_app_workers(app)) {
+		rc = mos_app_run_workers(app, ctxs);
+	} else {
+		struct mos_stage stage = { 0 };
+
+		mos_ctx_stage(ctxs[0], &stage);
+		rc = mos_app_run(app, &stage);
 	}
-	mos_ctx_stage(ctx, &stage);
-	rc = mos_app_run(app, &stage);
-	mos_ctx_destroy(ctx);
-	return mos_app_destroy(app) != 0 || rc != 0;
+out:
+	for (unsigned w = 0; w < n; w++)
+		mos_ctx_destroy(ctxs[w]);
+	return mos_app_destroy(app) != 0 || rc != 0 ? 1 : 0;
 }

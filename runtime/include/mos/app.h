@@ -17,8 +17,8 @@
  *   --inline-out FILE  with -r: run inline on the captures and write what
  *                      would be sent (forwarded, edited, injected frames;
  *                      not the dropped ones) to the pcap FILE
- *   --workers N        with -r: N worker cores share the capture (see
- *                      mos_app_run_workers)
+ *   --workers N        N worker cores share the capture (-r) or the live
+ *                      ports (--dpdk); see mos_app_run_workers
  *   -q, --quiet        no progress line
  *   -h, --help
  * The EAL always gets --no-huge --no-pci --no-shconf --no-telemetry
@@ -141,7 +141,7 @@ bool mos_app_quiet(const struct mos_app *app);
 /* The packet clock, ns since the epoch. */
 uint64_t mos_app_now_ns(const struct mos_app *app);
 
-/* ---- several worker cores (offline) ----------------------------------------
+/* ---- several worker cores --------------------------------------------------
  *
  * With --workers N a program makes N contexts (share-nothing: each its own
  * flow table, pools, timers and counters), each writing its records to
@@ -164,6 +164,26 @@ uint64_t mos_app_now_ns(const struct mos_app *app);
  * (JSON Lines; the CSV/TSV header of a worker's writer would repeat).
  */
 
+/*
+ * Live (--workers N with --dpdk, no -r): every port gets up to N receive
+ * and N transmit queues (as many as it has). A port that can hash the IP
+ * addresses (flow_type_rss_offloads & RTE_ETH_RSS_IP, masked by what it
+ * reports) is given the symmetric key of mos/rss.h and a redirection table
+ * matching mos_rss_worker(); worker q polls its queue q. Other queues
+ * are dealt out to the workers in turn. Every worker decodes what it
+ * receives, keeps the frames it owns (mos_rss_worker(mos_rss_hash())) and
+ * hands the others to their owner through the owner's ring, so ownership
+ * never depends on the NIC. The main lcore is the control core (progress
+ * line, periodic flush of the records); the workers need N more lcores
+ * (-l; by default N + 1 lcores float over every CPU). Records are whole
+ * lines written as they end (no merge, no global order). SIGINT/SIGTERM:
+ * every worker stops receiving, the rings are emptied into their owners
+ * once all have stopped, then each ends its flows (mos_ctx_finish via the
+ * stage), sends what it injected and its TX batches; --stats sums the
+ * workers. Inline, a worker sends on its own TX queue of each port, or on
+ * a shared one under a lock when the port has fewer queues than workers.
+ */
+
 /* Most workers --workers accepts. */
 #define MOS_APP_MAX_WORKERS 64
 
@@ -176,9 +196,10 @@ FILE *mos_app_worker_out(struct mos_app *app, unsigned w);
 
 struct mos_ctx;
 
-/* Run the capture over the mos_app_workers() contexts @ctxs (ctxs[w] on
- * worker w), end every flow (mos_ctx_finish) and write the records of
- * every worker to mos_app_out() in the order above. Frames a context
+/* Run the capture (or, live, the ports until SIGINT/SIGTERM) over the
+ * mos_app_workers() contexts @ctxs (ctxs[w] on worker w), end every flow
+ * (mos_ctx_finish) and write the records of every worker to
+ * mos_app_out() (offline in the order above). Frames a context
  * drops are counted in mos_app_io_stats()->dropped. Returns 0, or -errno
  * when a source failed or a worker could not start (printed). */
 int mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs);

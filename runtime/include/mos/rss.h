@@ -34,12 +34,19 @@ extern const uint8_t mos_rss_sym_key[MOS_RSS_KEY_LEN];
 /* Symmetric hash of @p's IP addresses (0 without an IP header). */
 uint32_t mos_rss_hash(const struct mos_pkt *p);
 
-/* Worker owning hash @h among @n workers (n >= 1): h mapped onto [0, n)
- * by multiplication, so any n spreads evenly. */
+/* Entries of the redirection table the worker mapping is defined by. */
+#define MOS_RSS_RETA_SIZE 128
+
+/* Worker owning hash @h among @n workers (n >= 1): entry h mod 128 of a
+ * 128-entry redirection table filled round-robin (entry i -> worker
+ * i mod n). A NIC whose redirection table has a multiple of 128 entries,
+ * filled the same way (entry i -> queue (i mod 128) mod n), and which
+ * hashes the IP addresses with mos_rss_sym_key, delivers every frame to
+ * the queue of the worker named here (the runtime programs it so). */
 static inline unsigned
 mos_rss_worker(uint32_t h, unsigned n)
 {
-	return (unsigned)(((uint64_t)h * n) >> 32);
+	return (h % MOS_RSS_RETA_SIZE) % n;
 }
 
 #endif /* MOS_RSS_H */
