@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * examples/nat/nat.c — companion of nat.mos: inline source NAT (IPv4, TCP
+ * and UDP), port-address mappings, rewrites with checksums fixed.
+ *
+ * Configuration (environment, read before main(); a bad value stops the
+ * program with status 2):
+ *   MOS_NAT_INSIDE  inside prefix (default 10.0.0.0/8): flows whose client
+ *                   is inside and whose server is not are translated
+ *   MOS_NAT_ADDRS   external IPv4 addresses, comma-separated (default
+ *                   192.0.2.1), at most NAT_MAX_ADDRS
+ *   MOS_NAT_PORTS   external port range LO:HI (default 20000:59999)
+ *
+ * Mappings: one per translated flow, made at its first client packet:
+ * (inside address, port) <-> (external address, port), exclusive per
+ * (protocol, external address, port): an external port serves one flow at
+ * a time, so a reply is found by (protocol, external address, port) and
+ * checked against the remote end. A mapping lives as long as the flow
+ * (released at conn_end: closed, reset or timed out).
+ *
+ * Keeping both directions on one core: with several workers, the runtime
+ * gives a frame to the worker mos_rss_worker(mos_rss_hash(frame)) (mos/rss.h,
+ * a symmetric hash). The client's frames (inside address <-> server) reach
+ * this worker; the server's replies are addressed to the external address
+ * and port, and must reach it too, or the other worker has no mapping. So
+ * the mapping is chosen among the candidate (external address, port) pairs
+ * whose rewritten reply (server -> external address:port) hashes to this
+ * worker, computed with the runtime's own mos_rss_hash and mos_rss_worker:
+ * the addresses are tried from a rotating start, and a few ports of each
+ * (the runtime's hash covers addresses only today, so it is the address
+ * that decides; were ports hashed, the port would). When no candidate fits
+ * (too few external addresses for the workers), the first free pair is
+ * used and counted as a core mismatch: that flow's replies will be dropped
+ * by the other worker as unsolicited. Give several external addresses per
+ * worker (with n workers and k addresses a flow misses with probability
+ * (1 - 1/n)^k).
+ *
+ * Per thread (worker): the mapping table (NAT_MAX_MAPS entries, free list)
+ * and the port index (one entry per protocol, address and port); nothing
+ * is allocated per packet. A flow that finds no free port or mapping is
+ * not translated and its packets are dropped (counted). Counters go to
+ * standard error at exit.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mos/program.h"
+#include "mos/rss.h"
+
+#define NAT_MAX_ADDRS 64u
+#define NAT_MAX_MAPS (1u << 18)     /* translated flows alive per worker */
+#define NAT_PORT_TRIES 8u           /* ports tried per address for the worker */
+
+struct nat_map {
+	uint8_t proto;               /* IPPROTO_TCP / IPPROTO_UDP, 0 = free */
+	uint8_t addr;                /* external address index */
+	uint16_t ext_port;           /* external port */
+	uint8_t in_addr[4];          /* inside address */
+	uint16_t in_port;            /* inside port */
+	uint8_t rem_addr[4];         /* remote (server) address */
+	uint16_t rem_port;           /* remote port */
+	uint32_t next_free;          /* free list */
+};
+
+static uint8_t nat_inside[4];        /* inside prefix */
+static uint32_t nat_inside_bits;     /* its length */
+static uint8_t nat_addrs[NAT_MAX_ADDRS][4]; /* external addresses */
+static uint32_t nat_n_addrs;
+static uint16_t nat_plo, nat_phi;    /* external port range */
+
+/* Per worker. Index [proto is UDP][addr][port - plo] -> map + 1, 0 = free. */
+static __thread struct nat_map *nat_maps;
+static __thread uint32_t *nat_ports;
+static __thread uint32_t nat_free_head, nat_made, nat_rotor, nat_cursor[2][NAT_MAX_ADDRS];
+
+static _Atomic uint64_t nat_translated, nat_exhausted, nat_mismatch, nat_unsolicited;
+
+static void
+nat_bad(const char *var, const char *val)
+{
+	fprintf(stderr, "nat: %s: '%s' is not valid (see examples/nat/README.md)\n", var, val);
+	exit(2);
+}
+
+__attribute__((constructor)) static void
+nat_init(void)
+{
+	const char *inside = getenv("MOS_NAT_INSIDE"), *addrs = getenv("MOS_NAT_ADDRS");
+	const char *ports = getenv("MOS_NAT_PORTS");
+	char buf[1024], *tok, *save, *end;
+	unsigned long lo, hi;
+
+	inside = inside && *inside ? inside : "10.0.0.0/8";
+	addrs = addrs && *addrs ? addrs : "192.0.2.1";
+	ports = ports && *ports ? ports : "20000:59999";
+	snprintf(buf, sizeof(buf), "%s", inside);
+	if ((tok = strchr(buf, '/')) == NULL)
+		nat_bad("MOS_NAT_INSIDE", inside);
+	*tok++ = 0;
+	nat_inside_bits = (uint32_t)strtoul(tok, &end, 10);
+	if (*end || !*tok || nat_inside_bits > 32 || inet_pton(AF_INET, buf, nat_inside) != 1)
+		nat_bad("MOS_NAT_INSIDE", inside);
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (nat_n_addrs == NAT_MAX_ADDRS || inet_pton(AF_INET, tok, nat_addrs[nat_n_addrs]) != 1)
+			nat_bad("MOS_NAT_ADDRS", addrs);
+		nat_n_addrs++;
+	}
+	lo = strtoul(ports, &end, 10);
+	hi = *end == ':' ? strtoul(end + 1, &end, 10) : 0;
+	if (nat_n_addrs == 0 || *end || lo == 0 || hi > 65535 || lo > hi)
+		nat_bad(nat_n_addrs ? "MOS_NAT_PORTS" : "MOS_NAT_ADDRS", nat_n_addrs ? ports : addrs);
+	nat_plo = (uint16_t)lo;
+	nat_phi = (uint16_t)hi;
+}
+
+__attribute__((destructor)) static void
+nat_report(void)
+{
+	fprintf(stderr, "nat: %llu flows translated, %llu refused (no free port), %llu on a "
+		"mismatched core, %llu unsolicited frames dropped\n",
+		(unsigned long long)atomic_load(&nat_translated),
+		(unsigned long long)atomic_load(&nat_exhausted),
+		(unsigned long long)atomic_load(&nat_mismatch),
+		(unsigned long long)atomic_load(&nat_unsolicited));
+}
+
+/* This worker's tables, made at its first use. */
+static bool
+nat_tables(void)
+{
+	size_t nports = (size_t)2 * nat_n_addrs * (size_t)(nat_phi - nat_plo + 1);
+
+	if (nat_maps)
+		return true;
+	nat_maps = calloc(NAT_MAX_MAPS, sizeof(*nat_maps));
+	nat_ports = calloc(nports, sizeof(*nat_ports));
+	if (nat_maps == NULL || nat_ports == NULL) {
+		free(nat_maps);
+		free(nat_ports);
+		nat_maps = NULL;
+		nat_ports = NULL;
+		return false;
+	}
+	nat_free_head = UINT32_MAX;
+	return true;
+}
+
+static uint32_t *
+nat_port_slot(uint8_t proto, uint32_t addr, uint16_t port)
+{
+	size_t range = (size_t)(nat_phi - nat_plo + 1);
+
+	return &nat_ports[((size_t)(proto == IPPROTO_UDP) * nat_n_addrs + addr) * range +
+			  (port - nat_plo)];
+}
+
+static bool
+nat_is_inside(const uint8_t *a)
+{
+	uint32_t full = nat_inside_bits / 8, rest = nat_inside_bits % 8;
+
+	return memcmp(a, nat_inside, full) == 0 &&
+	       (rest == 0 || ((a[full] ^ nat_inside[full]) & (uint8_t)(0xff << (8 - rest))) == 0);
+}
+
+/* The worker a reply from @rem:@rport to @ext:@eport would reach. */
+static unsigned
+nat_reply_worker(uint8_t proto, const uint8_t *rem, uint16_t rport, const uint8_t *ext,
+		 uint16_t eport, unsigned n)
+{
+	struct mos_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.ip_version = 4;
+	p.l4_proto = proto;
+	p.src.b[10] = p.src.b[11] = p.dst.b[10] = p.dst.b[11] = 0xff;
+	memcpy(p.src.b + 12, rem, 4);
+	memcpy(p.dst.b + 12, ext, 4);
+	p.sport = rport;
+	p.dport = eport;
+	return mos_rss_worker(mos_rss_hash(&p), n);
+}
+
+/* Whether @flow is to be translated: IPv4, client inside, server outside. */
+bool
+nat_wanted(struct mos_ctx *ctx, struct mos_flow *flow)
+{
+	struct mos_addr c = mos_prog_flow_addr(flow, MOS_SIDE_CLI);
+	struct mos_addr s = mos_prog_flow_addr(flow, MOS_SIDE_SVR);
+
+	(void)ctx;
+	return mos_addr_is_v4(&c) && mos_addr_is_v4(&s) && nat_is_inside(c.b + 12) &&
+	       !nat_is_inside(s.b + 12);
+}
+
+/* Make @flow's mapping (at its first client packet): a free (external
+ * address, port) whose reply reaches this worker. Returns the mapping
+ * (>= 1), or 0 when none is free (counted). */
+uint32_t
+nat_open(struct mos_ctx *ctx, struct mos_flow *flow)
+{
+	uint8_t proto = mos_flow_is_udp(flow) ? IPPROTO_UDP : IPPROTO_TCP;
+	struct mos_addr c = mos_prog_flow_addr(flow, MOS_SIDE_CLI);
+	struct mos_addr s = mos_prog_flow_addr(flow, MOS_SIDE_SVR);
+	uint16_t rport = mos_prog_flow_port(flow, MOS_SIDE_SVR);
+	unsigned me = (unsigned)mos_ctx_core(ctx), n = mos_ctx_workers(ctx);
+	uint32_t range = (uint32_t)(nat_phi - nat_plo + 1), fb_addr = 0, m;
+	int fb_port = -1, addr = -1, port = -1;
+	struct nat_map *e;
+
+	if (!nat_tables() || (nat_free_head == UINT32_MAX && nat_made == NAT_MAX_MAPS)) {
+		atomic_fetch_add(&nat_exhausted, 1);
+		return 0;
+	}
+	for (uint32_t i = 0; i < nat_n_addrs && addr < 0; i++) {
+		uint32_t a = (nat_rotor + i) % nat_n_addrs, tried = 0;
+		uint32_t *cur = &nat_cursor[proto == IPPROTO_UDP][a];
+
+		for (uint32_t k = 0; k < range && tried < NAT_PORT_TRIES; k++) {
+			uint16_t pt = (uint16_t)(nat_plo + (*cur + k) % range);
+
+			if (*nat_port_slot(proto, a, pt))
+				continue;       /* in use */
+			tried++;
+			if (fb_port < 0) {
+				fb_addr = a;
+				fb_port = pt;
+			}
+			if (n <= 1 || nat_reply_worker(proto, s.b + 12, rport, nat_addrs[a], pt, n) == me) {
+				addr = (int)a;
+				port = pt;
+				*cur = (uint32_t)(pt - nat_plo + 1) % range;
+				break;
+			}
+		}
+	}
+	if (addr < 0) {
+		if (fb_port < 0) {
+			atomic_fetch_add(&nat_exhausted, 1);
+			return 0;
+		}
+		atomic_fetch_add(&nat_mismatch, 1);
+		addr = (int)fb_addr;
+		port = fb_port;
+	}
+	nat_rotor = (nat_rotor + 1) % nat_n_addrs;
+	if (nat_free_head != UINT32_MAX) {
+		m = nat_free_head;
+		nat_free_head = nat_maps[m].next_free;
+	} else {
+		m = nat_made++;
+	}
+	e = &nat_maps[m];
+	e->proto = proto;
+	e->addr = (uint8_t)addr;
+	e->ext_port = (uint16_t)port;
+	memcpy(e->in_addr, c.b + 12, 4);
+	e->in_port = mos_prog_flow_port(flow, MOS_SIDE_CLI);
+	memcpy(e->rem_addr, s.b + 12, 4);
+	e->rem_port = rport;
+	*nat_port_slot(proto, (uint32_t)addr, (uint16_t)port) = m + 1;
+	atomic_fetch_add(&nat_translated, 1);
+	return m + 1;
+}
+
+static struct nat_map *
+nat_get(uint32_t map)
+{
+	return nat_maps && map >= 1 && map <= nat_made && nat_maps[map - 1].proto ? &nat_maps[map - 1]
+										     : NULL;
+}
+
+/* Rewrite address (at IP offset @aoff) and port (at L4 offset @poff) of the
+ * current packet, fixing the IPv4 and TCP/UDP checksums (a UDP datagram
+ * sent without checksum keeps none). */
+static void
+nat_rewrite(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t aoff, const uint8_t *addr,
+	    uint32_t poff, uint16_t port)
+{
+	const uint8_t *l4 = p->data + p->l4_off;
+	uint8_t pb[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+	unsigned l4f = MOS_PKT_CSUM_L4;
+
+	if (p->l4_proto == IPPROTO_UDP && l4[6] == 0 && l4[7] == 0)
+		l4f = 0;
+	mos_pkt_overwrite(ctx, p->l3_off + aoff, addr, 4, 0);
+	mos_pkt_overwrite(ctx, p->l4_off + poff, pb, 2, MOS_PKT_CSUM_IP | l4f);
+}
+
+/* A client packet of mapped flow @map: source := external address, port. */
+void
+nat_out(struct mos_ctx *ctx, uint32_t map)
+{
+	const struct mos_pkt *p = mos_prog_pkt(ctx);
+	const struct nat_map *e = nat_get(map);
+
+	if (p == NULL || e == NULL || p->ip_version != 4 || !(p->flags & MOS_PKT_F_L4) ||
+	    (p->flags & MOS_PKT_F_FRAGMENT))
+		return;
+	nat_rewrite(ctx, p, 12, nat_addrs[e->addr], 0, e->ext_port);
+}
+
+/* Raw, before the flow lookup: a frame to an external address and port
+ * range is a reply: destination := the inside address and port (the
+ * runtime then decodes it again and finds the flow). Returns 0 (not for
+ * the NAT), 1 (translated), 2 (no mapping, or another remote: drop). */
+uint8_t
+nat_in(struct mos_ctx *ctx)
+{
+	const struct mos_pkt *p = mos_prog_pkt(ctx);
+	const uint8_t *ip, *l4;
+	uint16_t dport, sport;
+	uint32_t a, m;
+	const struct nat_map *e;
+
+	if (p == NULL || p->ip_version != 4 || !(p->flags & MOS_PKT_F_L4) ||
+	    (p->flags & (MOS_PKT_F_FRAGMENT | MOS_PKT_F_TUNNEL)) ||
+	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP))
+		return 0;
+	ip = p->data + p->l3_off;
+	for (a = 0; a < nat_n_addrs; a++)
+		if (!memcmp(ip + 16, nat_addrs[a], 4))
+			break;
+	l4 = p->data + p->l4_off;
+	dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	sport = (uint16_t)(l4[0] << 8 | l4[1]);
+	if (a == nat_n_addrs || dport < nat_plo || dport > nat_phi)
+		return 0;
+	m = nat_tables() ? *nat_port_slot(p->l4_proto, a, dport) : 0;
+	e = nat_get(m);
+	if (e == NULL || memcmp(ip + 12, e->rem_addr, 4) || sport != e->rem_port) {
+		atomic_fetch_add(&nat_unsolicited, 1);
+		return 2;
+	}
+	nat_rewrite(ctx, p, 16, e->in_addr, 2, e->in_port);
+	return 1;
+}
+
+/* The mapping's external address and port. */
+struct mos_addr
+nat_ext_addr(struct mos_ctx *ctx, uint32_t map)
+{
+	const struct nat_map *e = nat_get(map);
+	struct mos_addr a;
+
+	(void)ctx;
+	memset(&a, 0, sizeof(a));
+	a.b[10] = a.b[11] = 0xff;
+	if (e)
+		memcpy(a.b + 12, nat_addrs[e->addr], 4);
+	return a;
+}
+
+uint16_t
+nat_ext_port(struct mos_ctx *ctx, uint32_t map)
+{
+	const struct nat_map *e = nat_get(map);
+
+	(void)ctx;
+	return e ? e->ext_port : 0;
+}
+
+/* The worker that made the mapping (mos_ctx_core). */
+uint32_t
+nat_worker(struct mos_ctx *ctx)
+{
+	return (uint32_t)mos_ctx_core(ctx);
+}
+
+/* The flow ended: free its external port and mapping. */
+void
+nat_close(struct mos_ctx *ctx, uint32_t map)
+{
+	struct nat_map *e = nat_get(map);
+
+	(void)ctx;
+	if (e == NULL)
+		return;
+	*nat_port_slot(e->proto, e->addr, e->ext_port) = 0;
+	e->proto = 0;
+	e->next_free = nat_free_head;
+	nat_free_head = map - 1;
+}
