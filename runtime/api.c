@@ -1667,6 +1667,7 @@ mos_reset_conn(struct mos_ctx *ctx, struct mos_flow *flow)
 		return -ENOSPC;
 	build_rst(ctx, flow, MOS_SIDE_SVR);  /* to the client */
 	build_rst(ctx, flow, MOS_SIDE_CLI);  /* to the server */
+	ctx->st.resets++;
 	return 0;
 }
 

@@ -396,7 +396,7 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 			rec += mos_rec_count(runs[w].rec, NULL);
 			flows += mos_flow_table_counters(mos_ctx_flows(runs[w].ctx))->created;
 			dropped += cs->dropped;
-			resets += cs->injected / 2;
+			resets += cs->resets;
 			timers += cs->timers_fired;
 			errs += runs[w].action_errors;
 		}

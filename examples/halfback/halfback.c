@@ -86,8 +86,8 @@ hb_record(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t slot)
 	struct hb_slot *s;
 
 	(void)flow;
-	if (p == NULL || p->payload_len == 0)
-		return slot;
+	if (p == NULL || p->payload_len == 0 || p->payload_off + p->payload_len > p->caplen)
+		return slot;            /* nothing, or not all captured: nothing to copy */
 	if (slot == 0) {
 		if (hb_n_free) {
 			slot = hb_free[--hb_n_free];

@@ -135,6 +135,7 @@ struct mos_ctx_stats {
 	uint64_t dropped;            /* frames dropped by callbacks */
 	uint64_t injected;           /* frames recorded (mos_reset_conn, mos_inject_tcp) */
 	uint64_t injected_lost;      /* frames not recorded: max_injected frames or inject_bytes bytes already held */
+	uint64_t resets;             /* mos_reset_conn calls that recorded their two RSTs */
 	uint64_t timers_fired;       /* user timers fired */
 	uint64_t raw_filter_errors;  /* raw/orphan/SYN filters that failed to compile for a link type */
 	uint64_t fragments;          /* IP fragments given to the reassembly table */
