@@ -14,20 +14,24 @@ frame right after the frame that caused it) and checks, with scapy:
     sequence number, acknowledgement number and payload byte for byte, ACK|PSH,
     and valid IPv4 and TCP checksums;
   - --stats counts them (injected_sent 5, tx_packets = forwarded + 5);
-  - with the default burst the same frames are injected.
+  - with the default burst the same frames are injected;
+  - on a raw-IP capture (LINKTYPE_RAW) the output is the same, injected frames
+    written without a link header.
 Exit 0 pass, 1 fail, 77 skipped (no scapy).
 """
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 
 try:
-    from scapy.all import IP, IPv6, TCP, Ether, Raw, rdpcap
+    from scapy.all import IP, IPv6, TCP, Ether, Raw, rdpcap, wrpcap
 except ImportError:
     print("SKIP: python3-scapy missing")
     sys.exit(77)
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)   # mixed IPv4/IPv6 raw frames
 
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,6 +113,21 @@ with tempfile.TemporaryDirectory() as tmp:
     extras32, all_fwd32 = split(inp, out32)
     check(all_fwd32 and sorted(bytes(p) for _, p, _ in extras32) == sorted(bytes(p) for _, p, _ in extras),
           "default burst: the same frames injected")
+
+    # A raw-IP capture (LINKTYPE_RAW): the same frames, injected ones without a link header.
+    raw = []
+    for p in inp:
+        q = p[IP] if IP in p else p[IPv6]
+        q = q.__class__(bytes(q))
+        q.time = p.time
+        raw.append(q)
+    wrpcap(f"{tmp}/raw.pcap", raw, linktype=101)
+    r = subprocess.run([BIN, "-q", "-r", f"{tmp}/raw.pcap", "--burst", "1", "--inline-out",
+                        f"{tmp}/raw_out.pcap"], capture_output=True, text=True, timeout=60)
+    rout = rdpcap(f"{tmp}/raw_out.pcap") if os.path.exists(f"{tmp}/raw_out.pcap") else []
+    want_raw = [bytes(p[IP]) if IP in p else bytes(p[IPv6]) for p in out]
+    check(r.returncode == 0 and [bytes(p) for p in rout] == want_raw,
+          f"raw-IP capture: the same output, injected frames without a link header ({len(rout)} frames)")
 
 if failures:
     print(f"{len(failures)} check(s) failed")
