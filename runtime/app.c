@@ -370,14 +370,14 @@ rss_conf(const struct rte_eth_dev_info *info, uint16_t nrxq, struct rte_eth_conf
 
 /* Live workers: point the port's redirection table at the queue whose
  * worker mos_rss_worker() names for each hash (queue q is worker q's). */
-static void
+static bool
 rss_reta(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nrxq)
 {
 	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
 	uint16_t size = info->reta_size;
 
 	if (size == 0 || size > RTE_ETH_RSS_RETA_SIZE_512)
-		return;
+		return false;
 	memset(reta, 0, sizeof(reta));
 	for (uint16_t i = 0; i < size; i++) {
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
@@ -386,7 +386,7 @@ rss_reta(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nrxq)
 	}
 	/* A port that refuses keeps its default table: frames that reach
 	 * the wrong worker are handed over in software (workers.c). */
-	(void)rte_eth_dev_rss_reta_update(port, reta, size);
+	return rte_eth_dev_rss_reta_update(port, reta, size) == 0;
 }
 
 /* Configure, start and open every ethdev port the EAL arguments created:
@@ -432,8 +432,16 @@ open_ports(struct mos_app *app)
 				rte_strerror(-rc));
 			return -1;
 		}
-		if (app->rss[port])
-			rss_reta(port, &info, nrxq);
+		if (nw > 1) {
+			bool reta = app->rss[port] && rss_reta(port, &info, nrxq);
+
+			if (!app->quiet)
+				fprintf(stderr, "%s: port %u: %u RX / %u TX queues for %u workers, %s\n",
+					app->prog, port, nrxq, ntxq, nw, !app->rss[port] ?
+					"software hash (the port cannot hash IP addresses)" : reta ?
+					"symmetric RSS, redirection table set" :
+					"symmetric RSS, the port's own redirection table");
+		}
 		rte_eth_promiscuous_enable(port);
 		app->n_rxq[port] = nrxq;
 		app->n_txq[port] = ntxq;
