@@ -18,7 +18,8 @@
 static __thread struct mos_dns_msg dns_msg;    /* the message parsed last */
 static __thread enum mos_dns_error dns_err;    /* its outcome */
 static __thread char dns_text[MOS_DNS_MAX_ADDRS * 48]; /* dns_addrs() result */
-static __thread char dns_num_text[16];          /* TYPEnnn / RCODEnn */
+static __thread char dns_num_text[8][16];       /* TYPEnnn / RCODEnn, a ring: the last 8 stay valid */
+static __thread unsigned dns_num_next;          /* next slot of dns_num_text */
 static __thread struct mos_dns_stats dns_stats; /* the parser's counters */
 
 bool dns_parse(struct mos_ctx *ctx, struct mos_prog_bytes payload);
@@ -40,6 +41,16 @@ struct mos_prog_bytes rcode_str(struct mos_ctx *ctx, uint8_t rcode);
 static struct mos_prog_bytes dns_bytes(const char *s)
 {
 	return (struct mos_prog_bytes){ (const uint8_t *)s, (uint32_t)strlen(s) };
+}
+
+/* "@prefix@n" in the next slot of the ring, so several results can be
+ * used in one expression or record. */
+static const char *dns_num(const char *prefix, unsigned n)
+{
+	char *t = dns_num_text[dns_num_next++ % 8];
+
+	snprintf(t, sizeof(dns_num_text[0]), "%s%u", prefix, n);
+	return t;
 }
 
 /* Parse @payload (a whole UDP payload; never read beyond payload.len).
@@ -166,8 +177,7 @@ struct mos_prog_bytes qtype_str(struct mos_ctx *ctx, uint16_t qtype)
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (types[i].type == qtype)
 			return dns_bytes(types[i].name);
-	snprintf(dns_num_text, sizeof(dns_num_text), "TYPE%u", qtype);
-	return dns_bytes(dns_num_text);
+	return dns_bytes(dns_num("TYPE", qtype));
 }
 
 /* Mnemonic of a response code (RFC 1035, 2136); "RCODEnn" for others. */
@@ -180,6 +190,5 @@ struct mos_prog_bytes rcode_str(struct mos_ctx *ctx, uint8_t rcode)
 	(void)ctx;
 	if (rcode < sizeof(names) / sizeof(names[0]))
 		return dns_bytes(names[rcode]);
-	snprintf(dns_num_text, sizeof(dns_num_text), "RCODE%u", rcode);
-	return dns_bytes(dns_num_text);
+	return dns_bytes(dns_num("RCODE", rcode));
 }
