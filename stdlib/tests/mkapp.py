@@ -66,6 +66,20 @@ def http_keepalive():
     out("http_keepalive.pcap", p)
 
 
+def http_pipeline():
+    # G: 40 pipelined requests in one segment and their 40 answers in one:
+    # one burst, so one conn_new_data per direction, 80 events from one
+    # raise chain.
+    g = TcpConversation("10.0.1.8", 41006, "10.0.1.2", 80, t0=T0)
+    p = g.handshake()
+    p += g.send_c2s(b"".join(b"GET /r%d HTTP/1.1\r\nHost: many.example\r\n\r\n" % i
+                             for i in range(40)))
+    p += g.send_s2c(b"".join(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n%02d" % i
+                             for i in range(40)))
+    p += g.close()
+    out("http_pipeline.pcap", p)
+
+
 def http_split():
     # E: a request header cut inside a field name, inside a value and
     # between CR and LF; the response's status line cut in the code.
@@ -214,6 +228,7 @@ def ssh():
 
 http_fields()
 http_keepalive()
+http_pipeline()
 http_split()
 tls_hello()
 tls_split()
