@@ -127,6 +127,13 @@ def tls_split():
     # J: plain text on port 443.
     j = TcpConversation("10.0.2.5", 42003, "10.0.2.2", 443, t0=T0 + 1)
     p += j.handshake() + j.send_c2s(b"GET / HTTP/1.1\r\n\r\n") + j.close()
+    # K: a ClientHello whose handshake message is spread over two TLS
+    # records (in one segment); the server never answers.
+    k = TcpConversation("10.0.2.6", 42004, "10.0.2.2", 443, t0=T0 + 2)
+    hs = tls_client_hello("records.example.com", alpn=("http/1.1",))[5:]
+    recs = b"".join(b"\x16\x03\x01" + len(part).to_bytes(2, "big") + part
+                    for part in (hs[:60], hs[60:]))
+    p += k.handshake() + k.send_c2s(recs) + k.close()
     out("tls_split.pcap", p)
 
 
