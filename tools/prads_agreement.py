@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Agreement of examples/prads with prads (Debian's prads 0.3.3) on assets.
 
-    prads_agreement.py PROG CORPUS_DIR [--min PERCENT] [--verbose]
+    prads_agreement.py PROG CORPUS_DIR|CAPTURE [--min PERCENT] [--verbose]
 
 Runs prads (-r CAPTURE -l LOG) and PROG (the built prads example) on every
-capture of CORPUS_DIR/pcaps and compares, per capture, the sets of assets
+capture of CORPUS_DIR/pcaps (or on the one CAPTURE) and compares, per capture, the sets of assets
 (role, address, service port, transport protocol): role "service" is a
 prads SERVER line / a `service` record, role "client" a CLIENT line / a
 `client` record. Banner texts, OS fingerprints and VLANs are not compared
@@ -79,16 +79,19 @@ def main():
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
 
-    pcaps_dir = os.path.join(a.corpus, "pcaps")
+    pcaps_dir = os.path.abspath(os.path.join(a.corpus, "pcaps"))
     prads = shutil.which("prads")
-    if not os.path.isdir(pcaps_dir):
+    if not os.path.isfile(a.corpus) and not os.path.isdir(pcaps_dir):
         print(f"skip: no corpus at {a.corpus}")
         return 77
     if prads is None:
         print("skip: prads is not installed (apt-get install prads)")
         return 77
-    pcaps = sorted(os.path.join(pcaps_dir, p) for p in os.listdir(pcaps_dir)
-                   if p.endswith((".pcap", ".pcapng", ".cap")))
+    if os.path.isfile(a.corpus):
+        pcaps = [os.path.abspath(a.corpus)]
+    else:
+        pcaps = sorted(os.path.join(pcaps_dir, p) for p in os.listdir(pcaps_dir)
+                       if p.endswith((".pcap", ".pcapng", ".cap")))
 
     tot = {"both": 0, "prads": 0, "prog": 0}
     os_tot = {"both": 0, "prads": 0, "prog": 0}
