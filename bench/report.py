@@ -85,21 +85,22 @@ def targets(traces, flow, reasm):
     return out
 
 
-def reader_bound(decode, traces):
+def reader_bound(traces):
     """With --workers one thread reads, copies into mbufs and decodes every
-    frame; decode_bench times that alone on the synthetic trace. The
-    speed-up over one thread cannot pass conntrack's time over it."""
+    frame: pktstats's work (plus its counts). The speed-up over one thread
+    cannot pass conntrack's CPU time over pktstats's, both measured side by
+    side on the synthetic trace (CPU time: steadier on a shared machine)."""
     syn = next((t for t in traces if t["label"] == "synthetic"), None)
     ct = row(syn, "mos conntrack") if syn else None
-    m = re.search(r"^\| runtime: source into mbufs \+ decode \| ([0-9.]+)", decode or "", re.M)
-    if not (ct and m and syn["packets"]):
+    ps = row(syn, "mos pktstats") if syn else None
+    if not (ct and ps and ps["cpu_s"] > 0):
         return None
-    reader = syn["packets"] / (float(m.group(1)) * 1e6)
-    return (f"The reader's share: decode_bench reads the synthetic trace into mbufs and "
-            f"decodes it at {m.group(1)} Mpps ({reader:.2f} s, median wall), the work of the "
-            f"one reader thread of `--workers N`; the single-threaded C conntrack takes "
-            f"{ct['wall_s']:.2f} s on one core, so no number of workers can make it more "
-            f"than {ct['wall_s'] / reader:.2f}x faster (the workers' hand-off not counted).")
+    return (f"The reader's share: with `--workers N` one thread reads the file, copies the "
+            f"frames into mbufs, decodes them and hands them out, which is what pktstats does "
+            f"(plus its counts): {ps['cpu_s']:.2f} CPU s on the synthetic trace, against "
+            f"{ct['cpu_s']:.2f} CPU s for the whole single-threaded C conntrack. However many "
+            f"workers, the run cannot be more than about {ct['cpu_s'] / ps['cpu_s']:.2f}x faster "
+            f"than one thread (less the hand-off costs) until that reader is made cheaper.")
 
 
 def plots(d, traces, scal):
@@ -200,7 +201,7 @@ def main():
     sm = load(os.path.join(d, "scaling.md"))
     if sm:
         L += ["## Multi-core scaling of the offline path", "", sm]
-        bound = reader_bound(load(os.path.join(d, "decode.md")), traces)
+        bound = reader_bound(traces)
         if bound:
             L += [bound, ""]
         if "scaling.png" in made:
