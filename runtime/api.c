@@ -1506,6 +1506,70 @@ fold(uint32_t s)
 	return (uint16_t)~s;
 }
 
+/* Sum of @n bytes at frame offset @off as 16-bit words aligned on @base
+ * (a byte at an odd distance from @base is a low byte). */
+static uint32_t
+sum_aligned(const uint8_t *b, uint32_t off, uint32_t n, uint32_t base)
+{
+	uint32_t s = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		s += ((off + i - base) & 1) ? b[i] : (uint32_t)b[i] << 8;
+	return s;
+}
+
+/* RFC 1624 eqn 3: checksum @c after words summing to @old became @new. */
+static uint16_t
+csum_adjust(uint16_t c, uint32_t old, uint32_t new)
+{
+	uint32_t s = (uint16_t)~c + (uint16_t)fold(old) + (uint32_t)(uint16_t)~fold(new);
+
+	return fold(s);
+}
+
+/* mos_pkt_overwrite with MOS_PKT_CSUM_INCR: update the checksums @flags
+ * selects for bytes [@off, @off + @len) whose old sum was @old. */
+static int
+overwrite_incr(const struct mos_pkt *p, uint8_t *d, uint32_t off, uint32_t len, uint32_t old,
+	       unsigned flags)
+{
+	uint32_t new = sum_aligned(d + off, off, len, p->l3_off);
+	uint32_t end = off + len;
+
+	if ((flags & MOS_PKT_CSUM_IP) && p->ip_version == 4) {
+		uint8_t *ip = d + p->l3_off;
+		uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;
+
+		if (off >= p->l3_off && end <= p->l3_off + ihl && p->l3_off + 12u <= p->caplen) {
+			uint16_t c = csum_adjust((uint16_t)(ip[10] << 8 | ip[11]), old, new);
+
+			ip[10] = (uint8_t)(c >> 8);
+			ip[11] = (uint8_t)c;
+		}
+	}
+	if (flags & MOS_PKT_CSUM_L4) {
+		uint32_t a0 = p->l3_off + (p->ip_version == 4 ? 12 : 8);
+		uint32_t a1 = a0 + (p->ip_version == 4 ? 8 : 32);
+		int co = p->l4_proto == IPPROTO_TCP ? 16 : p->l4_proto == IPPROTO_UDP ? 6 : -1;
+		uint8_t *l4 = d + p->l4_off;
+		uint16_t c;
+
+		if (!(p->flags & MOS_PKT_F_L4) || co < 0 || p->l4_off + (uint32_t)co + 2 > p->caplen)
+			return -EINVAL;
+		if (!((off >= a0 && end <= a1) || off >= p->l4_off))
+			return 0;            /* not covered by the transport checksum */
+		c = (uint16_t)(l4[co] << 8 | l4[co + 1]);
+		if (c == 0 && p->l4_proto == IPPROTO_UDP)
+			return 0;            /* sent without checksum */
+		c = csum_adjust(c, old, new);
+		if (c == 0 && p->l4_proto == IPPROTO_UDP)
+			c = 0xffff;
+		l4[co] = (uint8_t)(c >> 8);
+		l4[co + 1] = (uint8_t)c;
+	}
+	return 0;
+}
+
 int
 mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t len, unsigned flags)
 {
@@ -1520,6 +1584,19 @@ mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t 
 	if (off > p->caplen || len > p->caplen - off)
 		return -EINVAL;
 	d = (uint8_t *)(uintptr_t)p->data;
+	if (flags & MOS_PKT_CSUM_INCR) {
+		uint32_t old = sum_aligned(d + off, off, len, p->l3_off);
+		uint32_t co = p->l4_off + (p->l4_proto == IPPROTO_UDP ? 6u : 16u);
+
+		if ((flags & MOS_PKT_CSUM_L4) && (p->flags & MOS_PKT_F_L4) && off < co + 2 &&
+		    off + len > co)
+			return -EINVAL;      /* the checksum field itself: nothing written */
+
+		memcpy(d + off, data, len);
+		if (ctx->cur_flow == NULL)
+			ctx->rewritten = true;
+		return overwrite_incr(p, d, off, len, old, flags);
+	}
 	memcpy(d + off, data, len);
 	if (ctx->cur_flow == NULL)
 		ctx->rewritten = true;       /* before the flow lookup: input_one decodes again */

@@ -276,20 +276,18 @@ nat_get(uint32_t map)
 }
 
 /* Rewrite address (at IP offset @aoff) and port (at L4 offset @poff) of the
- * current packet, fixing the IPv4 and TCP/UDP checksums (a UDP datagram
- * sent without checksum keeps none). */
+ * current packet, updating the IPv4 and TCP/UDP checksums incrementally
+ * (RFC 1624: the cost does not grow with the payload; a UDP datagram sent
+ * without checksum keeps none). */
 static void
 nat_rewrite(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t aoff, const uint8_t *addr,
 	    uint32_t poff, uint16_t port)
 {
-	const uint8_t *l4 = p->data + p->l4_off;
 	uint8_t pb[2] = { (uint8_t)(port >> 8), (uint8_t)port };
-	unsigned l4f = MOS_PKT_CSUM_L4;
+	const unsigned f = MOS_PKT_CSUM_IP | MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR;
 
-	if (p->l4_proto == IPPROTO_UDP && l4[6] == 0 && l4[7] == 0)
-		l4f = 0;
-	mos_pkt_overwrite(ctx, p->l3_off + aoff, addr, 4, 0);
-	mos_pkt_overwrite(ctx, p->l4_off + poff, pb, 2, MOS_PKT_CSUM_IP | l4f);
+	mos_pkt_overwrite(ctx, p->l3_off + aoff, addr, 4, f);
+	mos_pkt_overwrite(ctx, p->l4_off + poff, pb, 2, f);
 }
 
 /* A client packet of mapped flow @map: source := external address, port. */

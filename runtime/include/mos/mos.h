@@ -323,13 +323,20 @@ int mos_get_pkt(struct mos_ctx *ctx, struct mos_pkt_view *view);
 /* mos_pkt_overwrite flags */
 #define MOS_PKT_CSUM_IP  1u          /* recompute the IPv4 header checksum */
 #define MOS_PKT_CSUM_L4  2u          /* recompute the TCP/UDP checksum (IPv4 and IPv6) */
+#define MOS_PKT_CSUM_INCR 4u         /* with the above: update them for the replaced bytes only
+				      * (RFC 1624), O(len): what a NAT wants; works on a first
+				      * fragment and on truncated captures; a UDP checksum of 0
+				      * (none) stays 0; the checksums must have been right before */
 
 /*
  * Overwrite @len bytes of the current frame at frame offset @off with
  * @data, then fix checksums per @flags. Offsets are bounds-checked against
  * the captured length. Returns 0, -ENOENT (no current packet), -EINVAL
  * (out of bounds, or the checksum cannot be computed because the packet is
- * truncated or fragmented).
+ * truncated or fragmented; with MOS_PKT_CSUM_INCR: no transport header).
+ * With MOS_PKT_CSUM_INCR, a checksum is updated only if the bytes lie in
+ * what it covers (the IPv4 header; the IP addresses or the TCP/UDP header
+ * and payload).
  * In a raw monitor's pkt_in (before the flow lookup), a rewrite changes
  * the flow the frame belongs to: once the raw monitors ran, the frame is
  * decoded again, in place (the struct mos_pkt given to mos_ctx_input is
