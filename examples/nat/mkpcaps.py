@@ -14,6 +14,7 @@ ports are handed out from 20000 upwards per protocol, one worker):
   203.0.113.5:80   -> 192.0.2.1:20000  tcp  wrong remote for 20000: dropped
   10.0.0.1:40002 -> 10.0.0.2:22        tcp  inside to inside: untouched
   [2001:db8::1]:40003 -> [2001:db8::2]:80  IPv6: untouched
+  10.0.0.7:5354 -> 198.51.100.53:53    udp  a datagram in 3 IP fragments: dropped
 test_inline.py builds the expected output from the same description.
 """
 import os
@@ -21,7 +22,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
-from pcapkit import TcpConversation, http_get, http_response, udp_exchange, write_pcap  # noqa: E402
+from pcapkit import (TcpConversation, http_get, http_response, ip_fragments, udp_exchange,  # noqa: E402
+                     write_pcap)
 from scapy.all import IP, TCP, UDP, Ether  # noqa: E402
 
 EXT = "192.0.2.1"
@@ -63,4 +65,6 @@ c = TcpConversation("10.0.0.1", 40002, "10.0.0.2", 22, t0=T + 0.005, step=0.01)
 pk += c.handshake() + c.close()
 c = TcpConversation("2001:db8::1", 40003, "2001:db8::2", 80, t0=T + 0.006, step=0.01)
 pk += c.handshake() + c.close()
+big = udp_exchange("10.0.0.7", 5354, "198.51.100.53", 53, bytes(range(256)) * 2, b"", T + 0.007)[0]
+pk += ip_fragments(big, 200)
 write_pcap(os.path.join(HERE, "nat.pcap"), pk)

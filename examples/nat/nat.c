@@ -35,6 +35,9 @@
  * worker (with n workers and k addresses a flow misses with probability
  * (1 - 1/n)^k).
  *
+ * IP fragments to an external address, or from inside to outside, are
+ * dropped (counted): they cannot be translated one by one.
+ *
  * Per thread (worker): the mapping table (NAT_MAX_MAPS entries, free list)
  * and the port index (one entry per protocol, address and port); nothing
  * is allocated per packet. A flow that finds no free port or mapping is
@@ -77,7 +80,7 @@ static __thread struct nat_map *nat_maps;
 static __thread uint32_t *nat_ports;
 static __thread uint32_t nat_free_head, nat_made, nat_rotor, nat_cursor[2][NAT_MAX_ADDRS];
 
-static _Atomic uint64_t nat_translated, nat_exhausted, nat_mismatch, nat_unsolicited;
+static _Atomic uint64_t nat_translated, nat_exhausted, nat_mismatch, nat_unsolicited, nat_fragments;
 
 static void
 nat_bad(const char *var, const char *val)
@@ -122,11 +125,12 @@ __attribute__((destructor)) static void
 nat_report(void)
 {
 	fprintf(stderr, "nat: %llu flows translated, %llu refused (no free port), %llu on a "
-		"mismatched core, %llu unsolicited frames dropped\n",
+		"mismatched core, %llu unsolicited frames dropped, %llu fragments dropped\n",
 		(unsigned long long)atomic_load(&nat_translated),
 		(unsigned long long)atomic_load(&nat_exhausted),
 		(unsigned long long)atomic_load(&nat_mismatch),
-		(unsigned long long)atomic_load(&nat_unsolicited));
+		(unsigned long long)atomic_load(&nat_unsolicited),
+		(unsigned long long)atomic_load(&nat_fragments));
 }
 
 /* This worker's tables, made at its first use. */
@@ -316,11 +320,24 @@ nat_in(struct mos_ctx *ctx)
 	uint32_t a, m;
 	const struct nat_map *e;
 
-	if (p == NULL || p->ip_version != 4 || !(p->flags & MOS_PKT_F_L4) ||
-	    (p->flags & (MOS_PKT_F_FRAGMENT | MOS_PKT_F_TUNNEL)) ||
-	    (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP))
+	if (p == NULL || p->ip_version != 4 || (p->flags & MOS_PKT_F_TUNNEL))
 		return 0;
 	ip = p->data + p->l3_off;
+	if (p->flags & MOS_PKT_F_FRAGMENT) {
+		/* A fragment of a translated flow cannot be translated alone
+		 * (no ports after the first, and the datagram is reassembled
+		 * for analysis only): dropped rather than leaked. */
+		for (a = 0; a < nat_n_addrs; a++)
+			if (!memcmp(ip + 16, nat_addrs[a], 4))
+				break;
+		if (a < nat_n_addrs || (nat_is_inside(ip + 12) && !nat_is_inside(ip + 16))) {
+			atomic_fetch_add(&nat_fragments, 1);
+			return 2;
+		}
+		return 0;
+	}
+	if (!(p->flags & MOS_PKT_F_L4) || (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP))
+		return 0;
 	for (a = 0; a < nat_n_addrs; a++)
 		if (!memcmp(ip + 16, nat_addrs[a], 4))
 			break;
