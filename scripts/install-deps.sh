@@ -27,6 +27,8 @@ PACKAGES=(
   tshark             # tests: the decoder is checked against tshark on mutated frames
   iproute2           # tests: network namespaces for the inline end-to-end test
   ethtool            # tests: checksum offload off on the test veths
+  iperf3             # tests: bounded TCP transfer through the inline box (tests/netns)
+  tcpdump            # tests: capture of the mirrored traffic the passive box is checked against
   libndpi-dev        # examples/ndpi: protocol detection through extern C
   libndpi-bin        # tests: ndpiReader, the reference examples/ndpi is compared with
   libhyperscan-dev   # examples/ids: streaming content signatures
