@@ -10,7 +10,8 @@ capture of CORPUS_DIR/pcaps (or on the one CAPTURE) and compares, per capture, t
 prads SERVER line / a `service` record, role "client" a CLIENT line / a
 `client` record. Banner texts, OS fingerprints and VLANs are not compared
 (the OS lines, SYN and SYNACK, are compared as (address, kind) and reported
-separately, for information). The agreement is |both| / |either| over all
+separately, for information, and so are the fingerprint strings of the hosts
+both fingerprinted). The agreement is |both| / |either| over all
 captures, services and clients together; one line per capture with a
 difference lists each asset only one side reported.
 
@@ -52,7 +53,8 @@ def prads_assets(prads, pcap, tmp):
             if cols[4] in ROLES:
                 assets.add((ROLES[cols[4]], ip(cols[0]), int(cols[2]), int(cols[3])))
             elif cols[4] in OS_KINDS:
-                oses.add((ip(cols[0]), OS_KINDS[cols[4]]))
+                fp = line.split(",", 5)[5].lstrip("[")
+                oses.add((ip(cols[0]), OS_KINDS[cols[4]], ":".join(fp.split(":")[:6])))
     return assets, oses
 
 
@@ -67,8 +69,14 @@ def prog_assets(prog, pcap, tmp):
             if r["record"] in ("service", "client"):
                 assets.add((r["record"], ip(r["ip"]), r["port"], r["proto"]))
             elif r["record"] == "os":
-                oses.add((ip(r["ip"]), r["kind"]))
+                oses.add((ip(r["ip"]), r["kind"], r["fingerprint"]))
     return assets, oses
+
+
+def no_df(fp):
+    """A fingerprint without its DF field (prads 0.3.3 prints 1 for IPv4 SYNs without DF)."""
+    f = fp.split(":")
+    return ":".join(f[:2] + f[3:])
 
 
 def main():
@@ -95,6 +103,7 @@ def main():
 
     tot = {"both": 0, "prads": 0, "prog": 0}
     os_tot = {"both": 0, "prads": 0, "prog": 0}
+    fp_tot = {"compared": 0, "same": 0, "same_but_df": 0}
     with tempfile.TemporaryDirectory() as tmp:
         def run(p):
             return p, prads_assets(prads, p, tmp), prog_assets(a.prog, p, tmp)
@@ -109,9 +118,16 @@ def main():
         tot["both"] += len(both)
         tot["prads"] += len(only_p)
         tot["prog"] += len(only_m)
-        os_tot["both"] += len(po & mo)
-        os_tot["prads"] += len(po - mo)
-        os_tot["prog"] += len(mo - po)
+        ph, mh = {x[:2] for x in po}, {x[:2] for x in mo}
+        os_tot["both"] += len(ph & mh)
+        os_tot["prads"] += len(ph - mh)
+        os_tot["prog"] += len(mh - ph)
+        for host, kind, fp in mo:       # our lines for hosts prads also fingerprinted
+            theirs = {x[2] for x in po if x[:2] == (host, kind)}
+            if theirs:
+                fp_tot["compared"] += 1
+                fp_tot["same"] += fp in theirs
+                fp_tot["same_but_df"] += no_df(fp) in {no_df(t) for t in theirs}
         if only_p or only_m or a.verbose:
             print(f"{os.path.basename(p)}: {len(both)} agree, {len(only_p)} only prads, "
                   f"{len(only_m)} only prog")
@@ -125,6 +141,8 @@ def main():
     ospct = 100.0 * os_tot["both"] / osn if osn else 100.0
     print(f"os (ip, syn/synack): {os_tot['both']}/{osn} = {ospct:.1f}% "
           f"({os_tot['prads']} only prads, {os_tot['prog']} only prog)")
+    print(f"fingerprints: {fp_tot['same']}/{fp_tot['compared']} identical, "
+          f"{fp_tot['same_but_df']} identical but for DF")
     print(f"agreement: {tot['both']}/{n} assets = {pct:.1f}% "
           f"({tot['prads']} only prads, {tot['prog']} only prog; minimum {a.min:g}%)")
     return 0 if pct >= a.min else 1

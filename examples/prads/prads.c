@@ -157,37 +157,50 @@ options(const struct mos_pkt *p, char *b, size_t cap, size_t *n, unsigned *mss, 
 		put(b, cap, n, ".", 0);
 }
 
-/* "WINDOW:TTL:DF:SIZE:OPTIONS:QUIRKS" of the current SYN / SYN-ACK ("" otherwise).
- * WINDOW is Sn when it is n times the MSS, Tn for n times MSS+40; QUIRKS
- * (p0f letters, "." for none): P options past the end of the list, Z IPv4 id zero, U urgent pointer without URG,
- * A ACK number set (always on a SYN-ACK), T timestamp echo set, D data;
- * in p0f's order. */
+/* "WINDOW:TTL:DF:SIZE:OPTIONS:QUIRKS" of the current SYN / SYN-ACK ("" otherwise),
+ * with prads's conventions. WINDOW is Sn when it is n times the MSS (or
+ * 1460), Tn for n times MSS+40 (or 1500); DF is the IPv4 flag (1 for IPv6,
+ * which has none, as prads prints it); SIZE the IPv4 total length or the
+ * IPv6 payload length. QUIRKS (p0f letters in prads's order, "." for none):
+ * Q seq = ack, 0 seq zero, P options past the end of the list, Z IPv4 id
+ * zero or IPv6 flow label zero, I IPv4 options, U urgent pointer set, X
+ * reserved TCP bits set, A ACK number set (always on a SYN-ACK), T
+ * timestamp echo set, F flags other than SYN/ACK/RST/ECE/CWR, D data, L
+ * IPv6 flow label set. */
 struct mos_prog_bytes
 fingerprint(struct mos_ctx *ctx)
 {
 	const struct mos_pkt *p = tcp_pkt(ctx);
-	const uint8_t *ip;
+	const uint8_t *ip, *th;
 	char opt[96];
 	size_t n = 0, on = 0, q0;
 	unsigned mss, win;
-	bool ts2, past, df = false;
+	bool ts2, past, df = true, v4, label = false;
 
 	if (p == NULL || !(p->tcp_flags & MOS_TCP_SYN))
 		return str_of("");
 	ip = p->data + p->l3_off;
-	if (p->ip_version == 4)
+	th = p->data + p->l4_off;
+	v4 = p->ip_version == 4;
+	if (v4)
 		df = (ip[6] & 0x40) != 0;
+	else
+		label = (ip[1] & 0x0f) || ip[2] || ip[3];
 	options(p, opt, sizeof(opt), &on, &mss, &ts2, &past);
 	win = p->tcp_win;
-	if (mss && win && win % mss == 0)
+	if (win && mss && win % mss == 0)
 		put(fp_buf, sizeof(fp_buf), &n, "S%u", win / mss);
-	else if (mss && win && win % (mss + 40) == 0)
+	else if (win && win % 1460 == 0)               /* the Ethernet MSS, as p0f tries */
+		put(fp_buf, sizeof(fp_buf), &n, "S%u", win / 1460);
+	else if (win && mss && win % (mss + 40) == 0)
 		put(fp_buf, sizeof(fp_buf), &n, "T%u", win / (mss + 40));
+	else if (win && win % 1500 == 0)
+		put(fp_buf, sizeof(fp_buf), &n, "T%u", win / 1500);
 	else
 		put(fp_buf, sizeof(fp_buf), &n, "%u", win);
 	put(fp_buf, sizeof(fp_buf), &n, ":%u", observed_ttl(p));
 	put(fp_buf, sizeof(fp_buf), &n, ":%u", df);
-	put(fp_buf, sizeof(fp_buf), &n, ":%u", p->ip_len);
+	put(fp_buf, sizeof(fp_buf), &n, ":%u", v4 ? p->ip_len : (unsigned)(ip[4] << 8 | ip[5]));
 	put(fp_buf, sizeof(fp_buf), &n, ":", 0);
 	if (n + on < sizeof(fp_buf)) {
 		memcpy(fp_buf + n, opt, on);
@@ -196,18 +209,30 @@ fingerprint(struct mos_ctx *ctx)
 	}
 	put(fp_buf, sizeof(fp_buf), &n, ":", 0);
 	q0 = n;
+	if (p->tcp_seq == p->tcp_ack)
+		put(fp_buf, sizeof(fp_buf), &n, "Q", 0);
+	if (p->tcp_seq == 0)
+		put(fp_buf, sizeof(fp_buf), &n, "0", 0);
 	if (past)
 		put(fp_buf, sizeof(fp_buf), &n, "P", 0);
-	if (p->ip_version == 4 && ip[4] == 0 && ip[5] == 0)
+	if (v4 ? (ip[4] == 0 && ip[5] == 0) : !label)
 		put(fp_buf, sizeof(fp_buf), &n, "Z", 0);
-	if (p->tcp_urp && !(p->tcp_flags & MOS_TCP_URG))
+	if (v4 && (ip[0] & 0x0f) > 5)
+		put(fp_buf, sizeof(fp_buf), &n, "I", 0);
+	if (p->tcp_urp)
 		put(fp_buf, sizeof(fp_buf), &n, "U", 0);
+	if (th[12] & 0x0f)
+		put(fp_buf, sizeof(fp_buf), &n, "X", 0);
 	if (p->tcp_ack)
 		put(fp_buf, sizeof(fp_buf), &n, "A", 0);
 	if (ts2)
 		put(fp_buf, sizeof(fp_buf), &n, "T", 0);
+	if (th[13] & ~(MOS_TCP_SYN | MOS_TCP_ACK | MOS_TCP_RST | 0x40 | 0x80))
+		put(fp_buf, sizeof(fp_buf), &n, "F", 0);
 	if (p->payload_len)
 		put(fp_buf, sizeof(fp_buf), &n, "D", 0);
+	if (label)
+		put(fp_buf, sizeof(fp_buf), &n, "L", 0);
 	if (n == q0)
 		put(fp_buf, sizeof(fp_buf), &n, ".", 0);
 	return str_of(fp_buf);
