@@ -19,8 +19,9 @@
  *
  * Strings returned point into per-thread buffers valid until the next call
  * of the same function on the thread (the handler emits them at once).
- * Nothing allocates per packet: the report set (65,536 entries, 512 KiB)
- * is allocated at its first use; when it is full, reports are written again
+ * Nothing allocates per packet: the report set (1,048,576 slots filled to
+ * 7/8, 917,504 reports; 8 MiB of zeroed address space whose pages the kernel
+ * supplies as they are touched) is allocated at its first use; when it is full, reports are written again
  * rather than lost, and counted (printed on stderr at exit).
  * Thread-safety: per-thread state only, like every handler.
  */
@@ -41,7 +42,7 @@ struct mos_prog_bytes known_port(struct mos_ctx *ctx, uint8_t proto, uint16_t po
 bool first_report(struct mos_ctx *ctx, struct mos_addr ip, uint16_t port, uint8_t proto,
 		  struct mos_prog_bytes what);
 
-#define SEEN_SLOTS 65536u            /* power of two */
+#define SEEN_SLOTS (1u << 20)        /* power of two */
 #define BANNER_SCAN 600u             /* bytes of a payload searched, as prads does */
 
 static __thread char fp_buf[160];    /* fingerprint() result */
@@ -415,7 +416,7 @@ seen_report(void)
 
 	if (full)
 		fprintf(stderr, "prads: %lu reports repeated: the set of reported assets (%u per thread) was full\n",
-			full, SEEN_SLOTS);
+			full, SEEN_SLOTS / 8 * 7);
 }
 
 /* Add @h to the set: 1 when it was new, 0 when it was there, -1 when the
@@ -436,7 +437,7 @@ seen_add(uint64_t h)
 	for (i = (uint32_t)h & (SEEN_SLOTS - 1); seen[i] != 0; i = (i + 1) & (SEEN_SLOTS - 1))
 		if (seen[i] == h)
 			return 0;
-	if (seen_used + 1 >= SEEN_SLOTS)               /* keep one slot empty: probes end */
+	if (seen_used >= SEEN_SLOTS / 8 * 7)           /* at most 7/8 full: probes stay short */
 		goto full;
 	seen[i] = h;
 	seen_used++;
