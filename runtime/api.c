@@ -1664,14 +1664,15 @@ inj_room(struct mos_ctx *ctx, uint32_t n, uint32_t bytes)
  * @seq, @ack, @flags, @win, @len bytes of @payload. */
 static void
 inj_tcp(struct mos_ctx *ctx, const struct mos_flow *f, int from, uint32_t seq, uint32_t ack,
-	uint8_t flags, uint16_t win, const void *payload, uint32_t len)
+	uint8_t flags, uint16_t win, const void *opts, uint32_t olen, const void *payload,
+	uint32_t len)
 {
 	struct mos_injected *out = &ctx->inj[ctx->n_inj++];
 	struct mos_addr sa, da;
 	uint16_t sp, dp;
 	uint8_t *b = ctx->inj_area + ctx->inj_used, *t;
 	bool v4;
-	uint32_t s, hl, tl = 20 + len;
+	uint32_t s, hl, tl = 20 + olen + len;
 
 	mos_flow_endpoint(f, from, &sa, &sp);
 	mos_flow_endpoint(f, 1 - from, &da, &dp);
@@ -1705,12 +1706,15 @@ inj_tcp(struct mos_ctx *ctx, const struct mos_flow *f, int from, uint32_t seq, u
 	t[2] = (uint8_t)(dp >> 8); t[3] = (uint8_t)dp;
 	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
 	t[8] = (uint8_t)(ack >> 24); t[9] = (uint8_t)(ack >> 16); t[10] = (uint8_t)(ack >> 8); t[11] = (uint8_t)ack;
-	t[12] = 5 << 4;
+	t[12] = (uint8_t)((5 + olen / 4) << 4);
 	t[13] = flags;
 	t[14] = (uint8_t)(win >> 8);
 	t[15] = (uint8_t)win;
+	t[16] = t[17] = t[18] = t[19] = 0;
+	if (olen)
+		memcpy(t + 20, opts, olen);
 	if (len)
-		memcpy(t + 20, payload, len);
+		memcpy(t + 20 + olen, payload, len);
 	s += IPPROTO_TCP + tl;
 	uint16_t c = fold(sum16(s, t, tl));
 	t[16] = (uint8_t)(c >> 8);
@@ -1732,7 +1736,7 @@ build_rst(struct mos_ctx *ctx, const struct mos_flow *f, int from)
 	uint32_t seq = (R->flags & MOS_TCPE_ACK) ? R->ack : S->snd_nxt;
 	uint32_t ack = (S->flags & MOS_TCPE_ACK) ? S->ack : R->snd_nxt;
 
-	inj_tcp(ctx, f, from, seq, ack, MOS_TCP_RST | MOS_TCP_ACK, 0, NULL, 0);
+	inj_tcp(ctx, f, from, seq, ack, MOS_TCP_RST | MOS_TCP_ACK, 0, NULL, 0, NULL, 0);
 }
 
 int
@@ -1750,21 +1754,23 @@ mos_reset_conn(struct mos_ctx *ctx, struct mos_flow *flow)
 
 int
 mos_inject_tcp(struct mos_ctx *ctx, struct mos_flow *flow, int from, uint32_t seq,
-	       uint8_t tcp_flags, const void *payload, uint32_t len)
+	       uint8_t tcp_flags, const void *opts, uint32_t opts_len, const void *payload,
+	       uint32_t len)
 {
 	const struct mos_tcp_end *S;
 
 	if (ctx == NULL || !flow_ok(ctx, flow) || (flow->flags & MOS_FLOW_F_UDP) ||
 	    (from != MOS_SIDE_CLI && from != MOS_SIDE_SVR) || len > 65000 ||
-	    (len && payload == NULL))
+	    (len && payload == NULL) || opts_len > 40 || (opts_len & 3) ||
+	    (opts_len && opts == NULL))
 		return -EINVAL;
-	if (inj_room(ctx, 1, (60 + 20 + len + 7u) & ~7u) < 0)
+	if (inj_room(ctx, 1, (60 + 20 + opts_len + len + 7u) & ~7u) < 0)
 		return -ENOSPC;
 	S = &flow->end[from];
 	if (!(S->flags & MOS_TCPE_ACK))
 		tcp_flags &= (uint8_t)~MOS_TCP_ACK;
 	inj_tcp(ctx, flow, from, seq, (tcp_flags & MOS_TCP_ACK) ? S->ack : 0, tcp_flags, S->win,
-		payload, len);
+		opts, opts_len, payload, len);
 	return 0;
 }
 

@@ -17,7 +17,10 @@
  *    re-sends (mos_inject_tcp, from the server to the client) the last
  *    segment not re-sent yet, moving toward the front of the window, until
  *    the next one is acknowledged by that ACK: roughly the back half of
- *    what was in flight, the tail first.
+ *    what was in flight, the tail first. The copy carries the original's
+ *    TCP options too: a receiver that negotiated timestamps may drop a
+ *    segment without them (RFC 7323), and the original timestamp, of the
+ *    same burst as what the receiver saw, passes its PAWS check.
  *
  * Resources, per thread: a pool of HB_POOL_CAP slots (HB_BYTES of payload
  * each), allocated at their first use and reused, nothing per packet. A
@@ -40,6 +43,8 @@ struct hb_seg {
 	uint32_t seq;                /* sequence number of its first byte */
 	uint16_t len;                /* payload bytes */
 	uint16_t off;                /* where they are in hb_slot.bytes */
+	uint8_t opt_len;             /* TCP option bytes (0..40) */
+	uint8_t opts[40];            /* its TCP options as sent (timestamps: see below) */
 };
 
 struct hb_slot {
@@ -113,6 +118,8 @@ hb_record(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t slot)
 		s->done = true;
 		return slot;
 	}
+	s->seg[s->n].opt_len = (uint8_t)(p->payload_off - p->l4_off - 20);
+	memcpy(s->seg[s->n].opts, p->data + p->l4_off + 20, s->seg[s->n].opt_len);
 	s->seg[s->n].seq = p->tcp_seq;
 	s->seg[s->n].len = (uint16_t)p->payload_len;
 	s->seg[s->n].off = (uint16_t)s->used;
@@ -150,8 +157,8 @@ hb_ack(struct mos_ctx *ctx, struct mos_flow *flow, uint32_t slot)
 		s->done = true;         /* the receiver has it: so has it everything before */
 		return 0;
 	}
-	rc = mos_inject_tcp(ctx, flow, MOS_SIDE_SVR, g->seq, MOS_TCP_ACK | MOS_TCP_PSH,
-			    s->bytes + g->off, g->len);
+	rc = mos_inject_tcp(ctx, flow, MOS_SIDE_SVR, g->seq, MOS_TCP_ACK | MOS_TCP_PSH, g->opts,
+			    g->opt_len, s->bytes + g->off, g->len);
 	s->next--;
 	if (rc < 0) {
 		atomic_fetch_add(&hb_inject_lost, 1);

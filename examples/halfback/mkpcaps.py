@@ -4,7 +4,8 @@
 Run with /usr/bin/python3 (Debian's python3-scapy):
     /usr/bin/python3 examples/halfback/mkpcaps.py
 Output is deterministic; the capture is committed (about 30 KiB).
-  40000: short response, 6 segments of 100 B; the last one is lost after the
+  40000: short response, 6 segments of 100 B with TCP timestamps (the
+         re-sent copies must carry them); the last one is lost after the
          box (the client never acknowledges it): the client ACKs 2, 4, then 5
          segments; the server's own retransmission of segment 6 comes 200 ms
          later. The box re-sends segment 6 at the first ACK, segment 5 at the
@@ -25,12 +26,15 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 from pcapkit import TcpConversation, http_get, write_pcap  # noqa: E402
 
 
-def response(c, sizes, tag):
-    """Server segments (no ACK in between) with distinct, recognisable bytes."""
+def response(c, sizes, tag, ts=None):
+    """Server segments (no ACK in between) with distinct, recognisable bytes;
+    with ts=(TSval, TSecr), each carries NOP NOP Timestamps."""
     out = []
     for i, n in enumerate(sizes):
         body = (f"{tag}-seg{i + 1}-".encode() * 200)[:n]
-        out += c.segments(False, body, n)
+        opts = [("NOP", None), ("NOP", None), ("Timestamp", ts)] if ts else None
+        out.append(c._pkt(False, "PA", body, options=opts))
+        c.seq_s += n
     return out
 
 
@@ -44,7 +48,7 @@ T = 1700000000.0
 # 40000: tail segment lost downstream
 c = TcpConversation("10.0.0.1", 40000, "10.0.0.2", 80, t0=T)
 pk += c.handshake() + c.segments(True, http_get("example.com"), 1460)
-segs = response(c, [100] * 6, "a")
+segs = response(c, [100] * 6, "a", ts=(77000, 12000))
 pk += segs
 base = c.isn_s + 1
 pk += [ack_at(c, base + 200), ack_at(c, base + 400), ack_at(c, base + 500)]

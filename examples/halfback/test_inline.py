@@ -11,8 +11,9 @@ frame right after the frame that caused it) and checks, with scapy:
     the long flow (40001) and the fully acknowledged IPv6 flow get nothing;
   - each injected frame goes from the server to the client (addresses, ports,
     MACs of the client's own frames swapped), carries the original segment's
-    sequence number, acknowledgement number and payload byte for byte, ACK|PSH,
-    and valid IPv4 and TCP checksums;
+    sequence number, acknowledgement number, TCP options (timestamps in flow
+    40000) and payload, ACK|PSH, and valid IPv4 and TCP checksums: here it is
+    the original frame byte for byte;
   - --stats counts them (injected_sent 5, tx_packets = forwarded + 5);
   - with the default burst the same frames are injected;
   - on a raw-IP capture (LINKTYPE_RAW) the output is the same, injected frames
@@ -93,6 +94,9 @@ with tempfile.TemporaryDirectory() as tmp:
         check(seqs == want_seqs, f"{port}: segments {nseg} re-sent in reverse order (seqs {seqs})")
         for k, p, prev in got:
             o = orig.get((port, p[TCP].seq))
+            check(o is not None and bytes(p) == bytes(o),
+                  f"{port}: re-sent seq {p[TCP].seq}: the original frame byte for byte "
+                  f"(options {p[TCP].options})")
             ok = (o is not None and Raw in p and p[Raw].load == o[Raw].load
                   and p[TCP].ack == o[TCP].ack and p[IP].src == "10.0.0.2" and p[IP].dst == "10.0.0.1"
                   and p[TCP].sport == 80 and p[Ether].dst == CMAC and p[Ether].src == SMAC

@@ -559,7 +559,7 @@ TEST_F(Engine, InjectTcpRecordsTheSendersSegmentWithPayloadAckWindowAndChecksums
 	send(false, MOS_TCP_ACK, 5001, 1006, "hello world");
 	ASSERT_NE(f, nullptr);
 	// the server's segment again, as Halfback re-sends it
-	ASSERT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 5001, MOS_TCP_ACK | MOS_TCP_PSH, "hello world", 11), 0);
+	ASSERT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 5001, MOS_TCP_ACK | MOS_TCP_PSH, nullptr, 0, "hello world", 11), 0);
 	uint32_t n;
 	const mos_injected *inj = mos_ctx_injected(ctx, &n);
 	ASSERT_EQ(n, 1u);
@@ -580,9 +580,21 @@ TEST_F(Engine, InjectTcpRecordsTheSendersSegmentWithPayloadAckWindowAndChecksums
 	mos_ctx_input(ctx, &p, MOS_LINK_RAW);
 	EXPECT_EQ(mos_ctx_stats(ctx)->events[MOS_EV_REXMIT], 1u);
 	mos_ctx_injected_clear(ctx);
-	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_BOTH, 1, 0, nullptr, 0), -EINVAL);
-	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_CLI, 1, 0, "x", 65001), -EINVAL);
-	EXPECT_EQ(mos_inject_tcp(nullptr, f, MOS_SIDE_CLI, 1, 0, nullptr, 0), -EINVAL);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_BOTH, 1, 0, nullptr, 0, nullptr, 0), -EINVAL);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_CLI, 1, 0, nullptr, 0, "x", 65001), -EINVAL);
+	EXPECT_EQ(mos_inject_tcp(nullptr, f, MOS_SIDE_CLI, 1, 0, nullptr, 0, nullptr, 0), -EINVAL);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_CLI, 1, 0, "\x01\x01", 2, nullptr, 0), -EINVAL);  // not a multiple of 4
+	// options copied as given: NOP NOP timestamps (10 bytes)
+	const uint8_t ts[12] = { 1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9 };
+	ASSERT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 5001, MOS_TCP_ACK, ts, 12, "hi", 2), 0);
+	inj = mos_ctx_injected(ctx, &n);
+	ASSERT_EQ(n, 1u);
+	ASSERT_EQ(inj[0].len, 20 + 32 + 2);
+	EXPECT_EQ(inj[0].frame[20 + 12], 8 << 4);                           // data offset 8 words
+	EXPECT_EQ(memcmp(inj[0].frame + 40, ts, 12), 0);
+	EXPECT_EQ(memcmp(inj[0].frame + 52, "hi", 2), 0);
+	EXPECT_EQ(csum(inj[0].frame + 20, 34, csum(inj[0].frame + 12, 8, 0) + 6 + 34), 0xffff);
+	mos_ctx_injected_clear(ctx);
 }
 
 TEST(EngineApi, InjectAreaFullDropsTheNewestFrameAndCountsIt)
@@ -602,9 +614,9 @@ TEST(EngineApi, InjectAreaFullDropsTheNewestFrameAndCountsIt)
 	mos_ctx_input(ctx, w.make(syn), MOS_LINK_ETHERNET);
 	ASSERT_NE(f, nullptr);
 	std::string data(1460, 'z');
-	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 1, 0, data.data(), 1460), 0);
-	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 1461, 0, data.data(), 1460), 0);
-	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 2921, 0, data.data(), 1460), -ENOSPC);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 1, 0, nullptr, 0, data.data(), 1460), 0);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 1461, 0, nullptr, 0, data.data(), 1460), 0);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 2921, 0, nullptr, 0, data.data(), 1460), -ENOSPC);
 	EXPECT_EQ(mos_reset_conn(ctx, f), 0);    // small frames still fit
 	uint32_t n;
 	const mos_injected *inj = mos_ctx_injected(ctx, &n);
@@ -613,7 +625,7 @@ TEST(EngineApi, InjectAreaFullDropsTheNewestFrameAndCountsIt)
 	EXPECT_EQ(mos_ctx_stats(ctx)->injected, 4u);
 	EXPECT_EQ(mos_ctx_stats(ctx)->injected_lost, 1u);
 	mos_ctx_injected_clear(ctx);             // the area is free again
-	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 2921, 0, data.data(), 1460), 0);
+	EXPECT_EQ(mos_inject_tcp(ctx, f, MOS_SIDE_SVR, 2921, 0, nullptr, 0, data.data(), 1460), 0);
 	mos_ctx_destroy(ctx);
 }
 

@@ -383,15 +383,19 @@ int mos_reset_conn(struct mos_ctx *ctx, struct mos_flow *flow);
  * sent it to its peer: the flow's addresses and ports, sequence number
  * @seq, flags @tcp_flags (MOS_TCP_*), the acknowledgement number and
  * window @from sent last (the ACK flag is cleared when @from never sent
- * one), no TCP options, @len bytes of @payload (copied), IPv4 TTL / IPv6
+ * one), @opts_len bytes of TCP options @opts (0..40, a multiple of 4,
+ * copied as they are), @len bytes of @payload (copied), IPv4 TTL / IPv6
  * hop limit 64, IPv4 id 0, valid checksums. A retransmission of bytes the
  * sender already sent (Halfback, examples/halfback) is a call with their
- * sequence number and bytes. Callable anywhere the flow is valid (handlers,
- * timers). Returns 0, -EINVAL (NULL, not TCP, bad side, @len > 65000),
- * -ENOSPC (no room, counted in injected_lost).
+ * sequence number, options (timestamps: a receiver that negotiated them
+ * may drop a segment without) and bytes. Callable anywhere the flow is
+ * valid (handlers, timers). Returns 0, -EINVAL (NULL, not TCP, bad side,
+ * bad @opts_len, @len > 65000), -ENOSPC (no room, counted in
+ * injected_lost).
  */
 int mos_inject_tcp(struct mos_ctx *ctx, struct mos_flow *flow, int from, uint32_t seq,
-		   uint8_t tcp_flags, const void *payload, uint32_t len);
+		   uint8_t tcp_flags, const void *opts, uint32_t opts_len,
+		   const void *payload, uint32_t len);
 
 /* The recorded frames since the last mos_ctx_injected_clear(). */
 const struct mos_injected *mos_ctx_injected(const struct mos_ctx *ctx, uint32_t *n);
