@@ -78,6 +78,9 @@ orig = {(p[TCP].dport, p[TCP].seq): p for p in inp
 
 with tempfile.TemporaryDirectory() as tmp:
     out, st = run(tmp, "burst1", ["--burst", "1"])
+    readme = [x for x in open(f"{HERE}/README.md").read().splitlines() if x.startswith('{"record"')]
+    recs = open(f"{tmp}/burst1.rec").read().splitlines() if os.path.exists(f"{tmp}/burst1.rec") else []
+    check(recs == readme and len(recs) == 4, "records = the README's sample output")
     extras, all_fwd = split(inp, out)
     check(all_fwd and len(out) == len(inp) + len(extras),
           f"every input frame forwarded byte for byte, in order ({len(out)} out, {len(inp)} in)")

@@ -115,6 +115,8 @@ with tempfile.TemporaryDirectory() as tmp:
         st = {}
     check(st.get("dropped") == 5 and st.get("forwarded") == len(want) and st.get("tx_packets") == len(want),
           f"--stats ({ {k: st.get(k) for k in ('forwarded', 'dropped', 'tx_packets')} })")
+    readme = [x for x in open(f"{HERE}/README.md").read().splitlines() if x.startswith('{"record"')]
+    check(r.stdout.splitlines() == readme and len(readme) == 8, "records = the README's sample output")
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     ends = {x["client_port"]: x for x in recs if x["record"] == "unmapped"}
     check(ends.get(40000, {}).get("server_pkts") == 4 and ends.get(40000, {}).get("reason") == "fin",
