@@ -490,7 +490,7 @@ uint32_t ids_scan(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t
 	int other = side == MOS_SIDE_CLI ? MOS_SIDE_SVR : MOS_SIDE_CLI;
 	struct mos_stream *st = mos_flow_stream(flow, other); /* bytes @side sent */
 	const uint8_t *p;
-	uint64_t lost;
+	uint64_t lost = 0;              /* read_ptr adds to it */
 	ssize_t n;
 
 	if (!st || !db)
