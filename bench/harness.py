@@ -186,8 +186,9 @@ def side_by_side(args, tmp):
             "cpu_s": statistics.median(r["cpu"] for r in runs[name]),
             "rss_mb": max(r["rss_kb"] for r in runs[name]) / 1024,
             "mpps": packets / wall / 1e6 if packets else 0,
-            "mpps_cpu": packets / max(statistics.median(r["cpu"] for r in runs[name]), 1e-6) / 1e6
-            if packets else 0,
+            # CPU times come in 10 ms steps: no rate from a few steps
+            "mpps_cpu": packets / statistics.median(r["cpu"] for r in runs[name]) / 1e6
+            if packets and statistics.median(r["cpu"] for r in runs[name]) >= 0.05 else None,
             "gbps": size * 8 / wall / 1e9 if size else 0,
             "runs": [{k: r[k] for k in ("wall", "cpu", "rss_kb")} for r in runs[name]],
         })
@@ -212,9 +213,11 @@ def table(res):
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         rate = f"{base['wall_s'] / r['wall_s'] * 100:.0f}%" if base else "-"
-        cpu = f"{base['cpu_s'] / r['cpu_s'] * 100:.0f}%" if base and r["cpu_s"] > 0 else "-"
-        lines.append(f"| {r['tool']} | {r['kind']} | {r['mpps']:.2f} | {r['gbps']:.2f} | "
-                     f"{r['mpps_cpu']:.2f} | "
+        # CPU times come in 10 ms steps: no ratio from a few steps
+        cpu = f"{base['cpu_s'] / r['cpu_s'] * 100:.0f}%" \
+            if base and min(base["cpu_s"], r["cpu_s"]) >= 0.05 else "-"
+        mc = f"{r['mpps_cpu']:.2f}" if r["mpps_cpu"] else "-"
+        lines.append(f"| {r['tool']} | {r['kind']} | {r['mpps']:.2f} | {r['gbps']:.2f} | {mc} | "
                      f"{r['wall_s']:.2f} ({r['wall_min']:.2f}-{r['wall_max']:.2f}) | "
                      f"{r['cpu_s']:.2f} | {r['rss_mb']:.0f} | {rate} | {cpu} |")
     peers = [r for r in rows if r["kind"] == "peer"]
@@ -227,7 +230,8 @@ def table(res):
                   "|---|" + "---:|" * len(peers)]
         for o in ours:
             lines.append(f"| {o['tool']} | " + " | ".join(
-                f"{p['wall_s'] / o['wall_s']:.2f} / {p['cpu_s'] / max(o['cpu_s'], 1e-6):.2f}"
+                f"{p['wall_s'] / o['wall_s']:.2f} / " +
+                (f"{p['cpu_s'] / o['cpu_s']:.2f}" if min(p["cpu_s"], o["cpu_s"]) >= 0.05 else "-")
                 for p in peers) + " |")
     if res.get("work"):
         lines += ["", "What our programs did on this trace (one more, untimed run of each with "

@@ -9,6 +9,7 @@
 #   BENCH_PACKETS=N     frames of the synthetic trace (default 1000000)
 #   BENCH_ROUNDS=N      rounds of the side-by-side runs (default 3, median taken)
 #   BENCH_CPU=C         the core single-core runs are pinned to (default 1)
+#   BENCH_RESULTS=DIR   where the results go (default bench/results)
 #   BENCH_DOCS=1        also put the results into docs/benchmarks.md
 #   BENCH_COMMIT=TEXT   what was built, when BUILD is not this checkout's tree
 #                       (default: its HEAD, flagged when files differ from it)
@@ -19,7 +20,7 @@
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-results=$top/bench/results
+results=${BENCH_RESULTS:-$top/bench/results}
 mkdir -p "$results"
 rm -f "$results"/trace-*.json "$results"/trace-*.md "$results"/*.png
 quick=${BENCH_QUICK:-0}
@@ -119,4 +120,4 @@ cmd="make bench"
 docs=()
 [ "${BENCH_DOCS:-0}" = 1 ] && docs=(--docs "$top/docs/benchmarks.md")
 /usr/bin/python3 "$top/bench/report.py" "$results" "$cmd" "${docs[@]}"
-echo "bench: done in $(( $(date +%s) - t0 )) s; see bench/results/results.md"
+echo "bench: done in $(( $(date +%s) - t0 )) s; see $results/results.md"
