@@ -778,16 +778,19 @@ static void emit_stmt(struct emitter *E, const struct ast_node *s, int ind)
 			emit_err(E, s, "raising this event");
 			return;
 		}
-		/* from a timer: the first hook its handlers are registered at */
-		int hook = -1;
+		/* from a timer: the first hook its handlers are registered at
+		 * (worked out by the runtime when the timer was armed in a
+		 * handler of a floating event, whose root is known only then) */
+		const char *hook = "-1";
 		if (E->in_timer) {
 			unsigned hooks = E->cur_root >= 0 ? bi_events[E->cur_root].hooks : 0;
 			if (E->cur_root == BI_EV_PKT_IN)
 				hooks &= ~BI_HOOK_NONE;
-			hook = hooks & BI_HOOK_NONE ? 0 : hooks & BI_HOOK_SND ? 1 : 2;
+			hook = E->cur_root < 0 ? "MOS_PROG_HOOK_OF_ROOT"
+			       : hooks & BI_HOOK_NONE ? "0" : hooks & BI_HOOK_SND ? "1" : "2";
 		}
 		emit_indent(o, ind);
-		fprintf(o, "mos_prog_raise(ctx, flow, %s, %s, %d, %d);\n", E->in_timer ? "MOS_SIDE_BOTH" : "side",
+		fprintf(o, "mos_prog_raise(ctx, flow, %s, %s, %d, %s);\n", E->in_timer ? "MOS_SIDE_BOTH" : "side",
 			E->in_timer ? "timer_root_" : "event", fi, hook);
 		return;
 	}
@@ -872,7 +875,12 @@ static void emit_after(struct emitter *E, const struct ast_node *s, int ind)
 	E->out = fn;
 	E->in_timer = true;
 	fprintf(fn, "static void\ntimer_%d(struct mos_ctx *ctx, struct mos_flow *flow, int id_, void *arg_)\n{\n", id);
-	fprintf(fn, "\tuint32_t timer_root_ = %d;\n", E->cur_root < 0 ? 0 : E->cur_root);
+	/* the built-in at the root of the handler that armed it: known here,
+	 * or (a floating event's handler) passed by the arming as @arg_ */
+	if (E->cur_root >= 0)
+		fprintf(fn, "\tuint32_t timer_root_ = %d;\n", E->cur_root);
+	else
+		fputs("\tuint32_t timer_root_ = (uint32_t)(uintptr_t)arg_;\n", fn);
 	emit_prologue(E, true, -1);
 	fputs("\t(void)id_;\n\t(void)arg_;\n\t(void)timer_root_;\n", fn);
 	emit_stmt(E, s->kid[1], 1);
@@ -885,7 +893,11 @@ static void emit_after(struct emitter *E, const struct ast_node *s, int ind)
 	emit_indent(E->out, ind);
 	fputs("if (mos_timer_set(ctx, flow, ", E->out);
 	emit_cast(E, "uint64_t", s->kid[0]);
-	fprintf(E->out, ", timer_%d, NULL) < 0)\n", id);
+	if (E->cur_root >= 0)
+		fprintf(E->out, ", timer_%d, NULL) < 0)\n", id);
+	else
+		fprintf(E->out, ", timer_%d, (void *)(uintptr_t)%s) < 0)\n", id,
+			E->in_timer ? "timer_root_" : "(uint32_t)mos_evsys_root(mos_ctx_events(ctx), event)");
 	emit_indent(E->out, ind + 1);
 	fputs("mos_prog_run_of(ctx)->action_errors++;\n", E->out);
 }

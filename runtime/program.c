@@ -432,6 +432,15 @@ mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cu
 
 	if (f >= p->n_floating || root < 0 || root >= MOS_EV_BUILTIN_COUNT)
 		goto fail;
+	if (hook == MOS_PROG_HOOK_OF_ROOT) {
+		/* as the compiler does for a known root: a stream monitor's
+		 * pkt_in is never at NONE */
+		unsigned h = mos_event_builtin_hooks((uint32_t)root);
+
+		if (root == MOS_EV_PKT_IN)
+			h &= ~MOS_HOOKBIT_NONE;
+		hook = h & MOS_HOOKBIT_NONE ? MOS_HOOK_NONE : h & MOS_HOOKBIT_SND ? MOS_HOOK_SND : MOS_HOOK_RCV;
+	}
 	copy = p->floating_copies[f * MOS_EV_BUILTIN_COUNT + (uint32_t)root];
 	if (copy == 0)
 		goto fail;

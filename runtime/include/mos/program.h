@@ -159,7 +159,11 @@ static inline struct mos_prog_run *mos_prog_run_of(struct mos_ctx *ctx)
 
 /* Raise floating event @f (program index) from a handler of event @cur
  * (a built-in root from timers). @hook < 0: inside a dispatch (delivered
- * after it, at its hook); otherwise (timers) delivered now at @hook only. */
+ * after it, at its hook); otherwise (timers) delivered now at @hook only;
+ * MOS_PROG_HOOK_OF_ROOT: at the first legal hook of @cur's root (a timer
+ * armed in a floating event's handler, whose root the compiler cannot
+ * know). */
+#define MOS_PROG_HOOK_OF_ROOT 3
 int mos_prog_raise(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t cur,
 		   uint32_t f, int hook);
 /* Enable (@on) or disable for @flow the @count registrations
