@@ -79,6 +79,7 @@ struct worker {
 	uint64_t dropped;            /* verdict drops */
 };
 
+static unsigned finished;            /* offline workers that ended (atomic) */
 static struct worker *wk;            /* the workers (one run per process) */
 static unsigned n_wk;                /* their number */
 static FILE *live_out;               /* live: where the workers' lines go */
@@ -291,6 +292,7 @@ worker_main(void *arg)
 			mos_ctx_advance(ctx, s->now_ns);
 			mos_ctx_finish(ctx);
 			rte_ring_enqueue(w->free, s);
+			__atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
 			return 0;
 		}
 		for (uint32_t j = 0, k = 0; j < s->n_all; j++) {
@@ -451,6 +453,7 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		free(pkts);
 		return -EINVAL;
 	}
+	finished = 0;
 	for (i = 0; i < n; i++)
 		rte_eal_remote_launch(worker_main, &wk[i], wk[i].lcore);
 
@@ -504,6 +507,11 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		s->now_ns = now;
 		rte_ring_enqueue(wk[w].in, s);
 	}
+	/* The workers end their flows (records for every live one): wait
+	 * asleep, not in rte_eal_mp_wait_lcore's spin, which would take a
+	 * CPU from them when they are more threads than cores. */
+	while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < n)
+		usleep(200);
 	rte_eal_mp_wait_lcore();
 	for (unsigned w = 0; w < n; w++) {
 		mos_app_io_rw(app)->dropped += wk[w].dropped;
