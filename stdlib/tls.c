@@ -54,6 +54,7 @@ struct mos_prog_bytes tls_ja3_md5(struct mos_ctx *ctx, struct mos_flow *flow, in
 struct mos_prog_bytes tls_ja4(struct mos_ctx *ctx, struct mos_flow *flow);
 uint16_t tls_version(struct mos_ctx *ctx, struct mos_flow *flow, int side);
 uint16_t tls_cipher(struct mos_ctx *ctx, struct mos_flow *flow);
+bool tls_finished(struct mos_ctx *ctx, struct mos_flow *flow);
 void tls_close(struct mos_ctx *ctx, struct mos_flow *flow);
 
 static struct mos_prog_bytes tls_text(const char *s)
@@ -233,6 +234,16 @@ uint16_t tls_cipher(struct mos_ctx *ctx, struct mos_flow *flow)
 	const struct mos_tls_hello *h = tls_hello(ctx, flow, MOS_SIDE_SVR);
 
 	return h ? h->cipher : 0;
+}
+
+/* Both directions have their result (hello or error), or the flow has no
+ * state: nothing more will be read, the module frees the state at once
+ * instead of at conn_end (a connection closed by FIN ends 60 s later). */
+bool tls_finished(struct mos_ctx *ctx, struct mos_flow *flow)
+{
+	struct tls_flow *t = tls_of(ctx, flow, false);
+
+	return t == NULL || (mos_tls_done(&t->dir[0]) && mos_tls_done(&t->dir[1]));
 }
 
 void tls_close(struct mos_ctx *ctx, struct mos_flow *flow)
