@@ -1110,6 +1110,11 @@ tcp_input(struct mos_ctx *ctx, struct mos_flow *f, bool created, bool src_is_lo,
 	    ((S->flags & MOS_TCPE_FIN) && (R->flags & MOS_TCPE_FIN) &&
 	     S->state >= MOS_TCP_FIN_WAIT_1 && R->state >= MOS_TCP_FIN_WAIT_1))
 		f->flags |= MOS_FLOW_F_CLOSED;
+	if (f->flags & MOS_FLOW_F_CLOSED) {
+		/* lingering: its pages may serve live connections */
+		mos_stream_set_reclaimable(S->stream);
+		mos_stream_set_reclaimable(R->stream);
+	}
 	mos_flow_touch(ctx->flows, f, tcp_class(f), ctx->now);
 	count_tcp_events(ctx, sb, rb);
 	fire_bits(ctx, f, MOS_HOOK_RCV, rs, rb, true);

@@ -48,6 +48,7 @@ enum {
 	SF_OFF    = 1u << 1,
 	SF_FIN    = 1u << 2,
 	SF_RST    = 1u << 3,
+	SF_RECLAIM = 1u << 4,        /* on the pool's reclaim list */
 };
 
 /* The fields used by every insert and read come first (the first two
@@ -76,6 +77,7 @@ struct mos_stream {
 	uint32_t slot_page;          /* pool page holding slots[], or PAGE_NONE (inline) */
 	void *owner;                 /* opaque owner pointer */
 	struct mos_stream *next_free;/* pool free list link */
+	struct mos_stream *rc_prev, *rc_next; /* reclaim list links (SF_RECLAIM) */
 	uint64_t fin_off;            /* FIN offset (SF_FIN) */
 	uint64_t rst_off;            /* RST data end (SF_RST) */
 	uint64_t gap_bytes;          /* see struct mos_stream_info */
@@ -108,6 +110,7 @@ struct mos_stream_pool {
 	uint32_t *free_tables;       /* stack of free range table indexes */
 	struct range *tables;        /* n_range_tables * max_ranges entries */
 	struct mos_stream_memcap *memcap; /* optional global cap */
+	struct mos_stream *rc_head, *rc_tail; /* reclaimable streams, oldest first */
 	mos_stream_event_cb event_cb;/* optional callback */
 	void *event_ctx;             /* its context */
 	struct mos_stream_pool_stats st; /* counters */
@@ -305,24 +308,33 @@ page_ptr(const struct mos_stream_pool *p, uint32_t idx)
 	return p->mem + ((size_t)idx << p->shift);
 }
 
-/* Take a page. Returns its index, or PAGE_NONE with *reason set. */
+static bool reclaim(struct mos_stream_pool *p, const struct mos_stream *self);
+
+/* Take a page for @self (NULL: a new stream). When none is left (pool
+ * empty or memcap reached), the pages of a reclaimable stream are taken
+ * back first (reclaim). Returns its index, or PAGE_NONE with *reason set. */
 static uint32_t
-page_get(struct mos_stream_pool *p, enum mos_stream_full_reason *reason)
+page_get(struct mos_stream_pool *p, const struct mos_stream *self,
+	 enum mos_stream_full_reason *reason)
 {
 	struct mos_stream_memcap *mc = p->memcap;
 
-	if (p->n_free == 0) {
-		*reason = MOS_STREAM_FULL_POOL;
-		return PAGE_NONE;
+	while (p->n_free == 0) {
+		if (!reclaim(p, self)) {
+			*reason = MOS_STREAM_FULL_POOL;
+			return PAGE_NONE;
+		}
 	}
 	if (mc != NULL && mc->limit != 0) {
-		uint64_t used = __atomic_add_fetch(&mc->used, p->page_size, __ATOMIC_RELAXED);
+		uint64_t used;
 
-		if (used > mc->limit) {
+		while ((used = __atomic_add_fetch(&mc->used, p->page_size, __ATOMIC_RELAXED)) > mc->limit) {
 			__atomic_sub_fetch(&mc->used, p->page_size, __ATOMIC_RELAXED);
-			__atomic_add_fetch(&mc->hits, 1, __ATOMIC_RELAXED);
-			*reason = MOS_STREAM_FULL_MEMCAP;
-			return PAGE_NONE;
+			if (!reclaim(p, self)) {
+				__atomic_add_fetch(&mc->hits, 1, __ATOMIC_RELAXED);
+				*reason = MOS_STREAM_FULL_MEMCAP;
+				return PAGE_NONE;
+			}
 		}
 	} else if (mc != NULL) {
 		__atomic_add_fetch(&mc->used, p->page_size, __ATOMIC_RELAXED);
@@ -529,7 +541,7 @@ write_bytes(struct mos_stream *s, uint64_t off, const uint8_t *src, uint64_t len
 		uint64_t n = p->page_size - in;
 
 		if (*slot == PAGE_NONE) {
-			*slot = page_get(p, why);
+			*slot = page_get(p, s, why);
 			if (*slot == PAGE_NONE)
 				break;
 			s->pages++;
@@ -745,7 +757,7 @@ mos_stream_create(struct mos_stream_pool *pool, uint32_t init_seq,
 		s->slot_page = PAGE_NONE;
 	} else {
 		enum mos_stream_full_reason why;
-		uint32_t pg = page_get(pool, &why);
+		uint32_t pg = page_get(pool, NULL, &why);
 
 		if (pg == PAGE_NONE) {
 			pool->st.streams_refused++;
@@ -772,6 +784,74 @@ mos_stream_create(struct mos_stream_pool *pool, uint32_t init_seq,
 	return s;
 }
 
+/* ---- reclaim list ------------------------------------------------------ */
+
+static void
+rc_unlink(struct mos_stream *s)
+{
+	struct mos_stream_pool *p = s->pool;
+
+	if (!(s->flags & SF_RECLAIM))
+		return;
+	if (s->rc_prev)
+		s->rc_prev->rc_next = s->rc_next;
+	else
+		p->rc_head = s->rc_next;
+	if (s->rc_next)
+		s->rc_next->rc_prev = s->rc_prev;
+	else
+		p->rc_tail = s->rc_prev;
+	s->rc_prev = s->rc_next = NULL;
+	s->flags &= (uint8_t)~SF_RECLAIM;
+}
+
+void
+mos_stream_set_reclaimable(struct mos_stream *s)
+{
+	struct mos_stream_pool *p;
+
+	if (s == NULL || !(s->flags & SF_IN_USE) || (s->flags & SF_RECLAIM))
+		return;
+	p = s->pool;
+	s->flags |= SF_RECLAIM;
+	s->rc_next = NULL;
+	s->rc_prev = p->rc_tail;
+	if (p->rc_tail)
+		p->rc_tail->rc_next = s;
+	else
+		p->rc_head = s;
+	p->rc_tail = s;
+}
+
+/* Streams looked at per reclaim before giving up (those whose bytes are
+ * not all delivered yet stay on the list for a later try). */
+#define RECLAIM_SCAN 8
+
+/* Take back the pages of the oldest reclaimable stream other than @self
+ * whose bytes were all delivered, that no cursor lags behind and that
+ * holds nothing out of order: it is turned off. True when pages came back. */
+static bool
+reclaim(struct mos_stream_pool *p, const struct mos_stream *self)
+{
+	struct mos_stream *s = p->rc_head, *next;
+
+	for (int n = 0; s != NULL && n < RECLAIM_SCAN; s = next, n++) {
+		uint32_t pages = s->pages;
+
+		next = s->rc_next;
+		if (s == self || s->delivered < s->edge || s->n_ranges != 0 || min_cursor(s) < s->edge)
+			continue;
+		rc_unlink(s);
+		if (pages == 0)
+			continue;
+		mos_stream_set_off(s, true);
+		p->st.reclaimed_streams++;
+		p->st.reclaimed_pages += pages;
+		return true;
+	}
+	return false;
+}
+
 /* Free every data page and the range table (back to inline). */
 static void
 free_all(struct mos_stream *s)
@@ -795,6 +875,7 @@ mos_stream_destroy(struct mos_stream *s)
 	if (s == NULL || !(s->flags & SF_IN_USE))
 		return;
 	p = s->pool;
+	rc_unlink(s);
 	free_all(s);
 	if (s->slot_page != PAGE_NONE)
 		page_put(p, s->slot_page);
@@ -835,7 +916,7 @@ mos_stream_set_buffer_size(struct mos_stream *s, uint32_t size)
 	if (n_slots > INLINE_SLOTS && n_slots != s->n_slots) {
 		enum mos_stream_full_reason why;
 
-		new_page = page_get(p, &why);
+		new_page = page_get(p, s, &why);
 		if (new_page == PAGE_NONE)
 			return -ENOBUFS;
 	}

@@ -408,6 +408,70 @@ TEST_F(Stream, RetransmissionOfDataACapDroppedIsStillARetransmission)
 	EXPECT_FALSE(r & MOS_STREAM_INS_NEW);
 }
 
+// A closed connection's stream gives its pages to a live one when the pool
+// is empty, once its bytes were announced; not before, and never its own.
+TEST_F(Stream, ReclaimableStreamGivesItsPagesWhenThePoolIsEmpty)
+{
+	make_pool(4096, 2);                            // two pages in the pool
+	make_stream();
+	mos_stream *closed = s;
+	EXPECT_TRUE(ins(0, std::string(8000, 'a')) & MOS_STREAM_INS_ADVANCED); // both pages
+	mos_stream_set_reclaimable(closed);
+	mos_stream_config c = {};
+	c.buf_size = 65536;
+	mos_stream *live = mos_stream_create(pool, kIsn, &c);
+	ASSERT_NE(live, nullptr);
+	const uint8_t data[100] = {'b'};
+	// not announced yet (mos_stream_new_data not called): kept, bytes refused
+	EXPECT_TRUE(mos_stream_insert(live, kIsn, data, 100, 0) & MOS_STREAM_INS_DROPPED);
+	EXPECT_EQ(info().pages, 2u);
+	EXPECT_EQ(mos_stream_new_data(closed), 8000u);
+	// announced: reclaimed, turned off, counted
+	EXPECT_FALSE(mos_stream_insert(live, kIsn + 100, data, 100, 0) & MOS_STREAM_INS_DROPPED);
+	EXPECT_EQ(info().pages, 0u);
+	EXPECT_TRUE(info().off);
+	char b[4];
+	EXPECT_EQ(mos_stream_peek(closed, 0, b, 4), -ERANGE);
+	mos_stream_pool_stats st;
+	mos_stream_pool_get_stats(pool, &st);
+	EXPECT_EQ(st.reclaimed_streams, 1u);
+	EXPECT_EQ(st.reclaimed_pages, 2u);
+	// a stream never takes its own pages back
+	std::string more(4096, 'c');
+	EXPECT_FALSE(mos_stream_insert(live, kIsn + 200, (const uint8_t *)more.data(), 4096, 0) &
+		     MOS_STREAM_INS_DROPPED);             // the last free page
+	mos_stream_new_data(live);
+	mos_stream_set_reclaimable(live);
+	EXPECT_TRUE(mos_stream_insert(live, kIsn + 8192, data, 100, 0) & MOS_STREAM_INS_DROPPED);
+	char c1;
+	EXPECT_EQ(mos_stream_peek(live, 150, &c1, 1), 1);
+	mos_stream_destroy(live);                      // unlinks it from the list
+	mos_stream_pool_get_stats(pool, &st);
+	EXPECT_EQ(st.reclaimed_streams, 1u);
+}
+
+// A reader's cursor behind the edge keeps the bytes: no reclaim.
+TEST_F(Stream, ReclaimSparesAStreamACursorHasNotRead)
+{
+	make_pool(4096, 1);
+	make_stream();
+	int cur = mos_stream_cursor_open(s);
+	ASSERT_GE(cur, 0);
+	ins(0, "unread");
+	mos_stream_new_data(s);
+	mos_stream_set_reclaimable(s);
+	mos_stream_config c = {};
+	c.buf_size = 65536;
+	mos_stream *live = mos_stream_create(pool, kIsn, &c);
+	ASSERT_NE(live, nullptr);
+	const uint8_t data[10] = {'x'};
+	EXPECT_TRUE(mos_stream_insert(live, kIsn, data, 10, 0) & MOS_STREAM_INS_DROPPED);
+	char b[6];
+	EXPECT_EQ(mos_stream_read(s, cur, b, 6, nullptr), 6);
+	EXPECT_EQ(std::string(b, 6), "unread");
+	mos_stream_destroy(live);
+}
+
 // ---- holes ---------------------------------------------------------------
 
 TEST_F(Stream, SkipToCountsTheHoleAndDeliversDataAfterIt)

@@ -176,6 +176,8 @@ struct mos_stream_pool_stats {
 	uint64_t range_tables_in_use;/* range tables held by streams */
 	uint64_t full[MOS_STREAM_FULL_COUNT]; /* buffer-full events by reason */
 	uint64_t dropped_bytes;      /* bytes not stored, all streams, all reasons */
+	uint64_t reclaimed_streams;  /* reclaimable streams whose pages were taken back */
+	uint64_t reclaimed_pages;    /* the pages they held */
 };
 
 struct mos_stream_pool;
@@ -214,6 +216,18 @@ struct mos_stream_config {
  */
 struct mos_stream *mos_stream_create(struct mos_stream_pool *pool, uint32_t init_seq,
 				     const struct mos_stream_config *cfg);
+
+/*
+ * The connection of @s is over (closed, lingering until it is released):
+ * when its pool runs out of pages or the memcap is reached, the pages of
+ * such streams are taken back, oldest marked first, before any stream is
+ * refused bytes — but only from a stream whose bytes were all announced
+ * (mos_stream_new_data), that no open cursor lags behind and that holds
+ * nothing out of order. Such a stream is turned off (mos_stream_set_off)
+ * and counted (reclaimed_streams, reclaimed_pages); positional peeks at
+ * its old bytes then return -ERANGE. NULL is accepted.
+ */
+void mos_stream_set_reclaimable(struct mos_stream *s);
 
 /* Return the stream and all its pages to its pool. NULL is accepted. */
 void mos_stream_destroy(struct mos_stream *s);
