@@ -53,6 +53,7 @@ struct mos_prog_bytes http_reason(struct mos_ctx *ctx, struct mos_flow *flow);
 struct mos_prog_bytes http_version(struct mos_ctx *ctx, struct mos_flow *flow, int side);
 uint64_t http_content_length(struct mos_ctx *ctx, struct mos_flow *flow, int side);
 uint16_t http_status(struct mos_ctx *ctx, struct mos_flow *flow);
+bool http_drained(struct mos_ctx *ctx, struct mos_flow *flow);
 struct mos_prog_bytes uri(struct mos_ctx *ctx, struct mos_flow *flow);
 void http_close(struct mos_ctx *ctx, struct mos_flow *flow);
 
@@ -225,6 +226,33 @@ struct mos_prog_bytes uri(struct mos_ctx *ctx, struct mos_flow *flow)
 
 	return h ? (struct mos_prog_bytes){ (const uint8_t *)h->conn.req.uri, h->conn.req.uri_len }
 		 : http_text("");
+}
+
+/* True when nothing more can come for the parser: each direction ended
+ * (its FIN reached in order, or a RST accepted) and was read to its end.
+ * Then the module gives the state back at once instead of at conn_end,
+ * which a connection closed by FIN reaches only after the 60 s linger. */
+bool http_drained(struct mos_ctx *ctx, struct mos_flow *flow)
+{
+	struct http_flow *h = http_of(ctx, flow, false);
+
+	if (h == NULL)
+		return false;
+	for (int side = MOS_SIDE_CLI; side <= MOS_SIDE_SVR; side++) {
+		/* the stream of what @side sends is the one its peer receives */
+		struct mos_stream *s = mos_flow_stream(flow, side == MOS_SIDE_CLI ? MOS_SIDE_SVR
+										: MOS_SIDE_CLI);
+		struct mos_stream_info in;
+		int i = side == MOS_SIDE_CLI ? 0 : 1;
+
+		if (s == NULL || mos_stream_get_info(s, &in) != 0)
+			return false;
+		if (!in.rst_seen && !(in.fin_seen && in.edge >= in.fin_off))
+			return false;
+		if (h->off[i] < in.edge)
+			return false;
+	}
+	return true;
 }
 
 void http_close(struct mos_ctx *ctx, struct mos_flow *flow)
