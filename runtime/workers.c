@@ -2,10 +2,11 @@
 /*
  * workers.c — several worker cores (mos/app.h, mos_app_run_workers).
  * Offline: one capture spread over the workers: the main lcore reads,
- * decodes and distributes by the symmetric hash of mos/rss.h; each worker
- * lcore runs its own context; records are tagged with their position in
- * the input and merged at the end in an order that does not depend on the
- * number of workers.
+ * decodes and distributes by the symmetric hash of mos/rss.h and runs
+ * worker 0 between bursts; workers 1..N-1 run on lcores of their own;
+ * each worker runs its own context; records are tagged with their
+ * position in the input and merged at the end in an order that does not
+ * depend on the number of workers.
  * Live: every worker polls its share of the ports' receive queues, keeps
  * the frames whose hash it owns and hands the others to their owner
  * through the owner's ring (the software fallback when a port cannot hash
@@ -272,11 +273,51 @@ idle(unsigned *spins)
 		usleep(20);
 }
 
+/* Worker @w's part of one burst (or the end of input). Returns true at
+ * SHARE_FINISH. The share goes back to @w's free ring. */
+static bool
+work_share(struct worker *w, struct share *s)
+{
+	struct mos_ctx *ctx = w->ctx;
+
+	if (s->kind == SHARE_FINISH) {
+		w->pos = POS_END;
+		mos_ctx_advance(ctx, s->now_ns);
+		mos_ctx_finish(ctx);
+		rte_ring_enqueue(w->free, s);
+		__atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
+		return true;
+	}
+	for (uint32_t j = 0, k = 0; j < s->n_all; j++) {
+		uint64_t seq = s->first_seq + j;
+
+		/* Before frame j: expiry and timers at its clock, as the
+		 * one-worker run does whoever owns the frame. */
+		w->pos = seq * 4;
+		mos_ctx_advance(ctx, s->clock[j]);
+		if (k < s->n && s->idx[k] == j) {
+			w->pos = seq * 4 + 1;
+			if (mos_ctx_input(ctx, &s->pkts[k], mos_mbuf_priv(s->mbufs[k])->linktype) ==
+			    MOS_VERDICT_DROP)
+				w->dropped++;
+			k++;
+		}
+	}
+	w->pos = (s->first_seq + s->n_all - 1) * 4 + 2;
+	mos_ctx_burst_end(ctx);
+	w->pos++;
+	mos_ctx_advance(ctx, s->now_ns);
+	if (s->n)
+		rte_pktmbuf_free_bulk(s->mbufs, s->n);
+	rte_ring_enqueue(w->free, s);
+	return false;
+}
+
+/* A worker lcore (workers 1..N-1; worker 0 runs on the reader's lcore). */
 static int
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct mos_ctx *ctx = w->ctx;
 	unsigned spins = 0;
 
 	for (;;) {
@@ -287,37 +328,8 @@ worker_main(void *arg)
 			continue;
 		}
 		spins = 0;
-		if (s->kind == SHARE_FINISH) {
-			w->pos = POS_END;
-			mos_ctx_advance(ctx, s->now_ns);
-			mos_ctx_finish(ctx);
-			rte_ring_enqueue(w->free, s);
-			__atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
+		if (work_share(w, s))
 			return 0;
-		}
-		for (uint32_t j = 0, k = 0; j < s->n_all; j++) {
-			uint64_t seq = s->first_seq + j;
-
-			/* Before frame j: expiry and timers at its clock, as the
-			 * one-worker run does whoever owns the frame. */
-			w->pos = seq * 4;
-			mos_ctx_advance(ctx, s->clock[j]);
-			if (k < s->n && s->idx[k] == j) {
-				w->pos = seq * 4 + 1;
-				if (mos_ctx_input(ctx, &s->pkts[k],
-						  mos_mbuf_priv(s->mbufs[k])->linktype) ==
-				    MOS_VERDICT_DROP)
-					w->dropped++;
-				k++;
-			}
-		}
-		w->pos = (s->first_seq + s->n_all - 1) * 4 + 2;
-		mos_ctx_burst_end(ctx);
-		w->pos++;
-		mos_ctx_advance(ctx, s->now_ns);
-		if (s->n)
-			rte_pktmbuf_free_bulk(s->mbufs, s->n);
-		rte_ring_enqueue(w->free, s);
 	}
 }
 
@@ -436,6 +448,16 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		free(pkts);
 		return -ENOMEM;
 	}
+	/* Worker 0 runs on the reader's (main) lcore, between bursts: N
+	 * workers are N busy threads, not N + 1 (docs/deployment.md). */
+	wk[0].lcore = rte_get_main_lcore();
+	wk[0].ctx = ctxs[0];
+	if (setup_worker(&wk[0], burst) < 0) {
+		fprintf(stderr, "%s: cannot set up worker 0\n", mos_app_prog(app));
+		free(pkts);
+		return -ENOMEM;
+	}
+	i = 1;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i == n)
 			break;
@@ -449,12 +471,13 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		i++;
 	}
 	if (i < n) {
-		fprintf(stderr, "%s: %u worker lcores for %u workers\n", mos_app_prog(app), i, n);
+		fprintf(stderr, "%s: %u worker lcores for %u workers\n", mos_app_prog(app), i - 1,
+			n - 1);
 		free(pkts);
 		return -EINVAL;
 	}
 	finished = 0;
-	for (i = 0; i < n; i++)
+	for (i = 1; i < n; i++)
 		rte_eal_remote_launch(worker_main, &wk[i], wk[i].lcore);
 
 	while (!mos_app_stop_requested() && !mos_source_done(src)) {
@@ -495,17 +518,23 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		for (unsigned w = 0; w < n; w++) {
 			memcpy(sh[w]->clock, clock, got * sizeof(*clock));
 			sh[w]->now_ns = now;
-			rte_ring_enqueue(wk[w].in, sh[w]);
+			if (w > 0)
+				rte_ring_enqueue(wk[w].in, sh[w]);
 		}
+		/* the others work on theirs meanwhile */
+		work_share(&wk[0], sh[0]);
 		seq += got;
 	}
 	mos_app_set_now(app, now);
-	for (unsigned w = 0; w < n; w++) {
+	for (unsigned w = n; w-- > 0;) {
 		struct share *s = get_share(&wk[w]);
 
 		s->kind = SHARE_FINISH;
 		s->now_ns = now;
-		rte_ring_enqueue(wk[w].in, s);
+		if (w > 0)
+			rte_ring_enqueue(wk[w].in, s);
+		else
+			work_share(&wk[0], s);
 	}
 	/* The workers end their flows (records for every live one): wait
 	 * asleep, not in rte_eal_mp_wait_lcore's spin, which would take a
