@@ -108,7 +108,13 @@ def run_once(argv, cpus, tmp, limit, env=None):
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=e)
         timer = threading.Timer(limit, p.kill)
         timer.start()
-        _, status, ru = os.wait4(p.pid, 0)
+        anon = 0
+        while True:   # sample the tool's anonymous memory every 10 ms
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            anon = max(anon, anon_kb(p.pid))
+            time.sleep(0.01)
         wall = time.monotonic() - t0
         timer.cancel()
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -117,7 +123,22 @@ def run_once(argv, cpus, tmp, limit, env=None):
             return None, f"still running after {limit} s: stopped"
         return None, f"exit {p.returncode}: " + open(err).read().strip()[-300:]
     return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
-            "rss_kb": int(open(tfile).read().split()[-1]), "stdout": open(out).read()}, None
+            "rss_kb": int(open(tfile).read().split()[-1]), "anon_kb": anon,
+            "stdout": open(out).read()}, None
+
+
+def anon_kb(time_pid):
+    """RssAnon of the tool /usr/bin/time (@time_pid) runs, 0 if not known:
+    peak RSS also counts the pages of a capture file read through a
+    mapping, which the anonymous memory leaves out."""
+    try:
+        kids = open(f"/proc/{time_pid}/task/{time_pid}/children").read().split()
+        for line in open(f"/proc/{kids[0]}/status"):
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
 
 
 def available(argv, needs):
@@ -198,12 +219,13 @@ def side_by_side(args, tmp):
             "wall_max": max(r["wall"] for r in runs[name]),
             "cpu_s": statistics.median(r["cpu"] for r in runs[name]),
             "rss_mb": max(r["rss_kb"] for r in runs[name]) / 1024,
+            "anon_mb": max(r["anon_kb"] for r in runs[name]) / 1024,
             "mpps": packets / wall / 1e6 if packets else 0,
             # no rate from a few ms of CPU time
             "mpps_cpu": packets / statistics.median(r["cpu"] for r in runs[name]) / 1e6
             if packets and statistics.median(r["cpu"] for r in runs[name]) >= 0.02 else None,
             "gbps": size * 8 / wall / 1e9 if size else 0,
-            "runs": [{k: r[k] for k in ("wall", "cpu", "rss_kb")} for r in runs[name]],
+            "runs": [{k: r[k] for k in ("wall", "cpu", "rss_kb", "anon_kb")} for r in runs[name]],
         })
     return {"label": args.label, "trace": args.trace, "trace_desc": args.desc,
             "packets": packets, "bytes": size, "rounds": args.rounds, "cpu": args.cpu,
@@ -220,19 +242,23 @@ def table(res):
              f"{res['rounds']} rounds, tools interleaved, each pinned to CPU {res['cpu']}; "
              f"median wall time (min-max), median CPU time (user+sys), largest peak RSS. "
              f"Mpps and Gbit/s by wall time; Mpps (CPU) by CPU time, steadier when other "
-             f"work shares the core.", "",
+             f"work shares the core. Peak RSS counts the pages of a trace read through a "
+             f"mapping (mos programs map classic pcap files); anon MB is the largest "
+             f"anonymous memory (RssAnon) seen, sampled every 10 ms, without them (and "
+             f"without DPDK's ~10 MB of shared memory).", "",
              "| tool | kind | Mpps | Gbit/s | Mpps (CPU) | wall s (min-max) | CPU s | peak RSS MB "
-             "| rate vs libpcap loop (wall) | (CPU) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| anon MB | rate vs libpcap loop (wall) | (CPU) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         rate = f"{base['wall_s'] / r['wall_s'] * 100:.0f}%" if base else "-"
         # no ratio from a few ms of CPU time
         cpu = f"{base['cpu_s'] / r['cpu_s'] * 100:.0f}%" \
             if base and min(base["cpu_s"], r["cpu_s"]) >= 0.02 else "-"
         mc = f"{r['mpps_cpu']:.2f}" if r["mpps_cpu"] else "-"
+        an = f"{r['anon_mb']:.0f}" if r.get("anon_mb") else "-"   # too short to sample
         lines.append(f"| {r['tool']} | {r['kind']} | {r['mpps']:.2f} | {r['gbps']:.2f} | {mc} | "
                      f"{r['wall_s']:.2f} ({r['wall_min']:.2f}-{r['wall_max']:.2f}) | "
-                     f"{r['cpu_s']:.2f} | {r['rss_mb']:.0f} | {rate} | {cpu} |")
+                     f"{r['cpu_s']:.2f} | {r['rss_mb']:.0f} | {an} | {rate} | {cpu} |")
     peers = [r for r in rows if r["kind"] == "peer"]
     ours = [r for r in rows if r["kind"] == "mos"]
     if peers and ours:
@@ -296,13 +322,14 @@ def scaling(args, tmp):
                      "wall_s": statistics.median(r["wall"] for r in rs),
                      "wall_min": min(r["wall"] for r in rs), "wall_max": max(r["wall"] for r in rs),
                      "cpu_s": statistics.median(r["cpu"] for r in rs),
-                     "rss_mb": max(r["rss_kb"] for r in rs) / 1024})
+                     "rss_mb": max(r["rss_kb"] for r in rs) / 1024,
+                     "anon_mb": max(r["anon_kb"] for r in rs) / 1024})
     w1 = {r["program"]: r["wall_s"] for r in rows if r["variant"] == "--workers 1"}
     lines = [f"Trace: {args.desc}; {args.rounds} rounds, interleaved, each run pinned to "
              f"CPUs {args.cpus} (`taskset -c {args.cpus}`); median wall (min-max), median CPU.",
-             "", "| program | workers | wall s (min-max) | CPU s | peak RSS MB "
+             "", "| program | workers | wall s (min-max) | CPU s | peak RSS MB | anon MB "
              "| speed-up vs --workers 1 | vs no --workers |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     w0 = {r["program"]: r["wall_s"] for r in rows if r["variant"] == "no --workers"}
     for r in rows:
         su, s0 = w1.get(r["program"]), w0.get(r["program"])
@@ -312,7 +339,7 @@ def scaling(args, tmp):
         sp0 = f"{r['speedup_vs_plain']:.2f}x" if s0 else "-"
         lines.append(f"| {r['program']} | {r['variant']} | {r['wall_s']:.2f} "
                      f"({r['wall_min']:.2f}-{r['wall_max']:.2f}) | {r['cpu_s']:.2f} | "
-                     f"{r['rss_mb']:.0f} | {sp} | {sp0} |")
+                     f"{r['rss_mb']:.0f} | {r['anon_mb']:.0f} | {sp} | {sp0} |")
     for (p, v), err in failed.items():
         lines.append(f"\n- {p} {v}: FAILED: {err}")
     text = "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ import report   # noqa: E402
 
 def row(tool, kind, wall, cpu, packets=1000000):
     return {"tool": tool, "kind": kind, "what": "w", "command": "c", "wall_s": wall,
-            "wall_min": wall, "wall_max": wall, "cpu_s": cpu, "rss_mb": 10.0,
+            "wall_min": wall, "wall_max": wall, "cpu_s": cpu, "rss_mb": 10.0, "anon_mb": 5.0,
             "mpps": packets / wall / 1e6, "gbps": 1.0,
             "mpps_cpu": packets / cpu / 1e6 if cpu >= 0.05 else None}
 
@@ -67,7 +67,7 @@ def main():
     assert "0.25 CPU s" in b and "0.50 CPU s" in b and "2.00x" in b, b
 
     text = harness.table(syn)
-    assert "| mos conntrack | mos | 2.50 | 1.00 | 2.00 | 0.40 (0.40-0.40) | 0.50 | 10 | 50% | 40% |" \
+    assert "| mos conntrack | mos | 2.50 | 1.00 | 2.00 | 0.40 (0.40-0.40) | 0.50 | 10 | 5 | 50% | 40% |" \
         in text, text
     assert "| mos conntrack | 5.00 / 4.00 | 12.50 / 10.00 | 3.50 / 2.80 |" in text, text
     assert "| mos ndpi | a / b | 5 | orphan 3 |" in text      # a '|' would split the cell
