@@ -189,13 +189,16 @@ rec_write(void *cookie, const char *data, size_t n)
 		return (ssize_t)n;
 	}
 	for (size_t i = 0; i < n; i++) {
+		const char *nl;
+
 		if (!w->in_line) {
 			w->in_line = true;
 			w->line_off = w->len + i;
 			w->line_pos = w->pos;
 		}
-		if (data[i] != '\n')
-			continue;
+		if ((nl = memchr(data + i, '\n', n - i)) == NULL)
+			break;
+		i = (size_t)(nl - data);
 		if (!grow((void **)&w->lines, &w->lines_cap, w->n_lines + 1, sizeof(*w->lines))) {
 			w->oom = true;
 			break;
@@ -386,6 +389,23 @@ get_share(struct worker *w)
 	return s;
 }
 
+/* Whether the reader and the first @n worker lcores span more than @n
+ * CPUs (each may then have one to itself). */
+static bool
+reader_has_cpu(unsigned n)
+{
+	rte_cpuset_t all = rte_lcore_cpuset(rte_get_main_lcore()), c;
+	unsigned lcore, i = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (i++ == n)
+			break;
+		c = rte_lcore_cpuset(lcore);
+		CPU_OR(&all, &all, &c);
+	}
+	return (unsigned)CPU_COUNT(&all) > n;
+}
+
 static int
 line_cmp(const void *a, const void *b)
 {
@@ -436,7 +456,8 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 	struct rte_mbuf *mbufs[256];
 	struct mos_pkt *pkts = NULL;
 	uint64_t clock[256], now = 0, seq = 0;
-	unsigned lcore, n = mos_app_workers(app), i = 0;
+	unsigned lcore, n = mos_app_workers(app), i = 0, first;
+	bool own;
 	const char *e;
 	int rc = 0;
 
@@ -448,16 +469,23 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		free(pkts);
 		return -ENOMEM;
 	}
-	/* Worker 0 runs on the reader's (main) lcore, between bursts: N
-	 * workers are N busy threads, not N + 1 (docs/deployment.md). */
-	wk[0].lcore = rte_get_main_lcore();
-	wk[0].ctx = ctxs[0];
-	if (setup_worker(&wk[0], burst) < 0) {
-		fprintf(stderr, "%s: cannot set up worker 0\n", mos_app_prog(app));
-		free(pkts);
-		return -ENOMEM;
+	/* With a CPU to spare (the lcores span more than N CPUs) the reader
+	 * has its own and the N workers theirs. Otherwise worker 0 runs on
+	 * the reader's (main) lcore between bursts: N busy threads for N
+	 * CPUs, not N + 1. Who owns a flow stays mos_rss_worker's choice
+	 * (programs rely on it: examples/c/nat.c picks ports by it). */
+	own = reader_has_cpu(n);
+	first = own ? 0 : 1;
+	if (!own) {
+		wk[0].lcore = rte_get_main_lcore();
+		wk[0].ctx = ctxs[0];
+		if (setup_worker(&wk[0], burst) < 0) {
+			fprintf(stderr, "%s: cannot set up worker 0\n", mos_app_prog(app));
+			free(pkts);
+			return -ENOMEM;
+		}
 	}
-	i = 1;
+	i = first;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i == n)
 			break;
@@ -471,13 +499,13 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		i++;
 	}
 	if (i < n) {
-		fprintf(stderr, "%s: %u worker lcores for %u workers\n", mos_app_prog(app), i - 1,
-			n - 1);
+		fprintf(stderr, "%s: %u worker lcores for %u workers\n", mos_app_prog(app), i - first,
+			n - first);
 		free(pkts);
 		return -EINVAL;
 	}
 	finished = 0;
-	for (i = 1; i < n; i++)
+	for (i = first; i < n; i++)
 		rte_eal_remote_launch(worker_main, &wk[i], wk[i].lcore);
 
 	while (!mos_app_stop_requested() && !mos_source_done(src)) {
@@ -518,11 +546,12 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		for (unsigned w = 0; w < n; w++) {
 			memcpy(sh[w]->clock, clock, got * sizeof(*clock));
 			sh[w]->now_ns = now;
-			if (w > 0)
+			if (w >= first)
 				rte_ring_enqueue(wk[w].in, sh[w]);
 		}
 		/* the others work on theirs meanwhile */
-		work_share(&wk[0], sh[0]);
+		if (!own)
+			work_share(&wk[0], sh[0]);
 		seq += got;
 	}
 	mos_app_set_now(app, now);
@@ -531,7 +560,7 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 
 		s->kind = SHARE_FINISH;
 		s->now_ns = now;
-		if (w > 0)
+		if (w >= first)
 			rte_ring_enqueue(wk[w].in, s);
 		else
 			work_share(&wk[0], s);
