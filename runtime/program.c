@@ -21,7 +21,37 @@ struct prog_opts {
 	const char *name;            /* program name for messages */
 	bool no_record_key;          /* --no-record-key */
 	bool no_specialise;          /* --no-specialise (hidden: benchmarks) */
+	uint64_t stream_mem;         /* --stream-mem: reassembly pages per worker, bytes */
 };
+
+/* Default --stream-mem: the page pool is allocated and touched at start-up
+ * (no page faults on the data path); closed connections give their pages
+ * back first when it runs out (mos_stream_set_reclaimable). */
+#define PROG_STREAM_MEM_DEFAULT (64ull << 20)
+#define PROG_STREAM_PAGE 4096u
+
+/* "64MiB", "1GiB", "512KiB" or bytes. 0 on a malformed or out-of-range value. */
+static uint64_t
+prog_parse_size(const char *v)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned shift = 0;
+
+	if (end == v || *v == '-')
+		return 0;
+	if (!strcmp(end, "KiB"))
+		shift = 10;
+	else if (!strcmp(end, "MiB"))
+		shift = 20;
+	else if (!strcmp(end, "GiB"))
+		shift = 30;
+	else if (*end)
+		return 0;
+	if (n > (UINT64_MAX >> shift))
+		return 0;
+	return (uint64_t)n << shift;
+}
 
 static int
 prog_parse(void *arg, int argc, char **argv, int i)
@@ -35,6 +65,18 @@ prog_parse(void *arg, int argc, char **argv, int i)
 	if (strcmp(argv[i], "--no-specialise") == 0) {
 		o->no_specialise = true;
 		return 1;
+	}
+	if (strcmp(argv[i], "--stream-mem") == 0) {
+		uint64_t v = i + 1 < argc ? prog_parse_size(argv[i + 1]) : 0;
+
+		/* at least 16 pages, at most 2^32 - 1 pages */
+		if (v < 16u * PROG_STREAM_PAGE || v / PROG_STREAM_PAGE > UINT32_MAX) {
+			fprintf(stderr, "%s: --stream-mem takes a size from 64KiB to 16383GiB "
+				"(e.g. 512MiB)\n", o->name);
+			return -1;
+		}
+		o->stream_mem = v;
+		return 2;
 	}
 	if (strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "--out-dir") == 0) {
 		if (i + 1 >= argc) {
@@ -272,7 +314,8 @@ prog_run_setup(const struct mos_program *prog, const struct prog_opts *po, FILE 
 		if (prog->timeout_ns[c])
 			cfg.flows.timeout_ns[c] = prog->timeout_ns[c];
 	if ((prog->needs & MOS_PROG_NEED_STREAMS) || po->no_specialise) {
-		cfg.streams.n_pages = 8192;          /* 32 MiB of 4 KiB pages */
+		cfg.streams.page_size = PROG_STREAM_PAGE;
+		cfg.streams.n_pages = (uint32_t)(po->stream_mem / PROG_STREAM_PAGE);
 		cfg.streams.max_streams = 1u << 18;
 	}
 	run->ctx = mos_ctx_create(&cfg);
@@ -320,12 +363,15 @@ prog_run_free(struct mos_prog_run *run)
 int
 mos_program_main(const struct mos_program *prog, int argc, char **argv)
 {
-	struct prog_opts po = { .format = MOS_REC_JSON, .name = prog->name ? prog->name : "mos" };
+	struct prog_opts po = { .format = MOS_REC_JSON, .name = prog->name ? prog->name : "mos",
+				.stream_mem = PROG_STREAM_MEM_DEFAULT };
 	struct mos_app_options ao = {
 		.parse = prog_parse, .arg = &po,
 		.usage = "  --format F         records as json (default), csv or tsv\n"
 			 "  --out-dir DIR      one file per record name in DIR (created if missing)\n"
-			 "  --no-record-key    JSON without the \"record\" key, CSV/TSV without its column\n",
+			 "  --no-record-key    JSON without the \"record\" key, CSV/TSV without its column\n"
+			 "  --stream-mem SIZE  reassembly memory per worker (default 64MiB; KiB, MiB, GiB);\n"
+			 "                     taken at start-up; closed connections give theirs first\n",
 	};
 	struct mos_prog_run *runs = NULL;
 	struct mos_ctx *ctxs[MOS_APP_MAX_WORKERS];

@@ -5,7 +5,8 @@
 #   built with mosc and run on CAPTURE with --stats; the "stages" object
 #   (what the runtime really set up: directions that had a stream when a
 #   connection ended, whether a page pool exists, raw monitors) must match,
-#   and --no-specialise must turn reassembly of both sides on.
+#   and --no-specialise must turn reassembly of both sides on; --stream-mem
+#   sizes the page pool and refuses malformed sizes.
 set -u
 mosc=$1 cap=$2
 tmp=$(mktemp -d)
@@ -58,4 +59,16 @@ check raw '"c2s":0,"s2c":0,"stream_pool":false,"raw_monitors":1'
 check none '"c2s":N,"s2c":N,"stream_pool":true,"raw_monitors":0' --no-specialise
 # the same records with and without specialisation
 ./none -q -r "$cap" >a.txt && ./none -q -r "$cap" --no-specialise >b.txt && cmp a.txt b.txt || fail=1
+# --stream-mem: the smallest pool (16 pages) gives the same records here
+# (closed connections hand their pages on); malformed sizes are refused
+./both -q -r "$cap" >a.txt && ./both -q -r "$cap" --stream-mem 64KiB >b.txt && cmp a.txt b.txt ||
+	{ echo "--stream-mem 64KiB changed the records"; fail=1; }
+for bad in 12 60KiB 1TB -5 ''; do
+	./both -q -r "$cap" --stream-mem "$bad" >/dev/null 2>err.txt
+	rc=$?
+	if [ $rc -ne 2 ] || ! grep -q -- '--stream-mem takes a size' err.txt; then
+		echo "--stream-mem '$bad': exit $rc, $(cat err.txt)"
+		fail=1
+	fi
+done
 exit $fail
