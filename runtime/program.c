@@ -24,10 +24,12 @@ struct prog_opts {
 	uint64_t stream_mem;         /* --stream-mem: reassembly pages per worker, bytes */
 };
 
-/* Default --stream-mem: the page pool is allocated and touched at start-up
- * (no page faults on the data path); closed connections give their pages
- * back first when it runs out (mos_stream_set_reclaimable). */
-#define PROG_STREAM_MEM_DEFAULT (64ull << 20)
+/* Default --stream-mem: the page pool is allocated at start-up (its first
+ * 32 MiB touched, MOS_STREAM_PREFAULT); closed connections give their
+ * pages back first when it runs out (mos_stream_set_reclaimable). Unread
+ * bytes of open connections stay until their window scrolls, so a link
+ * with N connections open needs up to N x 2 x window (64 KiB) of it. */
+#define PROG_STREAM_MEM_DEFAULT (512ull << 20)
 #define PROG_STREAM_PAGE 4096u
 
 /* "64MiB", "1GiB", "512KiB" or bytes. 0 on a malformed or out-of-range value. */
@@ -370,8 +372,8 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 		.usage = "  --format F         records as json (default), csv or tsv\n"
 			 "  --out-dir DIR      one file per record name in DIR (created if missing)\n"
 			 "  --no-record-key    JSON without the \"record\" key, CSV/TSV without its column\n"
-			 "  --stream-mem SIZE  reassembly memory per worker (default 64MiB; KiB, MiB, GiB);\n"
-			 "                     taken at start-up; closed connections give theirs first\n",
+			 "  --stream-mem SIZE  reassembly memory per worker (default 512MiB; KiB, MiB, GiB);\n"
+			 "                     closed connections give theirs first\n",
 	};
 	struct mos_prog_run *runs = NULL;
 	struct mos_ctx *ctxs[MOS_APP_MAX_WORKERS];

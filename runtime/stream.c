@@ -254,8 +254,12 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* Touch every page now: no page faults on the data path. */
-	memset(p->mem, 0, (size_t)c.n_pages << p->shift);
+	/* Touch the first MOS_STREAM_PREFAULT bytes now (the pages handed out
+	 * first): no page faults on the data path under usual loads; a large
+	 * pool's other pages fault in once, at their first use. */
+	size_t bytes = (size_t)c.n_pages << p->shift;
+
+	memset(p->mem, 0, bytes < MOS_STREAM_PREFAULT ? bytes : MOS_STREAM_PREFAULT);
 	/* Hand out low page indexes first (stack top = index 0). */
 	for (uint32_t i = 0; i < c.n_pages; i++)
 		p->free_pages[i] = c.n_pages - 1 - i;

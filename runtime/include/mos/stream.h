@@ -146,7 +146,7 @@ void mos_stream_memcap_init(struct mos_stream_memcap *mc, uint64_t limit);
 /* Pool configuration. Zero fields take the defaults below. */
 struct mos_stream_pool_config {
 	uint32_t page_size;          /* bytes per page, power of two in [256, 65536]; default 4096 */
-	uint32_t n_pages;            /* pages preallocated; default 1024 */
+	uint32_t n_pages;            /* pages preallocated (the first MOS_STREAM_PREFAULT bytes touched); default 1024 */
 	uint32_t max_streams;        /* stream objects preallocated; default 1024 */
 	uint32_t max_ranges;         /* entries of one range table (out-of-order ranges + holes per stream); default 128 */
 	uint32_t n_range_tables;     /* range tables preallocated (only streams with out-of-order data or holes hold one); default max_streams / 4 + 1 */
@@ -155,6 +155,8 @@ struct mos_stream_pool_config {
 	void *event_ctx;             /* passed to event_cb */
 };
 
+/* Bytes of a pool's pages touched at creation. */
+#define MOS_STREAM_PREFAULT           (32u << 20)
 #define MOS_STREAM_DEFAULT_PAGE_SIZE  4096u
 #define MOS_STREAM_DEFAULT_PAGES      1024u
 #define MOS_STREAM_DEFAULT_STREAMS    1024u
