@@ -81,7 +81,7 @@ def tools(build, trace, tmp):
         ("ndpiReader", "peer", "nDPI protocol detection, one thread",
          ["ndpiReader", "-q", "-i", trace], "ndpiReader", None),
         ("prads", "peer", "Debian prads: passive asset detection",
-         ["prads", "-d", "-q", "-r", trace, "-l", os.path.join(tmp, "prads.log")], "prads", None),
+         ["prads", "-q", "-r", trace, "-l", os.path.join(tmp, "prads.log")], "prads", None),
         ("tshark", "peer", "tshark -q -z conv,tcp, for scale",
          ["tshark", "-q", "-r", trace, "-z", "conv,tcp"], "tshark", None),
     ]
