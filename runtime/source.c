@@ -22,6 +22,7 @@
 
 #define ERR_LEN MOS_SOURCE_ERRLEN
 #define READ_BUFFER (1u << 20)     /* stdio buffer of an open capture */
+#define MAP_RELEASE (32u << 20)    /* read pages of a mapping given back in steps of this */
 
 enum source_kind { SOURCE_PCAP, SOURCE_ETHDEV };
 
@@ -38,6 +39,7 @@ struct mos_source {
 	const uint8_t *map;          /* classic pcap: the whole file mapped, or NULL */
 	size_t map_len;              /* its size */
 	size_t map_off;              /* offset of the next record */
+	size_t map_kept;             /* pages before this offset were given back */
 	uint32_t map_snap;           /* libpcap's snapshot length of the file */
 	bool map_swap;               /* the file's byte order is not ours */
 	bool map_usec;               /* microsecond timestamps (else nanoseconds) */
@@ -207,6 +209,7 @@ map_capture(struct mos_source *s)
 	s->map = m;
 	s->map_len = (size_t)st.st_size;
 	s->map_off = 24;
+	s->map_kept = 0;
 	s->map_snap = (uint32_t)pcap_snapshot(s->pcap);
 }
 
@@ -236,6 +239,15 @@ map_next(struct mos_source *s, struct pcap_pkthdr *h, const u_char **data)
 	if (s->map_off == s->map_len) {
 		unmap_capture(s);
 		return 0;
+	}
+	if (s->map_off - s->map_kept >= MAP_RELEASE) {
+		/* Frames are copied out of the mapping: the pages read so far
+		 * leave the process's resident set (they stay in the page
+		 * cache), so a long file does not count as our memory. */
+		size_t end = s->map_off & ~(size_t)(MAP_RELEASE - 1);
+
+		madvise((void *)(s->map + s->map_kept), end - s->map_kept, MADV_DONTNEED);
+		s->map_kept = end;
 	}
 	if (s->map_len - s->map_off < 16)
 		goto libpcap;
