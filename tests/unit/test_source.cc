@@ -308,6 +308,121 @@ TEST(PcapSource, TruncatedFileDeliversWhatItHasAndReportsTheError)
 	unlink(a.c_str());
 }
 
+// A classic pcap written byte by byte: @be big-endian, @nano nanosecond
+// magic; each record {tag, sec, frac, caplen, wirelen} (caplen bytes follow).
+struct RawRec {
+	uint8_t tag;
+	uint32_t sec, frac, caplen, wirelen;
+};
+
+void write_raw_pcap(const std::string &path, bool be, bool nano, uint32_t snaplen,
+		    const std::vector<RawRec> &recs)
+{
+	std::vector<uint8_t> b;
+	auto put = [&](uint32_t x, int n) {
+		for (int i = 0; i < n; i++)
+			b.push_back((uint8_t)(be ? x >> (8 * (n - 1 - i)) : x >> (8 * i)));
+	};
+	put(nano ? 0xa1b23c4du : 0xa1b2c3d4u, 4);
+	put(2, 2);
+	put(4, 2);
+	put(0, 4);
+	put(0, 4);
+	put(snaplen, 4);
+	put(1 /* LINKTYPE_ETHERNET */, 4);
+	for (const RawRec &r : recs) {
+		put(r.sec, 4);
+		put(r.frac, 4);
+		put(r.caplen, 4);
+		put(r.wirelen, 4);
+		b.push_back(r.tag);
+		b.insert(b.end(), r.caplen - 1, 0xab);
+	}
+	FILE *fp = fopen(path.c_str(), "wb");
+	ASSERT_NE(fp, nullptr);
+	ASSERT_EQ(fwrite(b.data(), 1, b.size(), fp), b.size());
+	fclose(fp);
+}
+
+// What libpcap itself gives for @path (nanosecond precision).
+std::vector<Got> read_with_libpcap(const std::string &path, size_t *errors)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	std::vector<Got> out;
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path.c_str(),
+							     PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int rc;
+
+	*errors = 0;
+	if (p == nullptr)
+		return out;
+	while ((rc = pcap_next_ex(p, &h, &d)) == 1)
+		out.push_back({d[0], (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec,
+			       h->caplen, h->len, MOS_LINK_ETHERNET});
+	*errors = rc == PCAP_ERROR;
+	pcap_close(p);
+	return out;
+}
+
+// Classic pcap files are read from a mapping of the file (runtime/source.c);
+// whatever the byte order and time unit, and when a record is longer than
+// the file's snapshot length (libpcap then takes over at that record), the
+// frames must be libpcap's.
+TEST(PcapSource, MappedReadGivesLibpcapsFramesInEveryByteOrderAndUnit)
+{
+	const std::vector<RawRec> recs = {
+		{1, 1700000000, 123456, 60, 60},
+		{2, 1700000001, 999999, 1514, 1514},
+		{3, 1700000002, 5, 150, 2000},     // cut by the capture
+		{4, 1700000003, 0, 64, 64},
+	};
+	const std::vector<RawRec> over = {
+		{1, 1700000000, 1, 60, 60},
+		{2, 1700000000, 2, 300, 300},      // longer than the snapshot length (200)
+		{3, 1700000000, 3, 80, 80},
+		{4, 1700000000, 4, 120, 120},
+	};
+	for (int be = 0; be < 2; be++) {
+		for (int nano = 0; nano < 2; nano++) {
+			for (int v = 0; v < 2; v++) {
+				SCOPED_TRACE(std::string(be ? "big-endian" : "little-endian") +
+					     (nano ? " ns" : " us") + (v ? " over snaplen" : ""));
+				std::string a = tmp_path("raw.pcap");
+				write_raw_pcap(a, be, nano, v ? 200 : 65535, v ? over : recs);
+				size_t want_err = 0;
+				std::vector<Got> want = read_with_libpcap(a, &want_err);
+				char err[MOS_SOURCE_ERRLEN];
+				struct mos_source *s = open_files({a}, err);
+				ASSERT_NE(s, nullptr) << err;
+				std::vector<Got> got = drain(s, 3);
+				ASSERT_GE(want.size(), 3u);
+				ASSERT_EQ(got.size(), want.size());
+				for (size_t i = 0; i < got.size(); i++) {
+					EXPECT_EQ(got[i].tag, want[i].tag) << i;
+					EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
+					EXPECT_EQ(got[i].len, want[i].len) << i;
+					EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
+					EXPECT_EQ(got[i].linktype, MOS_LINK_ETHERNET) << i;
+				}
+				EXPECT_EQ(mos_source_counters(s)->errors, want_err);
+				if (!v) {
+					ASSERT_EQ(got.size(), 4u);
+					EXPECT_EQ(got[0].ts_ns, 1700000000000000000ull +
+								(nano ? 123456u : 123456000u));
+					EXPECT_EQ(got[2].len, 150u);
+					EXPECT_EQ(got[2].wirelen, 2000u);
+				} else {
+					EXPECT_EQ(got.back().tag, 4);  // read on after the long one
+				}
+				mos_source_close(s);
+				unlink(a.c_str());
+			}
+		}
+	}
+}
+
 TEST(EthdevSource, UnknownPortIsRefused)
 {
 	char err[MOS_SOURCE_ERRLEN];
