@@ -196,6 +196,19 @@ except socket.timeout:
     print("recv-timeout")
 EOF
 
+# wait_up: set up=1 once hA gets a reply from hB through the box (at most
+# about 10 s), up=0 if not or if the box ($mbpid) exits first.
+wait_up() {
+	up=0
+	for _ in $(seq 1 50); do
+		if [ "$(ip netns exec $HA timeout 2 $PY "$tmp/client.py" 10.200.0.2 5555 1)" = reply ]; then
+			up=1; return
+		fi
+		kill -0 $mbpid 2>/dev/null || return
+		sleep 0.2
+	done
+}
+
 # --- inline ------------------------------------------------------------------
 ip netns exec $MB timeout -s INT 120 "$DROPPER" -q --dpdk "$EAL" --inline \
 	--stats "$tmp/inline.json" --out "$tmp/inline.flows" >"$tmp/inline.log" 2>&1 &
@@ -203,14 +216,7 @@ mbpid=$!
 pids+=($mbpid)
 
 # Wait (at most 10 s) until hA reaches hB through the box.
-up=0
-for _ in $(seq 1 50); do
-	if [ "$(ip netns exec $HA timeout 2 $PY "$tmp/client.py" 10.200.0.2 5555 1)" = reply ]; then
-		up=1; break
-	fi
-	kill -0 $mbpid 2>/dev/null || break
-	sleep 0.2
-done
+wait_up
 if [ $up = 0 ]; then
 	echo "FAIL: no connectivity through the inline box"; cat "$tmp/inline.log"; exit 1
 fi
@@ -269,14 +275,7 @@ ip netns exec $MB timeout -s INT 120 "$DROPPER" -q --workers 2 \
 	--stats "$tmp/workers.json" --out "$tmp/workers.flows" >"$tmp/workers.log" 2>&1 &
 mbpid=$!
 pids+=($mbpid)
-up=0
-for _ in $(seq 1 50); do
-	if [ "$(ip netns exec $HA timeout 2 $PY "$tmp/client.py" 10.200.0.2 5555 1)" = reply ]; then
-		up=1; break
-	fi
-	kill -0 $mbpid 2>/dev/null || break
-	sleep 0.2
-done
+wait_up
 if [ $up = 1 ]; then
 	ok "2 workers: hA reaches hB through the inline box"
 	ip netns exec $HA timeout $TIME_LIMIT curl -s --max-time $TIME_LIMIT -o "$tmp/got3" \
@@ -393,14 +392,7 @@ if [ -n "$FIREWALL" ] && [ -x "$FIREWALL" ]; then
 		--dpdk "$EAL" --stats "$tmp/fw.json" >"$tmp/fw.out" 2>"$tmp/fw.log" &
 	mbpid=$!
 	pids+=($mbpid)
-	up=0
-	for _ in $(seq 1 50); do
-		if [ "$(ip netns exec $HA timeout 2 $PY "$tmp/client.py" 10.200.0.2 5555 1)" = reply ]; then
-			up=1; break
-		fi
-		kill -0 $mbpid 2>/dev/null || break
-		sleep 0.2
-	done
+	wait_up
 	if [ $up = 1 ]; then
 		ok "simple_firewall: hA reaches hB through the firewall"
 		r6=$(ip netns exec $HA timeout 10 $PY "$tmp/client.py" 10.200.0.2 6000 3)
