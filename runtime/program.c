@@ -378,7 +378,7 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	struct mos_prog_run *runs = NULL;
 	struct mos_ctx *ctxs[MOS_APP_MAX_WORKERS];
 	struct mos_app *app;
-	unsigned n = 1;
+	unsigned n;                  /* contexts */
 	int rc, status = 2;
 
 	if (prog->version != MOS_PROGRAM_VERSION || prog->abi_version != MOS_ABI_VERSION) {
@@ -405,8 +405,8 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 		free(av);
 		return errno == 0 ? 0 : 2;
 	}
+	n = mos_app_contexts(app);
 	if (mos_app_workers(app)) {
-		n = mos_app_workers(app);
 		/* records are merged by line: one stream of JSON Lines */
 		if (po.out_dir || po.format != MOS_REC_JSON) {
 			fprintf(stderr, "%s: --workers writes JSON records to one stream: no "
@@ -421,20 +421,13 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	if ((runs = calloc(n, sizeof(*runs))) == NULL)
 		goto out;
 	for (unsigned w = 0; w < n; w++) {
-		FILE *out = mos_app_workers(app) ? mos_app_worker_out(app, w) : mos_app_out(app);
+		FILE *out = mos_app_context_out(app, w);
 
 		if (prog_run_setup(prog, &po, out, stats_path != NULL, w, n, &runs[w]) != 0)
 			goto out;
 		ctxs[w] = runs[w].ctx;
 	}
-	if (mos_app_workers(app)) {
-		rc = mos_app_run_workers(app, ctxs);
-	} else {
-		struct mos_stage stage = { 0 };
-
-		mos_ctx_stage(runs[0].ctx, &stage);
-		rc = mos_app_run(app, &stage);
-	}
+	rc = mos_app_run_contexts(app, ctxs);
 	if (!mos_app_quiet(app)) {
 		uint64_t rec = 0, flows = 0, dropped = 0, resets = 0, timers = 0, errs = 0;
 

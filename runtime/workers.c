@@ -243,6 +243,29 @@ mos_app_worker_out(struct mos_app *app, unsigned w)
 	return wk[w].out;
 }
 
+unsigned
+mos_app_contexts(const struct mos_app *app)
+{
+	return mos_app_workers(app) ? mos_app_workers(app) : 1;
+}
+
+FILE *
+mos_app_context_out(struct mos_app *app, unsigned w)
+{
+	return mos_app_workers(app) ? mos_app_worker_out(app, w) : w == 0 ? mos_app_out(app) : NULL;
+}
+
+int
+mos_app_run_contexts(struct mos_app *app, struct mos_ctx *const *ctxs)
+{
+	struct mos_stage stage = { 0 };
+
+	if (mos_app_workers(app))
+		return mos_app_run_workers(app, ctxs);
+	mos_ctx_stage(ctxs[0], &stage);
+	return mos_app_run(app, &stage);
+}
+
 void
 mos_app_workers_free(void)
 {

@@ -292,21 +292,14 @@ main(int argc, char **argv)
 	if (app == NULL)
 		return errno == 0 ? 0 : 2;
 	/* One context, or one per worker core (--workers N). */
-	n = mos_app_workers(app) ? mos_app_workers(app) : 1;
+	n = mos_app_contexts(app);
 	for (unsigned w = 0; w < n; w++) {
-		runs[w].out = mos_app_workers(app) ? mos_app_worker_out(app, w) : mos_app_out(app);
+		runs[w].out = mos_app_context_out(app, w);
 		runs[w].o = &o;
 		if (runs[w].out == NULL || (ctxs[w] = make_ctx(&o, &runs[w])) == NULL)
 			goto out;
 	}
-	if (mos_app_workers(app)) {
-		rc = mos_app_run_workers(app, ctxs);
-	} else {
-		struct mos_stage stage = { 0 };
-
-		mos_ctx_stage(ctxs[0], &stage);
-		rc = mos_app_run(app, &stage);
-	}
+	rc = mos_app_run_contexts(app, ctxs);
 	if (!mos_app_quiet(app)) {
 		uint64_t rec = 0, created = 0, mid = 0, evicted = 0, tout = 0, orphans = 0;
 

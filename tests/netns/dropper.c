@@ -141,21 +141,14 @@ main(int argc, char **argv)
 	if (app == NULL)
 		return errno == 0 ? 0 : 2;
 	/* one context, or one per worker (--workers N) */
-	n = mos_app_workers(app) ? mos_app_workers(app) : 1;
+	n = mos_app_contexts(app);
 	for (unsigned w = 0; w < n; w++) {
 		ow[w] = o;
-		ow[w].out = mos_app_workers(app) ? mos_app_worker_out(app, w) : mos_app_out(app);
+		ow[w].out = mos_app_context_out(app, w);
 		if (ow[w].out == NULL || (ctxs[w] = make_ctx(&ow[w])) == NULL)
 			goto out;
 	}
-	if (mos_app_workers(app)) {
-		rc = mos_app_run_workers(app, ctxs);
-	} else {
-		struct mos_stage stage = { 0 };
-
-		mos_ctx_stage(ctxs[0], &stage);
-		rc = mos_app_run(app, &stage);
-	}
+	rc = mos_app_run_contexts(app, ctxs);
 out:
 	for (unsigned w = 0; w < n; w++)
 		mos_ctx_destroy(ctxs[w]);

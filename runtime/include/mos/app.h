@@ -194,7 +194,19 @@ unsigned mos_app_workers(const struct mos_app *app);
  * NULL if @w >= mos_app_workers(). */
 FILE *mos_app_worker_out(struct mos_app *app, unsigned w);
 
+/* Contexts a program makes: mos_app_workers(), or 1 without --workers. */
+unsigned mos_app_contexts(const struct mos_app *app);
+
+/* Record stream of context @w: mos_app_worker_out(), or mos_app_out()
+ * for the one context without --workers. */
+FILE *mos_app_context_out(struct mos_app *app, unsigned w);
+
 struct mos_ctx;
+
+/* Run the mos_app_contexts() contexts @ctxs: with --workers through
+ * mos_app_run_workers, otherwise ctxs[0] alone through its stage
+ * (mos_ctx_stage, mos_app_run). Returns what they return. */
+int mos_app_run_contexts(struct mos_app *app, struct mos_ctx *const *ctxs);
 
 /* Run the capture (or, live, the ports until SIGINT/SIGTERM) over the
  * mos_app_workers() contexts @ctxs (ctxs[w] on worker w), end every flow
