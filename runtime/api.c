@@ -697,12 +697,32 @@ scope_view(struct mos_ctx *ctx, const struct mos_pkt *p, int *linktype, struct m
 	return tmp;
 }
 
+/* A packet's scope view, made at the first scope filter that needs it. */
+struct scope {
+	const struct mos_pkt *v;     /* the view, NULL until made */
+	int linktype;                /* its link type */
+	struct mos_pkt tmp;          /* its storage when rebuilt */
+};
+
+/* Does scope filter @f accept @p (seen through @sc)? */
+static bool
+scope_match(struct mos_ctx *ctx, struct pfilter *f, const struct mos_pkt *p, int linktype,
+	    struct scope *sc)
+{
+	if (f->expr == NULL)
+		return true;
+	if (sc->v == NULL) {
+		sc->linktype = linktype;
+		sc->v = scope_view(ctx, p, &sc->linktype, &sc->tmp);
+	}
+	return pfilter_match(ctx, f, sc->v, sc->linktype);
+}
+
 static void
 orphan(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 {
 	bool saved = ctx->in_dispatch;
-	const struct mos_pkt *v = NULL;
-	struct mos_pkt tmp;
+	struct scope sc = { .v = NULL };
 
 	ctx->st.orphans++;
 	ctx->st.events[MOS_EV_ORPHAN]++;
@@ -710,14 +730,9 @@ orphan(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 		struct mos_monitor *m = ctx->mon[i];
 
 		if (m->type != MOS_MONITOR_STREAM ||
-		    !mos_evsys_wants(ctx->es, m->set, MOS_EV_ORPHAN, MOS_HOOK_NONE))
+		    !mos_evsys_wants(ctx->es, m->set, MOS_EV_ORPHAN, MOS_HOOK_NONE) ||
+		    !scope_match(ctx, &m->orphan, p, linktype, &sc))
 			continue;
-		if (m->orphan.expr) {
-			if (v == NULL)
-				v = scope_view(ctx, p, &linktype, &tmp);
-			if (!pfilter_match(ctx, &m->orphan, v, linktype))
-				continue;
-		}
 		ctx->in_dispatch = true;
 		ctx->cur_hook = MOS_HOOK_NONE;
 		mos_evsys_dispatch(ctx->es, m->set, MOS_EV_ORPHAN, MOS_HOOK_NONE, ctx, NULL,
@@ -755,21 +770,15 @@ monitors_for(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, bool mi
 {
 	uint32_t set = MOS_EVSET_EMPTY;
 	bool any = false;
-	const struct mos_pkt *v = NULL;
-	struct mos_pkt tmp;
+	struct scope sc = { .v = NULL };
 
 	for (int i = 0; i < ctx->n_mon; i++) {
 		struct mos_monitor *m = ctx->mon[i];
 		int s;
 
-		if (m->type != MOS_MONITOR_STREAM || (midstream && !m->midstream))
+		if (m->type != MOS_MONITOR_STREAM || (midstream && !m->midstream) ||
+		    !scope_match(ctx, &m->syn, p, linktype, &sc))
 			continue;
-		if (m->syn.expr) {
-			if (v == NULL)
-				v = scope_view(ctx, p, &linktype, &tmp);
-			if (!pfilter_match(ctx, &m->syn, v, linktype))
-				continue;
-		}
 		any = true;
 		s = mos_evsys_set_add_owner(ctx->es, set, m->idx);
 		if (s >= 0)
