@@ -1587,6 +1587,7 @@ mos_stream_read_ptr(struct mos_stream *s, int cursor, const uint8_t **ptr, size_
 	s->cur[cursor] = pos + run;
 	return (ssize_t)run;
 }
+
 void
 mos_stream_drain(struct mos_stream *s, uint8_t *cursor)
 {
