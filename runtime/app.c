@@ -1059,6 +1059,15 @@ mos_app_io_stats(const struct mos_app *app)
 	return &app->io;
 }
 
+void
+mos_app_io_stats_json(const struct mos_app_io_stats *io, FILE *out)
+{
+	fprintf(out, ",\"forwarded\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+		",\"tx_dropped\":%" PRIu64 ",\"injected_sent\":%" PRIu64
+		",\"injected_unrouted\":%" PRIu64, io->forwarded, io->dropped, io->tx_packets,
+		io->tx_dropped, io->injected_sent, io->injected_unrouted);
+}
+
 bool
 mos_app_inline(const struct mos_app *app)
 {
@@ -1112,11 +1121,8 @@ write_stats(struct mos_app *app)
 			fwrite(buf, 1, len, f);
 		} else {
 			fwrite(buf, 1, len - 2, f);
-			fprintf(f, ",\"forwarded\":%" PRIu64 ",\"dropped\":%" PRIu64
-				",\"tx_packets\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
-				",\"injected_sent\":%" PRIu64 ",\"injected_unrouted\":%" PRIu64
-				"}\n", io->forwarded, io->dropped, io->tx_packets, io->tx_dropped,
-				io->injected_sent, io->injected_unrouted);
+			mos_app_io_stats_json(io, f);
+			fputs("}\n", f);
 		}
 		ok = fflush(f) == 0 && !ferror(f);
 		if (fclose(f) != 0)

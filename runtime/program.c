@@ -163,16 +163,9 @@ prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct 
 	fprintf(out, "},\"stages\":{\"c2s\":%" PRIu64 ",\"s2c\":%" PRIu64
 		",\"stream_pool\":%s,\"raw_monitors\":%" PRIu32 "}", streams[0], streams[1],
 		mos_ctx_stream_pool(runs[0].ctx) ? "true" : "false", raw);
-	if (!mos_app_inline(app)) {
-		fputs("}\n", out);
-	} else {                       /* the forwarding counters, as mos_app writes them */
-		const struct mos_app_io_stats *io = mos_app_io_stats(app);
-
-		fprintf(out, ",\"forwarded\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"tx_packets\":%"
-			PRIu64 ",\"tx_dropped\":%" PRIu64 ",\"injected_sent\":%" PRIu64
-			",\"injected_unrouted\":%" PRIu64 "}\n", io->forwarded, io->dropped,
-			io->tx_packets, io->tx_dropped, io->injected_sent, io->injected_unrouted);
-	}
+	if (mos_app_inline(app))     /* the forwarding counters, as mos_app writes them */
+		mos_app_io_stats_json(mos_app_io_stats(app), out);
+	fputs("}\n", out);
 	free(buf);
 	return fclose(out) == 0 ? 0 : -errno;
 }

@@ -132,6 +132,10 @@ const struct mos_stats *mos_app_stats(const struct mos_app *app);
  * except dropped). */
 const struct mos_app_io_stats *mos_app_io_stats(const struct mos_app *app);
 
+/* Write @io as the JSON members ,"forwarded":N,... (the tail --stats
+ * gets when the run has ports or is inline). */
+void mos_app_io_stats_json(const struct mos_app_io_stats *io, FILE *out);
+
 /* Whether the run is inline: --inline on ports, or --inline-out on captures. */
 bool mos_app_inline(const struct mos_app *app);
 
