@@ -1172,16 +1172,10 @@ defrag(struct mos_ctx *ctx, const struct mos_pkt *p)
 }
 
 /* A packet's flow key and hash, computed ahead by mos_ctx_input_burst. */
-struct prekey {
-	struct mos_flow_key key;     /* the key, when valid */
-	uint64_t hash;               /* mos_flow_key_hash(&key) */
-	bool valid;                  /* the packet has a key */
-	bool src_is_lo;              /* from mos_flow_key_from_pkt */
-};
-
 /* mos_ctx_input with an optional precomputed key (@pre, may be NULL). */
 static int
-input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, const struct prekey *pre)
+input_one(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype,
+	  const struct mos_ctx_hint *pre)
 {
 	struct mos_flow_key key;
 	struct mos_flow *f;
@@ -1289,10 +1283,37 @@ mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 #define PREFETCH_GROUP 32u           /* packets whose lookups are prefetched together */
 
 void
+mos_ctx_hint(struct mos_ctx *ctx, const struct mos_pkt *p, struct mos_ctx_hint *h)
+{
+	/* Not valid (keyed in input_one as without a hint) for malformed
+	 * packets, fragments and packets without a key. */
+	h->valid = !(p->flags & (MOS_PKT_F_MALFORMED | MOS_PKT_F_FRAGMENT)) &&
+		   mos_flow_key_from_pkt(ctx->flows, p, &h->key, &h->src_is_lo) == 0;
+	if (h->valid) {
+		h->hash = mos_flow_key_hash(&h->key);
+		mos_flow_prefetch_bucket(ctx->flows, h->hash);
+	}
+}
+
+void
+mos_ctx_hint_entry(struct mos_ctx *ctx, const struct mos_ctx_hint *h)
+{
+	if (h->valid)
+		mos_flow_prefetch_entry(ctx->flows, h->hash);
+}
+
+int
+mos_ctx_input_hinted(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype,
+		     const struct mos_ctx_hint *h)
+{
+	return input_one(ctx, p, linktype, h);
+}
+
+void
 mos_ctx_input_burst(struct mos_ctx *ctx, const struct mos_pkt *pkts, const int *linktypes,
 		    uint16_t n, int *verdicts)
 {
-	struct prekey pre[PREFETCH_GROUP];
+	struct mos_ctx_hint pre[PREFETCH_GROUP];
 
 	if (ctx == NULL || pkts == NULL)
 		return;
@@ -1304,22 +1325,10 @@ mos_ctx_input_burst(struct mos_ctx *ctx, const struct mos_pkt *pkts, const int *
 		 * 3. the packets in order. Results are those of mos_ctx_input
 		 * one packet at a time: the prefetches are only hints, and
 		 * each lookup is done when its packet's turn comes. */
-		for (uint16_t i = 0; i < m; i++) {
-			const struct mos_pkt *p = &pkts[base + i];
-
-			/* Not valid (keyed in input_one as without a burst) for
-			 * malformed packets, fragments and packets without a key. */
-			pre[i].valid = !(p->flags & (MOS_PKT_F_MALFORMED | MOS_PKT_F_FRAGMENT)) &&
-				       mos_flow_key_from_pkt(ctx->flows, p, &pre[i].key,
-							     &pre[i].src_is_lo) == 0;
-			if (pre[i].valid) {
-				pre[i].hash = mos_flow_key_hash(&pre[i].key);
-				mos_flow_prefetch_bucket(ctx->flows, pre[i].hash);
-			}
-		}
 		for (uint16_t i = 0; i < m; i++)
-			if (pre[i].valid)
-				mos_flow_prefetch_entry(ctx->flows, pre[i].hash);
+			mos_ctx_hint(ctx, &pkts[base + i], &pre[i]);
+		for (uint16_t i = 0; i < m; i++)
+			mos_ctx_hint_entry(ctx, &pre[i]);
 		for (uint16_t i = 0; i < m; i++) {
 			int v = input_one(ctx, &pkts[base + i], linktypes[base + i], &pre[i]);
 

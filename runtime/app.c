@@ -83,7 +83,8 @@ struct mos_app {
 	pcap_dumper_t *dump;         /* --inline-out: the output capture, opened at the first frame */
 	int dump_linktype;           /* --inline-out: enum mos_linktype of the output, -1 before */
 
-	bool eal_up;                 /* rte_eal_init succeeded */
+	bool eal_up;                 /* rte_eal_init succeeded (only with --dpdk) */
+	bool started;                /* past argument parsing and the EAL's start */
 	struct rte_mempool *pool;    /* ordinary frames */
 	struct rte_mempool *big_pool;/* long frames (offline only) */
 	struct mos_source *src[MAX_SOURCES]; /* open sources */
@@ -628,8 +629,11 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 		app->out = stdout;
 		goto fail;
 	}
-	if (start_eal(app) < 0)
+	/* Capture files alone need no EAL (mos/pktpool.h): it starts only
+	 * for --dpdk. */
+	if (app->eal_args && start_eal(app) < 0)
 		goto fail;
+	app->started = true;
 	mos_tsc_now_ns();       /* calibrate before anything runs */
 
 	/* Files alone hold mbufs for one burst (<= BURST_MAX) plus the
@@ -638,9 +642,8 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 	app->pool = mos_pktpool_create("mos_pkts",
 				       app->workers && app->n_pcaps == 0 ?
 				       mos_app_live_pool_size(app->workers, POOL_MBUFS) :
-				       app->workers ? mos_app_workers_pool_size(app->workers, app->burst)
-				       : app->eal_args == NULL && !app->inline_mode ? OFFLINE_MBUFS
-										   : POOL_MBUFS,
+				       app->eal_args == NULL && !app->inline_mode ? OFFLINE_MBUFS
+										  : POOL_MBUFS,
 				       RTE_MBUF_DEFAULT_DATAROOM, (int)rte_socket_id());
 	if (app->pool == NULL) {
 		fprintf(stderr, "%s: cannot create packet pool: %s\n", prog,
@@ -648,9 +651,7 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 		goto fail;
 	}
 	if (app->n_pcaps > 0) {
-		app->big_pool = mos_pktpool_create("mos_big", app->workers ?
-						   mos_app_workers_big_size(app->workers, app->burst) :
-						   BIG_MBUFS, MOS_FRAME_MAX,
+		app->big_pool = mos_pktpool_create("mos_big", BIG_MBUFS, MOS_FRAME_MAX,
 						   (int)rte_socket_id());
 		if (app->big_pool == NULL) {
 			fprintf(stderr, "%s: cannot create packet pool: %s\n", prog,
@@ -665,7 +666,7 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 		}
 		app->n_src = 1;
 	}
-	if (open_ports(app) < 0)
+	if (app->eal_up && open_ports(app) < 0)
 		goto fail;
 	if (app->n_src == 0) {
 		fprintf(stderr, "%s: no input: the EAL arguments created no port\n", prog);
@@ -1155,7 +1156,7 @@ mos_app_destroy(struct mos_app *app)
 		free(app->txlock[p]);
 		app->txlock[p] = NULL;
 	}
-	if (app->stats_path && app->eal_up && !write_stats(app))
+	if (app->stats_path && app->started && !write_stats(app))
 		app->failed = true;
 	if (app->out && (fflush(app->out) != 0 || ferror(app->out))) {
 		fprintf(stderr, "%s: error writing records: %s\n", app->prog, strerror(errno));
@@ -1170,7 +1171,7 @@ mos_app_destroy(struct mos_app *app)
 			app->failed = true;
 		}
 		pcap_dump_close(app->dump);
-	} else if (app->inline_out && app->dump_linktype < 0 && app->eal_up) {
+	} else if (app->inline_out && app->dump_linktype < 0 && app->started) {
 		/* no frame at all: still leave an (empty, Ethernet) capture */
 		pcap_t *d = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, MOS_FRAME_MAX,
 								 PCAP_TSTAMP_PRECISION_NANO);
@@ -1194,10 +1195,11 @@ mos_app_destroy(struct mos_app *app)
 			rte_eth_dev_stop(port);
 			rte_eth_dev_close(port);
 		}
-		rte_mempool_free(app->pool);
-		rte_mempool_free(app->big_pool);
-		rte_eal_cleanup();
 	}
+	mos_pktpool_free(app->pool);
+	mos_pktpool_free(app->big_pool);
+	if (app->eal_up)
+		rte_eal_cleanup();
 	status = app->failed ? 1 : 0;
 	free(app->eal_args);
 	free(app->pcaps);
@@ -1214,7 +1216,6 @@ mos_app_workers(const struct mos_app *app)
 }
 
 struct mos_source *mos_app_source(struct mos_app *app) { return app->n_pcaps ? app->src[0] : NULL; }
-struct rte_mempool *mos_app_big_pool(struct mos_app *app) { return app->big_pool; }
 uint16_t mos_app_burst(const struct mos_app *app) { return app->burst; }
 const char *mos_app_prog(const struct mos_app *app) { return app->prog; }
 struct mos_stats *mos_app_stats_rw(struct mos_app *app) { return &app->stats; }

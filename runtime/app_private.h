@@ -10,7 +10,6 @@
 #include "mos/source.h"
 
 struct mos_source *mos_app_source(struct mos_app *app);   /* the -r source, or NULL */
-struct rte_mempool *mos_app_big_pool(struct mos_app *app);
 uint16_t mos_app_burst(const struct mos_app *app);
 const char *mos_app_prog(const struct mos_app *app);
 struct mos_stats *mos_app_stats_rw(struct mos_app *app);
@@ -19,16 +18,11 @@ void mos_app_set_now(struct mos_app *app, uint64_t now_ns);
 void mos_app_fail(struct mos_app *app);
 bool mos_app_stop_requested(void);
 
-/* Pool sizes for a run with @workers workers and bursts of @burst
- * (workers.c, which knows how many frames are in flight). */
-unsigned mos_app_workers_pool_size(unsigned workers, uint16_t burst);
-unsigned mos_app_workers_big_size(unsigned workers, uint16_t burst);
-
 /* Live workers (--workers N with --dpdk): each worker runs a lane, a copy
  * of the app with its own statistics, forwarding counters, TX batches
  * (on its own TX queue of every port, or a shared one under a lock) and
  * injection cache; the loop's steps are those of mos_app_run. */
-unsigned mos_app_live_pool_size(unsigned workers, unsigned base);
+unsigned mos_app_live_pool_size(unsigned workers, unsigned base); /* mbufs in flight */
 bool mos_app_live(const struct mos_app *app);            /* no -r: ports */
 unsigned mos_app_n_sources(const struct mos_app *app);
 struct mos_source *mos_app_source_at(struct mos_app *app, unsigned k, uint16_t *port,

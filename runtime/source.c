@@ -4,10 +4,12 @@
  * read with libpcap, and receive queues of DPDK ethdev ports.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -16,6 +18,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_memcpy.h>
+#include <rte_prefetch.h>
 
 #include "mos/decode.h"
 #include "mos/source.h"
@@ -23,6 +26,29 @@
 #define ERR_LEN MOS_SOURCE_ERRLEN
 #define READ_BUFFER (1u << 20)     /* stdio buffer of an open capture */
 #define MAP_RELEASE (32u << 20)    /* read pages of a mapping given back in steps of this */
+#define MAP_AHEAD   4096u          /* bytes of a mapping prefetched ahead of the reader */
+#define MAP_SHARERS 64             /* sources reading one mapping (more map the file again) */
+
+/* A classic pcap file mapped once for every source of the process that
+ * reads it (offline workers each scan the whole file: one mapping means
+ * its pages are faulted in once, not once per worker). Pages are given
+ * back behind the slowest reader. */
+struct shared_map {
+	dev_t dev;                   /* the file: device, inode, size, time */
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	const uint8_t *base;         /* the mapping */
+	size_t len;                  /* its length */
+	unsigned refs;               /* sources holding it (maps_lock) */
+	unsigned sharers;            /* reader slots handed out (maps_lock) */
+	size_t released;             /* bytes from the start given back (atomic) */
+	size_t pos[MAP_SHARERS];     /* each reader's offset, SIZE_MAX once done (atomic) */
+	struct shared_map *next;     /* in maps */
+};
+
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_map *maps;      /* every shared mapping (maps_lock) */
 
 enum source_kind { SOURCE_PCAP, SOURCE_ETHDEV };
 
@@ -36,10 +62,16 @@ struct mos_source {
 	unsigned n_paths;            /* number of files */
 	unsigned next_path;          /* index of the next file to open */
 	pcap_t *pcap;                /* the open file, NULL between files */
-	const uint8_t *map;          /* classic pcap: the whole file mapped, or NULL */
+	struct shared_map *sm;       /* classic pcap: the whole file mapped, or NULL */
+	unsigned sm_slot;            /* this source's reader slot in sm */
+	const uint8_t *map;          /* sm's mapping */
 	size_t map_len;              /* its size */
 	size_t map_off;              /* offset of the next record */
-	size_t map_kept;             /* pages before this offset were given back */
+	size_t map_kept;             /* offset of the last release check */
+	size_t map_pref;             /* bytes before this offset were prefetched */
+	struct shared_map **retired; /* mappings left since the last read (data of its records) */
+	unsigned n_retired, retired_cap;
+	uint8_t *copy;               /* peek: records libpcap read, copied (MOS_SOURCE_PEEK_MAX frames) */
 	uint32_t map_snap;           /* libpcap's snapshot length of the file */
 	bool map_swap;               /* the file's byte order is not ours */
 	bool map_usec;               /* microsecond timestamps (else nanoseconds) */
@@ -53,16 +85,6 @@ struct mos_source {
 	/* SOURCE_ETHDEV */
 	uint16_t port, queue;        /* where to receive from */
 };
-
-struct rte_mempool *
-mos_pktpool_create(const char *name, unsigned n, uint16_t data_room, int socket)
-{
-	uint16_t priv = RTE_ALIGN(sizeof(struct mos_mbuf_priv), RTE_MBUF_PRIV_ALIGN);
-	uint32_t room = (uint32_t)data_room + RTE_PKTMBUF_HEADROOM;
-
-	return rte_pktmbuf_pool_create(name, n, n >= 512 ? 256 : 0, priv,
-				       (uint16_t)(room > UINT16_MAX ? UINT16_MAX : room), socket);
-}
 
 static uint32_t
 pool_room(struct rte_mempool *mp)
@@ -166,6 +188,61 @@ fail:
 	return NULL;
 }
 
+/* The shared mapping of the file open as @f (@st), made if none exists;
+ * NULL if it cannot be mapped. A reader slot is taken in it. */
+static struct shared_map *
+map_get(FILE *f, const struct stat *st, unsigned *slot)
+{
+	struct shared_map *sm;
+	void *m;
+
+	pthread_mutex_lock(&maps_lock);
+	for (sm = maps; sm; sm = sm->next)
+		if (sm->dev == st->st_dev && sm->ino == st->st_ino && sm->size == st->st_size &&
+		    sm->mtime.tv_sec == st->st_mtim.tv_sec &&
+		    sm->mtime.tv_nsec == st->st_mtim.tv_nsec && sm->sharers < MAP_SHARERS)
+			break;
+	if (sm == NULL) {
+		m = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+		if (m == MAP_FAILED || (sm = calloc(1, sizeof(*sm))) == NULL) {
+			if (m != MAP_FAILED)
+				munmap(m, (size_t)st->st_size);
+			pthread_mutex_unlock(&maps_lock);
+			return NULL;
+		}
+		madvise(m, (size_t)st->st_size, MADV_SEQUENTIAL);
+		sm->dev = st->st_dev;
+		sm->ino = st->st_ino;
+		sm->size = st->st_size;
+		sm->mtime = st->st_mtim;
+		sm->base = m;
+		sm->len = (size_t)st->st_size;
+		sm->next = maps;
+		maps = sm;
+	}
+	sm->refs++;
+	*slot = sm->sharers++;
+	sm->pos[*slot] = 0;
+	pthread_mutex_unlock(&maps_lock);
+	return sm;
+}
+
+static void
+map_put(struct shared_map *sm)
+{
+	struct shared_map **pp;
+
+	pthread_mutex_lock(&maps_lock);
+	if (--sm->refs == 0) {
+		for (pp = &maps; *pp != sm; pp = &(*pp)->next)
+			;
+		*pp = sm->next;
+		munmap((void *)sm->base, sm->len);
+		free(sm);
+	}
+	pthread_mutex_unlock(&maps_lock);
+}
+
 /* Classic pcap files (version 2.4, either byte order, micro- or
  * nanosecond) are read from a mapping of the file: one copy per frame
  * (into its mbuf) instead of libpcap's two (fread into its buffer, then
@@ -181,17 +258,15 @@ map_capture(struct mos_source *s)
 	struct stat st;
 	uint32_t magic;
 	uint16_t major, minor;
-	void *m;
+	uint8_t head[8];
 
 	s->map = NULL;
-	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24)
+	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
+	    pread(fileno(f), head, sizeof(head), 0) != (ssize_t)sizeof(head))
 		return;
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
-	if (m == MAP_FAILED)
-		return;
-	memcpy(&magic, m, 4);
-	memcpy(&major, (uint8_t *)m + 4, 2);
-	memcpy(&minor, (uint8_t *)m + 6, 2);
+	memcpy(&magic, head, 4);
+	memcpy(&major, head + 4, 2);
+	memcpy(&minor, head + 6, 2);
 	s->map_swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
 	s->map_usec = magic == 0xa1b2c3d4u || magic == 0xd4c3b2a1u;
 	if (s->map_swap) {
@@ -200,25 +275,49 @@ map_capture(struct mos_source *s)
 	}
 	if ((magic != 0xa1b2c3d4u && magic != 0xa1b23c4du && !s->map_swap) || major != 2 ||
 	    minor != 4 || (s->map_swap && (s->linktype == MOS_LINK_LINUX_SLL ||
-					   s->linktype == MOS_LINK_LINUX_SLL2))) {
-		/* other formats, and libpcap's byte swapping of SLL headers */
-		munmap(m, (size_t)st.st_size);
+					   s->linktype == MOS_LINK_LINUX_SLL2)))
+		return;              /* other formats, and libpcap's byte swapping of SLL headers */
+	if ((s->sm = map_get(f, &st, &s->sm_slot)) == NULL)
 		return;
-	}
-	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-	s->map = m;
-	s->map_len = (size_t)st.st_size;
+	s->map = s->sm->base;
+	s->map_len = s->sm->len;
 	s->map_off = 24;
 	s->map_kept = 0;
+	s->map_pref = 0;
 	s->map_snap = (uint32_t)pcap_snapshot(s->pcap);
 }
 
+/* Leave the mapping: its last records' data stay valid until the next
+ * read (release_retired). */
 static void
 unmap_capture(struct mos_source *s)
 {
-	if (s->map)
-		munmap((void *)s->map, s->map_len);
+	if (s->sm == NULL)
+		return;
+	__atomic_store_n(&s->sm->pos[s->sm_slot], SIZE_MAX, __ATOMIC_RELAXED);
+	if (s->n_retired == s->retired_cap) {
+		unsigned cap = s->retired_cap ? 2 * s->retired_cap : 4;
+		struct shared_map **r = realloc(s->retired, cap * sizeof(*r));
+
+		if (r == NULL) {     /* cannot defer: nothing of it is in use between reads */
+			map_put(s->sm);
+			goto out;
+		}
+		s->retired = r;
+		s->retired_cap = cap;
+	}
+	s->retired[s->n_retired++] = s->sm;
+out:
+	s->sm = NULL;
 	s->map = NULL;
+}
+
+static void
+release_retired(struct mos_source *s)
+{
+	for (unsigned i = 0; i < s->n_retired; i++)
+		map_put(s->retired[i]);
+	s->n_retired = 0;
 }
 
 static void
@@ -227,6 +326,37 @@ close_capture(struct mos_source *s)
 	unmap_capture(s);
 	pcap_close(s->pcap);
 	s->pcap = NULL;
+}
+
+/* Frames are copied out of the mapping or read in place by every reader
+ * in turn: the pages every reader has passed leave the process's resident
+ * set (they stay in the page cache), so a long file does not count as our
+ * memory. */
+static void
+map_release(struct mos_source *s)
+{
+	struct shared_map *sm = s->sm;
+	size_t low = SIZE_MAX, done;
+
+	s->map_kept = s->map_off;
+	__atomic_store_n(&sm->pos[s->sm_slot], s->map_off, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < __atomic_load_n(&sm->sharers, __ATOMIC_RELAXED); i++) {
+		size_t p = __atomic_load_n(&sm->pos[i], __ATOMIC_RELAXED);
+
+		if (p < low)
+			low = p;
+	}
+	/* keep the reader's current step: its last records may be in use */
+	low = (low < s->map_off ? low : s->map_off) & ~(size_t)(MAP_RELEASE - 1);
+	low = low >= MAP_RELEASE ? low - MAP_RELEASE : 0;
+	done = __atomic_load_n(&sm->released, __ATOMIC_RELAXED);
+	while (done < low) {
+		if (__atomic_compare_exchange_n(&sm->released, &done, low, false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			madvise((void *)(sm->base + done), low - done, MADV_DONTNEED);
+			break;
+		}
+	}
 }
 
 /* The next record of the mapping: 1 with @h and @data set, 0 at the end
@@ -240,15 +370,13 @@ map_next(struct mos_source *s, struct pcap_pkthdr *h, const u_char **data)
 		unmap_capture(s);
 		return 0;
 	}
-	if (s->map_off - s->map_kept >= MAP_RELEASE) {
-		/* Frames are copied out of the mapping: the pages read so far
-		 * leave the process's resident set (they stay in the page
-		 * cache), so a long file does not count as our memory. */
-		size_t end = s->map_off & ~(size_t)(MAP_RELEASE - 1);
-
-		madvise((void *)(s->map + s->map_kept), end - s->map_kept, MADV_DONTNEED);
-		s->map_kept = end;
-	}
+	if (s->map_off - s->map_kept >= MAP_RELEASE)
+		map_release(s);
+	/* Records of varying length defeat the hardware's stride prefetch:
+	 * stream the lines ahead of the reader. */
+	for (size_t end = RTE_MIN(s->map_off + MAP_AHEAD, s->map_len); s->map_pref < end;
+	     s->map_pref += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(s->map + s->map_pref);
 	if (s->map_len - s->map_off < 16)
 		goto libpcap;
 	memcpy(r, s->map + s->map_off, 16);
@@ -298,12 +426,47 @@ pcap_next_file(struct mos_source *s)
 	return true;
 }
 
+/* The next record of the open files: 1 with @h and @data set (@mapped:
+ * @data is in a mapping), 0 when every file has been read. */
+static int
+pcap_next_rec(struct mos_source *s, struct pcap_pkthdr **h, struct pcap_pkthdr *mh,
+	      const u_char **data, bool *mapped)
+{
+	while (pcap_next_file(s)) {
+		int rc = -1;
+
+		if (s->map != NULL) {
+			rc = map_next(s, mh, data);
+			*h = mh;
+			if (rc == 0 && s->pcap != NULL) {
+				close_capture(s);
+				continue;
+			}
+			if (rc == 0)
+				continue;
+		}
+		*mapped = rc == 1;
+		if (rc == -1)
+			rc = pcap_next_ex(s->pcap, h, data);
+		if (rc == 1)
+			return 1;
+		if (rc == PCAP_ERROR) {
+			snprintf(s->error, ERR_LEN, "%s: %s", s->paths[s->next_path - 1],
+				 pcap_geterr(s->pcap));
+			s->c.errors++;
+		}
+		close_capture(s);
+	}
+	return 0;
+}
+
 static uint16_t
 pcap_rx(struct mos_source *s, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pcap_pkthdr *h, mh;
 	const u_char *data;
 	uint16_t got = 0;
+	bool mapped;
 
 	if (rte_pktmbuf_alloc_bulk(s->pool, pkts, n) != 0) {
 		/* Pool nearly empty: fall back to one at a time. */
@@ -313,33 +476,10 @@ pcap_rx(struct mos_source *s, struct rte_mbuf **pkts, uint16_t n)
 		if (n == 0)
 			return 0;
 	}
-	while (got < n && pcap_next_file(s)) {
+	while (got < n && pcap_next_rec(s, &h, &mh, &data, &mapped)) {
 		struct rte_mbuf *m = pkts[got];
-		uint32_t len;
-		int rc = -1;
+		uint32_t len = h->caplen;
 
-		if (s->map != NULL) {
-			rc = map_next(s, &mh, &data);
-			h = &mh;
-			if (rc == 0 && s->pcap != NULL) {
-				close_capture(s);
-				continue;
-			}
-			if (rc == 0)
-				continue;
-		}
-		if (rc == -1)
-			rc = pcap_next_ex(s->pcap, &h, &data);
-		if (rc != 1) {
-			if (rc == PCAP_ERROR) {
-				snprintf(s->error, ERR_LEN, "%s: %s", s->paths[s->next_path - 1],
-					 pcap_geterr(s->pcap));
-				s->c.errors++;
-			}
-			close_capture(s);
-			continue;
-		}
-		len = h->caplen;
 		if (len > s->room && s->big_pool != NULL) {
 			struct rte_mbuf *big = rte_pktmbuf_alloc(s->big_pool);
 
@@ -374,6 +514,69 @@ pcap_rx(struct mos_source *s, struct rte_mbuf **pkts, uint16_t n)
 	if (got < n)
 		rte_pktmbuf_free_bulk(pkts + got, n - got);
 	return got;
+}
+
+uint16_t
+mos_source_peek(struct mos_source *s, struct mos_source_rec *recs, uint16_t n)
+{
+	struct pcap_pkthdr *h, mh;
+	const u_char *data;
+	uint16_t got = 0;
+	bool mapped;
+
+	release_retired(s);
+	if (s->kind != SOURCE_PCAP || s->done)
+		return 0;
+	if (n > MOS_SOURCE_PEEK_MAX)
+		n = MOS_SOURCE_PEEK_MAX;
+	while (got < n && pcap_next_rec(s, &h, &mh, &data, &mapped)) {
+		struct mos_source_rec *r = &recs[got];
+		uint32_t len = h->caplen;
+
+		if (len > MOS_FRAME_MAX) {
+			len = MOS_FRAME_MAX;
+			s->c.cut++;
+		}
+		if (!mapped) {
+			/* libpcap's buffer holds one record at a time */
+			if (s->copy == NULL) {
+				void *m = mmap(NULL, (size_t)MOS_SOURCE_PEEK_MAX * MOS_FRAME_MAX,
+					       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+					       -1, 0);
+
+				if (m == MAP_FAILED) {
+					snprintf(s->error, ERR_LEN, "out of memory");
+					s->c.errors++;
+					s->done = true;
+					break;
+				}
+				s->copy = m;
+			}
+			memcpy(s->copy + (size_t)got * MOS_FRAME_MAX, data, len);
+			data = s->copy + (size_t)got * MOS_FRAME_MAX;
+		}
+		r->data = data;
+		r->caplen = len;
+		r->wirelen = h->len;
+		r->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+		r->linktype = (uint16_t)s->linktype;
+		s->c.packets++;
+		s->c.bytes += len;
+		got++;
+	}
+	return got;
+}
+
+struct mos_source *
+mos_source_pcap_dup(const struct mos_source *src, char *err)
+{
+	if (src->kind != SOURCE_PCAP) {
+		snprintf(err, ERR_LEN, "not a capture file source");
+		errno = EINVAL;
+		return NULL;
+	}
+	return mos_source_pcap_open((const char *const *)src->paths, src->n_paths, src->pool,
+				    src->big_pool, err);
 }
 
 struct mos_source *
@@ -427,8 +630,10 @@ ethdev_rx(struct mos_source *s, struct rte_mbuf **pkts, uint16_t n)
 uint16_t
 mos_source_rx(struct mos_source *src, struct rte_mbuf **pkts, uint16_t n)
 {
-	if (src->kind == SOURCE_PCAP)
+	if (src->kind == SOURCE_PCAP) {
+		release_retired(src);
 		return src->done ? 0 : pcap_rx(src, pkts, n);
+	}
 	return ethdev_rx(src, pkts, n);
 }
 
@@ -464,6 +669,10 @@ mos_source_close(struct mos_source *src)
 	if (src->kind == SOURCE_PCAP) {
 		if (src->pcap)
 			close_capture(src);
+		release_retired(src);
+		free(src->retired);
+		if (src->copy)
+			munmap(src->copy, (size_t)MOS_SOURCE_PEEK_MAX * MOS_FRAME_MAX);
 		free_paths(src);
 	}
 	free(src);
@@ -479,8 +688,12 @@ mos_tsc_now_ns(void)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		tsc0 = tsc;
 		ns0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		/* The TSC's rate is the EAL's measure: without the EAL
+		 * (capture files only) the clock is the system's. */
+		if (!mos_eal_running())
+			return ns0;
+		tsc0 = tsc;
 		hz = rte_get_tsc_hz();
 		if (hz == 0)
 			hz = 1;

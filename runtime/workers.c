@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * workers.c — several worker cores (mos/app.h, mos_app_run_workers).
- * Offline: one capture spread over the workers: the main lcore reads,
- * decodes and distributes by the symmetric hash of mos/rss.h and runs
- * worker 0 between bursts; workers 1..N-1 run on lcores of their own;
- * each worker runs its own context; records are tagged with their
- * position in the input and merged at the end in an order that does not
- * depend on the number of workers.
+ * Offline: one capture spread over worker threads without a reader: each
+ * worker reads the whole input in place (mos_source_peek; one shared
+ * mapping of each classic pcap file), decodes every frame to find its
+ * owner by the symmetric hash of mos/rss.h, advances its clock at every
+ * frame and processes its own frames; bursts are cut at the same frames
+ * as a one-worker run's; records are tagged with their position in the
+ * input and merged at the end in an order that does not depend on the
+ * number of workers.
  * Live: every worker polls its share of the ports' receive queues, keeps
  * the frames whose hash it owns and hands the others to their owner
  * through the owner's ring (the software fallback when a port cannot hash
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <rte_lcore.h>
 #include <rte_launch.h>
@@ -32,23 +35,9 @@
 
 #include "app_private.h"
 
-#define INFLIGHT     512             /* frames queued per worker (about) */
 #define POS_END      (UINT64_MAX - 1) /* position of the end of input */
-
-enum share_kind { SHARE_BURST, SHARE_FINISH };
-
-/* One worker's part of one burst of the input. */
-struct share {
-	uint32_t kind;               /* enum share_kind */
-	uint32_t n_all;              /* frames in the whole burst */
-	uint32_t n;                  /* frames of this worker */
-	uint64_t first_seq;          /* input number of the burst's first frame */
-	uint64_t now_ns;             /* packet clock after the burst */
-	uint64_t *clock;             /* [n_all] packet clock at each frame of the burst */
-	uint16_t *idx;               /* [n] this worker's frames: index in the burst */
-	struct rte_mbuf **mbufs;     /* [n] their mbufs (freed by the worker) */
-	struct mos_pkt *pkts;        /* [n] decoded by the reader */
-};
+#define STAGE_BYTES  ((size_t)MOS_SOURCE_PEEK_MAX * \
+		      RTE_ALIGN_CEIL(MOS_FRAME_MAX, RTE_CACHE_LINE_SIZE)) /* a worker's staging */
 
 /* A record line held until the merge. */
 struct line {
@@ -60,12 +49,13 @@ struct line {
 
 struct worker {
 	unsigned id;                 /* 0..n-1 */
-	unsigned lcore;              /* EAL lcore it runs on */
+	unsigned lcore;              /* live: the EAL lcore it runs on */
+	pthread_t thread;            /* offline: its thread (workers 1..n-1) */
 	struct mos_ctx *ctx;         /* its context */
-	struct rte_ring *in;         /* shares from the reader */
-	struct rte_ring *free;       /* shares back to the reader */
-	struct share *shares;        /* its share descriptors */
-	void *mem;                   /* the shares' arrays, one block */
+	struct mos_app *app;         /* offline: the run */
+	struct mos_source *src;      /* offline: its reader of the input */
+	uint8_t *stage;              /* offline: its frames of a burst, copied */
+	uint64_t now;                /* offline: packet clock at the end */
 	FILE *out;                   /* record stream (cookie, unbuffered) */
 	uint64_t pos;                /* current input position (tag of new lines) */
 	char *buf;                   /* record bytes */
@@ -80,19 +70,10 @@ struct worker {
 	uint64_t dropped;            /* verdict drops */
 };
 
-static unsigned finished;            /* offline workers that ended (atomic) */
 static struct worker *wk;            /* the workers (one run per process) */
 static unsigned n_wk;                /* their number */
 static FILE *live_out;               /* live: where the workers' lines go */
 static pthread_mutex_t live_out_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static unsigned
-shares_per_worker(uint16_t burst)
-{
-	unsigned d = INFLIGHT / burst;
-
-	return d < 2 ? 2 : d;
-}
 
 static unsigned
 pow2_minus1(unsigned n)
@@ -105,32 +86,11 @@ pow2_minus1(unsigned n)
 }
 
 unsigned
-mos_app_workers_pool_size(unsigned workers, uint16_t burst)
-{
-	/* Frames queued to each worker, plus the per-lcore mempool caches
-	 * (up to 1.5 x 256 each) and the burst being read: the reader must
-	 * never find the pool short, or its bursts would differ from a
-	 * one-worker run's. */
-	return pow2_minus1(workers * (shares_per_worker(burst) * burst + 400u) + 2u * burst + 400u);
-}
-
-unsigned
 mos_app_live_pool_size(unsigned workers, unsigned base)
 {
 	/* the one-loop pool, plus each worker's ring of handed-over frames,
 	 * its batches and its mempool cache */
 	return pow2_minus1(base + workers * (1024u + 2u * 256u + 400u));
-}
-
-unsigned
-mos_app_workers_big_size(unsigned workers, uint16_t burst)
-{
-	/* Below 512 the pool has no per-lcore cache, so its free count is
-	 * exact: the reader waits for a burst's worth before reading. */
-	unsigned n = 2u * burst + 63u;
-
-	(void)workers;
-	return n > 511 ? 511 : n;
 }
 
 /* ---- record streams ------------------------------------------------------- */
@@ -272,10 +232,10 @@ mos_app_workers_free(void)
 	for (unsigned i = 0; wk && i < n_wk; i++) {
 		if (wk[i].out)
 			fclose(wk[i].out);
-		rte_ring_free(wk[i].in);
-		rte_ring_free(wk[i].free);
-		free(wk[i].mem);
-		free(wk[i].shares);
+		if (i > 0)
+			mos_source_close(wk[i].src);
+		if (wk[i].stage)
+			munmap(wk[i].stage, STAGE_BYTES);
 		free(wk[i].buf);
 		free(wk[i].lines);
 	}
@@ -284,10 +244,8 @@ mos_app_workers_free(void)
 	n_wk = 0;
 }
 
-/* ---- the worker lcore ----------------------------------------------------- */
-
-/* Wait a little: spin, then give the CPU away (offline, the reader and
- * the workers may be more threads than cores). */
+/* Wait a little: spin, then give the CPU away (the workers may be more
+ * threads than cores). */
 static void
 idle(unsigned *spins)
 {
@@ -299,134 +257,80 @@ idle(unsigned *spins)
 		usleep(20);
 }
 
-/* Worker @w's part of one burst (or the end of input). Returns true at
- * SHARE_FINISH. The share goes back to @w's free ring. */
-static bool
-work_share(struct worker *w, struct share *s)
-{
-	struct mos_ctx *ctx = w->ctx;
+/* ---- offline workers ------------------------------------------------------ */
 
-	if (s->kind == SHARE_FINISH) {
-		w->pos = POS_END;
-		mos_ctx_advance(ctx, s->now_ns);
-		mos_ctx_finish(ctx);
-		rte_ring_enqueue(w->free, s);
-		__atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
-		return true;
-	}
-	for (uint32_t j = 0, k = 0; j < s->n_all; j++) {
-		uint64_t seq = s->first_seq + j;
-
-		/* Before frame j: expiry and timers at its clock, as the
-		 * one-worker run does whoever owns the frame. */
-		w->pos = seq * 4;
-		mos_ctx_advance(ctx, s->clock[j]);
-		if (k < s->n && s->idx[k] == j) {
-			w->pos = seq * 4 + 1;
-			if (mos_ctx_input(ctx, &s->pkts[k], mos_mbuf_priv(s->mbufs[k])->linktype) ==
-			    MOS_VERDICT_DROP)
-				w->dropped++;
-			k++;
-		}
-	}
-	w->pos = (s->first_seq + s->n_all - 1) * 4 + 2;
-	mos_ctx_burst_end(ctx);
-	w->pos++;
-	mos_ctx_advance(ctx, s->now_ns);
-	if (s->n)
-		rte_pktmbuf_free_bulk(s->mbufs, s->n);
-	rte_ring_enqueue(w->free, s);
-	return false;
-}
-
-/* A worker lcore (workers 1..N-1; worker 0 runs on the reader's lcore). */
-static int
+/* Worker @w's whole run: every frame of the input read and decoded, its
+ * own ones copied to its staging area (callbacks may write to a frame;
+ * the mapping is shared and read-only) and processed. Worker 0 also
+ * counts every frame for --stats. */
+static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	unsigned spins = 0;
+	struct mos_app *app = w->app;
+	struct mos_ctx *ctx = w->ctx;
+	struct mos_stats *st = w->id == 0 ? mos_app_stats_rw(app) : NULL;
+	uint16_t burst = mos_app_burst(app);
+	struct mos_source_rec recs[MOS_SOURCE_PEEK_MAX];
+	struct mos_pkt pkts[MOS_SOURCE_PEEK_MAX];
+	struct mos_ctx_hint hints[MOS_SOURCE_PEEK_MAX];
+	uint16_t idx[MOS_SOURCE_PEEK_MAX];
+	uint64_t clock[MOS_SOURCE_PEEK_MAX], now = 0, seq = 0;
+	unsigned n = n_wk;
 
-	for (;;) {
-		struct share *s;
+	while (!mos_app_stop_requested()) {
+		uint16_t got = mos_source_peek(w->src, recs, burst), k = 0;
+		size_t used = 0;
 
-		if (rte_ring_dequeue(w->in, (void **)&s) != 0) {
-			idle(&spins);
-			continue;
-		}
-		spins = 0;
-		if (work_share(w, s))
-			return 0;
-	}
-}
-
-/* ---- the reader (main lcore) ---------------------------------------------- */
-
-static int
-setup_worker(struct worker *w, uint16_t burst)
-{
-	unsigned d = shares_per_worker(burst);
-	size_t per = (size_t)burst * (sizeof(uint64_t) + sizeof(uint16_t) +
-				      sizeof(struct rte_mbuf *) + sizeof(struct mos_pkt));
-	char name[RTE_RING_NAMESIZE];
-	uint8_t *mem;
-
-	snprintf(name, sizeof(name), "mos_win%u", w->id);
-	w->in = rte_ring_create(name, d + 1 > 4 ? rte_align32pow2(d + 1) : 4, SOCKET_ID_ANY,
-				RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "mos_wfree%u", w->id);
-	w->free = rte_ring_create(name, d + 1 > 4 ? rte_align32pow2(d + 1) : 4, SOCKET_ID_ANY,
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	w->shares = calloc(d, sizeof(*w->shares));
-	per = (per + 63) & ~(size_t)63;      /* each share's pkts 64-byte aligned */
-	mem = calloc(d, per);
-	if (w->in == NULL || w->free == NULL || w->shares == NULL || mem == NULL) {
-		free(mem);
-		return -ENOMEM;
-	}
-	w->mem = mem;
-	for (unsigned i = 0; i < d; i++) {
-		struct share *s = &w->shares[i];
-		uint8_t *p = mem + i * per;
-
-		/* pkts first (8-byte aligned members), then the smaller arrays */
-		s->pkts = (struct mos_pkt *)p;
-		p += (size_t)burst * sizeof(struct mos_pkt);
-		s->clock = (uint64_t *)p;
-		p += (size_t)burst * sizeof(uint64_t);
-		s->mbufs = (struct rte_mbuf **)p;
-		p += (size_t)burst * sizeof(struct rte_mbuf *);
-		s->idx = (uint16_t *)p;
-		rte_ring_enqueue(w->free, s);
-	}
-	return 0;
-}
-
-static struct share *
-get_share(struct worker *w)
-{
-	struct share *s;
-	unsigned spins = 0;
-
-	while (rte_ring_dequeue(w->free, (void **)&s) != 0)
-		idle(&spins);
-	return s;
-}
-
-/* Whether the reader and the first @n worker lcores span more than @n
- * CPUs (each may then have one to itself). */
-static bool
-reader_has_cpu(unsigned n)
-{
-	rte_cpuset_t all = rte_lcore_cpuset(rte_get_main_lcore()), c;
-	unsigned lcore, i = 0;
-
-	RTE_LCORE_FOREACH_WORKER(lcore) {
-		if (i++ == n)
+		if (got == 0)
 			break;
-		c = rte_lcore_cpuset(lcore);
-		CPU_OR(&all, &all, &c);
+		/* 1. decode every frame, find its owner; stage and hint ours */
+		for (uint16_t j = 0; j < got; j++) {
+			const struct mos_source_rec *r = &recs[j];
+			struct mos_pkt *p = &pkts[k];
+
+			if (j + 1 < got)
+				rte_prefetch0(recs[j + 1].data);
+			mos_decode(r->data, r->caplen, r->wirelen, r->linktype, r->ts_ns, p);
+			if (st)
+				mos_stats_count(st, p);
+			if (r->ts_ns > now)
+				now = r->ts_ns;
+			clock[j] = now;
+			if (mos_rss_worker(mos_rss_hash(p), n) != w->id)
+				continue;
+			memcpy(w->stage + used, r->data, r->caplen);
+			p->data = w->stage + used;
+			used += RTE_ALIGN_CEIL(r->caplen, RTE_CACHE_LINE_SIZE);
+			mos_ctx_hint(ctx, p, &hints[k]);
+			idx[k++] = j;
+		}
+		for (uint16_t i = 0; i < k; i++)
+			mos_ctx_hint_entry(ctx, &hints[i]);
+		/* 2. in input order: before every frame, expiry and timers at
+		 * its clock (as the one-worker run does whoever owns it) */
+		for (uint16_t j = 0, i = 0; j < got; j++) {
+			w->pos = (seq + j) * 4;
+			mos_ctx_advance(ctx, clock[j]);
+			if (i < k && idx[i] == j) {
+				w->pos++;
+				if (mos_ctx_input_hinted(ctx, &pkts[i], recs[j].linktype, &hints[i]) ==
+				    MOS_VERDICT_DROP)
+					w->dropped++;
+				i++;
+			}
+		}
+		seq += got;
+		w->pos = (seq - 1) * 4 + 2;
+		mos_ctx_burst_end(ctx);
+		w->pos++;
+		mos_ctx_advance(ctx, now);
 	}
-	return (unsigned)CPU_COUNT(&all) > n;
+	w->pos = POS_END;
+	w->now = now;
+	mos_ctx_advance(ctx, now);
+	mos_ctx_finish(ctx);
+	return NULL;
 }
 
 static int
@@ -472,128 +376,58 @@ static int run_live(struct mos_app *app, struct mos_ctx *const *ctxs);
 int
 mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 {
-	uint16_t burst = mos_app_burst(app);
 	struct mos_source *src = mos_app_source(app);
-	struct rte_mempool *big = mos_app_big_pool(app);
-	struct mos_stats *st = mos_app_stats_rw(app);
-	struct rte_mbuf *mbufs[256];
-	struct mos_pkt *pkts = NULL;
-	uint64_t clock[256], now = 0, seq = 0;
-	unsigned lcore, n = mos_app_workers(app), i = 0, first;
-	bool own;
+	unsigned n = mos_app_workers(app), started = 1;
+	char err[MOS_SOURCE_ERRLEN];
 	const char *e;
 	int rc = 0;
 
 	if (n > 0 && mos_app_live(app))
 		return run_live(app, ctxs);
-	if (n == 0 || src == NULL || make_workers(app) < 0 ||
-	    (pkts = malloc(burst * sizeof(*pkts))) == NULL) {
+	if (n == 0 || src == NULL || make_workers(app) < 0) {
 		fprintf(stderr, "%s: cannot set up the workers\n", mos_app_prog(app));
-		free(pkts);
 		return -ENOMEM;
 	}
-	/* With a CPU to spare (the lcores span more than N CPUs) the reader
-	 * has its own and the N workers theirs. Otherwise worker 0 runs on
-	 * the reader's (main) lcore between bursts: N busy threads for N
-	 * CPUs, not N + 1. Who owns a flow stays mos_rss_worker's choice
-	 * (programs rely on it: examples/c/nat.c picks ports by it). */
-	own = reader_has_cpu(n);
-	first = own ? 0 : 1;
-	if (!own) {
-		wk[0].lcore = rte_get_main_lcore();
-		wk[0].ctx = ctxs[0];
-		if (setup_worker(&wk[0], burst) < 0) {
-			fprintf(stderr, "%s: cannot set up worker 0\n", mos_app_prog(app));
-			free(pkts);
-			return -ENOMEM;
-		}
-	}
-	i = first;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
-		if (i == n)
-			break;
-		wk[i].lcore = lcore;
+	/* Who owns a flow is mos_rss_worker's choice (programs rely on it:
+	 * examples/c/nat.c picks ports by it). Worker 0 runs on this thread
+	 * and reads the run's source (its counters and errors are the run's). */
+	for (unsigned i = 0; i < n; i++) {
 		wk[i].ctx = ctxs[i];
-		if (setup_worker(&wk[i], burst) < 0) {
-			fprintf(stderr, "%s: cannot set up worker %u\n", mos_app_prog(app), i);
-			free(pkts);
-			return -ENOMEM;
+		wk[i].app = app;
+		wk[i].src = i == 0 ? src : mos_source_pcap_dup(src, err);
+		wk[i].stage = mmap(NULL, STAGE_BYTES, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (wk[i].stage == MAP_FAILED) {
+			wk[i].stage = NULL;
+			snprintf(err, sizeof(err), "out of memory");
 		}
-		i++;
-	}
-	if (i < n) {
-		fprintf(stderr, "%s: %u worker lcores for %u workers\n", mos_app_prog(app), i - first,
-			n - first);
-		free(pkts);
-		return -EINVAL;
-	}
-	finished = 0;
-	for (i = first; i < n; i++)
-		rte_eal_remote_launch(worker_main, &wk[i], wk[i].lcore);
-
-	while (!mos_app_stop_requested() && !mos_source_done(src)) {
-		struct share *sh[MOS_APP_MAX_WORKERS];
-		uint16_t got;
-		unsigned spins = 0;
-
-		/* Long frames: wait until a whole burst of them fits (the
-		 * one-worker run never cuts a frame for want of a buffer). */
-		while (big && rte_mempool_avail_count(big) < burst)
-			idle(&spins);
-		got = mos_source_rx(src, mbufs, burst);
-		if (got == 0)
-			continue;
-		for (unsigned w = 0; w < n; w++) {
-			sh[w] = get_share(&wk[w]);
-			sh[w]->kind = SHARE_BURST;
-			sh[w]->n_all = got;
-			sh[w]->n = 0;
-			sh[w]->first_seq = seq;
+		if (wk[i].src == NULL || wk[i].stage == NULL) {
+			fprintf(stderr, "%s: worker %u: %s\n", mos_app_prog(app), i, err);
+			mos_app_fail(app);
+			rc = -EIO;
+			break;
 		}
-		for (uint16_t j = 0; j < got; j++) {
-			struct rte_mbuf *m = mbufs[j];
-			const struct mos_mbuf_priv *pv = mos_mbuf_priv(m);
-			struct share *s;
-
-			mos_decode(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, pv->wirelen,
-				   pv->linktype, pv->ts_ns, &pkts[j]);
-			mos_stats_count(st, &pkts[j]);
-			if (pv->ts_ns > now)
-				now = pv->ts_ns;
-			clock[j] = now;
-			s = sh[mos_rss_worker(mos_rss_hash(&pkts[j]), n)];
-			s->idx[s->n] = j;
-			s->mbufs[s->n] = m;
-			s->pkts[s->n++] = pkts[j];
-		}
-		for (unsigned w = 0; w < n; w++) {
-			memcpy(sh[w]->clock, clock, got * sizeof(*clock));
-			sh[w]->now_ns = now;
-			if (w >= first)
-				rte_ring_enqueue(wk[w].in, sh[w]);
-		}
-		/* the others work on theirs meanwhile */
-		if (!own)
-			work_share(&wk[0], sh[0]);
-		seq += got;
 	}
-	mos_app_set_now(app, now);
-	for (unsigned w = n; w-- > 0;) {
-		struct share *s = get_share(&wk[w]);
+	for (unsigned i = 1; rc == 0 && i < n; i++, started++) {
+		int e2 = pthread_create(&wk[i].thread, NULL, worker_main, &wk[i]);
 
-		s->kind = SHARE_FINISH;
-		s->now_ns = now;
-		if (w >= first)
-			rte_ring_enqueue(wk[w].in, s);
-		else
-			work_share(&wk[0], s);
+		if (e2 != 0) {
+			fprintf(stderr, "%s: cannot start worker %u: %s\n", mos_app_prog(app), i,
+				strerror(e2));
+			mos_app_fail(app);
+			rc = -e2;
+		}
 	}
-	/* The workers end their flows (records for every live one): wait
-	 * asleep, not in rte_eal_mp_wait_lcore's spin, which would take a
-	 * CPU from them when they are more threads than cores. */
-	while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < n)
-		usleep(200);
-	rte_eal_mp_wait_lcore();
+	if (rc != 0) {
+		/* the started workers read to the end; their frames are lost anyway */
+		for (unsigned i = 1; i < started; i++)
+			pthread_join(wk[i].thread, NULL);
+		return rc;
+	}
+	worker_main(&wk[0]);
+	for (unsigned i = 1; i < n; i++)
+		pthread_join(wk[i].thread, NULL);
+	mos_app_set_now(app, wk[0].now);
 	for (unsigned w = 0; w < n; w++) {
 		mos_app_io_rw(app)->dropped += wk[w].dropped;
 		if (wk[w].oom || wk[w].in_line) {
@@ -613,7 +447,6 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		mos_app_fail(app);
 		rc = -EIO;
 	}
-	free(pkts);
 	return rc;
 }
 

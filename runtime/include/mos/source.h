@@ -23,6 +23,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "mos/pktpool.h"
+
 /* Per-mbuf metadata, in the mbuf's private area. */
 struct mos_mbuf_priv {
 	uint64_t ts_ns;              /* packet time, ns since the epoch */
@@ -41,16 +43,6 @@ mos_mbuf_priv(struct rte_mbuf *m)
  * UINT16_MAX bytes including its headroom; longer captured frames are cut to
  * this length and counted (struct mos_source_counters.cut). */
 #define MOS_FRAME_MAX (UINT16_MAX - RTE_PKTMBUF_HEADROOM)
-
-/*
- * Create a packet mbuf pool with the mos private area.
- * @name: unique pool name; @n: number of mbufs; @data_room: data bytes per
- * mbuf (RTE_MBUF_DEFAULT_DATAROOM for normal frames, up to MOS_FRAME_MAX);
- * @socket: NUMA socket (SOCKET_ID_ANY).
- * Returns the pool, or NULL with rte_errno set. Needs the EAL.
- */
-struct rte_mempool *mos_pktpool_create(const char *name, unsigned n,
-				       uint16_t data_room, int socket);
 
 struct mos_source;
 
@@ -94,6 +86,34 @@ struct mos_source *mos_source_ethdev_open(uint16_t port, uint16_t queue, char *e
  */
 uint16_t mos_source_rx(struct mos_source *src, struct rte_mbuf **pkts, uint16_t n);
 
+/* A record of a capture file read in place (mos_source_peek). */
+struct mos_source_rec {
+	const uint8_t *data;         /* the captured bytes */
+	uint32_t caplen;             /* their number (cut to MOS_FRAME_MAX, as mbufs are) */
+	uint32_t wirelen;            /* original length on the wire */
+	uint64_t ts_ns;              /* packet time, ns since the epoch */
+	uint16_t linktype;           /* enum mos_linktype of the frame */
+};
+
+/*
+ * Offline sources: read up to @n (<= MOS_SOURCE_PEEK_MAX) records without
+ * copying them into mbufs: classic pcap files are read where they are
+ * mapped, other formats are copied to a buffer of the source. The records'
+ * data stay valid until the next mos_source_peek or mos_source_rx on @src
+ * or its close. Counters and errors as mos_source_rx. Returns the number
+ * read, 0 at the end of input (and for a live port).
+ */
+#define MOS_SOURCE_PEEK_MAX 256
+uint16_t mos_source_peek(struct mos_source *src, struct mos_source_rec *recs, uint16_t n);
+
+/*
+ * Open another offline source over the files of @src, read from their
+ * beginning on its own (for another thread). Sources over the same file
+ * share one mapping of it. Returns NULL with errno set and a message in
+ * @err.
+ */
+struct mos_source *mos_source_pcap_dup(const struct mos_source *src, char *err);
+
 /* True when an offline source has delivered its last frame; never true for
  * a live port. */
 bool mos_source_done(const struct mos_source *src);
@@ -111,8 +131,9 @@ const char *mos_source_error(const struct mos_source *src);
 /* Close the source and free it. NULL is allowed. */
 void mos_source_close(struct mos_source *src);
 
-/* Wall-clock nanoseconds derived from the TSC. Calibrated by its first
- * call, which must happen before worker lcores start (mos_app_create does). */
+/* Wall-clock nanoseconds derived from the TSC once the EAL runs (calibrated
+ * by the first call after rte_eal_init, which must happen before worker
+ * lcores start: mos_app_create does); the system's clock without the EAL. */
 uint64_t mos_tsc_now_ns(void);
 
 #endif /* MOS_SOURCE_H */
