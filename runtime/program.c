@@ -24,8 +24,8 @@ struct prog_opts {
 	uint64_t stream_mem;         /* --stream-mem: reassembly pages per worker, bytes */
 };
 
-/* Default --stream-mem: the page pool is allocated at start-up (its first
- * 32 MiB touched, MOS_STREAM_PREFAULT); closed connections give their
+/* Default --stream-mem: the page pool is allocated at start-up (on live
+ * ports its first 32 MiB touched, MOS_STREAM_PREFAULT); closed connections give their
  * pages back first when it runs out (mos_stream_set_reclaimable). Unread
  * bytes of open connections stay until their window scrolls, so a link
  * with N connections open needs up to N x 2 x window (64 KiB) of it. */

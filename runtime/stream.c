@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mos/pktpool.h"
 #include "mos/stream.h"
 
 #define PAGE_NONE     UINT32_MAX
@@ -254,12 +255,15 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* Touch the first MOS_STREAM_PREFAULT bytes now (the pages handed out
-	 * first): no page faults on the data path under usual loads; a large
-	 * pool's other pages fault in once, at their first use. */
+	/* On live ports (the EAL runs), touch the first MOS_STREAM_PREFAULT
+	 * bytes now (the pages handed out first): no page faults on the data
+	 * path under usual loads. A large pool's other pages, and an offline
+	 * run's (which would pay for pages it may never use), fault in once,
+	 * at their first use. */
 	size_t bytes = (size_t)c.n_pages << p->shift;
 
-	memset(p->mem, 0, bytes < MOS_STREAM_PREFAULT ? bytes : MOS_STREAM_PREFAULT);
+	if (mos_eal_running())
+		memset(p->mem, 0, bytes < MOS_STREAM_PREFAULT ? bytes : MOS_STREAM_PREFAULT);
 	/* Hand out low page indexes first (stack top = index 0). */
 	for (uint32_t i = 0; i < c.n_pages; i++)
 		p->free_pages[i] = c.n_pages - 1 - i;

@@ -146,7 +146,7 @@ void mos_stream_memcap_init(struct mos_stream_memcap *mc, uint64_t limit);
 /* Pool configuration. Zero fields take the defaults below. */
 struct mos_stream_pool_config {
 	uint32_t page_size;          /* bytes per page, power of two in [256, 65536]; default 4096 */
-	uint32_t n_pages;            /* pages preallocated (the first MOS_STREAM_PREFAULT bytes touched); default 1024 */
+	uint32_t n_pages;            /* pages preallocated (with the EAL, the first MOS_STREAM_PREFAULT bytes touched); default 1024 */
 	uint32_t max_streams;        /* stream objects preallocated; default 1024 */
 	uint32_t max_ranges;         /* entries of one range table (out-of-order ranges + holes per stream); default 128 */
 	uint32_t n_range_tables;     /* range tables preallocated (only streams with out-of-order data or holes hold one); default max_streams / 4 + 1 */
