@@ -408,7 +408,7 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 			break;
 		}
 	}
-	for (unsigned i = 1; rc == 0 && i < n; i++, started++) {
+	for (unsigned i = 1; rc == 0 && i < n; i++) {
 		int e2 = pthread_create(&wk[i].thread, NULL, worker_main, &wk[i]);
 
 		if (e2 != 0) {
@@ -416,6 +416,8 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 				strerror(e2));
 			mos_app_fail(app);
 			rc = -e2;
+		} else {
+			started++;
 		}
 	}
 	if (rc != 0) {
