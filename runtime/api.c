@@ -1355,8 +1355,18 @@ mos_ctx_finish(struct mos_ctx *ctx)
 
 /* --- flow accessors ---------------------------------------------------- */
 
-void mos_flow_set_uctx(struct mos_flow *flow, void *uctx) { if (flow) flow->uctx = uctx; }
-void *mos_flow_get_uctx(const struct mos_flow *flow) { return flow ? flow->uctx : NULL; }
+int
+mos_flow_set_uctx(struct mos_ctx *ctx, struct mos_flow *flow, void *uctx)
+{
+	return ctx && flow ? mos_flow_table_set_uctx(ctx->flows, flow, uctx) : -EINVAL;
+}
+
+void *
+mos_flow_get_uctx(const struct mos_ctx *ctx, const struct mos_flow *flow)
+{
+	return ctx && flow ? mos_flow_table_uctx(ctx->flows, flow) : NULL;
+}
+
 void *mos_flow_user_area(struct mos_ctx *ctx, const struct mos_flow *flow) { return ctx && flow ? mos_flow_user(ctx->flows, flow) : NULL; }
 bool mos_flow_is_midstream(const struct mos_flow *flow) { return flow && (flow->flags & MOS_FLOW_F_MIDSTREAM); }
 bool mos_flow_is_udp(const struct mos_flow *flow) { return flow && (flow->flags & MOS_FLOW_F_UDP); }

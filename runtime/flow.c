@@ -12,7 +12,10 @@
 
 #include "mos/flow.h"
 
-_Static_assert(sizeof(struct mos_flow) <= 192, "struct mos_flow must stay within 192 bytes");
+/* Issue 9: at most 192 B per tracked connection without buffers, table
+ * overhead (4 B of bucket, 1 bit of in-use map) included. Do not let the
+ * entry grow back: the user pointer was moved out to make it fit. */
+_Static_assert(sizeof(struct mos_flow) <= 184, "struct mos_flow must stay within 184 bytes");
 _Static_assert(sizeof(struct mos_flow_key) == 40, "struct mos_flow_key is 40 bytes");
 
 #define NIL UINT32_MAX
@@ -29,7 +32,9 @@ struct mos_flow_table {
 	uint32_t user_stride;        /* user_size rounded up to 8 */
 	uint32_t head[MOS_FLOW_CLASS_COUNT]; /* oldest entry of each class list */
 	uint32_t tail[MOS_FLOW_CLASS_COUNT]; /* newest entry of each class list */
-	uint8_t *used;               /* one byte per entry: in use */
+	uint64_t *used;              /* in-use bitmap: bit i of word i / 64 for entry i */
+	void **uctx;                 /* user pointers, one slot per entry; NULL until first set */
+	size_t uctx_map;             /* mapped length of uctx */
 	uint64_t next_exp;           /* no list head expires before this (mos_flow_next_expiry) */
 	size_t memory;               /* bytes allocated */
 	size_t flows_map, buckets_map; /* mapped lengths of flows and buckets (0: malloc'd) */
@@ -61,6 +66,13 @@ mos_flow_table_config_default(struct mos_flow_table_config *cfg)
 	cfg->timeout_ns[MOS_FLOW_CLASS_UDP] = 180ull * 1000000000ull;
 }
 
+/* Words of the in-use bitmap for @cap entries. */
+static size_t
+used_words(uint32_t cap)
+{
+	return ((size_t)cap + 63) / 64;
+}
+
 static size_t
 bytes_for(uint32_t cap, uint32_t stride)
 {
@@ -68,7 +80,26 @@ bytes_for(uint32_t cap, uint32_t stride)
 
 	while (nb < cap)
 		nb <<= 1;
-	return (size_t)cap * (sizeof(struct mos_flow) + stride + 1) + (size_t)nb * sizeof(uint32_t);
+	return (size_t)cap * (sizeof(struct mos_flow) + stride) + (size_t)nb * sizeof(uint32_t) +
+	       used_words(cap) * sizeof(uint64_t);
+}
+
+static inline bool
+used_get(const struct mos_flow_table *t, uint32_t i)
+{
+	return (t->used[i >> 6] >> (i & 63)) & 1;
+}
+
+static inline void
+used_set(struct mos_flow_table *t, uint32_t i)
+{
+	t->used[i >> 6] |= 1ull << (i & 63);
+}
+
+static inline void
+used_clear(struct mos_flow_table *t, uint32_t i)
+{
+	t->used[i >> 6] &= ~(1ull << (i & 63));
 }
 
 /*
@@ -122,7 +153,7 @@ mos_flow_table_create(const struct mos_flow_table_config *cfg)
 	stride = (cfg->user_size + 7u) & ~7u;
 	cap = cfg->max_flows;
 	if (cfg->memcap) {
-		size_t per = sizeof(struct mos_flow) + stride + 1 + 2 * sizeof(uint32_t);
+		size_t per = sizeof(struct mos_flow) + stride + 1 + 2 * sizeof(uint32_t);  /* an upper bound */
 		uint64_t fit = cfg->memcap / per;
 
 		if (fit < cap)
@@ -145,7 +176,7 @@ mos_flow_table_create(const struct mos_flow_table_config *cfg)
 	t->user_stride = stride;
 	t->flows = big_zalloc((size_t)cap * sizeof(struct mos_flow), &t->flows_map);
 	t->buckets = big_zalloc((size_t)nb * sizeof(uint32_t), &t->buckets_map);
-	t->used = calloc(cap, 1);
+	t->used = calloc(used_words(cap), sizeof(uint64_t));
 	t->user = stride ? calloc(cap, stride) : NULL;
 	if (t->flows == NULL || t->buckets == NULL || t->used == NULL || (stride && t->user == NULL)) {
 		mos_flow_table_destroy(t);
@@ -173,6 +204,8 @@ mos_flow_table_destroy(struct mos_flow_table *t)
 	big_free(t->buckets, t->buckets_map);
 	free(t->used);
 	free(t->user);
+	if (t->uctx != NULL)
+		munmap(t->uctx, t->uctx_map);
 	free(t);
 }
 
@@ -288,10 +321,14 @@ mos_flow_prefetch_entry(const struct mos_flow_table *t, uint64_t hash)
 	uint32_t i = t->buckets[hash & t->mask];
 
 	if (i != NIL) {
-		/* The key (first line) and the endpoints that follow it. */
-		__builtin_prefetch(&t->flows[i], 1, 3);
-		__builtin_prefetch((const char *)&t->flows[i] + 64, 1, 3);
-		__builtin_prefetch((const char *)&t->flows[i] + 128, 1, 3);
+		/* Every line of the entry (not line-aligned: 184 bytes span 3 or
+		 * 4): the key and chain link first, then the endpoints. */
+		const char *e = (const char *)&t->flows[i];
+
+		__builtin_prefetch(e, 1, 3);
+		__builtin_prefetch(e + 64, 1, 3);
+		__builtin_prefetch(e + 128, 1, 3);
+		__builtin_prefetch(e + sizeof(struct mos_flow) - 1, 1, 3);
 	}
 }
 
@@ -387,11 +424,11 @@ mos_flow_remove(struct mos_flow_table *t, struct mos_flow *f)
 {
 	uint32_t i = (uint32_t)(f - t->flows);
 
-	if (!t->used[i])
+	if (!used_get(t, i))
 		return;
 	unlink_hash(t, f);
 	list_unlink(t, f);
-	t->used[i] = 0;
+	used_clear(t, i);
 	f->hnext = t->free_head;
 	t->free_head = i;
 	t->cnt.removed++;
@@ -457,7 +494,7 @@ mos_flow_insert(struct mos_flow_table *t, const struct mos_flow_key *key, int tc
 	f->hnext = t->buckets[b];
 	t->buckets[b] = i;
 	list_append(t, f, tclass);
-	t->used[i] = 1;
+	used_set(t, i);
 	if (t->user)
 		memset(t->user + (size_t)i * t->user_stride, 0, t->user_stride);
 	t->cnt.created++;
@@ -526,21 +563,30 @@ mos_flow_at(struct mos_flow_table *t, uint32_t idx)
 	return idx < t->capacity ? &t->flows[idx] : NULL;
 }
 
-bool
-mos_flow_table_owns(const struct mos_flow_table *t, const struct mos_flow *f)
+/* Index of @f if it is an entry of @t (in use or not), else NIL. */
+static uint32_t
+entry_index(const struct mos_flow_table *t, const struct mos_flow *f)
 {
 	uintptr_t a = (uintptr_t)f, b = (uintptr_t)t->flows;
 
 	if (f == NULL || a < b || a >= b + (uintptr_t)t->capacity * sizeof(*f) ||
 	    (a - b) % sizeof(*f) != 0)
-		return false;
-	return t->used[(a - b) / sizeof(*f)];
+		return NIL;
+	return (uint32_t)((a - b) / sizeof(*f));
+}
+
+bool
+mos_flow_table_owns(const struct mos_flow_table *t, const struct mos_flow *f)
+{
+	uint32_t i = entry_index(t, f);
+
+	return i != NIL && used_get(t, i);
 }
 
 bool
 mos_flow_in_use(const struct mos_flow_table *t, uint32_t idx)
 {
-	return idx < t->capacity && t->used[idx];
+	return idx < t->capacity && used_get(t, idx);
 }
 
 void *
@@ -549,6 +595,45 @@ mos_flow_user(struct mos_flow_table *t, const struct mos_flow *f)
 	if (t->user == NULL)
 		return NULL;
 	return t->user + (size_t)(f - t->flows) * t->user_stride;
+}
+
+int
+mos_flow_table_set_uctx(struct mos_flow_table *t, struct mos_flow *f, void *uctx)
+{
+	uint32_t i = entry_index(t, f);
+
+	if (i == NIL)
+		return -EINVAL;
+	if (uctx == NULL) {
+		f->flags &= (uint16_t)~MOS_FLOW_F_UCTX;
+		return 0;
+	}
+	if (t->uctx == NULL) {
+		/* Address space only, on small pages: a page becomes resident
+		 * when one of its 512 slots is first written. */
+		size_t len = (size_t)t->capacity * sizeof(void *);
+		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (m == MAP_FAILED)
+			return -ENOMEM;
+		t->uctx = m;
+		t->uctx_map = len;
+		t->memory += len;
+	}
+	t->uctx[i] = uctx;
+	f->flags |= MOS_FLOW_F_UCTX;
+	return 0;
+}
+
+void *
+mos_flow_table_uctx(const struct mos_flow_table *t, const struct mos_flow *f)
+{
+	uint32_t i = entry_index(t, f);
+
+	if (i == NIL || !(f->flags & MOS_FLOW_F_UCTX))
+		return NULL;
+	return t->uctx[i];
 }
 
 void

@@ -370,10 +370,11 @@ struct PerFlow { int calls = 0; };
 PerFlow pf;
 mos_monitor *pf_mon;
 void per_flow_cb(mos_ctx *, mos_flow *, int, uint32_t, const mos_event_arg *) { pf.calls++; }
-void registrar(mos_ctx *, mos_flow *f, int side, uint32_t, const mos_event_arg *)
+void registrar(mos_ctx *ctx, mos_flow *f, int side, uint32_t, const mos_event_arg *)
 {
-	if (side == MOS_SIDE_CLI && mos_flow_get_uctx(f) == nullptr) {
-		mos_flow_set_uctx(f, f);
+	if (side == MOS_SIDE_CLI && mos_flow_get_uctx(ctx, f) == nullptr) {
+		EXPECT_EQ(mos_flow_set_uctx(ctx, f, f), 0);
+		EXPECT_EQ(mos_flow_get_uctx(ctx, f), f);
 		EXPECT_EQ(mos_register_flow_callback(pf_mon, f, MOS_EV_PKT_IN, MOS_HOOK_RCV, per_flow_cb, nullptr), 0);
 	}
 }
@@ -680,7 +681,8 @@ TEST(EngineApi, NullArgumentsAreErrorsNotCrashes)
 	EXPECT_EQ(mos_timer_set(nullptr, nullptr, 1, nullptr, nullptr), -EINVAL);
 	EXPECT_EQ(mos_timer_cancel(nullptr, 1), -ENOENT);
 	EXPECT_EQ(mos_reset_conn(nullptr, nullptr), -EINVAL);
-	EXPECT_EQ(mos_flow_get_uctx(nullptr), nullptr);
+	EXPECT_EQ(mos_flow_get_uctx(nullptr, nullptr), nullptr);
+	EXPECT_EQ(mos_flow_set_uctx(nullptr, nullptr, nullptr), -EINVAL);
 	mos_ctx *ctx = mos_ctx_create(nullptr);
 	ASSERT_NE(ctx, nullptr);
 	EXPECT_EQ(mos_monitor_create(ctx, 7), nullptr);

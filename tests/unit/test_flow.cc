@@ -25,9 +25,9 @@ mos_flow *add(mos_flow_table *t, Wire &w, TPkt p, int cls, uint64_t now)
 	return mos_flow_insert(t, &k, cls, now);
 }
 
-TEST(FlowTable, FlowStaysWithin192Bytes)
+TEST(FlowTable, FlowStaysWithin184Bytes)
 {
-	EXPECT_LE(sizeof(mos_flow), 192u);
+	EXPECT_LE(sizeof(mos_flow), 184u);
 	EXPECT_EQ(sizeof(mos_flow_key), 40u);
 }
 
@@ -227,6 +227,64 @@ TEST(FlowTable, UserAreaIsZeroedOnReuse)
 	f = add(t, w, p, MOS_FLOW_CLASS_ACTIVE, 1);   // evicts and reuses the slot
 	uint8_t zero[24] = {0};
 	EXPECT_EQ(memcmp(mos_flow_user(t, f), zero, 24), 0);
+	mos_flow_table_destroy(t);
+}
+
+TEST(FlowTable, UserPointerLivesOutsideTheEntryAndIsClearedOnReuse)
+{
+	mos_flow_table *t = make(2);
+	Wire w;
+	TPkt p;
+	int x, y;
+	mos_flow *a = add(t, w, p, MOS_FLOW_CLASS_ACTIVE, 0);
+	p.sport = 9;
+	mos_flow *b = add(t, w, p, MOS_FLOW_CLASS_ACTIVE, 1);
+	size_t mem = mos_flow_table_memory(t);
+	EXPECT_EQ(mos_flow_table_uctx(t, a), nullptr);
+	EXPECT_EQ(mos_flow_table_set_uctx(t, a, nullptr), 0);   // clearing reserves nothing
+	EXPECT_EQ(mos_flow_table_memory(t), mem);
+	EXPECT_EQ(mos_flow_table_set_uctx(t, a, &x), 0);        // first set reserves the array
+	EXPECT_EQ(mos_flow_table_memory(t), mem + 2 * sizeof(void *));
+	EXPECT_EQ(mos_flow_table_set_uctx(t, b, &y), 0);
+	EXPECT_EQ(mos_flow_table_uctx(t, a), &x);
+	EXPECT_EQ(mos_flow_table_uctx(t, b), &y);
+	EXPECT_EQ(mos_flow_table_set_uctx(t, b, nullptr), 0);
+	EXPECT_EQ(mos_flow_table_uctx(t, b), nullptr);
+	EXPECT_EQ(mos_flow_table_uctx(t, a), &x);
+	// not an entry of this table
+	mos_flow other{};
+	EXPECT_EQ(mos_flow_table_set_uctx(t, &other, &x), -EINVAL);
+	EXPECT_EQ(mos_flow_table_uctx(t, &other), nullptr);
+	EXPECT_EQ(mos_flow_table_set_uctx(t, (mos_flow *)((char *)a + 8), &x), -EINVAL);
+	// removed and reused: the new flow starts without a pointer
+	mos_flow_remove(t, a);
+	p.sport = 10;
+	mos_flow *c = add(t, w, p, MOS_FLOW_CLASS_ACTIVE, 2);
+	EXPECT_EQ(c, a);
+	EXPECT_EQ(mos_flow_table_uctx(t, c), nullptr);
+	mos_flow_table_destroy(t);
+}
+
+TEST(FlowTable, InUseMapFollowsInsertAndRemoveAcrossWords)
+{
+	mos_flow_table *t = make(200);
+	Wire w;
+	TPkt p;
+	std::vector<mos_flow *> v;
+	for (int i = 0; i < 130; i++) {
+		p.sport = (uint16_t)(1000 + i);
+		v.push_back(add(t, w, p, MOS_FLOW_CLASS_ACTIVE, (uint64_t)i));
+	}
+	for (int i = 0; i < 130; i += 3)
+		mos_flow_remove(t, v[i]);
+	for (int i = 0; i < 200; i++) {
+		bool want = i < 130 && i % 3 != 0;
+		EXPECT_EQ(mos_flow_in_use(t, (uint32_t)i), want) << i;
+		if (i < 130)
+			EXPECT_EQ(mos_flow_table_owns(t, v[i]), want) << i;
+	}
+	EXPECT_FALSE(mos_flow_in_use(t, 200));
+	EXPECT_EQ(mos_flow_table_counters(t)->active, 86u);
 	mos_flow_table_destroy(t);
 }
 

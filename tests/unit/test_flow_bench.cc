@@ -149,7 +149,7 @@ TEST(FlowBench, DISABLED_TrackingRatesMemoryAndDynamicRegistration)
 	long rss1 = rss_kb();
 	printf("RSS growth for 1M tracked connections: %.1f B/connection\n", (rss1 - rss0) * 1024.0 / 1e6);
 	printf("memory per tracked connection: sizeof(struct mos_flow) = %zu B, table %.1f B/flow "
-	       "(entries + hash buckets + in-use map)\n", sizeof(mos_flow),
+	       "(entries + hash buckets + in-use bitmap)\n", sizeof(mos_flow),
 	       (double)mos_flow_table_memory(t) / mos_flow_table_capacity(t));
 	mos_flow_table_destroy(t);
 }

@@ -93,6 +93,7 @@ enum {
 	MOS_FLOW_F_RST         = 1u << 12, /* closed by an acceptable RST */
 	MOS_FLOW_F_BUF_CLI     = 1u << 13, /* reassemble the bytes the client sends */
 	MOS_FLOW_F_BUF_SVR     = 1u << 14, /* reassemble the bytes the server sends */
+	MOS_FLOW_F_UCTX        = 1u << 15, /* a user pointer was set: its slot in the side array is valid */
 };
 
 /* How the client was chosen (same words as the corpus truth). */
@@ -104,21 +105,24 @@ enum mos_flow_client_by {
 };
 
 /*
- * One tracked connection: 192 bytes on x86-64 without buffers (checked
+ * One tracked connection: 184 bytes on x86-64 without buffers (checked
  * by a static assertion in flow.c). end[MOS_SIDE_CLI] is the client.
+ * The hash-chain link follows the key, so a lookup walking a chain reads
+ * one 48-byte span per entry. The per-flow user pointer is not here: few
+ * flows use one, so it lives in a side array of the table reserved on
+ * first use (mos_flow_table_set_uctx).
  */
 struct mos_flow {
 	struct mos_flow_key key;     /* symmetric lookup key */
+	uint32_t hnext;              /* next entry in the hash chain / free list */
+	uint32_t gen;                /* incremented each time the entry is reused */
 	struct mos_tcp_end end[2];   /* emulated endpoints (UDP: counters only) */
 	uint64_t start_ns;           /* packet clock of the first packet */
-	uint32_t hnext;              /* next entry in the hash chain / free list */
 	uint32_t lprev, lnext;       /* neighbours on the timeout-class list */
 	uint32_t regset;             /* event engine: registration set id (0 = none) */
-	uint32_t gen;                /* incremented each time the entry is reused */
 	uint16_t flags;              /* MOS_FLOW_F_* */
 	uint8_t  tclass;             /* enum mos_flow_class */
 	uint8_t  end_reason;         /* enum mos_flow_end once decided */
-	void    *uctx;               /* per-flow user pointer (mos_flow_set_uctx) */
 };
 
 /* What to do when the pool is empty. */
@@ -129,7 +133,7 @@ enum mos_flow_full_policy {
 
 struct mos_flow_table_config {
 	uint32_t max_flows;          /* capacity in entries (default 1<<20) */
-	uint64_t memcap;             /* bytes for entries + user areas + buckets (0 = no cap) */
+	uint64_t memcap;             /* bytes for entries + user areas + buckets + in-use bitmap (0 = no cap) */
 	uint32_t user_size;          /* bytes of zeroed per-flow user area (mos_flow_user) */
 	bool     vlan_in_key;        /* VLAN ids take part in the key (default true) */
 	int      full_policy;        /* enum mos_flow_full_policy */
@@ -166,7 +170,8 @@ void mos_flow_table_destroy(struct mos_flow_table *t);
 /* Capacity after the memory cap was applied. */
 uint32_t mos_flow_table_capacity(const struct mos_flow_table *t);
 
-/* Bytes the table allocated (entries, user areas, buckets). */
+/* Bytes the table allocated: entries, user areas, buckets, in-use bitmap,
+ * and the user-pointer array once reserved (mos_flow_table_set_uctx). */
 size_t mos_flow_table_memory(const struct mos_flow_table *t);
 
 const struct mos_flow_counters *mos_flow_table_counters(const struct mos_flow_table *t);
@@ -245,6 +250,20 @@ bool mos_flow_in_use(const struct mos_flow_table *t, uint32_t idx);
 
 /* The zeroed per-flow user area (NULL when user_size is 0). */
 void *mos_flow_user(struct mos_flow_table *t, const struct mos_flow *f);
+
+/*
+ * Per-flow user pointer (what mos_flow_set_uctx stores). The pointers
+ * live in a side array of one slot per entry, outside memcap: its
+ * address space (8 B x capacity) is reserved on the first set with a
+ * non-NULL pointer, and its pages become resident only where entries set
+ * one; an entry that never set one costs nothing (MOS_FLOW_F_UCTX says
+ * whether its slot is valid, so reuse clears it with the entry). @f must
+ * be an entry of @t (in use or not). set returns 0, -EINVAL (not an entry
+ * of @t) or -ENOMEM (the array could not be reserved: nothing stored);
+ * get returns NULL when none was set since the entry was last reused.
+ */
+int mos_flow_table_set_uctx(struct mos_flow_table *t, struct mos_flow *f, void *uctx);
+void *mos_flow_table_uctx(const struct mos_flow_table *t, const struct mos_flow *f);
 
 /*
  * Call @fn for every entry in use, oldest activity first within each

@@ -259,9 +259,14 @@ int mos_ctx_load_forest(struct mos_ctx *ctx, const struct mos_abi_forest *forest
 
 /* --- flows -------------------------------------------------------------- */
 
-/* Per-flow user pointer (one per flow, shared by the context's monitors). */
-void mos_flow_set_uctx(struct mos_flow *flow, void *uctx);
-void *mos_flow_get_uctx(const struct mos_flow *flow);
+/* Per-flow user pointer (one per flow, shared by the context's monitors;
+ * NULL until set, cleared when the flow's entry is reused). It is kept
+ * outside struct mos_flow, in a side array of @ctx's flow table reserved
+ * on the first set (mos_flow_table_set_uctx), so flows that never set one
+ * pay nothing for it. set returns 0, -EINVAL (a NULL argument or a flow
+ * not of @ctx) or -ENOMEM (the array could not be reserved). */
+int mos_flow_set_uctx(struct mos_ctx *ctx, struct mos_flow *flow, void *uctx);
+void *mos_flow_get_uctx(const struct mos_ctx *ctx, const struct mos_flow *flow);
 /* The flow's zeroed user area of config.flows.user_size bytes (NULL if 0). */
 void *mos_flow_user_area(struct mos_ctx *ctx, const struct mos_flow *flow);
 

@@ -61,7 +61,7 @@ struct mos_tcp_end {
 	uint8_t  state;              /* enum mos_tcp_state */
 	uint8_t  wscale;             /* window shift it announced (0 if none or not agreed) */
 	uint8_t  flags;              /* MOS_TCPE_* */
-	uint8_t  spare;              /* engine-private bits (new-data pending, stopped) */
+	uint8_t  spare;              /* unused (the engine's per-side bits are in struct mos_flow.flags) */
 	uint32_t isn;                /* its initial sequence number (seq of its SYN) */
 	uint32_t snd_nxt;            /* highest seq + len (+SYN/FIN) it has sent: "next new byte" */
 	uint32_t fin_seq;            /* sequence number of its FIN, valid with MOS_TCPE_FIN */
