@@ -10,6 +10,7 @@
 #include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mos/mos.h"
 #include "api_private.h"
@@ -220,6 +221,8 @@ mos_ctx_destroy(struct mos_ctx *ctx)
 	mos_stream_pool_free(ctx->spool);
 	mos_ipfrag_free(ctx->frag);
 	free(ctx->frag_out);
+	if (ctx->cow)
+		munmap(ctx->cow, MOS_COW_BYTES);
 	mos_flow_table_destroy(ctx->flows);
 	mos_evsys_destroy(ctx->es);
 	free(ctx->pend);
@@ -864,6 +867,7 @@ mos_ctx_burst_end(struct mos_ctx *ctx)
 	}
 	ctx->n_pend = 0;
 	ctx->frag_used = 0;          /* reassembled datagrams may be reused now */
+	ctx->cow_used = 0;           /* and copies of borrowed frames */
 	ctx->cur_flow = NULL;
 	ctx->cur_pkt = saved;
 	ctx->cur_linktype = saved_lt;
@@ -1495,6 +1499,49 @@ mos_flow_stop(struct mos_ctx *ctx, struct mos_flow *flow, int side)
 
 /* --- current packet ------------------------------------------------------ */
 
+void
+mos_ctx_set_borrowed(struct mos_ctx *ctx, bool on)
+{
+	ctx->borrowed = on;
+}
+
+/* The current frame's bytes, writable: a borrowed frame is first copied
+ * to the context (once per frame and burst; the packet then points to the
+ * copy). NULL when the copy has no room. */
+static uint8_t *
+cur_writable(struct mos_ctx *ctx)
+{
+	struct mos_pkt *p = (struct mos_pkt *)(uintptr_t)ctx->cur_pkt;
+	uint8_t *d = (uint8_t *)(uintptr_t)p->data;
+	size_t need = ((size_t)p->caplen + 63) & ~(size_t)63;
+
+	if (!ctx->borrowed || (ctx->cow && d >= ctx->cow && d < ctx->cow + MOS_COW_BYTES) ||
+	    (p >= ctx->frag_pkt && p < ctx->frag_pkt + MOS_FRAG_SLOTS))
+		return d;            /* not borrowed, copied already, or a reassembled datagram */
+	if (ctx->cow == NULL) {
+		void *m = mmap(NULL, MOS_COW_BYTES, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return NULL;
+		ctx->cow = m;
+	}
+	if (need > MOS_COW_BYTES - ctx->cow_used)
+		return NULL;
+	memcpy(ctx->cow + ctx->cow_used, d, p->caplen);
+	p->data = ctx->cow + ctx->cow_used;
+	ctx->cow_used += need;
+	return ctx->cow + ctx->cow_used - need;
+}
+
+const struct mos_pkt *
+mos_cur_pkt(const struct mos_ctx *ctx, int *side)
+{
+	if (side)
+		*side = ctx && ctx->cur_pkt ? ctx->cur_side : MOS_SIDE_BOTH;
+	return ctx ? ctx->cur_pkt : NULL;
+}
+
 int
 mos_get_pkt(struct mos_ctx *ctx, struct mos_pkt_view *v)
 {
@@ -1510,8 +1557,8 @@ mos_get_pkt(struct mos_ctx *ctx, struct mos_pkt_view *v)
 	if (p == NULL)
 		return -ENOENT;
 	v->pkt = p;
-	v->data = (uint8_t *)(uintptr_t)p->data;
-	v->caplen = p->caplen;
+	v->data = cur_writable(ctx);
+	v->caplen = v->data ? p->caplen : 0;
 	v->linktype = ctx->cur_linktype;
 	v->side = ctx->cur_side;
 	v->ts_ns = p->ts_ns;
@@ -1616,7 +1663,8 @@ mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t 
 		return -ENOENT;
 	if (off > p->caplen || len > p->caplen - off)
 		return -EINVAL;
-	d = (uint8_t *)(uintptr_t)p->data;
+	if ((d = cur_writable(ctx)) == NULL)
+		return -ENOMEM;
 	if (flags & MOS_PKT_CSUM_INCR) {
 		uint32_t old = sum_aligned(d + off, off, len, p->l3_off);
 		uint32_t co = p->l4_off + (p->l4_proto == IPPROTO_UDP ? 6u : 16u);

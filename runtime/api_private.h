@@ -31,6 +31,8 @@ struct mos_timer {
 
 #define MOS_WHEEL_SLOTS 1024u        /* timer wheel size (power of two) */
 #define MOS_FRAG_SLOTS 4u            /* reassembled datagrams alive in one burst */
+#define MOS_COW_FRAMES 256u          /* borrowed frames copied in one burst, at most */
+#define MOS_COW_BYTES ((size_t)MOS_COW_FRAMES * 65536u)
 
 /* Bytes of a frame a scope filter can read (a filter reading beyond
  * them does not match, as with a short capture). */
@@ -72,6 +74,12 @@ struct mos_ctx {
 	uint8_t *frag_out;           /* MOS_FRAG_SLOTS reassembled datagrams, valid until the burst ends */
 	struct mos_pkt frag_pkt[MOS_FRAG_SLOTS]; /* their decoded form */
 	uint32_t frag_used;          /* slots used in this burst */
+
+	/* Borrowed frames (mos_ctx_set_borrowed): read-only input, copied
+	 * here before writable bytes are handed out; valid until the burst ends. */
+	bool borrowed;               /* frames given to mos_ctx_input are read-only */
+	uint8_t *cow;                /* MOS_COW_BYTES, mapped at the first copy */
+	size_t cow_used;             /* bytes of cow used in this burst */
 
 	struct mos_injected *inj;    /* recorded frames */
 	uint32_t n_inj;              /* their number */

@@ -85,6 +85,12 @@ struct mos_app {
 
 	bool eal_up;                 /* rte_eal_init succeeded (only with --dpdk) */
 	bool started;                /* past argument parsing and the EAL's start */
+	struct progress {            /* the progress line (mos_app_progress) */
+		uint64_t last;       /* when it was last written (0: not started) */
+		uint64_t last_pkts;  /* packets then */
+		bool on;             /* stderr is a terminal and no -q */
+		bool shown;          /* written at least once */
+	} progress;
 	struct rte_mempool *pool;    /* ordinary frames */
 	struct rte_mempool *big_pool;/* long frames (offline only) */
 	struct mos_source *src[MAX_SOURCES]; /* open sources */
@@ -634,6 +640,7 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 	if (app->eal_args && start_eal(app) < 0)
 		goto fail;
 	app->started = true;
+	app->progress.on = !app->quiet && isatty(STDERR_FILENO);
 	mos_tsc_now_ns();       /* calibrate before anything runs */
 
 	/* Files alone hold mbufs for one burst (<= BURST_MAX) plus the
@@ -870,20 +877,29 @@ drain(struct mos_app *app, const struct mos_stage *stage)
 		stage->drain_injected(stage->arg, inject_emit, app);
 }
 
-/* One progress line on a terminal, at most once a second. */
-static void
-progress(struct mos_app *app, uint64_t *last, uint64_t *last_pkts, bool final)
+void
+mos_app_progress(struct mos_app *app, bool final)
 {
-	uint64_t now = mos_tsc_now_ns();
+	struct progress *pr = &app->progress;
+	uint64_t now;
 
-	if (!final && now - *last < 1000000000ull)
+	if (!pr->on || (final && !pr->shown))
+		return;
+	now = mos_tsc_now_ns();
+	if (pr->last == 0) {
+		pr->last = now;
+		return;
+	}
+	/* the first line after a second, then one a second */
+	if (!final && now - pr->last < 1000000000ull)
 		return;
 	fprintf(stderr, "\r%s: %llu packets, %.2f Mpps, %llu malformed%s", app->prog,
 		(unsigned long long)app->stats.packets,
-		(double)(app->stats.packets - *last_pkts) * 1e3 / (double)(now - *last + 1),
+		(double)(app->stats.packets - pr->last_pkts) * 1e3 / (double)(now - pr->last + 1),
 		(unsigned long long)mos_stats_malformed_total(&app->stats), final ? "\n" : "");
-	*last = now;
-	*last_pkts = app->stats.packets;
+	pr->last = now;
+	pr->last_pkts = app->stats.packets;
+	pr->shown = true;
 }
 
 /* One burst received from @port (NO_PORT: a capture file): decode it
@@ -992,9 +1008,6 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 {
 	struct rte_mbuf *mbufs[BURST_MAX];
 	struct mos_pkt pkts[BURST_MAX];
-	bool show = !app->quiet && isatty(STDERR_FILENO);
-	uint64_t started = mos_tsc_now_ns(), last = started, last_pkts = 0;
-	bool shown = false;
 	int rc = 0;
 
 	if (app->workers && app->n_pcaps == 0) {
@@ -1022,14 +1035,10 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 		if (all_done)
 			break;
 		end_round(app, stage, got_any);
-		if (show && (shown || mos_tsc_now_ns() - started > 1000000000ull)) {
-			progress(app, &last, &last_pkts, false);
-			shown = true;
-		}
+		mos_app_progress(app, false);
 	}
 	end_run(app, stage);
-	if (shown)
-		progress(app, &last, &last_pkts, true);
+	mos_app_progress(app, true);
 	for (unsigned s = 0; s < app->n_src; s++) {
 		const char *e = mos_source_error(app->src[s]);
 
@@ -1222,6 +1231,12 @@ struct mos_stats *mos_app_stats_rw(struct mos_app *app) { return &app->stats; }
 struct mos_app_io_stats *mos_app_io_rw(struct mos_app *app) { return &app->io; }
 void mos_app_set_now(struct mos_app *app, uint64_t now_ns) { app->now_ns = now_ns; }
 bool mos_app_stop_requested(void) { return stop_requested != 0; }
+
+bool
+mos_app_files_only(const struct mos_app *app)
+{
+	return app->n_pcaps > 0 && app->n_src == 1 && !app->inline_out && !app->inline_mode;
+}
 
 void
 mos_app_fail(struct mos_app *app)

@@ -36,8 +36,6 @@
 #include "app_private.h"
 
 #define POS_END      (UINT64_MAX - 1) /* position of the end of input */
-#define STAGE_BYTES  ((size_t)MOS_SOURCE_PEEK_MAX * \
-		      RTE_ALIGN_CEIL(MOS_FRAME_MAX, RTE_CACHE_LINE_SIZE)) /* a worker's staging */
 
 /* A record line held until the merge. */
 struct line {
@@ -54,7 +52,7 @@ struct worker {
 	struct mos_ctx *ctx;         /* its context */
 	struct mos_app *app;         /* offline: the run */
 	struct mos_source *src;      /* offline: its reader of the input */
-	uint8_t *stage;              /* offline: its frames of a burst, copied */
+	unsigned n;                  /* offline: workers of the run */
 	uint64_t now;                /* offline: packet clock at the end */
 	FILE *out;                   /* record stream (cookie, unbuffered) */
 	uint64_t pos;                /* current input position (tag of new lines) */
@@ -203,6 +201,8 @@ mos_app_worker_out(struct mos_app *app, unsigned w)
 	return wk[w].out;
 }
 
+static int run_files(struct mos_app *app, struct mos_ctx *ctx);
+
 unsigned
 mos_app_contexts(const struct mos_app *app)
 {
@@ -222,6 +222,8 @@ mos_app_run_contexts(struct mos_app *app, struct mos_ctx *const *ctxs)
 
 	if (mos_app_workers(app))
 		return mos_app_run_workers(app, ctxs);
+	if (mos_app_files_only(app))
+		return run_files(app, ctxs[0]);
 	mos_ctx_stage(ctxs[0], &stage);
 	return mos_app_run(app, &stage);
 }
@@ -234,8 +236,6 @@ mos_app_workers_free(void)
 			fclose(wk[i].out);
 		if (i > 0)
 			mos_source_close(wk[i].src);
-		if (wk[i].stage)
-			munmap(wk[i].stage, STAGE_BYTES);
 		free(wk[i].buf);
 		free(wk[i].lines);
 	}
@@ -259,10 +259,10 @@ idle(unsigned *spins)
 
 /* ---- offline workers ------------------------------------------------------ */
 
-/* Worker @w's whole run: every frame of the input read and decoded, its
- * own ones copied to its staging area (callbacks may write to a frame;
- * the mapping is shared and read-only) and processed. Worker 0 also
- * counts every frame for --stats. */
+/* Worker @w's whole run: every frame of the input read in place and
+ * decoded, its own ones processed (borrowed: a callback that wants to
+ * write to a frame gets a copy, mos_ctx_set_borrowed). Worker 0 also
+ * counts every frame for --stats and writes the progress line. */
 static void *
 worker_main(void *arg)
 {
@@ -276,15 +276,14 @@ worker_main(void *arg)
 	struct mos_ctx_hint hints[MOS_SOURCE_PEEK_MAX];
 	uint16_t idx[MOS_SOURCE_PEEK_MAX];
 	uint64_t clock[MOS_SOURCE_PEEK_MAX], now = 0, seq = 0;
-	unsigned n = n_wk;
 
+	mos_ctx_set_borrowed(ctx, true);
 	while (!mos_app_stop_requested()) {
 		uint16_t got = mos_source_peek(w->src, recs, burst), k = 0;
-		size_t used = 0;
 
 		if (got == 0)
 			break;
-		/* 1. decode every frame, find its owner; stage and hint ours */
+		/* 1. decode every frame, find its owner, hint the lookups of ours */
 		for (uint16_t j = 0; j < got; j++) {
 			const struct mos_source_rec *r = &recs[j];
 			struct mos_pkt *p = &pkts[k];
@@ -297,11 +296,8 @@ worker_main(void *arg)
 			if (r->ts_ns > now)
 				now = r->ts_ns;
 			clock[j] = now;
-			if (mos_rss_worker(mos_rss_hash(p), n) != w->id)
+			if (w->n > 1 && mos_rss_worker(mos_rss_hash(p), w->n) != w->id)
 				continue;
-			memcpy(w->stage + used, r->data, r->caplen);
-			p->data = w->stage + used;
-			used += RTE_ALIGN_CEIL(r->caplen, RTE_CACHE_LINE_SIZE);
 			mos_ctx_hint(ctx, p, &hints[k]);
 			idx[k++] = j;
 		}
@@ -325,12 +321,44 @@ worker_main(void *arg)
 		mos_ctx_burst_end(ctx);
 		w->pos++;
 		mos_ctx_advance(ctx, now);
+		if (st)
+			mos_app_progress(app, false);
 	}
 	w->pos = POS_END;
 	w->now = now;
 	mos_ctx_advance(ctx, now);
 	mos_ctx_finish(ctx);
+	mos_ctx_set_borrowed(ctx, false);
 	return NULL;
+}
+
+/* After the run of worker @w0 (the one that read the run's source): the
+ * clock, its verdict drops, the progress line's last state and a read
+ * error. Returns 0 or -EIO. */
+static int
+files_done(struct mos_app *app, struct worker *w0)
+{
+	const char *e = mos_source_error(w0->src);
+
+	mos_app_set_now(app, w0->now);
+	mos_app_io_rw(app)->dropped += w0->dropped;
+	mos_app_progress(app, true);
+	if (e == NULL)
+		return 0;
+	fprintf(stderr, "%s: error: %s\n", mos_app_prog(app), e);
+	mos_app_fail(app);
+	return -EIO;
+}
+
+/* One context over capture files alone: the frames read in place, as
+ * one worker would (no copy into mbufs). */
+static int
+run_files(struct mos_app *app, struct mos_ctx *ctx)
+{
+	struct worker w = { .id = 0, .n = 1, .ctx = ctx, .app = app, .src = mos_app_source(app) };
+
+	worker_main(&w);
+	return files_done(app, &w);
 }
 
 static int
@@ -379,7 +407,6 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 	struct mos_source *src = mos_app_source(app);
 	unsigned n = mos_app_workers(app), started = 1;
 	char err[MOS_SOURCE_ERRLEN];
-	const char *e;
 	int rc = 0;
 
 	if (n > 0 && mos_app_live(app))
@@ -394,14 +421,9 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 	for (unsigned i = 0; i < n; i++) {
 		wk[i].ctx = ctxs[i];
 		wk[i].app = app;
+		wk[i].n = n;
 		wk[i].src = i == 0 ? src : mos_source_pcap_dup(src, err);
-		wk[i].stage = mmap(NULL, STAGE_BYTES, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (wk[i].stage == MAP_FAILED) {
-			wk[i].stage = NULL;
-			snprintf(err, sizeof(err), "out of memory");
-		}
-		if (wk[i].src == NULL || wk[i].stage == NULL) {
+		if (wk[i].src == NULL) {
 			fprintf(stderr, "%s: worker %u: %s\n", mos_app_prog(app), i, err);
 			mos_app_fail(app);
 			rc = -EIO;
@@ -429,9 +451,10 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 	worker_main(&wk[0]);
 	for (unsigned i = 1; i < n; i++)
 		pthread_join(wk[i].thread, NULL);
-	mos_app_set_now(app, wk[0].now);
-	for (unsigned w = 0; w < n; w++) {
+	rc = files_done(app, &wk[0]);
+	for (unsigned w = 1; w < n; w++)
 		mos_app_io_rw(app)->dropped += wk[w].dropped;
+	for (unsigned w = 0; w < n; w++) {
 		if (wk[w].oom || wk[w].in_line) {
 			fprintf(stderr, "%s: worker %u: %s\n", mos_app_prog(app), w,
 				wk[w].oom ? "out of memory for records: records lost"
@@ -443,11 +466,6 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		fprintf(stderr, "%s: out of memory merging the records\n", mos_app_prog(app));
 		mos_app_fail(app);
 		rc = -ENOMEM;
-	}
-	if ((e = mos_source_error(src)) != NULL) {
-		fprintf(stderr, "%s: error: %s\n", mos_app_prog(app), e);
-		mos_app_fail(app);
-		rc = -EIO;
 	}
 	return rc;
 }

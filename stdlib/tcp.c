@@ -36,9 +36,9 @@ mismatch(struct mos_ctx *ctx)
 static int
 sender(struct mos_ctx *ctx)
 {
-	struct mos_pkt_view v;
+	int side;
 
-	return mos_get_pkt(ctx, &v) == 0 && v.side != MOS_SIDE_BOTH ? v.side : -1;
+	return mos_cur_pkt(ctx, &side) && side != MOS_SIDE_BOTH ? side : -1;
 }
 
 /* True when the current overlap_mismatch differs on bytes below the

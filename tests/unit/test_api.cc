@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -524,6 +526,78 @@ TEST_F(Engine, RawMonitorRewriteBeforeLookupMovesTheFrameToItsNewFlow)
 	EXPECT_EQ(mos_flow_table_counters(mos_ctx_flows(ctx))->created, 1u);
 	send(true, MOS_TCP_ACK, 1001, 5001);
 	EXPECT_EQ(mos_ctx_stats(ctx)->events[MOS_EV_CONN_ESTABLISHED], 1u);
+}
+
+// Borrowed frames (read-only memory, as offline workers read a shared
+// mapping of the capture): a rewrite works on a copy, the memory the frame
+// came from is never written, and the copies last until the burst ends.
+TEST_F(Engine, BorrowedFrameIsCopiedBeforeItIsWritten)
+{
+	mos_monitor *raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
+	ASSERT_NE(raw, nullptr);
+	ASSERT_EQ(mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, unnat_cb, nullptr), 0);
+	mos_ctx_set_borrowed(ctx, true);
+	send(true, MOS_TCP_SYN, 1000, 0);
+	TPkt sa;
+	sa.src = "10.0.0.2"; sa.dst = "192.0.2.1"; sa.sport = 80; sa.dport = 20000;
+	sa.flags = MOS_TCP_SYN | MOS_TCP_ACK; sa.seq = 5000; sa.ack = 1001; sa.ts_ns = (t += 1000);
+	const mos_pkt *made = w.make(sa);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *ro = (uint8_t *)mmap(nullptr, page, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(ro, MAP_FAILED);
+	memcpy(ro, made->data, made->caplen);
+	std::vector<uint8_t> orig(ro, ro + made->caplen);
+	ASSERT_EQ(mprotect(ro, page, PROT_READ), 0);          // a write would fault
+	mos_pkt p;
+	mos_decode(ro, made->caplen, made->wirelen, MOS_LINK_ETHERNET, made->ts_ns, &p);
+	mos_ctx_input(ctx, &p, MOS_LINK_ETHERNET);
+	EXPECT_NE(p.data, ro);                                 // now the context's copy
+	EXPECT_EQ(p.dport, 40000);                             // rewritten there, decoded again
+	EXPECT_EQ(std::vector<uint8_t>(ro, ro + made->caplen), orig);
+	EXPECT_EQ(mos_ctx_stats(ctx)->orphans, 0u);
+	EXPECT_EQ(mos_flow_table_counters(mos_ctx_flows(ctx))->created, 1u);
+	mos_ctx_burst_end(ctx);
+	munmap(ro, page);
+}
+
+// Copies of borrowed frames are bounded per burst: room for
+// MOS_COW_FRAMES (256) of the largest frames; past it, writable bytes are
+// refused, not overrun; the next burst has room again.
+static int g_copies_refused;
+static void write_cb(mos_ctx *ctx, mos_flow *, int, uint32_t, const mos_event_arg *)
+{
+	mos_pkt_view v;
+	ASSERT_EQ(mos_get_pkt(ctx, &v), 0);
+	uint8_t x = 0;
+	if (v.data == nullptr) {
+		EXPECT_EQ(mos_pkt_overwrite(ctx, 0, &x, 1, 0), -ENOMEM);
+		g_copies_refused++;
+	}
+}
+
+TEST_F(Engine, BorrowedFrameCopiesAreBoundedPerBurst)
+{
+	mos_monitor *raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
+	ASSERT_NE(raw, nullptr);
+	ASSERT_EQ(mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, write_cb, nullptr), 0);
+	mos_ctx_set_borrowed(ctx, true);
+	std::vector<uint8_t> big(65000, 0);
+	mos_pkt p;
+	g_copies_refused = 0;
+	for (int i = 0; i < 300; i++) {
+		mos_decode(big.data(), (uint32_t)big.size(), (uint32_t)big.size(), MOS_LINK_ETHERNET,
+			   t += 1000, &p);
+		mos_ctx_input(ctx, &p, MOS_LINK_ETHERNET);
+	}
+	EXPECT_GT(g_copies_refused, 0);                 // bounded
+	EXPECT_LE(g_copies_refused, 300 - 256);         // 256 of the largest frames fit
+	mos_ctx_burst_end(ctx);
+	g_copies_refused = 0;
+	mos_decode(big.data(), (uint32_t)big.size(), (uint32_t)big.size(), MOS_LINK_ETHERNET,
+		   t += 1000, &p);
+	mos_ctx_input(ctx, &p, MOS_LINK_ETHERNET);
+	EXPECT_EQ(g_copies_refused, 0);
 }
 
 TEST_F(Engine, ResetConnRecordsAcceptableRstsTowardBothEnds)

@@ -125,6 +125,18 @@ void mos_ctx_hint_entry(struct mos_ctx *ctx, const struct mos_ctx_hint *h);
 int mos_ctx_input_hinted(struct mos_ctx *ctx, const struct mos_pkt *pkt, int linktype,
 			 const struct mos_ctx_hint *h);
 
+/*
+ * Frames given to @ctx from now on are borrowed: read-only memory (a
+ * capture file mapped and shared by several workers), valid until
+ * mos_ctx_burst_end. Before handing out writable bytes (mos_get_pkt,
+ * mos_pkt_overwrite) the context copies the current frame to memory of its
+ * own, and the packet's data pointer then points to the copy until the
+ * burst ends; at most MOS_COW_FRAMES (256) frames between two
+ * mos_ctx_burst_end can be copied (then those calls report no bytes,
+ * -ENOMEM). The packet structures themselves must be writable.
+ */
+void mos_ctx_set_borrowed(struct mos_ctx *ctx, bool on);
+
 /* End of a burst: deliver conn_new_data (once per stream per burst). */
 void mos_ctx_burst_end(struct mos_ctx *ctx);
 
@@ -344,6 +356,12 @@ struct mos_pkt_view {
  * through the mos_flow_* accessors). Never exits. Returns 0 or -ENOENT.
  */
 int mos_get_pkt(struct mos_ctx *ctx, struct mos_pkt_view *view);
+
+/* The current packet, read-only, and in *@side (may be NULL) the side
+ * that sent it: what mos_get_pkt gives, without making its bytes
+ * writable (no copy of a borrowed frame). NULL (side MOS_SIDE_BOTH) when
+ * the event has no packet. */
+const struct mos_pkt *mos_cur_pkt(const struct mos_ctx *ctx, int *side);
 
 /* mos_pkt_overwrite flags */
 #define MOS_PKT_CSUM_IP  1u          /* recompute the IPv4 header checksum */

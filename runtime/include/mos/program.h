@@ -295,8 +295,7 @@ bool mos_prog_matches(struct mos_prog_regex *r, struct mos_prog_bytes v);
 /* The current packet, or NULL (events without a packet). */
 static inline const struct mos_pkt *mos_prog_pkt(struct mos_ctx *ctx)
 {
-	struct mos_pkt_view v;
-	return mos_get_pkt(ctx, &v) == 0 ? v.pkt : NULL;
+	return mos_cur_pkt(ctx, NULL);
 }
 
 #endif /* MOS_PROGRAM_H */
