@@ -63,6 +63,7 @@ struct mos_ctx {
 	uint32_t timer_free;         /* free list head */
 	uint32_t wheel[MOS_WHEEL_SLOTS]; /* slot list heads */
 	uint64_t wheel_tick;         /* last tick processed */
+	uint64_t wheel_next_ns;      /* start of the tick after it */
 	bool wheel_started;          /* wheel_tick is valid */
 	bool timers_running;         /* re-entry guard */
 

@@ -86,6 +86,7 @@ mos_timer_set(struct mos_ctx *ctx, struct mos_flow *flow, uint64_t delay_ns, mos
 	t->gen++;
 	if (!ctx->wheel_started) {
 		ctx->wheel_tick = ctx->now / ctx->cfg.timer_tick_ns;
+		ctx->wheel_next_ns = (ctx->wheel_tick + 1) * ctx->cfg.timer_tick_ns;
 		ctx->wheel_started = true;
 	}
 	tick = t->deadline / ctx->cfg.timer_tick_ns;
@@ -158,8 +159,12 @@ mos_timers_run(struct mos_ctx *ctx, uint64_t now)
 {
 	uint64_t now_tick, t;
 
+	/* called for every frame: no division until a tick is crossed */
+	if (ctx->wheel_started && now < ctx->wheel_next_ns)
+		return;
 	if (!ctx->wheel_started) {
 		ctx->wheel_tick = now / ctx->cfg.timer_tick_ns;
+		ctx->wheel_next_ns = (ctx->wheel_tick + 1) * ctx->cfg.timer_tick_ns;
 		ctx->wheel_started = true;
 		return;
 	}
@@ -179,5 +184,6 @@ mos_timers_run(struct mos_ctx *ctx, uint64_t now)
 			run_slot(ctx, (uint32_t)(t & (MOS_WHEEL_SLOTS - 1)), now);
 		}
 	}
+	ctx->wheel_next_ns = (ctx->wheel_tick + 1) * ctx->cfg.timer_tick_ns;
 	ctx->timers_running = false;
 }
