@@ -1284,26 +1284,31 @@ mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype)
 	return input_one(ctx, p, linktype, NULL);
 }
 
-#define PREFETCH_GROUP 32u           /* packets whose lookups are prefetched together */
-
 void
-mos_ctx_hint(struct mos_ctx *ctx, const struct mos_pkt *p, struct mos_ctx_hint *h)
+mos_ctx_hint_group(struct mos_ctx *ctx, const struct mos_pkt *pkts, uint16_t n,
+		   struct mos_ctx_hint *h)
 {
-	/* Not valid (keyed in input_one as without a hint) for malformed
-	 * packets, fragments and packets without a key. */
-	h->valid = !(p->flags & (MOS_PKT_F_MALFORMED | MOS_PKT_F_FRAGMENT)) &&
-		   mos_flow_key_from_pkt(ctx->flows, p, &h->key, &h->src_is_lo) == 0;
-	if (h->valid) {
-		h->hash = mos_flow_key_hash(&h->key);
-		mos_flow_prefetch_bucket(ctx->flows, h->hash);
+	/* 1. keys, hashes, bucket prefetches (not valid, so keyed in
+	 * input_one as without a hint: malformed packets, fragments and
+	 * packets without a key); 2. the entries the buckets name; 3. the
+	 * streams of those entries: each stage's loads have had the previous
+	 * stage's loop to arrive. */
+	for (uint16_t i = 0; i < n; i++) {
+		const struct mos_pkt *p = &pkts[i];
+
+		h[i].valid = !(p->flags & (MOS_PKT_F_MALFORMED | MOS_PKT_F_FRAGMENT)) &&
+			     mos_flow_key_from_pkt(ctx->flows, p, &h[i].key, &h[i].src_is_lo) == 0;
+		if (h[i].valid) {
+			h[i].hash = mos_flow_key_hash(&h[i].key);
+			mos_flow_prefetch_bucket(ctx->flows, h[i].hash);
+		}
 	}
-}
-
-void
-mos_ctx_hint_entry(struct mos_ctx *ctx, const struct mos_ctx_hint *h)
-{
-	if (h->valid)
-		mos_flow_prefetch_entry(ctx->flows, h->hash);
+	for (uint16_t i = 0; i < n; i++)
+		if (h[i].valid)
+			mos_flow_prefetch_entry(ctx->flows, h[i].hash);
+	for (uint16_t i = 0; i < n; i++)
+		if (h[i].valid)
+			mos_flow_prefetch_streams(ctx->flows, h[i].hash);
 }
 
 int
@@ -1317,22 +1322,17 @@ void
 mos_ctx_input_burst(struct mos_ctx *ctx, const struct mos_pkt *pkts, const int *linktypes,
 		    uint16_t n, int *verdicts)
 {
-	struct mos_ctx_hint pre[PREFETCH_GROUP];
+	struct mos_ctx_hint pre[MOS_CTX_HINT_GROUP];
 
 	if (ctx == NULL || pkts == NULL)
 		return;
-	for (uint16_t base = 0; base < n; base += PREFETCH_GROUP) {
-		uint16_t m = (uint16_t)((unsigned)(n - base) < PREFETCH_GROUP ? (unsigned)(n - base)
-											    : PREFETCH_GROUP);
+	for (uint16_t base = 0; base < n; base += MOS_CTX_HINT_GROUP) {
+		uint16_t m = (uint16_t)(n - base < MOS_CTX_HINT_GROUP ? n - base : MOS_CTX_HINT_GROUP);
 
-		/* 1. keys and hashes, bucket prefetches; 2. entry prefetches;
-		 * 3. the packets in order. Results are those of mos_ctx_input
-		 * one packet at a time: the prefetches are only hints, and
-		 * each lookup is done when its packet's turn comes. */
-		for (uint16_t i = 0; i < m; i++)
-			mos_ctx_hint(ctx, &pkts[base + i], &pre[i]);
-		for (uint16_t i = 0; i < m; i++)
-			mos_ctx_hint_entry(ctx, &pre[i]);
+		/* Results are those of mos_ctx_input one packet at a time:
+		 * the prefetches are only hints, and each lookup is done when
+		 * its packet's turn comes. */
+		mos_ctx_hint_group(ctx, pkts + base, m, pre);
 		for (uint16_t i = 0; i < m; i++) {
 			int v = input_one(ctx, &pkts[base + i], linktypes[base + i], &pre[i]);
 

@@ -332,6 +332,19 @@ mos_flow_prefetch_entry(const struct mos_flow_table *t, uint64_t hash)
 	}
 }
 
+void
+mos_flow_prefetch_streams(const struct mos_flow_table *t, uint64_t hash)
+{
+	uint32_t i = t->buckets[hash & t->mask];
+
+	/* the bucket's first entry, most often the flow (its lines were
+	 * prefetched earlier): the first line of each stream it buffers */
+	if (i != NIL)
+		for (int side = 0; side < 2; side++)
+			if (t->flows[i].end[side].stream)
+				__builtin_prefetch(t->flows[i].end[side].stream, 1, 3);
+}
+
 struct mos_flow *
 mos_flow_lookup_hash(struct mos_flow_table *t, const struct mos_flow_key *key, uint64_t hash)
 {

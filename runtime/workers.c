@@ -283,7 +283,7 @@ worker_main(void *arg)
 
 		if (got == 0)
 			break;
-		/* 1. decode every frame, find its owner, hint the lookups of ours */
+		/* 1. decode every frame, find its owner */
 		for (uint16_t j = 0; j < got; j++) {
 			const struct mos_source_rec *r = &recs[j];
 			struct mos_pkt *p = &pkts[k];
@@ -298,17 +298,19 @@ worker_main(void *arg)
 			clock[j] = now;
 			if (w->n > 1 && mos_rss_worker(mos_rss_hash(p), w->n) != w->id)
 				continue;
-			mos_ctx_hint(ctx, p, &hints[k]);
 			idx[k++] = j;
 		}
-		for (uint16_t i = 0; i < k; i++)
-			mos_ctx_hint_entry(ctx, &hints[i]);
 		/* 2. in input order: before every frame, expiry and timers at
-		 * its clock (as the one-worker run does whoever owns it) */
+		 * its clock (as the one-worker run does whoever owns it); the
+		 * lookups of our frames hinted a group ahead */
 		for (uint16_t j = 0, i = 0; j < got; j++) {
 			w->pos = (seq + j) * 4;
 			mos_ctx_advance(ctx, clock[j]);
 			if (i < k && idx[i] == j) {
+				if (i % MOS_CTX_HINT_GROUP == 0)
+					mos_ctx_hint_group(ctx, &pkts[i],
+							   (uint16_t)RTE_MIN(k - i, MOS_CTX_HINT_GROUP),
+							   &hints[i]);
 				w->pos++;
 				if (mos_ctx_input_hinted(ctx, &pkts[i], recs[j].linktype, &hints[i]) ==
 				    MOS_VERDICT_DROP)

@@ -197,9 +197,11 @@ struct mos_flow *mos_flow_lookup_hash(struct mos_flow_table *t, const struct mos
 
 /* Prefetch hints for a lookup of @hash, to be issued for a whole burst
  * before its lookups: the bucket first, then (once the bucket has had
- * time to arrive) the first entry of its chain. No effect on results. */
+ * time to arrive) the first entry of its chain, then the streams that
+ * entry buffers. No effect on results. */
 void mos_flow_prefetch_bucket(const struct mos_flow_table *t, uint64_t hash);
 void mos_flow_prefetch_entry(const struct mos_flow_table *t, uint64_t hash);
+void mos_flow_prefetch_streams(const struct mos_flow_table *t, uint64_t hash);
 
 /*
  * Insert a zeroed entry for @key (which must not be present) on list

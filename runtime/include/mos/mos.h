@@ -108,20 +108,22 @@ int mos_ctx_input(struct mos_ctx *ctx, const struct mos_pkt *pkt, int linktype);
 /*
  * Lookups prefetched ahead of the frames' turn, for loops that feed
  * frames one at a time between other work (mos_ctx_input_burst does the
- * same for a burst): mos_ctx_hint computes @pkt's flow key and prefetches
- * its hash bucket; mos_ctx_hint_entry, later, the entry the bucket names;
- * mos_ctx_input_hinted is mos_ctx_input using the hint. A hint is only a
- * hint: the lookup is done when the frame's turn comes, so results are
- * those of mos_ctx_input. @ctx is not NULL.
+ * same for a burst): mos_ctx_hint_group computes the flow keys of @n
+ * packets (at most MOS_CTX_HINT_GROUP) and prefetches, in stages, their
+ * hash buckets, entries and streams; mos_ctx_input_hinted is
+ * mos_ctx_input using packet i's hint. A hint is only a hint: the lookup
+ * is done when the frame's turn comes, so results are those of
+ * mos_ctx_input. @ctx is not NULL.
  */
+#define MOS_CTX_HINT_GROUP 32
 struct mos_ctx_hint {
 	struct mos_flow_key key;     /* the key, when valid */
 	uint64_t hash;               /* mos_flow_key_hash(&key) */
 	bool valid;                  /* the packet has a key */
 	bool src_is_lo;              /* from mos_flow_key_from_pkt */
 };
-void mos_ctx_hint(struct mos_ctx *ctx, const struct mos_pkt *pkt, struct mos_ctx_hint *h);
-void mos_ctx_hint_entry(struct mos_ctx *ctx, const struct mos_ctx_hint *h);
+void mos_ctx_hint_group(struct mos_ctx *ctx, const struct mos_pkt *pkts, uint16_t n,
+			struct mos_ctx_hint *h);
 int mos_ctx_input_hinted(struct mos_ctx *ctx, const struct mos_pkt *pkt, int linktype,
 			 const struct mos_ctx_hint *h);
 
