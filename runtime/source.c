@@ -244,9 +244,10 @@ map_put(struct shared_map *sm)
 }
 
 /* Classic pcap files (version 2.4, either byte order, micro- or
- * nanosecond) are read from a mapping of the file: one copy per frame
- * (into its mbuf) instead of libpcap's two (fread into its buffer, then
- * ours) and no per-record library call. libpcap still opens the file
+ * nanosecond) are read from a mapping of the file: no copy at all
+ * (mos_source_peek) or one per frame into its mbuf (mos_source_rx),
+ * instead of libpcap's two (fread into its buffer, then ours), and no
+ * per-record library call. libpcap still opens the file
  * (checks, link type, snapshot length) and reads every other format;
  * the first record the mapping does not take as is (longer than the
  * snapshot length, cut short by the file's end) hands the rest of the
