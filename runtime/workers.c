@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 
 #include <rte_lcore.h>
 #include <rte_launch.h>
@@ -244,19 +243,6 @@ mos_app_workers_free(void)
 	n_wk = 0;
 }
 
-/* Wait a little: spin, then give the CPU away (the workers may be more
- * threads than cores). */
-static void
-idle(unsigned *spins)
-{
-	if (++*spins < 64)
-		rte_pause();
-	else if (*spins < 128)
-		sched_yield();
-	else
-		usleep(20);
-}
-
 /* ---- offline workers ------------------------------------------------------ */
 
 /* Worker @w's whole run: every frame of the input read in place and
@@ -473,6 +459,19 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 }
 
 /* ---- live workers --------------------------------------------------------- */
+
+/* Wait a little: spin, then give the CPU away (the workers may be more
+ * threads than cores). */
+static void
+idle(unsigned *spins)
+{
+	if (++*spins < 64)
+		rte_pause();
+	else if (*spins < 128)
+		sched_yield();
+	else
+		usleep(20);
+}
 
 #define LIVE_RING    1024            /* frames waiting for their owner (per worker) */
 #define LIVE_SRC_MAX 64              /* receive queues one worker polls */
