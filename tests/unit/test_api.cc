@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -509,16 +510,24 @@ static void unnat_cb(mos_ctx *ctx, mos_flow *, int, uint32_t, const mos_event_ar
 	}
 }
 
-TEST_F(Engine, RawMonitorRewriteBeforeLookupMovesTheFrameToItsNewFlow)
+// The inside client's SYN through a NAT whose raw monitor is unnat_cb, and
+// the SYN-ACK as it comes back to the NAT's outside address.
+static TPkt unnat_setup(mos_ctx *ctx, const std::function<void()> &syn, uint64_t ts)
 {
 	mos_monitor *raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
-	ASSERT_NE(raw, nullptr);
-	ASSERT_EQ(mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, unnat_cb, nullptr), 0);
-	listen(MOS_EV_ORPHAN, MOS_HOOK_NONE);
-	send(true, MOS_TCP_SYN, 1000, 0);
-	TPkt sa;                                     // the SYN-ACK, as it comes back to the NAT
+	EXPECT_NE(raw, nullptr);
+	EXPECT_EQ(mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, unnat_cb, nullptr), 0);
+	syn();
+	TPkt sa;
 	sa.src = "10.0.0.2"; sa.dst = "192.0.2.1"; sa.sport = 80; sa.dport = 20000;
-	sa.flags = MOS_TCP_SYN | MOS_TCP_ACK; sa.seq = 5000; sa.ack = 1001; sa.ts_ns = (t += 1000);
+	sa.flags = MOS_TCP_SYN | MOS_TCP_ACK; sa.seq = 5000; sa.ack = 1001; sa.ts_ns = ts;
+	return sa;
+}
+
+TEST_F(Engine, RawMonitorRewriteBeforeLookupMovesTheFrameToItsNewFlow)
+{
+	listen(MOS_EV_ORPHAN, MOS_HOOK_NONE);
+	TPkt sa = unnat_setup(ctx, [&] { send(true, MOS_TCP_SYN, 1000, 0); }, t + 2000);
 	const mos_pkt *p = w.make(sa);
 	mos_ctx_input(ctx, p, MOS_LINK_ETHERNET);
 	EXPECT_EQ(p->dport, 40000);                  // the caller's packet, decoded again
@@ -533,14 +542,8 @@ TEST_F(Engine, RawMonitorRewriteBeforeLookupMovesTheFrameToItsNewFlow)
 // came from is never written, and the copies last until the burst ends.
 TEST_F(Engine, BorrowedFrameIsCopiedBeforeItIsWritten)
 {
-	mos_monitor *raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
-	ASSERT_NE(raw, nullptr);
-	ASSERT_EQ(mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, unnat_cb, nullptr), 0);
 	mos_ctx_set_borrowed(ctx, true);
-	send(true, MOS_TCP_SYN, 1000, 0);
-	TPkt sa;
-	sa.src = "10.0.0.2"; sa.dst = "192.0.2.1"; sa.sport = 80; sa.dport = 20000;
-	sa.flags = MOS_TCP_SYN | MOS_TCP_ACK; sa.seq = 5000; sa.ack = 1001; sa.ts_ns = (t += 1000);
+	TPkt sa = unnat_setup(ctx, [&] { send(true, MOS_TCP_SYN, 1000, 0); }, t + 2000);
 	const mos_pkt *made = w.make(sa);
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	uint8_t *ro = (uint8_t *)mmap(nullptr, page, PROT_READ | PROT_WRITE,
