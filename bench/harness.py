@@ -58,8 +58,12 @@ def tools(build, trace, tmp):
          [b("bench", "pcap_loop"), "--memory", trace], None, None),
         ("mos pktstats", "mos", "C: read + decode + protocol counts",
          [b("examples", "c", "pktstats"), "-q", "-r", trace], None, None),
-        ("mos conntrack", "mos", "C: decode + flow table + both TCP endpoints + JSON records",
+        ("mos conntrack", "mos",
+         "C: decode + flow table + both TCP endpoints + stream/gap/rexmit counts (count-only "
+         "reassembly of both directions) + JSON records",
          [b("examples", "c", "conntrack")] + q, None, None),
+        ("mos conntrack --no-streams", "mos", "C: the same, tracking only (no stream counts)",
+         [b("examples", "c", "conntrack")] + q + ["--no-streams"], None, None),
         ("conntrack.mos", "mos", "mosc: the same records as the C conntrack",
          [b("examples", "conntrack", "conntrack")] + q + ["--no-record-key"], None, None),
         ("mos streamdump", "mos", "C: conntrack + reassembly of both directions, no files",

@@ -134,6 +134,7 @@ struct mos_monitor {
 	struct pfilter raw;          /* raw packet filter */
 	uint32_t sbuf[2];            /* stream window for the bytes SENT by side [i], 0 = off */
 	int spol[2];                 /* overlap policy for them */
+	bool scount[2];              /* they are counted, never read (mos_monitor_set_stream_count_only) */
 };
 
 /* --- context ----------------------------------------------------------- */
@@ -340,6 +341,17 @@ mos_monitor_set_stream(struct mos_monitor *m, int side, uint32_t buf_size, int p
 		m->sbuf[1 - r] = buf_size;
 		m->spol[1 - r] = policy;
 	}
+	return 0;
+}
+
+int
+mos_monitor_set_stream_count_only(struct mos_monitor *m, int side, bool on)
+{
+	if (m == NULL || m->type != MOS_MONITOR_STREAM || side < MOS_SIDE_CLI || side > MOS_SIDE_BOTH)
+		return -EINVAL;
+	for (int r = MOS_SIDE_CLI; r <= MOS_SIDE_SVR; r++)
+		if (side == MOS_SIDE_BOTH || side == r)
+			m->scount[1 - r] = on;     /* stored by sender, as sbuf */
 	return 0;
 }
 
@@ -1013,6 +1025,8 @@ feed(struct mos_ctx *ctx, struct mos_flow *f, int ss, const struct mos_pkt *p)
 
 		if (len == 0)
 			return -1;   /* created lazily, at the first payload */
+		sc.discard = !mos_evsys_wants(ctx->es, f->regset, MOS_EV_OVERLAP_MISMATCH,
+					      MOS_HOOK_NONE);
 		for (int i = 0; i < ctx->n_mon; i++) {
 			struct mos_monitor *m = ctx->mon[i];
 
@@ -1022,6 +1036,7 @@ feed(struct mos_ctx *ctx, struct mos_flow *f, int ss, const struct mos_pkt *p)
 				sc.policy = (enum mos_stream_policy)m->spol[ss];
 			if (m->sbuf[ss] > sc.buf_size)
 				sc.buf_size = m->sbuf[ss];
+			sc.discard &= m->scount[ss];
 		}
 		sc.owner = f;
 		init = (S->flags & (MOS_TCPE_SYN | MOS_TCPE_SYNACK)) ? S->isn + 1 : seq;

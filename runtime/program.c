@@ -275,8 +275,11 @@ prog_set_streams(const struct mos_program *prog, struct mos_prog_run *run, bool 
 		rc = mos_monitor_set_stream(run->mons[i], all ? MOS_SIDE_BOTH : w->side,
 					    w->size ? w->size : MOS_STREAM_DEFAULT_BUF_SIZE, w->policy);
 		if (rc == 0 && count && !readers) {
-			rc = mos_register_callback(run->mons[i], MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE,
-						   prog_count_data, NULL);
+			rc = mos_monitor_set_stream_count_only(run->mons[i],
+							       all ? MOS_SIDE_BOTH : w->side, true);
+			if (rc == 0)
+				rc = mos_register_callback(run->mons[i], MOS_EV_CONN_NEW_DATA,
+							   MOS_HOOK_NONE, prog_count_data, NULL);
 			if (rc == 0)
 				rc = mos_register_callback(run->mons[i], MOS_EV_TCP_STATE_CHANGE,
 							   MOS_HOOK_RCV, prog_count_state, NULL);

@@ -71,6 +71,7 @@ struct mos_stream {
 	uint8_t policy;              /* enum mos_stream_policy */
 	uint8_t flags;               /* SF_* */
 	uint8_t cursor_mask;         /* open cursors */
+	bool discard;                /* count-only: bytes never stored (mos_stream_config) */
 	uint64_t cur[MOS_STREAM_MAX_CURSORS]; /* cursor offsets */
 	uint64_t in_order_bytes;     /* see struct mos_stream_info */
 	uint32_t cap_ranges;         /* entries available */
@@ -543,6 +544,8 @@ write_bytes(struct mos_stream *s, uint64_t off, const uint8_t *src, uint64_t len
 	struct mos_stream_pool *p = s->pool;
 	uint64_t done = 0;
 
+	if (s->discard)
+		return len;          /* counted by the caller, never stored */
 	while (done < len) {
 		uint32_t *slot = slot_of(s, off);
 		uint32_t in = (uint32_t)(off & (p->page_size - 1));
@@ -595,6 +598,8 @@ compare_bytes(const struct mos_stream *s, uint64_t off, const uint8_t *src, uint
 	const struct mos_stream_pool *p = s->pool;
 	uint64_t diff = 0;
 
+	if (s->discard)
+		return 0;            /* nothing stored to compare with */
 	while (len > 0) {
 		uint32_t pg = *slot_of(s, off);
 		uint32_t in = (uint32_t)(off & (p->page_size - 1));
@@ -753,7 +758,8 @@ mos_stream_create(struct mos_stream_pool *pool, uint32_t init_seq,
 		errno = ENOBUFS;
 		return NULL;
 	}
-	n_slots = slots_for(pool->page_size, c.buf_size);
+	/* A count-only stream stores no page: its slot table stays inline. */
+	n_slots = c.discard ? INLINE_SLOTS : slots_for(pool->page_size, c.buf_size);
 	{
 		struct mos_stream *next = s->next_free;
 
@@ -788,6 +794,7 @@ mos_stream_create(struct mos_stream_pool *pool, uint32_t init_seq,
 	s->cap_ranges = INLINE_RANGES;
 	s->range_table = PAGE_NONE;
 	s->policy = (uint8_t)c.policy;
+	s->discard = c.discard;
 	s->flags = SF_IN_USE;
 	return s;
 }
@@ -920,7 +927,7 @@ mos_stream_set_buffer_size(struct mos_stream *s, uint32_t size)
 	p = s->pool;
 	if (size > MOS_STREAM_MAX_BUF_SIZE(p->page_size))
 		return -EINVAL;
-	n_slots = slots_for(p->page_size, size);
+	n_slots = s->discard ? s->n_slots : slots_for(p->page_size, size);
 	if (n_slots > INLINE_SLOTS && n_slots != s->n_slots) {
 		enum mos_stream_full_reason why;
 
@@ -1530,6 +1537,8 @@ mos_stream_read(struct mos_stream *s, int cursor, void *buf, size_t len, uint64_
 
 	if (!cursor_ok(s, cursor) || (buf == NULL && len > 0))
 		return -EINVAL;
+	if (s->discard)
+		return -ENOTSUP;
 	pos = cursor_seek(s, cursor, &lostn);
 	if (lost != NULL)
 		*lost += lostn;
@@ -1586,7 +1595,7 @@ mos_stream_read_ptr(struct mos_stream *s, int cursor, const uint8_t **ptr, size_
 		run = m;
 	if (run > max)
 		run = max;
-	*ptr = page_ptr(s->pool, *slot_of(s, pos)) + in;
+	*ptr = s->discard ? NULL : page_ptr(s->pool, *slot_of(s, pos)) + in;
 	/* The cursor moves now; the release waits for the next call. */
 	s->cur[cursor] = pos + run;
 	return (ssize_t)run;
@@ -1631,6 +1640,8 @@ mos_stream_peek(const struct mos_stream *s, uint64_t off, void *buf, size_t len)
 
 	if (s == NULL || (buf == NULL && len > 0))
 		return -EINVAL;
+	if (s->discard)
+		return -ENOTSUP;
 	if (off < s->base)
 		return -ERANGE;
 	if (off >= s->edge)

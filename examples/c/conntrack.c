@@ -131,9 +131,10 @@ put_bool(char *p, const char *key, bool v)
 	return put_str(p, v ? "true" : "false");
 }
 
-/* The in-order bytes of the stream @side receives are consumed as they
- * arrive (mos_stream_drain): nobody reads them, and unread bytes would hold
- * their pages for a whole window. This is the cursor for it. */
+/* Nobody reads the bytes: the streams are count-only (never stored,
+ * mos_monitor_set_stream_count_only), and a cursor consumes the in-order
+ * bytes as they arrive (mos_stream_drain), so the window moves as behind
+ * any reader. This is the cursor for it. */
 static uint8_t *
 cursor_of(struct mos_ctx *ctx, struct mos_flow *f, int side)
 {
@@ -262,6 +263,7 @@ make_ctx(const struct opts *o, struct run *r)
 	if (mon == NULL || mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_NONE, on_end, NULL) < 0 ||
 	    (!o->no_streams &&
 	     (mos_monitor_set_stream(mon, MOS_SIDE_BOTH, 124u << 10, MOS_STREAM_POLICY_FIRST) < 0 ||
+	      mos_monitor_set_stream_count_only(mon, MOS_SIDE_BOTH, true) < 0 ||
 	      mos_register_callback(mon, MOS_EV_CONN_NEW_DATA, MOS_HOOK_NONE, on_data, NULL) < 0 ||
 	      mos_register_callback(mon, MOS_EV_TCP_STATE_CHANGE, MOS_HOOK_RCV, on_state, NULL) < 0))) {
 		fprintf(stderr, "conntrack: cannot set up the monitor\n");

@@ -926,6 +926,43 @@ TEST_F(Engine, StreamsDeliverInOrderDataAndSkipAckedHoles)
 	EXPECT_EQ(rec.evs[0].hook, 5);                // hole size
 }
 
+// A count-only monitor's streams keep no byte but count them, holes and
+// gaps as a storing stream would; a monitor listening to overlap_mismatch
+// keeps the bytes (the mismatch needs them).
+static mos_stream_info g_sinfo;
+static void stream_info_cb(mos_ctx *, mos_flow *f, int side, uint32_t, const mos_event_arg *)
+{
+	mos_stream_get_info(mos_flow_stream(f, side), &g_sinfo);
+}
+
+TEST_F(Engine, CountOnlyStreamsKeepNoBytesButCountThem)
+{
+	for (bool mismatch : {false, true}) {
+		TearDown();
+		SetUp();
+		ASSERT_EQ(mos_monitor_set_stream(mon, MOS_SIDE_SVR, 4096, MOS_STREAM_POLICY_FIRST), 0);
+		ASSERT_EQ(mos_monitor_set_stream_count_only(mon, MOS_SIDE_SVR, true), 0);
+		ASSERT_EQ(mos_register_callback(mon, MOS_EV_CONN_END, MOS_HOOK_SND, stream_info_cb,
+						nullptr), 0);
+		if (mismatch)
+			listen(MOS_EV_OVERLAP_MISMATCH, MOS_HOOK_NONE);
+		handshake();
+		send(true, MOS_TCP_ACK, 1004, 5001, "def");   // out of order
+		send(true, MOS_TCP_ACK, 1001, 5001, "abc");   // fills the hole
+		send(true, MOS_TCP_ACK, 1001, 5001, "abX");   // other bytes again
+		send(true, MOS_TCP_ACK, 1012, 5001, "xyz");   // 5 bytes missing before it
+		send(false, MOS_TCP_ACK, 5001, 1015);         // acked past the hole
+		mos_ctx_burst_end(ctx);
+		memset(&g_sinfo, 0, sizeof(g_sinfo));
+		mos_ctx_finish(ctx);
+		EXPECT_EQ(g_sinfo.in_order_bytes, 9u);
+		EXPECT_EQ(g_sinfo.gap_bytes, 5u);
+		EXPECT_EQ(g_sinfo.rexmit_bytes, 3u);
+		EXPECT_EQ(g_sinfo.pages, mismatch ? 1u : 0u);
+		EXPECT_EQ(count(MOS_EV_OVERLAP_MISMATCH), mismatch ? 1 : 0);
+	}
+}
+
 TEST_F(Engine, DataBeyondTheStreamWindowRaisesBufferFullAndError)
 {
 	ASSERT_EQ(mos_monitor_set_stream(mon, MOS_SIDE_SVR, 4096, MOS_STREAM_POLICY_FIRST), 0);

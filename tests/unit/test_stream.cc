@@ -873,4 +873,95 @@ TEST(StreamDocs, DocExampleLogicGivesHelloWorld)
 	mos_stream_pool_free(pool);
 }
 
+// Count-only streams (mos_stream_config.discard) against streams that store
+// the bytes: random segmentations with reordering, duplicates, overlaps of
+// other bytes, holes skipped, FIN, a draining consumer and a window that
+// cuts; every counter must agree (overlap mismatches aside: nothing is
+// stored to compare), insert flags too, and the count-only stream never
+// holds a page.
+TEST(StreamDiscard, CountsEqualThoseOfAStoringStream)
+{
+	mos_stream_pool_config pc = {};
+	pc.page_size = 4096;
+	pc.n_pages = 4096;
+	pc.max_streams = 4;
+	mos_stream_pool *pool = mos_stream_pool_create(&pc);
+	ASSERT_NE(pool, nullptr);
+	std::srand(7);
+	uint64_t dropped = 0, gaps = 0, rexmit = 0, mismatches = 0, fins = 0;
+	for (int round = 0; round < 300; round++) {
+		mos_stream_config c = {};
+		c.buf_size = 1024u << (std::rand() % 6);
+		c.policy = (mos_stream_policy)(std::rand() % MOS_STREAM_POLICY_COUNT);
+		mos_stream *st = mos_stream_create(pool, 5000, &c);
+		c.discard = true;
+		mos_stream *dc = mos_stream_create(pool, 5000, &c);
+		ASSERT_NE(st, nullptr);
+		ASSERT_NE(dc, nullptr);
+		uint8_t cur_st = 0, cur_dc = 0;
+		std::vector<uint8_t> data(20000), other(20000);
+		for (size_t i = 0; i < data.size(); i++) {
+			data[i] = (uint8_t)std::rand();
+			other[i] = (uint8_t)std::rand();
+		}
+		for (int k = 0; k < 200; k++) {
+			uint32_t off = (uint32_t)(std::rand() % 19000), len = 1 + std::rand() % 1000;
+			const uint8_t *src = (std::rand() % 8 == 0 ? other : data).data() + off;
+			unsigned fl = std::rand() % 50 == 0 ? MOS_STREAM_SEG_FIN : 0;
+			int a = mos_stream_insert(st, 5000 + off, src, len, fl);
+			int b = mos_stream_insert(dc, 5000 + off, src, len, fl);
+			ASSERT_EQ(a & ~MOS_STREAM_INS_MISMATCH, b & ~MOS_STREAM_INS_MISMATCH)
+				<< "round " << round << " segment " << k;
+			if (std::rand() % 4 == 0) {
+				mos_stream_drain(st, &cur_st);
+				mos_stream_drain(dc, &cur_dc);
+			}
+			if (std::rand() % 30 == 0) {
+				mos_stream_info i;
+				mos_stream_get_info(st, &i);
+				uint64_t to = i.edge + (uint64_t)(std::rand() % 3000);
+				ASSERT_EQ(mos_stream_skip_to(st, to), mos_stream_skip_to(dc, to));
+			}
+			ASSERT_EQ(mos_stream_new_data(st), mos_stream_new_data(dc));
+		}
+		mos_stream_drain_done(st, &cur_st);
+		mos_stream_drain_done(dc, &cur_dc);
+		mos_stream_info x, y;
+		ASSERT_EQ(mos_stream_get_info(st, &x), 0);
+		ASSERT_EQ(mos_stream_get_info(dc, &y), 0);
+		EXPECT_EQ(x.base, y.base) << round;
+		EXPECT_EQ(x.edge, y.edge) << round;
+		EXPECT_EQ(x.recv_max, y.recv_max);
+		EXPECT_EQ(x.off, y.off);
+		EXPECT_EQ(x.fin_seen, y.fin_seen);
+		EXPECT_EQ(x.ooo_bytes, y.ooo_bytes);
+		EXPECT_EQ(x.in_order_bytes, y.in_order_bytes) << round;
+		EXPECT_EQ(x.gap_bytes, y.gap_bytes);
+		EXPECT_EQ(x.rexmit_bytes, y.rexmit_bytes);
+		EXPECT_EQ(x.rexmit_segs, y.rexmit_segs);
+		EXPECT_EQ(x.partial_rexmit_segs, y.partial_rexmit_segs);
+		EXPECT_EQ(x.ooo_segs, y.ooo_segs);
+		EXPECT_EQ(x.dropped_bytes, y.dropped_bytes);
+		EXPECT_EQ(x.ranges, y.ranges);
+		EXPECT_EQ(y.pages, 0u);
+		EXPECT_EQ(y.mismatch_events, 0u);
+		dropped += x.dropped_bytes;
+		gaps += x.gap_bytes;
+		rexmit += x.rexmit_bytes;
+		mismatches += x.mismatch_events;
+		fins += x.off;
+		char buf[16];
+		EXPECT_EQ(mos_stream_peek(dc, y.base, buf, sizeof(buf)), -ENOTSUP);
+		mos_stream_destroy(st);
+		mos_stream_destroy(dc);
+	}
+	// the cases above really came up
+	EXPECT_GT(dropped, 0u);
+	EXPECT_GT(gaps, 0u);
+	EXPECT_GT(rexmit, 0u);
+	EXPECT_GT(mismatches, 0u);
+	EXPECT_GT(fins, 0u);
+	mos_stream_pool_free(pool);
+}
+
 } // namespace

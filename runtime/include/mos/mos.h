@@ -215,6 +215,14 @@ int mos_monitor_set_raw_filter(struct mos_monitor *m, const char *filter);
  * and first policy among the monitors). Returns 0, -EINVAL, -ENOMEM.
  */
 int mos_monitor_set_stream(struct mos_monitor *m, int side, uint32_t buf_size, int policy);
+/*
+ * The monitor never reads the bytes @side receives (@on): it wants their
+ * counts only (stream, gap and retransmitted bytes). A flow whose monitors
+ * wanting that side are all count-only, and none of which listens to
+ * overlap_mismatch, gets a count-only stream (mos_stream_config.discard):
+ * the bytes are never stored. Default off. Returns 0 or -EINVAL.
+ */
+int mos_monitor_set_stream_count_only(struct mos_monitor *m, int side, bool on);
 
 /* Whether a stream monitor follows flows picked up midstream (default
  * true). Returns 0 or -EINVAL. */

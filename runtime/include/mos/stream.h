@@ -207,6 +207,14 @@ struct mos_stream_config {
 	uint32_t buf_size;           /* window in bytes (default MOS_STREAM_DEFAULT_BUF_SIZE), capped to MOS_STREAM_MAX_BUF_SIZE */
 	enum mos_stream_policy policy; /* overlap policy (default first = 0) */
 	void *owner;                 /* opaque pointer for the owner (mos_stream_owner) */
+	/* Count-only: nobody reads the bytes. They are never stored: no page
+	 * is taken (so no pool or memory cap ever refuses them) and no
+	 * overlap is compared (no overlap_mismatch); everything else (edges,
+	 * windows, holes, gaps, retransmissions, counters, FIN and RST) is as
+	 * for a stream that stores them. Cursors still move
+	 * (mos_stream_drain), mos_stream_read_ptr gives NULL pointers, and
+	 * mos_stream_read and mos_stream_peek return -ENOTSUP. */
+	bool discard;
 };
 
 /*
