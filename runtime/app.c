@@ -1010,7 +1010,7 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 	struct mos_pkt pkts[BURST_MAX];
 	int rc = 0;
 
-	if (app->workers && app->n_pcaps == 0) {
+	if (app->workers) {
 		fprintf(stderr, "%s: this program runs one loop: --workers needs a program that "
 			"runs workers (docs/deployment.md)\n", app->prog);
 		app->failed = true;

@@ -566,7 +566,6 @@ main(int argc, char **argv)
 			 "  --max-flows N      flow table capacity (default 1048576)\n",
 	};
 	struct mos_ctx_config cfg;
-	struct mos_stage stage = { 0 };
 	struct mos_monitor *mon;
 	struct mos_app *app;
 	struct run r = { 0 };
@@ -592,6 +591,11 @@ main(int argc, char **argv)
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 		    rl.rlim_cur < (rlim_t)SD_MAX_OPEN + 80)
 			o.max_open = rl.rlim_cur > 80 ? (uint32_t)(rl.rlim_cur - 64) : 16;
+	}
+	if (mos_app_contexts(app) != 1) {
+		fprintf(stderr, "streamdump: one loop only: --workers is not supported\n");
+		mos_app_destroy(app);
+		return 2;
 	}
 	r.o = &o;
 	r.files = calloc(o.max_open, sizeof(*r.files));
@@ -626,8 +630,7 @@ main(int argc, char **argv)
 		mos_app_destroy(app);
 		return 2;
 	}
-	mos_ctx_stage(r.ctx, &stage);
-	rc = mos_app_run(app, &stage);
+	rc = mos_app_run_contexts(app, &r.ctx);
 	while (r.head)
 		file_close(&r, r.head);
 	if (!mos_app_quiet(app)) {
