@@ -24,6 +24,14 @@ struct prog_opts {
 	uint64_t stream_mem;         /* --stream-mem: reassembly pages per worker, bytes */
 };
 
+static bool prog_quiet;              /* -q of the process's program */
+
+bool
+mos_prog_quiet(void)
+{
+	return prog_quiet;
+}
+
 /* Default --stream-mem: the page pool is allocated at start-up (on live
  * ports its first 32 MiB touched, MOS_STREAM_PREFAULT); closed connections give their
  * pages back first when it runs out (mos_stream_set_reclaimable). Unread
@@ -416,6 +424,7 @@ mos_program_main(const struct mos_program *prog, int argc, char **argv)
 	}
 	if ((runs = calloc(n, sizeof(*runs))) == NULL)
 		goto out;
+	prog_quiet = mos_app_quiet(app);
 	for (unsigned w = 0; w < n; w++) {
 		FILE *out = mos_app_context_out(app, w);
 

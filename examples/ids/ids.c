@@ -422,6 +422,8 @@ __attribute__((constructor)) static void ids_init(void)
 
 __attribute__((destructor)) static void ids_report(void)
 {
+	if (mos_prog_quiet())
+		return;
 	fprintf(stderr, "ids: %u rules, %lu flows inspected, %lu without a slot (pool of %u per thread full), "
 		"%lu matches dropped (queue of %u full), %lu holes, %lu Hyperscan errors\n",
 		n_rules, atomic_load(&ids_flows), atomic_load(&ids_no_slot), IDS_POOL_CAP,

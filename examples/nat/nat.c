@@ -124,6 +124,8 @@ nat_init(void)
 __attribute__((destructor)) static void
 nat_report(void)
 {
+	if (mos_prog_quiet())
+		return;
 	fprintf(stderr, "nat: %llu flows translated, %llu refused (no free port), %llu on a "
 		"mismatched core, %llu unsolicited frames dropped, %llu fragments dropped\n",
 		(unsigned long long)atomic_load(&nat_translated),

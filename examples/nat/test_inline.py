@@ -89,7 +89,8 @@ def csum_ok(p):
 
 
 def run(args, env=None):
-    return subprocess.run([BIN, "-q"] + args, capture_output=True, text=True, timeout=120,
+    # not -q: the counters at exit go to stderr only without it
+    return subprocess.run([BIN] + args, capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, **(env or {})))
 
 

@@ -72,6 +72,8 @@ void dpi_release(struct mos_ctx *ctx, uint32_t slot);
 
 static void dpi_report(void)
 {
+	if (mos_prog_quiet())
+		return;
 	fprintf(stderr, "ndpi: %lu flows, %lu without a slot (pool of %u per thread full), %lu without nDPI\n",
 		atomic_load(&dpi_flows), atomic_load(&dpi_no_slot), NDPI_POOL_CAP,
 		atomic_load(&dpi_init_failed));

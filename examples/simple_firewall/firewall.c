@@ -232,7 +232,8 @@ fw_init(void)
 	fw_loaded = true;
 }
 
-/* The per-rule table, at exit: stderr, and JSON to MOS_FW_COUNTERS. */
+/* The per-rule table, at exit: stderr (not with -q), and JSON to
+ * MOS_FW_COUNTERS. */
 __attribute__((destructor)) static void
 fw_report(void)
 {
@@ -245,8 +246,9 @@ fw_report(void)
 	for (uint32_t i = 0; i <= fw_n; i++) {
 		uint64_t h = atomic_load_explicit(&fw_hits[i], memory_order_relaxed);
 
-		fprintf(stderr, "simple_firewall: rule %u (line %u) %-40s %llu flows\n", i,
-			fw_rules[i].line, fw_rules[i].text, (unsigned long long)h);
+		if (!mos_prog_quiet())
+			fprintf(stderr, "simple_firewall: rule %u (line %u) %-40s %llu flows\n", i,
+				fw_rules[i].line, fw_rules[i].text, (unsigned long long)h);
 		if (j)
 			fprintf(j, "{\"rule\":%u,\"line\":%u,\"action\":\"%s\",\"flows\":%llu}\n", i,
 				fw_rules[i].line, fw_rules[i].drop ? "drop" : "accept",

@@ -80,7 +80,11 @@ with tempfile.TemporaryDirectory() as tmp:
     check([(c["rule"], c["action"], c["flows"]) for c in cnt] ==
           [(0, "accept", 1), (1, "drop", 2), (2, "accept", 1), (3, "drop", 1), (4, "accept", 1),
            (5, "drop", 1), (6, "accept", 1)], f"per-rule hit counters ({cnt})")
-    check("rule 1 (line 3)" in r.stderr and "2 flows" in r.stderr, "hit table on stderr")
+    check("rule 1 (line 3)" not in r.stderr, "-q: no hit table on stderr")
+    r2 = subprocess.run([BIN, "-r", f"{HERE}/mixed.pcap", "--inline-out", f"{tmp}/out2.pcap",
+                         "--out", "/dev/null"], capture_output=True, text=True, env=env, timeout=60)
+    check("rule 1 (line 3)" in r2.stderr and "2 flows" in r2.stderr,
+          f"without -q: hit table on stderr ({r2.stderr.strip()[:300]})")
 
     # Rule file errors: position and message, status 2, before any packet.
     for text, msg in (("accept tcp any any -> any 80\nallow tcp any any -> any any\n",

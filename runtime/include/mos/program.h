@@ -150,6 +150,11 @@ struct mos_prog_run {
 /* Run @prog with the command line; returns the process exit status. */
 int mos_program_main(const struct mos_program *prog, int argc, char **argv);
 
+/* Whether the program runs with -q: extern C code then writes no summary
+ * or report on stderr either (one program per process; false before
+ * mos_program_main has parsed its command line). */
+bool mos_prog_quiet(void);
+
 /* --- helpers for generated code ----------------------------------------- */
 
 static inline struct mos_prog_run *mos_prog_run_of(struct mos_ctx *ctx)
