@@ -901,7 +901,7 @@ drain(struct mos_app *app, const struct mos_stage *stage)
 }
 
 void
-mos_app_progress(struct mos_app *app, bool final)
+mos_app_progress(struct mos_app *app, uint64_t packets, bool final)
 {
 	struct progress *pr = &app->progress;
 	uint64_t now;
@@ -917,11 +917,11 @@ mos_app_progress(struct mos_app *app, bool final)
 	if (!final && now - pr->last < 1000000000ull)
 		return;
 	fprintf(stderr, "\r%s: %llu packets, %.2f Mpps, %llu malformed%s", app->prog,
-		(unsigned long long)app->stats.packets,
-		(double)(app->stats.packets - pr->last_pkts) * 1e3 / (double)(now - pr->last + 1),
+		(unsigned long long)packets,
+		(double)(packets - pr->last_pkts) * 1e3 / (double)(now - pr->last + 1),
 		(unsigned long long)mos_stats_malformed_total(&app->stats), final ? "\n" : "");
 	pr->last = now;
-	pr->last_pkts = app->stats.packets;
+	pr->last_pkts = packets;
 	pr->shown = true;
 }
 
@@ -1058,10 +1058,10 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 		if (all_done)
 			break;
 		end_round(app, stage, got_any);
-		mos_app_progress(app, false);
+		mos_app_progress(app, app->stats.packets, false);
 	}
 	end_run(app, stage);
-	mos_app_progress(app, true);
+	mos_app_progress(app, app->stats.packets, true);
 	for (unsigned s = 0; s < app->n_src; s++) {
 		const char *e = mos_source_error(app->src[s]);
 

@@ -17,9 +17,9 @@ struct mos_app_io_stats *mos_app_io_rw(struct mos_app *app);
 void mos_app_set_now(struct mos_app *app, uint64_t now_ns);
 void mos_app_fail(struct mos_app *app);
 bool mos_app_stop_requested(void);
-/* The progress line on a terminal (not with -q): call it once per round;
- * @final at the end of the run. */
-void mos_app_progress(struct mos_app *app, bool final);
+/* The progress line on a terminal (not with -q): call it once per round
+ * with the frames read so far; @final at the end of the run. */
+void mos_app_progress(struct mos_app *app, uint64_t packets, bool final);
 /* Whether the input is capture files alone, read passively (no ports, no
  * --inline-out): mos_app_run_contexts then reads them in place. */
 bool mos_app_files_only(const struct mos_app *app);

@@ -46,31 +46,71 @@ build_tables(void)
 		}
 }
 
-/* The bytes of @a's address: the last 4 for IPv4 (IPv4-mapped in struct
- * mos_addr), all 16 for IPv6. */
-static inline const uint8_t *
-addr_bytes(const struct mos_addr *a, int version, unsigned *n)
+/* Hash of two addresses of @n bytes each: source then destination; both
+ * have an even length, so byte i of the destination is at an even position
+ * when i is even. */
+static inline uint32_t
+hash_pair(const uint8_t *src, const uint8_t *dst, unsigned n)
 {
-	*n = version == 4 ? 4 : 16;
-	return a->b + 16 - *n;
+	uint32_t h = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		h ^= tab[i & 1][src[i]] ^ tab[i & 1][dst[i]];
+	return h;
 }
 
 uint32_t
 mos_rss_hash(const struct mos_pkt *p)
 {
-	const uint8_t *b;
-	uint32_t h = 0;
-	unsigned n;
+	/* IPv4 addresses are the last 4 bytes of struct mos_addr */
+	unsigned n = p->ip_version == 4 ? 4 : 16;
 
 	if (p->ip_version != 4 && p->ip_version != 6)
 		return 0;
-	/* source then destination; both have an even length, so byte i of
-	 * the destination is at an even position when i is even */
-	b = addr_bytes(&p->src, p->ip_version, &n);
-	for (unsigned i = 0; i < n; i++)
-		h ^= tab[i & 1][b[i]];
-	b = addr_bytes(&p->dst, p->ip_version, &n);
-	for (unsigned i = 0; i < n; i++)
-		h ^= tab[i & 1][b[i]];
-	return h;
+	return hash_pair(p->src.b + 16 - n, p->dst.b + 16 - n, n);
+}
+
+/* Frames whose outer IP header is the only one and which mos_decode can
+ * fail on only after taking its addresses: Ethernet II with at most one
+ * 802.1Q tag, then IPv4 without options, fragmentation, AH or tunnel, or
+ * IPv6 whose next header is TCP, UDP or ICMPv6. Any other shape is
+ * declined, never guessed. */
+bool
+mos_rss_frame_hash(const uint8_t *d, uint32_t caplen, int linktype, uint32_t *h)
+{
+	uint32_t off = 14;
+	uint16_t type;
+
+	if (linktype != MOS_LINK_ETHERNET || caplen < 14)
+		return false;
+	type = (uint16_t)(d[12] << 8 | d[13]);
+	if (type == 0x8100) {
+		if (caplen < 18)
+			return false;
+		type = (uint16_t)(d[16] << 8 | d[17]);
+		off = 18;
+	}
+	if (type == 0x0800) {
+		const uint8_t *ip = d + off;
+
+		/* version 4, 20-byte header, total length at least that, no
+		 * fragment bits, not IP-in-IP, IPv6-in-IP or AH */
+		if (caplen - off < 20 || ip[0] != 0x45 || (ip[2] << 8 | ip[3]) < 20 ||
+		    ((ip[6] << 8 | ip[7]) & 0x3fff) != 0 || ip[9] == 4 || ip[9] == 41 || ip[9] == 51)
+			return false;
+		*h = hash_pair(ip + 12, ip + 16, 4);
+		return true;
+	}
+	if (type == 0x86dd) {
+		const uint8_t *ip = d + off;
+
+		/* version 6, a payload length (not a jumbogram), no extension
+		 * header and no tunnel */
+		if (caplen - off < 40 || (ip[0] >> 4) != 6 || (ip[4] | ip[5]) == 0 ||
+		    (ip[6] != 6 && ip[6] != 17 && ip[6] != 58))
+			return false;
+		*h = hash_pair(ip + 8, ip + 24, 16);
+		return true;
+	}
+	return false;
 }

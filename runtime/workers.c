@@ -65,6 +65,7 @@ struct worker {
 	bool oom;                    /* memory ran out: records lost (reported) */
 	bool live;                   /* live run: whole lines go out at once */
 	uint64_t dropped;            /* verdict drops */
+	struct mos_stats stats;      /* offline, workers 1..n-1: their own frames */
 };
 
 static struct worker *wk;            /* the workers (one run per process) */
@@ -201,6 +202,7 @@ mos_app_worker_out(struct mos_app *app, unsigned w)
 }
 
 static int run_files(struct mos_app *app, struct mos_ctx *ctx);
+static int line_cmp(const void *a, const void *b);
 
 unsigned
 mos_app_contexts(const struct mos_app *app)
@@ -245,17 +247,20 @@ mos_app_workers_free(void)
 
 /* ---- offline workers ------------------------------------------------------ */
 
-/* Worker @w's whole run: every frame of the input read in place and
- * decoded, its own ones processed (borrowed: a callback that wants to
- * write to a frame gets a copy, mos_ctx_set_borrowed). Worker 0 also
- * counts every frame for --stats and writes the progress line. */
+/* Worker @w's whole run: every frame of the input read in place, in
+ * input order, the clock advanced at each; its own frames decoded,
+ * counted (each worker in its own statistics, worker 0 in the run's) and
+ * processed (borrowed: a callback that wants to write to a frame gets a
+ * copy, mos_ctx_set_borrowed). The owner of a frame of a common shape is
+ * read from its headers (mos_rss_frame_hash); other frames are decoded to
+ * find it. Worker 0 writes the progress line. */
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct mos_app *app = w->app;
 	struct mos_ctx *ctx = w->ctx;
-	struct mos_stats *st = w->id == 0 ? mos_app_stats_rw(app) : NULL;
+	struct mos_stats *st = w->id == 0 ? mos_app_stats_rw(app) : &w->stats;
 	uint16_t burst = mos_app_burst(app);
 	struct mos_source_rec recs[MOS_SOURCE_PEEK_MAX];
 	struct mos_pkt pkts[MOS_SOURCE_PEEK_MAX];
@@ -269,21 +274,27 @@ worker_main(void *arg)
 
 		if (got == 0)
 			break;
-		/* 1. decode every frame, find its owner */
+		/* 1. the clock at every frame; our own frames decoded */
 		for (uint16_t j = 0; j < got; j++) {
 			const struct mos_source_rec *r = &recs[j];
 			struct mos_pkt *p = &pkts[k];
+			uint32_t h;
+			bool known = false;
 
-			if (j + 1 < got)
-				rte_prefetch0(recs[j + 1].data);
-			mos_decode(r->data, r->caplen, r->wirelen, r->linktype, r->ts_ns, p);
-			if (st)
-				mos_stats_count(st, p);
 			if (r->ts_ns > now)
 				now = r->ts_ns;
 			clock[j] = now;
-			if (w->n > 1 && mos_rss_worker(mos_rss_hash(p), w->n) != w->id)
+			if (w->n > 1 && mos_rss_frame_hash(r->data, r->caplen, r->linktype, &h)) {
+				if (mos_rss_worker(h, w->n) != w->id)
+					continue;
+				known = true;
+			}
+			if (j + 1 < got)
+				rte_prefetch0(recs[j + 1].data);
+			mos_decode(r->data, r->caplen, r->wirelen, r->linktype, r->ts_ns, p);
+			if (w->n > 1 && !known && mos_rss_worker(mos_rss_hash(p), w->n) != w->id)
 				continue;
+			mos_stats_count(st, p);
 			idx[k++] = j;
 		}
 		/* 2. in input order: before every frame, expiry and timers at
@@ -309,14 +320,16 @@ worker_main(void *arg)
 		mos_ctx_burst_end(ctx);
 		w->pos++;
 		mos_ctx_advance(ctx, now);
-		if (st)
-			mos_app_progress(app, false);
+		if (w->id == 0)
+			mos_app_progress(app, seq, false);
 	}
 	w->pos = POS_END;
 	w->now = now;
 	mos_ctx_advance(ctx, now);
 	mos_ctx_finish(ctx);
 	mos_ctx_set_borrowed(ctx, false);
+	/* buffered lines (--workers): in the order of the merge */
+	qsort(w->lines, w->n_lines, sizeof(*w->lines), line_cmp);
 	return NULL;
 }
 
@@ -330,7 +343,7 @@ files_done(struct mos_app *app, struct worker *w0)
 
 	mos_app_set_now(app, w0->now);
 	mos_app_io_rw(app)->dropped += w0->dropped;
-	mos_app_progress(app, true);
+	mos_app_progress(app, mos_source_counters(w0->src)->packets, true);
 	if (e == NULL)
 		return 0;
 	fprintf(stderr, "%s: error: %s\n", mos_app_prog(app), e);
@@ -364,27 +377,26 @@ line_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : 1;
 }
 
-/* Sort every worker's lines into the documented order and write them. */
-static int
+/* Write every worker's lines in the documented order: each worker sorted
+ * its own at the end of its run (in parallel); merge the sorted lists. */
+static void
 merge(struct mos_app *app)
 {
-	size_t total = 0, k = 0;
-	struct line *all;
 	FILE *out = mos_app_out(app);
+	size_t next[MOS_APP_MAX_WORKERS] = { 0 };
 
-	for (unsigned i = 0; i < n_wk; i++)
-		total += wk[i].n_lines;
-	if ((all = malloc((total ? total : 1) * sizeof(*all))) == NULL)
-		return -ENOMEM;
-	for (unsigned i = 0; i < n_wk; i++) {
-		memcpy(all + k, wk[i].lines, wk[i].n_lines * sizeof(*all));
-		k += wk[i].n_lines;
+	for (;;) {
+		const struct line *best = NULL;
+
+		for (unsigned i = 0; i < n_wk; i++)
+			if (next[i] < wk[i].n_lines &&
+			    (best == NULL || line_cmp(&wk[i].lines[next[i]], best) < 0))
+				best = &wk[i].lines[next[i]];
+		if (best == NULL)
+			break;
+		fwrite(wk[best->worker].buf + best->off, 1, best->len, out);
+		next[best->worker]++;
 	}
-	qsort(all, total, sizeof(*all), line_cmp);
-	for (size_t i = 0; i < total; i++)
-		fwrite(wk[all[i].worker].buf + all[i].off, 1, all[i].len, out);
-	free(all);
-	return 0;
 }
 
 static int run_live(struct mos_app *app, struct mos_ctx *const *ctxs);
@@ -439,9 +451,11 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 	worker_main(&wk[0]);
 	for (unsigned i = 1; i < n; i++)
 		pthread_join(wk[i].thread, NULL);
-	rc = files_done(app, &wk[0]);
-	for (unsigned w = 1; w < n; w++)
+	for (unsigned w = 1; w < n; w++) {
+		mos_stats_add(mos_app_stats_rw(app), &wk[w].stats);
 		mos_app_io_rw(app)->dropped += wk[w].dropped;
+	}
+	rc = files_done(app, &wk[0]);
 	for (unsigned w = 0; w < n; w++) {
 		if (wk[w].oom || wk[w].in_line) {
 			fprintf(stderr, "%s: worker %u: %s\n", mos_app_prog(app), w,
@@ -450,11 +464,7 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 			mos_app_fail(app);
 		}
 	}
-	if (merge(app) < 0) {
-		fprintf(stderr, "%s: out of memory merging the records\n", mos_app_prog(app));
-		mos_app_fail(app);
-		rc = -ENOMEM;
-	}
+	merge(app);
 	return rc;
 }
 

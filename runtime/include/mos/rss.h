@@ -21,6 +21,7 @@
 #ifndef MOS_RSS_H
 #define MOS_RSS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mos/decode.h"
@@ -33,6 +34,17 @@ extern const uint8_t mos_rss_sym_key[MOS_RSS_KEY_LEN];
 
 /* Symmetric hash of @p's IP addresses (0 without an IP header). */
 uint32_t mos_rss_hash(const struct mos_pkt *p);
+
+/*
+ * The same hash read straight from a frame of @linktype, without decoding
+ * it, for the common shapes (Ethernet II with at most one 802.1Q tag, then
+ * IPv4 without options, fragmentation or tunnel, or IPv6 carrying TCP, UDP
+ * or ICMPv6 directly): true with *@h set to what mos_rss_hash gives for the
+ * decoded frame; false for any other frame (decode it to hash it). About a
+ * tenth of a decode: offline workers find the owner of the frames they do
+ * not process this way.
+ */
+bool mos_rss_frame_hash(const uint8_t *data, uint32_t caplen, int linktype, uint32_t *h);
 
 /* Entries of the redirection table the worker mapping is defined by. */
 #define MOS_RSS_RETA_SIZE 128
