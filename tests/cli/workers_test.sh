@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Offline multi-core (--workers, docs/deployment.md): the records of 1 and 2
 # (and 3) workers must be byte-identical, and the same set as the plain
-# one-loop run, for conntrack and for compiled .mos programs.
+# one-loop run, for conntrack and for compiled .mos programs; so must the
+# run statistics (--stats: every worker counts its own frames).
 #   workers_test.sh corpus CONNTRACK MOSC SRCDIR CORPUSDIR   every corpus capture
 #   workers_test.sh synthetic CONNTRACK MOSC SRCDIR MKTRACE  self-made captures
 # Corpus mode: conntrack with 1 and 2 workers on every capture (the
@@ -25,12 +26,14 @@ check() {
 	while [ "$1" != -- ]; do caps="$caps $1"; shift; done
 	shift
 	# shellcheck disable=SC2086 # $caps is a list of words without blanks
-	"$prog" -q $caps "$@" >"$tmp/plain" 2>"$tmp/err" || { echo "FAIL $name: plain run"; cat "$tmp/err"; fail=1; return; }
+	"$prog" -q $caps --stats "$tmp/s0" "$@" >"$tmp/plain" 2>"$tmp/err" || { echo "FAIL $name: plain run"; cat "$tmp/err"; fail=1; return; }
 	for n in 1 2 3; do
 		# shellcheck disable=SC2086
-		"$prog" -q $caps --workers $n "$@" >"$tmp/w$n" 2>"$tmp/err" ||
+		"$prog" -q $caps --workers $n --stats "$tmp/s$n" "$@" >"$tmp/w$n" 2>"$tmp/err" ||
 			{ echo "FAIL $name: --workers $n exit status"; cat "$tmp/err"; fail=1; return; }
+		cmp -s "$tmp/s0" "$tmp/s$n" || { echo "FAIL $name: --stats of the plain run and --workers $n differ"; diff "$tmp/s0" "$tmp/s$n" | head -5; fail=1; }
 	done
+	grep -q '"packets":[1-9]' "$tmp/s2" || { echo "FAIL $name: no packets in --stats"; cat "$tmp/s2"; fail=1; }
 	for n in 2 3; do
 		cmp -s "$tmp/w1" "$tmp/w$n" || { echo "FAIL $name: --workers 1 and $n differ"; diff "$tmp/w1" "$tmp/w$n" | head -5; fail=1; }
 	done
