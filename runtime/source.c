@@ -338,15 +338,22 @@ map_release(struct mos_source *s)
 {
 	struct shared_map *sm = s->sm;
 	size_t low = SIZE_MAX, done;
+	unsigned reading = 0;
 
 	s->map_kept = s->map_off;
 	__atomic_store_n(&sm->pos[s->sm_slot], s->map_off, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < __atomic_load_n(&sm->sharers, __ATOMIC_RELAXED); i++) {
 		size_t p = __atomic_load_n(&sm->pos[i], __ATOMIC_RELAXED);
 
+		reading += p != SIZE_MAX;
 		if (p < low)
 			low = p;
 	}
+	/* Giving pages back costs the caller (page-table work): the slowest of
+	 * several readers leaves it to one ahead, which would otherwise wait
+	 * for it (offline workers), instead of falling further behind. */
+	if (reading > 1 && low == s->map_off)
+		return;
 	/* keep the reader's current step: its last records may be in use */
 	low = (low < s->map_off ? low : s->map_off) & ~(size_t)(MAP_RELEASE - 1);
 	low = low >= MAP_RELEASE ? low - MAP_RELEASE : 0;
