@@ -142,6 +142,7 @@ struct sema_monitor {
 	struct sema_map labels;      /* label -> HANDLER node */
 	struct sema_map enabled;     /* labels named by 'enable' */
 	unsigned buffer_off;         /* BI side bits (1 client, 2 server) with buffer off */
+	bool no_tcp, no_udp;         /* its scope provably selects no TCP / no UDP flow */
 };
 
 /* What sema learnt about a handler (ast_node.ref of a HANDLER). */
@@ -1231,12 +1232,13 @@ static void sema_block(struct sema *s, const struct sema_scope *sc, struct ast_n
 
 /* ---- monitors ---------------------------------------------------------- */
 
-/* Compile a pcap filter; errors at the string. */
-static void sema_pcap_filter(struct sema *s, const struct ast_node *str, const char *what)
+/* Compile a pcap filter; errors at the string. Returns whether it compiled. */
+static bool sema_pcap_filter(struct sema *s, const struct ast_node *str, const char *what)
 {
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	bool ok = false;
 	if (!p)
-		return;
+		return false;
 	struct bpf_program prog;
 	if (pcap_compile(p, &prog, str->name, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		char msg[PCAP_ERRBUF_SIZE + 1];
@@ -1244,8 +1246,33 @@ static void sema_pcap_filter(struct sema *s, const struct ast_node *str, const c
 		ERR(s, str->span, "invalid %s filter: %s", what, msg);
 	} else {
 		pcap_freecode(&prog);
+		ok = true;
 	}
 	pcap_close(p);
+	return ok;
+}
+
+/* Whether the valid filter @filter provably matches no @proto packet:
+ * libpcap's optimiser proves "(filter) and proto" rejects everything. */
+static bool sema_filter_excludes(const char *filter, const char *proto)
+{
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	struct bpf_program prog;
+	bool excludes = false;
+	char *both;
+	if (!p)
+		return false;
+	size_t len = strlen(filter) + strlen(proto) + 8;
+	if ((both = malloc(len)) != NULL) {
+		snprintf(both, len, "(%s) and %s", filter, proto);
+		if (pcap_compile(p, &prog, both, 1, PCAP_NETMASK_UNKNOWN) < 0)
+			excludes = strstr(pcap_geterr(p), "rejects all packets") != NULL;
+		else
+			pcap_freecode(&prog);
+		free(both);
+	}
+	pcap_close(p);
+	return excludes;
 }
 
 static bool sema_word_in(const char *w, const char *const *list, unsigned n, struct diag_suggest *sg)
@@ -1424,6 +1451,19 @@ static void sema_handler(struct sema *s, struct sema_monitor *mon, struct ast_no
 		info->hook = bi_events[root].hooks & BI_HOOK_RCV ? BI_HOOK_RCV : BI_HOOK_SND;
 	if (!mon->raw && root == BI_EV_ORPHAN)
 		ERR(s, h->kid[0]->span, "'orphan' packets belong to no flow; handle them in a raw monitor");
+	/* Events of one protocol in a monitor whose scope excludes it: the
+	 * handler can never run. conn_end and timeout end flows of both. */
+	if (!mon->raw && root >= 0 && root != BI_EV_CONN_END && root != BI_EV_TIMEOUT &&
+	    (root == BI_EV_UDP_PKT ? mon->no_udp : mon->no_tcp)) {
+		bool udp = root == BI_EV_UDP_PKT;
+		WARN(s, h->kid[0]->span, "'%s' never fires in monitor '%s': its scope selects no %s flow%s",
+		     h->kid[0]->name, mon->node->name, udp ? "UDP" : "TCP",
+		     root == BI_EV_PKT_IN ? " (a UDP flow's packets raise 'udp_pkt')" : "");
+		if (ude)
+			NOTE(s, ude->node->span, "'%s' is derived from '%s'", ude->node->name,
+			     bi_events[root].name);
+		NOTE(s, mon->node->kid[0]->kid[0]->span, "the scope of '%s'", mon->node->name);
+	}
 	if (h->kid[2])
 		sema_cond(s, &sc, h->kid[2], "a 'when' predicate");
 	if (!h->name && h->num) {
@@ -1449,8 +1489,11 @@ static void sema_monitor(struct sema *s, struct sema_module *m, struct ast_node 
 			ERR(s, scope->span, "a raw monitor selects packets with 'filter', not 'scope'");
 		else if (!mon.raw && is_filter)
 			ERR(s, scope->span, "'filter' is for raw monitors; a monitor selects flows with 'scope'");
-		else
-			sema_pcap_filter(s, scope->kid[0], is_filter ? "raw monitor" : "scope");
+		else if (sema_pcap_filter(s, scope->kid[0], is_filter ? "raw monitor" : "scope") &&
+			 !mon.raw) {
+			mon.no_tcp = sema_filter_excludes(scope->kid[0]->name, "tcp");
+			mon.no_udp = sema_filter_excludes(scope->kid[0]->name, "udp");
+		}
 	}
 	struct ast_node *seen[8] = { 0 };
 	/* Declarations first: state, labels, options (buffer_off is needed by peek). */
