@@ -108,6 +108,10 @@ struct mos_app {
 	bool lane;                   /* a worker's lane (mos_app_lane_new), not the app */
 	struct ep_slot *eps;         /* inline: injection cache, EP_SLOTS entries */
 	uint64_t deadline_tsc;       /* --tx-deadline in TSC cycles */
+	struct rx_base {             /* live: port counters when the port started */
+		uint64_t missed, errors, nombuf;
+	} rx_base[RTE_MAX_ETHPORTS];
+	bool ports_read;             /* mos_app_ports_done ran */
 	struct mos_app_io_stats io;  /* forwarding counters */
 	FILE *out;                   /* records */
 	struct mos_stats stats;      /* run statistics */
@@ -116,6 +120,45 @@ struct mos_app {
 };
 
 static volatile sig_atomic_t stop_requested;
+
+/* The receive counters of @port now, as its baseline: drops before the
+ * run are not the run's. */
+static void
+rx_baseline(struct mos_app *app, uint16_t port)
+{
+	struct rte_eth_stats es;
+
+	if (rte_eth_stats_get(port, &es) == 0)
+		app->rx_base[port] = (struct rx_base){ es.imissed, es.ierrors, es.rx_nombuf };
+}
+
+void
+mos_app_ports_done(struct mos_app *app)
+{
+	struct mos_app_io_stats *io = &app->io;
+	uint64_t lost;
+
+	if (app->ports_read)
+		return;
+	app->ports_read = true;
+	for (uint16_t port = 0; port < RTE_MAX_ETHPORTS; port++) {
+		struct rte_eth_stats es;
+		const struct rx_base *b = &app->rx_base[port];
+
+		if (app->n_rxq[port] == 0 || rte_eth_stats_get(port, &es) != 0)
+			continue;
+		io->rx_missed += es.imissed - b->missed;
+		io->rx_errors += es.ierrors - b->errors;
+		io->rx_nombuf += es.rx_nombuf - b->nombuf;
+	}
+	lost = io->rx_missed + io->rx_errors + io->rx_nombuf;
+	if (lost > 0 && !app->quiet)
+		fprintf(stderr,
+			"%s: the ports dropped %" PRIu64 " frames before the program saw them "
+			"(%" PRIu64 " missed: the box was too slow; %" PRIu64 " erroneous; %" PRIu64
+			" for want of mbufs); see docs/deployment.md, Sizing\n",
+			app->prog, lost, io->rx_missed, io->rx_errors, io->rx_nombuf);
+}
 
 static void
 on_signal(int sig)
@@ -469,6 +512,7 @@ open_ports(struct mos_app *app)
 					"symmetric RSS, the port's own redirection table");
 		}
 		rte_eth_promiscuous_enable(port);
+		rx_baseline(app, port);
 		app->n_rxq[port] = nrxq;
 		app->n_txq[port] = ntxq;
 		if (ntxq < nw) {
@@ -1062,6 +1106,7 @@ mos_app_run(struct mos_app *app, const struct mos_stage *stage)
 	}
 	end_run(app, stage);
 	mos_app_progress(app, app->stats.packets, true);
+	mos_app_ports_done(app);
 	for (unsigned s = 0; s < app->n_src; s++) {
 		const char *e = mos_source_error(app->src[s]);
 
@@ -1097,8 +1142,10 @@ mos_app_io_stats_json(const struct mos_app_io_stats *io, FILE *out)
 {
 	fprintf(out, ",\"forwarded\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"tx_packets\":%" PRIu64
 		",\"tx_dropped\":%" PRIu64 ",\"injected_sent\":%" PRIu64
-		",\"injected_unrouted\":%" PRIu64, io->forwarded, io->dropped, io->tx_packets,
-		io->tx_dropped, io->injected_sent, io->injected_unrouted);
+		",\"injected_unrouted\":%" PRIu64 ",\"rx_missed\":%" PRIu64
+		",\"rx_errors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64, io->forwarded, io->dropped,
+		io->tx_packets, io->tx_dropped, io->injected_sent, io->injected_unrouted,
+		io->rx_missed, io->rx_errors, io->rx_nombuf);
 }
 
 bool

@@ -30,6 +30,9 @@ bool mos_app_files_only(const struct mos_app *app);
  * injection cache; the loop's steps are those of mos_app_run. */
 unsigned mos_app_live_pool_size(unsigned workers, unsigned base); /* mbufs in flight */
 bool mos_app_live(const struct mos_app *app);            /* no -r: ports */
+/* A run over ports ended: read the ports' receive drops into the io
+ * counters and report them on stderr (unless -q). Idempotent. */
+void mos_app_ports_done(struct mos_app *app);
 unsigned mos_app_n_sources(const struct mos_app *app);
 struct mos_source *mos_app_source_at(struct mos_app *app, unsigned k, uint16_t *port,
 				     uint16_t *queue);

@@ -14,6 +14,8 @@
 #include "mos/app.h"
 #include "mos/program.h"
 
+#include "app_private.h"
+
 /* Options of a compiled program beyond mos_app's. */
 struct prog_opts {
 	int format;                  /* enum mos_rec_format */
@@ -171,7 +173,8 @@ prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct 
 	fprintf(out, "},\"stages\":{\"c2s\":%" PRIu64 ",\"s2c\":%" PRIu64
 		",\"stream_pool\":%s,\"raw_monitors\":%" PRIu32 "}", streams[0], streams[1],
 		mos_ctx_stream_pool(runs[0].ctx) ? "true" : "false", raw);
-	if (mos_app_inline(app))     /* the forwarding counters, as mos_app writes them */
+	/* the forwarding and port counters, as mos_app writes them */
+	if (mos_app_inline(app) || mos_app_live(app))
 		mos_app_io_stats_json(mos_app_io_stats(app), out);
 	fputs("}\n", out);
 	free(buf);

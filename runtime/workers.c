@@ -762,5 +762,6 @@ out:
 		if (lv[w].lane)
 			mos_app_lane_merge(app, lv[w].lane);
 	live_free();
+	mos_app_ports_done(app);
 	return rc;
 }

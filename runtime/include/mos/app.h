@@ -92,6 +92,10 @@ struct mos_app_io_stats {
 	uint64_t tx_dropped;         /* frames a port refused after retries, or left at exit */
 	uint64_t injected_sent;      /* injected frames queued for transmission */
 	uint64_t injected_unrouted;  /* injected frames with no known port/L2 header, freed */
+	uint64_t rx_missed;          /* live: frames the ports dropped for lack of room
+				      * (rte_eth_stats imissed: the box was too slow) */
+	uint64_t rx_errors;          /* live: erroneous frames the ports dropped (ierrors) */
+	uint64_t rx_nombuf;          /* live: frames dropped because the mbuf pool was empty */
 };
 
 /*
@@ -133,7 +137,8 @@ const struct mos_stats *mos_app_stats(const struct mos_app *app);
 const struct mos_app_io_stats *mos_app_io_stats(const struct mos_app *app);
 
 /* Write @io as the JSON members ,"forwarded":N,... (the tail --stats
- * gets when the run has ports or is inline). */
+ * gets when the run has ports or is inline). The port counters (rx_*)
+ * are read when a live run ends. */
 void mos_app_io_stats_json(const struct mos_app_io_stats *io, FILE *out);
 
 /* Whether the run is inline: --inline on ports, or --inline-out on captures. */
