@@ -119,8 +119,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check(keys[:13] == ["packets", "bytes", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6",
                         "ip_fragments", "vlan_tagged", "truncated", "malformed_total",
                         "malformed"] and keys[13:] == ["forwarded", "dropped", "tx_packets",
-                        "tx_dropped", "injected_sent", "injected_unrouted"],
-          "--stats keys: the decoder's, then the forwarding counters")
+                        "tx_dropped", "injected_sent", "injected_unrouted", "rx_missed",
+                        "rx_errors", "rx_nombuf"],
+          "--stats keys: the decoder's, then the forwarding and port counters")
     check(st.get("forwarded") == 4 and st.get("dropped") == 2 and st.get("injected_sent") == 2
           and st.get("injected_unrouted") == 0 and st.get("tx_packets") == 6
           and st.get("tx_dropped") == 0,
