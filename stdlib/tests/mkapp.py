@@ -13,7 +13,7 @@ from decimal import Decimal
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 from pcapkit import (TcpConversation, IP, IPv6, UDP, Ether, Raw,  # noqa: E402
-                     tls_client_hello, tls_server_hello, write_pcap)
+                     drop, tls_client_hello, tls_server_hello, write_pcap)
 from scapy.all import DNS, DNSQR, DNSRR  # noqa: E402
 
 T0 = 1700000000.0
@@ -205,6 +205,65 @@ def dns():
     out("dns.pcap", p)
 
 
+def framed(msg):
+    """A DNS message over TCP: its two-byte length, then the message."""
+    b = bytes(msg)
+    return len(b).to_bytes(2, "big") + b
+
+
+def dns_tcp():
+    # S: one query and its answer, a segment each.
+    s = TcpConversation("10.0.5.1", 44000, "10.0.5.53", 53, t0=T0)
+    p = s.handshake()
+    p += s.send_c2s(framed(DNS(id=0x0401, rd=1, qd=DNSQR(qname="tcp.example.com", qtype="A"))))
+    p += s.send_s2c(framed(DNS(id=0x0401, qr=1, rd=1, ra=1, qd=DNSQR(qname="tcp.example.com", qtype="A"),
+                               an=DNSRR(rrname="tcp.example.com", type="A", rdata="192.0.2.10", ttl=30))))
+    p += s.close()
+    # T: two queries pipelined in one segment (RFC 7766); the answers with
+    # the second one's length cut between two segments and its body
+    # between two more.
+    t = TcpConversation("10.0.5.2", 44001, "10.0.5.53", 53, t0=T0 + 1)
+    p += t.handshake()
+    p += t.send_c2s(framed(DNS(id=0x0301, rd=1, qd=DNSQR(qname="a.example.com", qtype="A"))) +
+                    framed(DNS(id=0x0302, rd=1, qd=DNSQR(qname="b.example.com", qtype="AAAA"))))
+    r1 = framed(DNS(id=0x0301, qr=1, rd=1, ra=1, qd=DNSQR(qname="a.example.com", qtype="A"),
+                    an=DNSRR(rrname="a.example.com", type="A", rdata="192.0.2.1", ttl=30)))
+    r2 = framed(DNS(id=0x0302, qr=1, rd=1, ra=1, qd=DNSQR(qname="b.example.com", qtype="AAAA"),
+                    an=DNSRR(rrname="b.example.com", type="AAAA", rdata="2001:db8::b", ttl=30)))
+    p += t.send_s2c(r1 + r2[:1]) + t.send_s2c(r2[1:20]) + t.send_s2c(r2[20:])
+    p += t.close()
+    # U: a response of about 6 KB (an A record, then 20 TXT records) over
+    # five segments.
+    u = TcpConversation("10.0.5.3", 44002, "10.0.5.53", 53, t0=T0 + 2)
+    p += u.handshake()
+    p += u.send_c2s(framed(DNS(id=0x0501, rd=1, qd=DNSQR(qname="big.example.com", qtype=255))))
+    an = DNSRR(rrname="big.example.com", type="A", rdata="192.0.2.99", ttl=30)
+    for i in range(20):
+        an = an / DNSRR(rrname="big.example.com", type="TXT", rdata=[bytes([65 + i]) * 250], ttl=30)
+    big = framed(DNS(id=0x0501, qr=1, aa=1, qd=DNSQR(qname="big.example.com", qtype=255), an=an))
+    assert len(big) > 5000
+    p += u.send_s2c(big)
+    p += u.close()
+    # V: a message whose question name points to itself, then a good query:
+    # the framing holds after a malformed message.
+    v = TcpConversation("10.0.5.4", 44003, "10.0.5.53", 53, t0=T0 + 3)
+    p += v.handshake()
+    loop = bytes.fromhex("abcd01000001000000000000") + bytes.fromhex("c00c00010001")
+    p += v.send_c2s(framed(loop) + framed(DNS(id=0x0601, rd=1, qd=DNSQR(qname="after.example.com"))))
+    p += v.close()
+    # W: a length of 100 followed by 10 bytes, then FIN: cut short.
+    w = TcpConversation("10.0.5.5", 44004, "10.0.5.53", 53, t0=T0 + 4)
+    p += w.handshake() + w.send_c2s(b"\x00\x64" + bytes(10)) + w.close()
+    # X: the middle of three segments of a query is lost and the server
+    # acknowledges past it: the reassembler skips the hole, the framing is lost.
+    x = TcpConversation("10.0.5.6", 44005, "10.0.5.53", 53, t0=T0 + 5)
+    p += x.handshake()
+    p += drop(x.segments(True, framed(DNS(id=0x0701, rd=1, qd=DNSQR(qname="lost.example.com"))), 12), 1)
+    p += x.ack(False)
+    p += x.close()
+    out("dns_tcp.pcap", p)
+
+
 # --- SSH ------------------------------------------------------------------
 
 def ssh():
@@ -240,6 +299,7 @@ http_split()
 tls_hello()
 tls_split()
 dns()
+dns_tcp()
 ssh()
 if "--ja3" in sys.argv:
     for rec in (tls_client_hello("www.example.org"),
