@@ -25,7 +25,7 @@
 
 #define ERR_LEN MOS_SOURCE_ERRLEN
 #define READ_BUFFER (1u << 20)     /* stdio buffer of an open capture */
-#define MAP_RELEASE (32u << 20)    /* read pages of a mapping given back in steps of this */
+#define MAP_RELEASE (8u << 20)     /* read pages of a mapping given back in steps of this */
 #define MAP_AHEAD   4096u          /* bytes of a mapping prefetched ahead of the reader */
 #define MAP_SHARERS 64             /* sources reading one mapping (more map the file again) */
 
@@ -73,6 +73,7 @@ struct mos_source {
 	unsigned n_retired, retired_cap;
 	uint8_t *copy;               /* peek: records libpcap read, copied (MOS_SOURCE_PEEK_MAX frames) */
 	uint32_t map_snap;           /* libpcap's snapshot length of the file */
+	long long map_ts0;           /* seconds of its first record (split reading) */
 	bool map_swap;               /* the file's byte order is not ours */
 	bool map_usec;               /* microsecond timestamps (else nanoseconds) */
 	int linktype;                /* link type of the open file */
@@ -332,7 +333,9 @@ close_capture(struct mos_source *s)
 /* Frames are copied out of the mapping or read in place by every reader
  * in turn: the pages every reader has passed leave the process's resident
  * set (they stay in the page cache), so a long file does not count as our
- * memory. */
+ * memory. Giving back a page of this private, never written mapping loses
+ * nothing: a late access reads it again from the page cache; the step
+ * kept behind the slowest reader only spares its records in use that. */
 static void
 map_release(struct mos_source *s)
 {
@@ -367,6 +370,32 @@ map_release(struct mos_source *s)
 	}
 }
 
+/* The header of the record at @off of the mapping in @r (host order):
+ * true when the mapping takes the record as is, false when libpcap must
+ * read it (cut short by the file's end, longer than the snapshot length). */
+static inline bool
+map_rec(const struct mos_source *s, size_t off, uint32_t r[4])
+{
+	if (s->map_len - off < 16)
+		return false;
+	memcpy(r, s->map + off, 16);
+	if (s->map_swap)
+		for (int i = 0; i < 4; i++)
+			r[i] = __builtin_bswap32(r[i]);
+	return r[2] <= s->map_snap && r[2] <= s->map_len - off - 16;
+}
+
+/* Stream the lines of the mapping up to MAP_AHEAD bytes after @off into
+ * the cache (*@pref: bytes before it already asked for). Records of
+ * varying length defeat the hardware's stride prefetch. */
+static inline void
+map_prefetch(const struct mos_source *s, size_t off, size_t *pref)
+{
+	for (size_t end = RTE_MIN(off + MAP_AHEAD, s->map_len); *pref < end;
+	     *pref += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(s->map + *pref);
+}
+
 /* The next record of the mapping: 1 with @h and @data set, 0 at the end
  * of the file, -1 when libpcap must read from here on (file positioned). */
 static int
@@ -380,18 +409,8 @@ map_next(struct mos_source *s, struct pcap_pkthdr *h, const u_char **data)
 	}
 	if (s->map_off - s->map_kept >= MAP_RELEASE)
 		map_release(s);
-	/* Records of varying length defeat the hardware's stride prefetch:
-	 * stream the lines ahead of the reader. */
-	for (size_t end = RTE_MIN(s->map_off + MAP_AHEAD, s->map_len); s->map_pref < end;
-	     s->map_pref += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(s->map + s->map_pref);
-	if (s->map_len - s->map_off < 16)
-		goto libpcap;
-	memcpy(r, s->map + s->map_off, 16);
-	if (s->map_swap)
-		for (int i = 0; i < 4; i++)
-			r[i] = __builtin_bswap32(r[i]);
-	if (r[2] > s->map_snap || r[2] > s->map_len - s->map_off - 16)
+	map_prefetch(s, s->map_off, &s->map_pref);
+	if (!map_rec(s, s->map_off, r))
 		goto libpcap;
 	/* as libpcap does: 32-bit signed fields, microseconds scaled in 32 bits */
 	h->ts.tv_sec = (int32_t)r[0];
@@ -573,6 +592,114 @@ mos_source_peek(struct mos_source *s, struct mos_source_rec *recs, uint16_t n)
 		got++;
 	}
 	return got;
+}
+
+/* ---- split reading (offline workers, runtime/split.c) ------------------ */
+
+#define SYNC_CHAIN 8                 /* records a guessed record start must chain */
+#define SYNC_SPAN  (366 * 86400)     /* seconds a guessed record's time may be off the first's */
+
+bool
+mos_source_split_begin(struct mos_source *s, struct mos_source_layout *lay)
+{
+	uint32_t r[4];
+
+	if (s->kind != SOURCE_PCAP || s->done || !pcap_next_file(s) || s->map == NULL ||
+	    s->map_off != 24)
+		return false;
+	lay->base = s->map;
+	lay->first = 24;
+	lay->len = s->map_len;
+	s->map_ts0 = map_rec(s, 24, r) ? (int32_t)r[0] : 0;
+	return true;
+}
+
+/* Whether a chain of records starts at @off: SYNC_CHAIN headers that the
+ * mapping takes, look like a capture's, and follow one another (or reach
+ * the file's end exactly). */
+static bool
+sync_chain(const struct mos_source *s, size_t off)
+{
+	uint32_t r[4];
+
+	for (int i = 0; i < SYNC_CHAIN && off != s->map_len; i++) {
+		if (!map_rec(s, off, r) || r[3] < r[2] || r[1] >= (s->map_usec ? 1000000u : 1000000000u) ||
+		    llabs((long long)(int32_t)r[0] - s->map_ts0) > SYNC_SPAN)
+			return false;
+		off += 16 + (size_t)r[2];
+	}
+	return true;
+}
+
+size_t
+mos_source_split_sync(const struct mos_source *s, size_t from, size_t to)
+{
+	/* a record starts within every 16 + snapshot length bytes (unless
+	 * the mapping would not take it): the search stops there */
+	size_t end = RTE_MIN(RTE_MIN(to, s->map_len), from + 16 + (size_t)s->map_snap);
+
+	for (size_t off = from; off < end; off++)
+		if (sync_chain(s, off))
+			return off;
+	return SIZE_MAX;
+}
+
+unsigned
+mos_source_split_walk(const struct mos_source *s, size_t *at, size_t to,
+		      struct mos_source_rec *recs, unsigned n, struct mos_source_counters *c,
+		      bool *bad)
+{
+	size_t off = *at, pref = off;
+	unsigned got = 0;
+	uint32_t r[4];
+
+	*bad = false;
+	while (off < to && off < s->map_len && got < n) {
+		struct mos_source_rec *rec = &recs[got];
+		uint32_t len;
+
+		map_prefetch(s, off, &pref);
+		if (!map_rec(s, off, r)) {
+			*bad = true;
+			break;
+		}
+		got++;
+		len = r[2];
+		if (len > MOS_FRAME_MAX) {
+			len = MOS_FRAME_MAX;
+			c->cut++;
+		}
+		/* the clock as map_next and libpcap give it */
+		rec->ts_ns = (uint64_t)(int64_t)(int32_t)r[0] * 1000000000ull +
+			     (uint64_t)(int64_t)(int32_t)(s->map_usec ? r[1] * 1000u : r[1]);
+		rec->data = s->map + off + 16;
+		rec->caplen = len;
+		rec->wirelen = r[3];
+		rec->linktype = (uint16_t)s->linktype;
+		c->packets++;
+		c->bytes += len;
+		off += 16 + (size_t)r[2];
+	}
+	*at = off;
+	return got;
+}
+
+void
+mos_source_split_pass(struct mos_source *s, size_t off, const struct mos_source_counters *c)
+{
+	s->c.packets += c->packets;
+	s->c.bytes += c->bytes;
+	s->c.cut += c->cut;
+	s->map_off = off;
+	if (off - s->map_kept >= MAP_RELEASE)
+		map_release(s);
+}
+
+void
+mos_source_split_end(struct mos_source *s, size_t off)
+{
+	s->map_off = off;
+	s->map_pref = off;
 }
 
 struct mos_source *

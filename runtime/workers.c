@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * workers.c — several worker cores (mos/app.h, mos_app_run_workers).
- * Offline: one capture spread over worker threads without a reader: each
- * worker reads the whole input in place (mos_source_peek; one shared
- * mapping of each classic pcap file), decodes every frame to find its
- * owner by the symmetric hash of mos/rss.h, advances its clock at every
- * frame and processes its own frames; bursts are cut at the same frames
- * as a one-worker run's; records are tagged with their position in the
- * input and merged at the end in an order that does not depend on the
- * number of workers.
+ * Offline: one capture spread over worker threads without a reader: every
+ * worker takes every record of the input in order, advances its clock at
+ * each and processes the frames it owns by the symmetric hash of
+ * mos/rss.h. The records and their owners come from a scan the workers
+ * share, chunk by chunk (split.h), when the input starts with a classic
+ * pcap file; otherwise each worker reads the whole input in place
+ * (mos_source_peek) and reads the owner off the frame's headers
+ * (mos_rss_frame_hash) or decodes it. Bursts are cut at the same frames as
+ * a one-worker run's; records are tagged with their position in the input
+ * and merged at the end in an order that does not depend on the number of
+ * workers.
  * Live: every worker polls its share of the ports' receive queues, keeps
  * the frames whose hash it owns and hands the others to their owner
  * through the owner's ring (the software fallback when a port cannot hash
@@ -33,6 +36,7 @@
 #include "mos/rss.h"
 
 #include "app_private.h"
+#include "split.h"
 
 #define POS_END      (UINT64_MAX - 1) /* position of the end of input */
 
@@ -51,6 +55,7 @@ struct worker {
 	struct mos_ctx *ctx;         /* its context */
 	struct mos_app *app;         /* offline: the run */
 	struct mos_source *src;      /* offline: its reader of the input */
+	struct split *split;         /* offline: the scan shared with the others, or NULL */
 	unsigned n;                  /* offline: workers of the run */
 	uint64_t now;                /* offline: packet clock at the end */
 	FILE *out;                   /* record stream (cookie, unbuffered) */
@@ -247,13 +252,11 @@ mos_app_workers_free(void)
 
 /* ---- offline workers ------------------------------------------------------ */
 
-/* Worker @w's whole run: every frame of the input read in place, in
- * input order, the clock advanced at each; its own frames decoded,
- * counted (each worker in its own statistics, worker 0 in the run's) and
- * processed (borrowed: a callback that wants to write to a frame gets a
- * copy, mos_ctx_set_borrowed). The owner of a frame of a common shape is
- * read from its headers (mos_rss_frame_hash); other frames are decoded to
- * find it. Worker 0 writes the progress line. */
+/* Worker @w's whole run: every frame of the input, in input order, the
+ * clock advanced at each; its own frames decoded, counted (each worker in
+ * its own statistics, worker 0 in the run's) and processed (read in place,
+ * borrowed: a callback that wants to write to a frame gets a copy,
+ * mos_ctx_set_borrowed). Worker 0 writes the progress line. */
 static void *
 worker_main(void *arg)
 {
@@ -265,39 +268,54 @@ worker_main(void *arg)
 	struct mos_source_rec recs[MOS_SOURCE_PEEK_MAX];
 	struct mos_pkt pkts[MOS_SOURCE_PEEK_MAX];
 	struct mos_ctx_hint hints[MOS_SOURCE_PEEK_MAX];
-	uint16_t idx[MOS_SOURCE_PEEK_MAX];
+	uint16_t idx[MOS_SOURCE_PEEK_MAX], cand[MOS_SOURCE_PEEK_MAX], owner[MOS_SOURCE_PEEK_MAX];
 	uint64_t clock[MOS_SOURCE_PEEK_MAX], now = 0, seq = 0;
 
 	mos_ctx_set_borrowed(ctx, true);
 	while (!mos_app_stop_requested()) {
-		uint16_t got = mos_source_peek(w->src, recs, burst), k = 0;
+		uint16_t got, m = 0, k = 0;
 
+		if (w->split != NULL) {
+			got = split_next(w->split, w->id, recs, owner, burst);
+		} else {
+			got = mos_source_peek(w->src, recs, burst);
+			for (uint16_t j = 0; j < got; j++)
+				owner[j] = SPLIT_NO_OWNER;
+		}
 		if (got == 0)
 			break;
-		/* 1. the clock at every frame; our own frames decoded */
+		/* 1. the clock at every frame; the frames that may be ours */
 		for (uint16_t j = 0; j < got; j++) {
 			const struct mos_source_rec *r = &recs[j];
-			struct mos_pkt *p = &pkts[k];
 			uint32_t h;
-			bool known = false;
 
 			if (r->ts_ns > now)
 				now = r->ts_ns;
 			clock[j] = now;
-			if (w->n > 1 && mos_rss_frame_hash(r->data, r->caplen, r->linktype, &h)) {
-				if (mos_rss_worker(h, w->n) != w->id)
-					continue;
-				known = true;
+			if (owner[j] == SPLIT_NO_OWNER && w->n > 1 &&
+			    mos_rss_frame_hash(r->data, r->caplen, r->linktype, &h))
+				owner[j] = (uint16_t)mos_rss_worker(h, w->n);
+			if (owner[j] == SPLIT_NO_OWNER || owner[j] == w->id)
+				cand[m++] = j;
+		}
+		/* 2. decode them (their first bytes fetched a few frames ahead);
+		 * a frame of no common shape is ours if its decoded hash says so */
+		for (uint16_t i = 0; i < m; i++) {
+			const struct mos_source_rec *r = &recs[cand[i]];
+			struct mos_pkt *p = &pkts[k];
+
+			if (i + 3 < m) {
+				rte_prefetch0(recs[cand[i + 3]].data);
+				rte_prefetch0(recs[cand[i + 3]].data + RTE_CACHE_LINE_SIZE);
 			}
-			if (j + 1 < got)
-				rte_prefetch0(recs[j + 1].data);
 			mos_decode(r->data, r->caplen, r->wirelen, r->linktype, r->ts_ns, p);
-			if (w->n > 1 && !known && mos_rss_worker(mos_rss_hash(p), w->n) != w->id)
+			if (owner[cand[i]] == SPLIT_NO_OWNER && w->n > 1 &&
+			    mos_rss_worker(mos_rss_hash(p), w->n) != w->id)
 				continue;
 			mos_stats_count(st, p);
-			idx[k++] = j;
+			idx[k++] = cand[i];
 		}
-		/* 2. in input order: before every frame, expiry and timers at
+		/* 3. in input order: before every frame, expiry and timers at
 		 * its clock (as the one-worker run does whoever owns it); the
 		 * lookups of our frames hinted a group ahead */
 		for (uint16_t j = 0, i = 0; j < got; j++) {
@@ -323,6 +341,8 @@ worker_main(void *arg)
 		if (w->id == 0)
 			mos_app_progress(app, seq, false);
 	}
+	if (w->split != NULL)
+		split_leave(w->split, w->id);
 	w->pos = POS_END;
 	w->now = now;
 	mos_ctx_advance(ctx, now);
@@ -399,6 +419,22 @@ merge(struct mos_app *app)
 	}
 }
 
+/* The owner of a record of the shared scan (split_owner_fn; @arg: the
+ * number of workers): read off its headers, or decoded. */
+static uint16_t
+split_owner(void *arg, const struct mos_source_rec *r)
+{
+	unsigned n = *(const unsigned *)arg;
+	struct mos_pkt p;
+	uint32_t h;
+
+	if (!mos_rss_frame_hash(r->data, r->caplen, r->linktype, &h)) {
+		mos_decode(r->data, r->caplen, r->wirelen, r->linktype, r->ts_ns, &p);
+		h = mos_rss_hash(&p);
+	}
+	return (uint16_t)mos_rss_worker(h, n);
+}
+
 static int run_live(struct mos_app *app, struct mos_ctx *const *ctxs);
 
 int
@@ -406,6 +442,7 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 {
 	struct mos_source *src = mos_app_source(app);
 	unsigned n = mos_app_workers(app), started = 1;
+	struct split *split = NULL;
 	char err[MOS_SOURCE_ERRLEN];
 	int rc = 0;
 
@@ -430,6 +467,16 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 			break;
 		}
 	}
+	if (rc == 0 && n > 1) {
+		struct mos_source *srcs[MOS_APP_MAX_WORKERS];
+
+		for (unsigned i = 0; i < n; i++)
+			srcs[i] = wk[i].src;
+		/* NULL (input not splittable): every worker scans the whole input */
+		split = split_new(srcs, n, split_owner, &wk[0].n);
+		for (unsigned i = 0; i < n; i++)
+			wk[i].split = split;
+	}
 	for (unsigned i = 1; rc == 0 && i < n; i++) {
 		int e2 = pthread_create(&wk[i].thread, NULL, worker_main, &wk[i]);
 
@@ -443,14 +490,20 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		}
 	}
 	if (rc != 0) {
-		/* the started workers read to the end; their frames are lost anyway */
+		/* the started workers read to the end (sharing a scan, they stop
+		 * where it would wait for a worker that never started); their
+		 * frames are lost anyway */
+		if (split != NULL)
+			split_abandon(split);
 		for (unsigned i = 1; i < started; i++)
 			pthread_join(wk[i].thread, NULL);
+		split_free(split);
 		return rc;
 	}
 	worker_main(&wk[0]);
 	for (unsigned i = 1; i < n; i++)
 		pthread_join(wk[i].thread, NULL);
+	split_free(split);
 	for (unsigned w = 1; w < n; w++) {
 		mos_stats_add(mos_app_stats_rw(app), &wk[w].stats);
 		mos_app_io_rw(app)->dropped += wk[w].dropped;

@@ -423,6 +423,107 @@ TEST(PcapSource, MappedReadGivesLibpcapsFramesInEveryByteOrderAndUnit)
 	}
 }
 
+// Split reading (runtime/split.c): walking a mapped file range by range
+// from each range's true first record gives exactly the records
+// mos_source_peek gives, in every byte order and unit and for any range
+// size; the guess of a range's first record is that record on a file
+// whose payloads do not look like records; a record over the snapshot
+// length stops the walk there (bad), and mos_source_split_end hands the
+// rest to mos_source_peek, which then reads what libpcap reads.
+TEST(PcapSource, SplitWalkGivesThePeekedRecordsFromAnyTrueStart)
+{
+	std::vector<RawRec> recs;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (uint32_t i = 0; i < 600; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint32_t len = 20 + (uint32_t)(x % 1500);
+		recs.push_back({(uint8_t)i, 1700000000 + i / 100, (uint32_t)(x >> 40) % 1000000, len,
+				len + (i % 5 == 0 ? 100 : 0)});
+	}
+	for (int be = 0; be < 2; be++) {
+		for (int nano = 0; nano < 2; nano++) {
+			SCOPED_TRACE(std::string(be ? "big-endian" : "little-endian") + (nano ? " ns" : " us"));
+			std::string a = tmp_path("split.pcap");
+			write_raw_pcap(a, be, nano, 65535, recs);
+			char err[MOS_SOURCE_ERRLEN];
+			struct mos_source *peek = open_files({a}, err), *walk = mos_source_pcap_dup(peek, err);
+			ASSERT_NE(peek, nullptr) << err;
+			ASSERT_NE(walk, nullptr) << err;
+			struct mos_source_layout lay;
+			ASSERT_TRUE(mos_source_split_begin(walk, &lay));
+			std::vector<struct mos_source_rec> want;
+			struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
+			for (uint16_t n; (n = mos_source_peek(peek, r, 7)) > 0;)
+				want.insert(want.end(), r, r + n);
+			ASSERT_EQ(want.size(), recs.size());
+			for (size_t chunk : {100u, 1514u, 4096u, 65536u}) {
+				std::vector<struct mos_source_rec> got;
+				std::vector<struct mos_source_rec> buf(chunk / 16 + 1);
+				struct mos_source_counters c = {};
+				size_t at = lay.first;
+				for (size_t lo = lay.first; lo < lay.len; lo += chunk) {
+					size_t guess = mos_source_split_sync(walk, lo, lo + chunk);
+					/* the guess is the first true start in the range, or none */
+					if (at >= lo + chunk || at >= lay.len)
+						EXPECT_EQ(guess, SIZE_MAX) << lo;
+					else if (lo > lay.first)
+						EXPECT_EQ(guess, at) << lo;
+					bool bad = true;
+					unsigned n = mos_source_split_walk(walk, &at, lo + chunk, buf.data(),
+									   (unsigned)buf.size(), &c, &bad);
+					EXPECT_FALSE(bad);
+					got.insert(got.end(), buf.begin(), buf.begin() + n);
+				}
+				EXPECT_EQ(at, lay.len);
+				ASSERT_EQ(got.size(), want.size()) << chunk;
+				for (size_t i = 0; i < got.size(); i++) {
+					EXPECT_EQ(got[i].data, want[i].data) << i;
+					EXPECT_EQ(got[i].caplen, want[i].caplen) << i;
+					EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
+					EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
+					EXPECT_EQ(got[i].linktype, want[i].linktype) << i;
+				}
+				EXPECT_EQ(c.packets, recs.size());
+			}
+			mos_source_close(walk);
+			mos_source_close(peek);
+			unlink(a.c_str());
+		}
+	}
+	// over the snapshot length: the walk stops at that record
+	std::string a = tmp_path("split_over.pcap");
+	std::vector<RawRec> over(recs.begin(), recs.begin() + 40);
+	over[25].caplen = over[25].wirelen = 70000;
+	write_raw_pcap(a, false, false, 65535, over);
+	size_t want_err = 0;
+	std::vector<Got> want = read_with_libpcap(a, &want_err);
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a}, err);
+	ASSERT_NE(s, nullptr) << err;
+	struct mos_source_layout lay;
+	ASSERT_TRUE(mos_source_split_begin(s, &lay));
+	std::vector<struct mos_source_rec> buf(lay.len / 16 + 1);
+	struct mos_source_counters c = {};
+	size_t at = lay.first;
+	bool bad = false;
+	unsigned n = mos_source_split_walk(s, &at, lay.len, buf.data(), (unsigned)buf.size(), &c, &bad);
+	EXPECT_TRUE(bad);
+	EXPECT_EQ(n, 25u);
+	mos_source_split_end(s, at);
+	struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
+	std::vector<uint8_t> tags;
+	for (unsigned i = 0; i < n; i++)
+		tags.push_back(buf[i].data[0]);
+	for (uint16_t k; (k = mos_source_peek(s, r, 9)) > 0;)
+		for (uint16_t i = 0; i < k; i++)
+			tags.push_back(r[i].data[0]);
+	ASSERT_EQ(tags.size(), want.size());
+	for (size_t i = 0; i < tags.size(); i++)
+		EXPECT_EQ(tags[i], want[i].tag) << i;
+	mos_source_close(s);
+	unlink(a.c_str());
+}
+
 TEST(EthdevSource, UnknownPortIsRefused)
 {
 	char err[MOS_SOURCE_ERRLEN];

@@ -107,6 +107,54 @@ struct mos_source_rec {
 uint16_t mos_source_peek(struct mos_source *src, struct mos_source_rec *recs, uint16_t n);
 
 /*
+ * Split reading: several threads share the scan of one classic pcap file
+ * (runtime/split.c spreads it over the offline workers). Each thread has
+ * its own source over the same files (mos_source_pcap_dup); they share the
+ * file's mapping, so record data and offsets are the same in all of them.
+ */
+struct mos_source_layout {
+	const void *base;            /* the mapping (the same for sources that share it) */
+	size_t first;                /* offset of the file's first record */
+	size_t len;                  /* the file's length */
+};
+
+/* Open the source's first file if needed: true, with @lay filled, when it
+ * is a mapped classic pcap file of which nothing was read yet. */
+bool mos_source_split_begin(struct mos_source *src, struct mos_source_layout *lay);
+
+/* A guess at the first record starting in [@from, @to): the first offset
+ * where a chain of plausible record headers begins (searched over at most
+ * 16 + the snapshot length bytes, the longest record), or SIZE_MAX. Only
+ * a guess (a payload can look like records): check it against where the
+ * walk of the bytes before ended. */
+size_t mos_source_split_sync(const struct mos_source *src, size_t from, size_t to);
+
+/*
+ * Read the records that start at *@at and after it, while they start
+ * before @to (and up to @n of them), as mos_source_peek would (same
+ * fields, frames cut to MOS_FRAME_MAX), counting them in @c (packets,
+ * bytes, cut). *@at ends after the last record read; *@bad is set when the
+ * record at *@at is one the mapping does not take (cut short by the
+ * file's end, longer than the snapshot length): from there on the file
+ * must be read by mos_source_peek after mos_source_split_end. Safe to call
+ * from several threads on sources sharing the mapping. Returns the number
+ * of records.
+ */
+unsigned mos_source_split_walk(const struct mos_source *src, size_t *at, size_t to,
+			       struct mos_source_rec *recs, unsigned n,
+			       struct mos_source_counters *c, bool *bad);
+
+/* This source's reader has taken every record before offset @off, counted
+ * in @c: its counters grow by them, and pages every reader has passed are
+ * given back. Record data stay valid while the reader is within 32 MiB. */
+void mos_source_split_pass(struct mos_source *src, size_t off,
+			   const struct mos_source_counters *c);
+
+/* Continue with mos_source_peek at offset @off of the file (its end, or a
+ * record the walk did not take). */
+void mos_source_split_end(struct mos_source *src, size_t off);
+
+/*
  * Open another offline source over the files of @src, read from their
  * beginning on its own (for another thread). Sources over the same file
  * share one mapping of it. Returns NULL with errno set and a message in

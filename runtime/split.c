@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * split.c — one capture file's scan shared by the offline workers (see
+ * split.h).
+ *
+ * Chunk k holds the records that start in [first + k * SPLIT_CHUNK,
+ * first + (k + 1) * SPLIT_CHUNK). A worker claims the next chunk (next)
+ * and scans it into slot k % n_slots, once every worker has taken the
+ * chunk that slot held before (done[]), then publishes it (ready = k + 1,
+ * release). Who scans: a worker that waits for its next chunk, and a
+ * worker ahead of the slowest, up to SPLIT_LEAD chunks ahead of itself;
+ * the slowest does not scan ahead (it would fall further behind), so the
+ * scan goes to whoever has time. Each worker knows where the walk of the
+ * chunks it took ended: when a chunk's guessed start differs, the first
+ * worker to see it walks the chunk again from there (fixing) and
+ * publishes the right start last.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_pause.h>
+
+#include "mos/app.h"
+
+#include "app_private.h"
+#include "split.h"
+
+#define SPLIT_CHUNK (256u << 10)     /* bytes of the file per chunk */
+#define SPLIT_RECS  (SPLIT_CHUNK / 16) /* most records starting in one chunk */
+#define SPLIT_LEAD  8                /* chunks a worker ahead scans beyond the one it took */
+#define SPLIT_SLOTS 24               /* slots besides one per worker */
+
+struct slot {
+	uint64_t ready;              /* chunk number + 1 once scanned (atomic) */
+	size_t start;                /* its first record; SIZE_MAX if none was found (atomic) */
+	size_t end;                  /* after its last record */
+	unsigned fixing;             /* a worker walks it again (atomic) */
+	unsigned n;                  /* records */
+	bool bad;                    /* the walk stopped at a record the mapping does not take */
+	struct mos_source_counters c;/* its records, bytes and cut frames */
+	struct mos_source_rec *recs; /* SPLIT_RECS records */
+	uint16_t *owner;             /* their owners */
+} __rte_cache_aligned;
+
+/* A worker's progress (its own cache line). */
+struct cursor {
+	uint64_t chunk;              /* next chunk to take */
+	struct slot *slot;           /* the chunk being taken, NULL between chunks */
+	unsigned i;                  /* its next record */
+	size_t prev_end;             /* where the walk of the chunks taken ended */
+	bool over;                   /* the split file is read: mos_source_peek */
+} __rte_cache_aligned;
+
+struct split {
+	struct mos_source *src[MOS_APP_MAX_WORKERS]; /* each worker's source */
+	unsigned n;                  /* workers */
+	unsigned n_slots;            /* slots */
+	size_t first;                /* the file's first record */
+	uint64_t chunks;             /* chunks in the file */
+	split_owner_fn fn;           /* owner of a record */
+	void *arg;
+	struct slot *slots;
+	bool abandoned;              /* some workers never started (atomic) */
+	uint64_t next __rte_cache_aligned; /* next chunk to scan (atomic) */
+	uint64_t done[MOS_APP_MAX_WORKERS] __rte_cache_aligned; /* chunks taken by each
+								 * worker, UINT64_MAX once it left (atomic) */
+	struct cursor cur[MOS_APP_MAX_WORKERS];
+};
+
+struct split *
+split_new(struct mos_source *const *srcs, unsigned n, split_owner_fn fn, void *arg)
+{
+	struct mos_source_layout lay, other;
+	struct split *sp;
+
+	if (n < 2 || n > MOS_APP_MAX_WORKERS || !mos_source_split_begin(srcs[0], &lay))
+		return NULL;
+	for (unsigned i = 1; i < n; i++)
+		if (!mos_source_split_begin(srcs[i], &other) || other.base != lay.base)
+			return NULL;
+	if (posix_memalign((void **)&sp, RTE_CACHE_LINE_SIZE, sizeof(*sp)) != 0)
+		return NULL;
+	memset(sp, 0, sizeof(*sp));
+	memcpy(sp->src, srcs, n * sizeof(*srcs));
+	sp->n = n;
+	sp->n_slots = SPLIT_SLOTS + n;
+	sp->first = lay.first;
+	sp->chunks = (lay.len - lay.first + SPLIT_CHUNK - 1) / SPLIT_CHUNK;
+	sp->fn = fn;
+	sp->arg = arg;
+	if (posix_memalign((void **)&sp->slots, RTE_CACHE_LINE_SIZE,
+			   sp->n_slots * sizeof(*sp->slots)) != 0) {
+		free(sp);
+		return NULL;
+	}
+	memset(sp->slots, 0, sp->n_slots * sizeof(*sp->slots));
+	for (unsigned i = 0; i < sp->n_slots; i++) {
+		struct slot *s = &sp->slots[i];
+
+		s->recs = malloc(SPLIT_RECS * sizeof(*s->recs));
+		s->owner = malloc(SPLIT_RECS * sizeof(*s->owner));
+		if (s->recs == NULL || s->owner == NULL) {
+			split_free(sp);
+			return NULL;
+		}
+	}
+	for (unsigned w = 0; w < n; w++)
+		sp->cur[w].prev_end = lay.first;
+	return sp;
+}
+
+void
+split_free(struct split *sp)
+{
+	if (sp == NULL)
+		return;
+	for (unsigned i = 0; i < sp->n_slots; i++) {
+		free(sp->slots[i].recs);
+		free(sp->slots[i].owner);
+	}
+	free(sp->slots);
+	free(sp);
+}
+
+void
+split_leave(struct split *sp, unsigned w)
+{
+	__atomic_store_n(&sp->done[w], UINT64_MAX, __ATOMIC_RELEASE);
+}
+
+void
+split_abandon(struct split *sp)
+{
+	__atomic_store_n(&sp->abandoned, true, __ATOMIC_RELAXED);
+}
+
+/* Walk chunk @k into @s from @at (SIZE_MAX: no record found there), with
+ * the owner of every record. */
+static void
+fill(struct split *sp, unsigned w, struct slot *s, uint64_t k, size_t at)
+{
+	size_t to = sp->first + (k + 1) * SPLIT_CHUNK;
+
+	s->n = 0;
+	s->bad = false;
+	memset(&s->c, 0, sizeof(s->c));
+	if (at != SIZE_MAX) {
+		/* starts in one chunk, 16 bytes a record at least: SPLIT_RECS hold them */
+		s->n = mos_source_split_walk(sp->src[w], &at, to, s->recs, SPLIT_RECS, &s->c,
+					     &s->bad);
+		for (unsigned i = 0; i < s->n; i++)
+			s->owner[i] = sp->fn(sp->arg, &s->recs[i]);
+	}
+	s->end = at;
+}
+
+static uint64_t
+min_done(const struct split *sp)
+{
+	uint64_t low = UINT64_MAX;
+
+	for (unsigned w = 0; w < sp->n; w++) {
+		uint64_t d = __atomic_load_n(&sp->done[w], __ATOMIC_ACQUIRE);
+
+		if (d < low)
+			low = d;
+	}
+	return low;
+}
+
+/* Scan the next chunk, if it is at most @limit and its slot is free:
+ * false when there was none to scan. */
+static bool
+scan_one(struct split *sp, unsigned w, uint64_t limit)
+{
+	uint64_t k = __atomic_load_n(&sp->next, __ATOMIC_RELAXED);
+	struct slot *s;
+	size_t lo, at;
+
+	if (k >= sp->chunks || k > limit || k >= min_done(sp) + sp->n_slots)
+		return false;
+	if (!__atomic_compare_exchange_n(&sp->next, &k, k + 1, false, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED))
+		return true;         /* another worker took it */
+	s = &sp->slots[k % sp->n_slots];
+	lo = sp->first + k * SPLIT_CHUNK;
+	at = k == 0 ? lo : mos_source_split_sync(sp->src[w], lo, lo + SPLIT_CHUNK);
+	__atomic_store_n(&s->fixing, 0, __ATOMIC_RELAXED);
+	fill(sp, w, s, k, at);
+	__atomic_store_n(&s->start, at, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ready, k + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+static bool
+must_stop(const struct split *sp)
+{
+	return mos_app_stop_requested() || __atomic_load_n(&sp->abandoned, __ATOMIC_RELAXED);
+}
+
+/* Worker @w's next chunk, its first record checked; NULL when a stop was
+ * requested or the run abandoned while waiting for it. */
+static struct slot *
+chunk_take(struct split *sp, unsigned w, struct cursor *cu)
+{
+	struct slot *s = &sp->slots[cu->chunk % sp->n_slots];
+
+	while (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) != cu->chunk + 1) {
+		if (must_stop(sp))
+			return NULL;
+		if (!scan_one(sp, w, UINT64_MAX))
+			rte_pause();
+	}
+	for (;;) {
+		unsigned idle = 0;
+
+		if (__atomic_load_n(&s->start, __ATOMIC_ACQUIRE) == cu->prev_end)
+			return s;
+		if (__atomic_compare_exchange_n(&s->fixing, &idle, 1, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			/* the guess was wrong: walk it from the true start */
+			fill(sp, w, s, cu->chunk, cu->prev_end);
+			__atomic_store_n(&s->start, cu->prev_end, __ATOMIC_RELEASE);
+			return s;
+		}
+		if (must_stop(sp))
+			return NULL;
+		rte_pause();
+	}
+}
+
+/* The split file is read up to @cu->prev_end: the rest of the input
+ * through mos_source_peek. */
+static void
+split_over(struct split *sp, unsigned w, struct cursor *cu)
+{
+	mos_source_split_end(sp->src[w], cu->prev_end);
+	cu->over = true;
+	split_leave(sp, w);
+}
+
+uint16_t
+split_next(struct split *sp, unsigned w, struct mos_source_rec *recs, uint16_t *owner,
+	   uint16_t n)
+{
+	struct cursor *cu = &sp->cur[w];
+	uint16_t got = 0;
+
+	while (got < n && !cu->over) {
+		struct slot *s = cu->slot;
+		unsigned take;
+
+		if (s == NULL) {
+			if (cu->chunk == sp->chunks) {
+				split_over(sp, w, cu);
+				break;
+			}
+			if ((s = chunk_take(sp, w, cu)) == NULL)
+				return got;
+			cu->slot = s;
+			cu->i = 0;
+		}
+		take = RTE_MIN(s->n - cu->i, (unsigned)(n - got));
+		memcpy(recs + got, s->recs + cu->i, take * sizeof(*recs));
+		memcpy(owner + got, s->owner + cu->i, take * sizeof(*owner));
+		cu->i += take;
+		got = (uint16_t)(got + take);
+		if (cu->i < s->n)
+			break;
+		/* chunk taken: once every worker has, its slot is scanned again */
+		cu->prev_end = s->end;
+		mos_source_split_pass(sp->src[w], s->end, &s->c);
+		cu->slot = NULL;
+		cu->chunk++;
+		if (s->bad) {
+			split_over(sp, w, cu);
+			break;
+		}
+		__atomic_store_n(&sp->done[w], cu->chunk, __ATOMIC_RELEASE);
+		/* a worker ahead of the slowest scans ahead (the slowest would
+		 * fall further behind) */
+		if (cu->chunk > min_done(sp))
+			scan_one(sp, w, cu->chunk + SPLIT_LEAD);
+	}
+	if (cu->over && got < n) {
+		uint16_t more = mos_source_peek(sp->src[w], recs + got, (uint16_t)(n - got));
+
+		for (uint16_t i = 0; i < more; i++)
+			owner[got + i] = SPLIT_NO_OWNER;
+		got = (uint16_t)(got + more);
+	}
+	return got;
+}
