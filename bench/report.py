@@ -86,25 +86,6 @@ def targets(traces, flow, reasm):
     return out
 
 
-def scan_share(traces):
-    """With --workers N every worker reads and decodes every frame of the
-    input (it needs each frame's owner and the clock at each frame), so that
-    part is repeated, not shared. pktstats reads and decodes every frame,
-    plus a copy into mbufs and its counts: an upper estimate of that part,
-    set against conntrack's CPU time, both measured side by side on the
-    synthetic trace."""
-    syn = next((t for t in traces if t["label"] == "synthetic"), None)
-    ct = row(syn, "mos conntrack") if syn else None
-    ps = row(syn, "mos pktstats") if syn else None
-    if not (ct and ps and 0 < ps["cpu_s"] < ct["cpu_s"]):
-        return None
-    return (f"The part every worker repeats: with `--workers N` each worker reads and decodes "
-            f"every frame (to find its owner and the clock at every frame). pktstats does that, "
-            f"plus a copy into mbufs and its counts: {ps['cpu_s']:.2f} CPU s on the synthetic "
-            f"trace, against {ct['cpu_s']:.2f} CPU s for the whole single-threaded C conntrack "
-            f"({100 * ps['cpu_s'] / ct['cpu_s']:.0f}%, an upper estimate of the repeated part).")
-
-
 def plots(d, traces, scal):
     try:
         import matplotlib
@@ -203,9 +184,6 @@ def main():
     sm = load(os.path.join(d, "scaling.md"))
     if sm:
         L += ["## Multi-core scaling of the offline path", "", sm]
-        bound = scan_share(traces)
-        if bound:
-            L += [bound, ""]
         if "scaling.png" in made:
             L += ["![scaling](scaling.png)", ""]
     for title, f in (("Flow engine (new connections/s, memory per connection, dynamic registration)",
