@@ -60,7 +60,8 @@ struct mos_ctx {
 	uint32_t n_pend, pend_cap;   /* its use and size */
 
 	struct mos_timer *timers;    /* timer pool */
-	uint32_t timer_free;         /* free list head */
+	uint32_t timer_free;         /* free list head (timers used before) */
+	uint32_t timer_fresh;        /* timers never used start here (pages touched as used) */
 	uint32_t wheel[MOS_WHEEL_SLOTS]; /* slot list heads */
 	uint64_t wheel_tick;         /* last tick processed */
 	uint64_t wheel_next_ns;      /* start of the tick after it */

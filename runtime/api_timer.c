@@ -21,9 +21,8 @@ mos_timers_init(struct mos_ctx *ctx)
 	ctx->timers = calloc(n, sizeof(*ctx->timers));
 	if (ctx->timers == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++)
-		ctx->timers[i].next = i + 1 < n ? i + 1 : NIL;
-	ctx->timer_free = 0;
+	ctx->timer_free = NIL;
+	ctx->timer_fresh = 0;
 	for (uint32_t s = 0; s < MOS_WHEEL_SLOTS; s++)
 		ctx->wheel[s] = NIL;
 	return 0;
@@ -73,11 +72,15 @@ mos_timer_set(struct mos_ctx *ctx, struct mos_flow *flow, uint64_t delay_ns, mos
 		return -EINVAL;
 	if (delay_ns > UINT64_MAX - ctx->now)
 		return -EINVAL;
-	if (ctx->timer_free == NIL)
+	if (ctx->timer_free != NIL) {
+		i = ctx->timer_free;
+		ctx->timer_free = ctx->timers[i].next;
+	} else if (ctx->timer_fresh < ctx->cfg.max_timers) {
+		i = ctx->timer_fresh++;
+	} else {
 		return -ENOSPC;
-	i = ctx->timer_free;
+	}
 	t = &ctx->timers[i];
-	ctx->timer_free = t->next;
 	t->deadline = ctx->now + delay_ns;
 	t->fn = fn;
 	t->arg = arg;

@@ -24,7 +24,8 @@ _Static_assert(sizeof(struct mos_flow_key) == 40, "struct mos_flow_key is 40 byt
 struct mos_flow_table {
 	struct mos_flow *flows;      /* the pool, capacity entries */
 	uint8_t *user;               /* user areas, user_stride bytes each */
-	uint32_t *buckets;           /* chain heads, mask + 1 of them */
+	uint32_t *buckets;           /* chain heads + 1 (0: empty, so zeroed pages
+				      * need no setup), mask + 1 of them */
 	uint32_t mask;               /* buckets - 1 */
 	uint32_t capacity;           /* entries in the pool */
 	uint32_t free_head;          /* free list through hnext (entries used before) */
@@ -184,7 +185,6 @@ mos_flow_table_create(const struct mos_flow_table_config *cfg)
 		return NULL;
 	}
 	t->memory = bytes_for(cap, stride);
-	memset(t->buckets, 0xff, (size_t)nb * sizeof(uint32_t));
 	/* Entries are handed out from [fresh, capacity) first, so the pool's
 	 * pages are touched only as flows arrive; freed ones go to the list. */
 	t->free_head = NIL;
@@ -315,10 +315,17 @@ mos_flow_prefetch_bucket(const struct mos_flow_table *t, uint64_t hash)
 	__builtin_prefetch(&t->buckets[hash & t->mask], 0, 3);
 }
 
+/* The first entry of @hash's chain, NIL if none. */
+static inline uint32_t
+chain_head(const struct mos_flow_table *t, uint64_t hash)
+{
+	return t->buckets[hash & t->mask] - 1;   /* 0 (empty) becomes NIL */
+}
+
 void
 mos_flow_prefetch_entry(const struct mos_flow_table *t, uint64_t hash)
 {
-	uint32_t i = t->buckets[hash & t->mask];
+	uint32_t i = chain_head(t, hash);
 
 	if (i != NIL) {
 		/* Every line of the entry (not line-aligned: 184 bytes span 3 or
@@ -335,7 +342,7 @@ mos_flow_prefetch_entry(const struct mos_flow_table *t, uint64_t hash)
 void
 mos_flow_prefetch_streams(const struct mos_flow_table *t, uint64_t hash)
 {
-	uint32_t i = t->buckets[hash & t->mask];
+	uint32_t i = chain_head(t, hash);
 
 	/* the bucket's first entry, most often the flow (its lines were
 	 * prefetched earlier): the first line of each stream it buffers */
@@ -348,7 +355,7 @@ mos_flow_prefetch_streams(const struct mos_flow_table *t, uint64_t hash)
 struct mos_flow *
 mos_flow_lookup_hash(struct mos_flow_table *t, const struct mos_flow_key *key, uint64_t hash)
 {
-	uint32_t i = t->buckets[hash & t->mask];
+	uint32_t i = chain_head(t, hash);
 
 	while (i != NIL) {
 		struct mos_flow *f = &t->flows[i];
@@ -424,12 +431,17 @@ static void
 unlink_hash(struct mos_flow_table *t, struct mos_flow *f)
 {
 	uint32_t i = (uint32_t)(f - t->flows);
-	uint32_t *pp = &t->buckets[mos_flow_key_hash(&f->key) & t->mask];
+	uint32_t *head = &t->buckets[mos_flow_key_hash(&f->key) & t->mask];
 
-	while (*pp != NIL && *pp != i)
-		pp = &t->flows[*pp].hnext;
-	if (*pp == i)
-		*pp = f->hnext;
+	if (*head - 1 == i) {
+		*head = f->hnext + 1;
+		return;
+	}
+	for (uint32_t j = *head - 1; j != NIL; j = t->flows[j].hnext)
+		if (t->flows[j].hnext == i) {
+			t->flows[j].hnext = f->hnext;
+			return;
+		}
 }
 
 void
@@ -504,8 +516,8 @@ mos_flow_insert(struct mos_flow_table *t, const struct mos_flow_key *key, int tc
 	f->key = *key;
 	f->start_ns = now_ns;
 	b = (uint32_t)(mos_flow_key_hash(key) & t->mask);
-	f->hnext = t->buckets[b];
-	t->buckets[b] = i;
+	f->hnext = t->buckets[b] - 1;
+	t->buckets[b] = i + 1;
 	list_append(t, f, tclass);
 	used_set(t, i);
 	if (t->user)
