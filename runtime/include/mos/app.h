@@ -154,15 +154,16 @@ uint64_t mos_app_now_ns(const struct mos_app *app);
  *
  * With --workers N a program makes N contexts (share-nothing: each its own
  * flow table, pools, timers and counters), each writing its records to
- * mos_app_worker_out(app, w), and runs them with mos_app_run_workers. The
- * main lcore reads the captures, decodes every frame (the run statistics
- * are counted there, in input order), and hands each worker, for every
- * burst of the input, the frames whose symmetric hash (mos/rss.h) it
- * owns together with the packet clock at every frame of the burst. A
- * worker advances its context to that clock at every frame of the burst,
- * its own or not, feeds its own frames, and ends the burst where the
+ * mos_app_worker_out(app, w), and runs them with mos_app_run_workers.
+ * Offline, every worker takes every record of the captures in input order
+ * (the records and their owners by the symmetric hash of mos/rss.h come
+ * from a scan the workers share; runtime/split.h), advances its context to
+ * the packet clock at every frame, its own or not, feeds its own frames
+ * (and counts them in the run statistics), and ends each burst where the
  * single-core run ends it: expiry, timers and conn_new_data happen at the
- * same points of the input as in a one-worker run.
+ * same points of the input as in a one-worker run. Live, every worker
+ * polls its queues and hands other workers' frames to them through rings
+ * (docs/deployment.md).
  *
  * Record order (the same for every N): each record line is tagged with
  * the position in the input at which it was written (before frame i,
