@@ -612,15 +612,21 @@ fire_bits(struct mos_ctx *ctx, struct mos_flow *f, int hook, int side, unsigned 
 		{ MOS_TCPEV_REXMIT, MOS_EV_REXMIT },
 		{ MOS_TCPEV_RST_OOW, MOS_EV_RST_OUT_OF_WINDOW },
 	};
-	uint32_t m;
+	uint32_t m, raised = 1u << (tcp ? MOS_EV_PKT_IN : MOS_EV_UDP_PKT);
 
 	if (f->regset == MOS_EVSET_EMPTY)
 		return;
+	bits &= MOS_TCPEV_CONN_START | MOS_TCPEV_STATE | MOS_TCPEV_ESTABLISHED | MOS_TCPEV_REXMIT |
+		MOS_TCPEV_RST_OOW;
+	for (unsigned i = 1; bits != 0 && i < sizeof(order) / sizeof(order[0]); i++)
+		if (bits & order[i].bit)
+			raised |= 1u << order[i].ev;
 	m = mos_evsys_mask(ctx->es, f->regset, hook);
-	for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]) && m != 0; i++) {
+	/* most packets raise only pkt_in, which most programs do not handle */
+	for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]) && (m & raised); i++) {
 		uint32_t ev = i == 0 && !tcp ? MOS_EV_UDP_PKT : order[i].ev;
 
-		if ((order[i].bit && !(bits & order[i].bit)) || !(m & (1u << ev)))
+		if (!(m & raised & (1u << ev)))
 			continue;
 		fire(ctx, f, ev, hook, side);
 		m = f->regset == MOS_EVSET_EMPTY ? 0 : mos_evsys_mask(ctx->es, f->regset, hook);
