@@ -18,6 +18,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0 checked=0
 
+# agree: the records of 1, 2 and 3 workers ($tmp/w1..3) are byte-identical
+# and those of 2 workers the same set as the plain run's ($tmp/plain)
+agree() {
+	for n in 2 3; do
+		cmp -s "$tmp/w1" "$tmp/w$n" || { echo "FAIL $name: --workers 1 and $n differ"; diff "$tmp/w1" "$tmp/w$n" | head -5; fail=1; }
+	done
+	sort "$tmp/plain" >"$tmp/a"
+	sort "$tmp/w2" >"$tmp/b"
+	cmp -s "$tmp/a" "$tmp/b" || { echo "FAIL $name: --workers 2 is not the plain run's set of records"; diff "$tmp/a" "$tmp/b" | head -5; fail=1; }
+}
+
 # check NAME PROGRAM CAPTURE-OPTIONS... -- [OPTIONS...]
 # (CAPTURE-OPTIONS are -r FILE pairs; the plain run and 3 workers too)
 check() {
@@ -35,12 +46,7 @@ check() {
 		cmp -s "$tmp/s0" "$tmp/s$n" || { echo "FAIL $name: --stats of the plain run and --workers $n differ"; diff "$tmp/s0" "$tmp/s$n" | head -5; fail=1; }
 	done
 	grep -q '"packets":[1-9]' "$tmp/s2" || { echo "FAIL $name: no packets in --stats"; cat "$tmp/s2"; fail=1; }
-	for n in 2 3; do
-		cmp -s "$tmp/w1" "$tmp/w$n" || { echo "FAIL $name: --workers 1 and $n differ"; diff "$tmp/w1" "$tmp/w$n" | head -5; fail=1; }
-	done
-	sort "$tmp/plain" >"$tmp/a"
-	sort "$tmp/w2" >"$tmp/b"
-	cmp -s "$tmp/a" "$tmp/b" || { echo "FAIL $name: --workers 2 is not the plain run's set of records"; diff "$tmp/a" "$tmp/b" | head -5; fail=1; }
+	agree
 	checked=$((checked + 1))
 }
 
@@ -57,12 +63,7 @@ same() {
 		[ $s -eq $s0 ] || { echo "FAIL $name: exit status $s0 (plain), $s ($n workers)"; cat "$tmp/e$n"; fail=1; }
 		cmp -s "$tmp/e0" "$tmp/e$n" || { echo "FAIL $name: errors of the plain run and $n workers differ"; cat "$tmp/e0" "$tmp/e$n"; fail=1; }
 	done
-	for n in 2 3; do
-		cmp -s "$tmp/w1" "$tmp/w$n" || { echo "FAIL $name: --workers 1 and $n differ"; diff "$tmp/w1" "$tmp/w$n" | head -5; fail=1; }
-	done
-	sort "$tmp/plain" >"$tmp/a"
-	sort "$tmp/w2" >"$tmp/b"
-	cmp -s "$tmp/a" "$tmp/b" || { echo "FAIL $name: --workers 2 is not the plain run's set of records"; diff "$tmp/a" "$tmp/b" | head -5; fail=1; }
+	agree
 	[ "$(wc -l <"$tmp/w2")" -ge 200 ] || { echo "FAIL $name: too few records ($(wc -l <"$tmp/w2"))"; fail=1; }
 	checked=$((checked + 1))
 }
