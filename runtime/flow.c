@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "mos/flow.h"
+#include "mos/stream.h"
 
 /* Issue 9: at most 192 B per tracked connection without buffers, table
  * overhead (4 B of bucket, 1 bit of in-use map) included. Do not let the
@@ -322,21 +323,26 @@ chain_head(const struct mos_flow_table *t, uint64_t hash)
 	return t->buckets[hash & t->mask] - 1;   /* 0 (empty) becomes NIL */
 }
 
+/* Every line of entry @f (not line-aligned: 184 bytes span 3 or 4): the
+ * key and chain link first, then the endpoints. */
+static inline void
+prefetch_lines(const struct mos_flow *f)
+{
+	const char *e = (const char *)f;
+
+	__builtin_prefetch(e, 1, 3);
+	__builtin_prefetch(e + 64, 1, 3);
+	__builtin_prefetch(e + 128, 1, 3);
+	__builtin_prefetch(e + sizeof(struct mos_flow) - 1, 1, 3);
+}
+
 void
 mos_flow_prefetch_entry(const struct mos_flow_table *t, uint64_t hash)
 {
 	uint32_t i = chain_head(t, hash);
 
-	if (i != NIL) {
-		/* Every line of the entry (not line-aligned: 184 bytes span 3 or
-		 * 4): the key and chain link first, then the endpoints. */
-		const char *e = (const char *)&t->flows[i];
-
-		__builtin_prefetch(e, 1, 3);
-		__builtin_prefetch(e + 64, 1, 3);
-		__builtin_prefetch(e + 128, 1, 3);
-		__builtin_prefetch(e + sizeof(struct mos_flow) - 1, 1, 3);
-	}
+	if (i != NIL)
+		prefetch_lines(&t->flows[i]);
 }
 
 void
@@ -667,9 +673,24 @@ mos_flow_foreach(struct mos_flow_table *t, void (*fn)(void *arg, struct mos_flow
 	for (int c = 0; c < MOS_FLOW_CLASS_COUNT; c++) {
 		uint32_t i = t->head[c];
 
+		if (i != NIL)
+			prefetch_lines(&t->flows[i]);
 		while (i != NIL) {
 			uint32_t next = t->flows[i].lnext;
 
+			/* the entries are cold (a long run ends with every flow):
+			 * the next one's streams and hash bucket (its entry was
+			 * fetched a step ago) and the entry after it, while fn
+			 * works */
+			if (next != NIL) {
+				const struct mos_flow *n = &t->flows[next];
+
+				for (int side = 0; side < 2; side++)
+					mos_stream_prefetch(n->end[side].stream);
+				__builtin_prefetch(&t->buckets[mos_flow_key_hash(&n->key) & t->mask], 1, 3);
+				if (n->lnext != NIL)
+					prefetch_lines(&t->flows[n->lnext]);
+			}
 			fn(arg, &t->flows[i]);
 			i = next;
 		}

@@ -311,6 +311,13 @@ mos_stream_object_size(void)
 	return sizeof(struct mos_stream);
 }
 
+void
+mos_stream_prefetch(const struct mos_stream *s)
+{
+	for (size_t at = 0; s != NULL && at < sizeof(*s); at += 64)
+		__builtin_prefetch((const char *)s + at, 1, 3);
+}
+
 static inline uint8_t *
 page_ptr(const struct mos_stream_pool *p, uint32_t idx)
 {

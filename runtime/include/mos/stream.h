@@ -202,6 +202,10 @@ void mos_stream_pool_get_stats(const struct mos_stream_pool *pool,
  * pages come on top). */
 size_t mos_stream_object_size(void);
 
+/* Ask for every cache line of @s (NULL allowed): before work that reads
+ * all of a cold stream, such as ending its flow. */
+void mos_stream_prefetch(const struct mos_stream *s);
+
 /* Per-stream settings at creation. Zero fields take the defaults. */
 struct mos_stream_config {
 	uint32_t buf_size;           /* window in bytes (default MOS_STREAM_DEFAULT_BUF_SIZE), capped to MOS_STREAM_MAX_BUF_SIZE */
