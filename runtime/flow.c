@@ -687,7 +687,7 @@ mos_flow_foreach(struct mos_flow_table *t, void (*fn)(void *arg, struct mos_flow
 
 				for (int side = 0; side < 2; side++)
 					mos_stream_prefetch(n->end[side].stream);
-				__builtin_prefetch(&t->buckets[mos_flow_key_hash(&n->key) & t->mask], 1, 3);
+				mos_flow_prefetch_bucket(t, mos_flow_key_hash(&n->key));
 				if (n->lnext != NIL)
 					prefetch_lines(&t->flows[n->lnext]);
 			}

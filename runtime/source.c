@@ -396,6 +396,34 @@ map_prefetch(const struct mos_source *s, size_t off, size_t *pref)
 		rte_prefetch0(s->map + *pref);
 }
 
+/* The time of the record whose header is @r, as libpcap gives it: 32-bit
+ * signed fields, microseconds scaled in 32 bits. */
+static inline void
+map_time(const struct mos_source *s, const uint32_t r[4], struct timeval *tv)
+{
+	tv->tv_sec = (int32_t)r[0];
+	tv->tv_usec = (int32_t)(s->map_usec ? r[1] * 1000u : r[1]);
+}
+
+/* Nanoseconds since the epoch of a record time (files are opened with
+ * nanosecond precision: tv_usec holds nanoseconds). */
+static inline uint64_t
+time_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec;
+}
+
+/* Bytes of a @caplen-byte record a frame read in place gets: at most
+ * MOS_FRAME_MAX, a cut counted in @c. */
+static inline uint32_t
+frame_len(uint32_t caplen, struct mos_source_counters *c)
+{
+	if (caplen <= MOS_FRAME_MAX)
+		return caplen;
+	c->cut++;
+	return MOS_FRAME_MAX;
+}
+
 /* The next record of the mapping: 1 with @h and @data set, 0 at the end
  * of the file, -1 when libpcap must read from here on (file positioned). */
 static int
@@ -412,9 +440,7 @@ map_next(struct mos_source *s, struct pcap_pkthdr *h, const u_char **data)
 	map_prefetch(s, s->map_off, &s->map_pref);
 	if (!map_rec(s, s->map_off, r))
 		goto libpcap;
-	/* as libpcap does: 32-bit signed fields, microseconds scaled in 32 bits */
-	h->ts.tv_sec = (int32_t)r[0];
-	h->ts.tv_usec = (int32_t)(s->map_usec ? r[1] * 1000u : r[1]);
+	map_time(s, r, &h->ts);
 	h->caplen = r[2];
 	h->len = r[3];
 	*data = s->map + s->map_off + 16;
@@ -530,7 +556,7 @@ pcap_rx(struct mos_source *s, struct rte_mbuf **pkts, uint16_t n)
 		m->data_len = (uint16_t)len;
 		m->pkt_len = len;
 		struct mos_mbuf_priv *pv = mos_mbuf_priv(m);
-		pv->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+		pv->ts_ns = time_ns(&h->ts);
 		pv->wirelen = h->len;
 		pv->linktype = (uint16_t)s->linktype;
 		pv->source = 0;
@@ -558,12 +584,8 @@ mos_source_peek(struct mos_source *s, struct mos_source_rec *recs, uint16_t n)
 		n = MOS_SOURCE_PEEK_MAX;
 	while (got < n && pcap_next_rec(s, &h, &mh, &data, &mapped)) {
 		struct mos_source_rec *r = &recs[got];
-		uint32_t len = h->caplen;
+		uint32_t len = frame_len(h->caplen, &s->c);
 
-		if (len > MOS_FRAME_MAX) {
-			len = MOS_FRAME_MAX;
-			s->c.cut++;
-		}
 		if (!mapped) {
 			/* libpcap's buffer holds one record at a time */
 			if (s->copy == NULL) {
@@ -585,7 +607,7 @@ mos_source_peek(struct mos_source *s, struct mos_source_rec *recs, uint16_t n)
 		r->data = data;
 		r->caplen = len;
 		r->wirelen = h->len;
-		r->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+		r->ts_ns = time_ns(&h->ts);
 		r->linktype = (uint16_t)s->linktype;
 		s->c.packets++;
 		s->c.bytes += len;
@@ -656,6 +678,7 @@ mos_source_split_walk(const struct mos_source *s, size_t *at, size_t to,
 	*bad = false;
 	while (off < to && off < s->map_len && got < n) {
 		struct mos_source_rec *rec = &recs[got];
+		struct timeval tv;
 		uint32_t len;
 
 		map_prefetch(s, off, &pref);
@@ -664,14 +687,9 @@ mos_source_split_walk(const struct mos_source *s, size_t *at, size_t to,
 			break;
 		}
 		got++;
-		len = r[2];
-		if (len > MOS_FRAME_MAX) {
-			len = MOS_FRAME_MAX;
-			c->cut++;
-		}
-		/* the clock as map_next and libpcap give it */
-		rec->ts_ns = (uint64_t)(int64_t)(int32_t)r[0] * 1000000000ull +
-			     (uint64_t)(int64_t)(int32_t)(s->map_usec ? r[1] * 1000u : r[1]);
+		len = frame_len(r[2], c);
+		map_time(s, r, &tv);
+		rec->ts_ns = time_ns(&tv);
 		rec->data = s->map + off + 16;
 		rec->caplen = len;
 		rec->wirelen = r[3];
