@@ -1232,46 +1232,47 @@ static void sema_block(struct sema *s, const struct sema_scope *sc, struct ast_n
 
 /* ---- monitors ---------------------------------------------------------- */
 
+/* Compile pcap filter @text with libpcap: 1 when it compiles, 0 when it
+ * does not (its message in @msg), -1 when libpcap could not be set up. */
+static int pcap_filter_compiles(const char *text, char msg[PCAP_ERRBUF_SIZE + 1])
+{
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	struct bpf_program prog;
+	int ok;
+	if (!p)
+		return -1;
+	ok = pcap_compile(p, &prog, text, 1, PCAP_NETMASK_UNKNOWN) == 0;
+	if (ok)
+		pcap_freecode(&prog);
+	else
+		snprintf(msg, PCAP_ERRBUF_SIZE + 1, "%s", pcap_geterr(p));
+	pcap_close(p);
+	return ok;
+}
+
 /* Compile a pcap filter; errors at the string. Returns whether it compiled. */
 static bool sema_pcap_filter(struct sema *s, const struct ast_node *str, const char *what)
 {
-	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
-	bool ok = false;
-	if (!p)
-		return false;
-	struct bpf_program prog;
-	if (pcap_compile(p, &prog, str->name, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		char msg[PCAP_ERRBUF_SIZE + 1];
-		snprintf(msg, sizeof(msg), "%s", pcap_geterr(p));
+	char msg[PCAP_ERRBUF_SIZE + 1];
+	int rc = pcap_filter_compiles(str->name, msg);
+	if (rc == 0)
 		ERR(s, str->span, "invalid %s filter: %s", what, msg);
-	} else {
-		pcap_freecode(&prog);
-		ok = true;
-	}
-	pcap_close(p);
-	return ok;
+	return rc == 1;
 }
 
 /* Whether the valid filter @filter provably matches no @proto packet:
  * libpcap's optimiser proves "(filter) and proto" rejects everything. */
 static bool sema_filter_excludes(const char *filter, const char *proto)
 {
-	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
-	struct bpf_program prog;
-	bool excludes = false;
-	char *both;
-	if (!p)
-		return false;
+	char msg[PCAP_ERRBUF_SIZE + 1];
 	size_t len = strlen(filter) + strlen(proto) + 8;
-	if ((both = malloc(len)) != NULL) {
+	char *both = malloc(len);
+	bool excludes = false;
+	if (both != NULL) {
 		snprintf(both, len, "(%s) and %s", filter, proto);
-		if (pcap_compile(p, &prog, both, 1, PCAP_NETMASK_UNKNOWN) < 0)
-			excludes = strstr(pcap_geterr(p), "rejects all packets") != NULL;
-		else
-			pcap_freecode(&prog);
+		excludes = pcap_filter_compiles(both, msg) == 0 && strstr(msg, "rejects all packets");
 		free(both);
 	}
-	pcap_close(p);
 	return excludes;
 }
 
