@@ -785,6 +785,20 @@ mos_ctx_advance(struct mos_ctx *ctx, uint64_t now_ns)
 		mos_ipfrag_expire(ctx->frag, ctx->now);
 }
 
+uint64_t
+mos_ctx_due(const struct mos_ctx *ctx)
+{
+	uint64_t due, frag;
+
+	if (ctx == NULL || !ctx->wheel_started)
+		return 0;
+	due = mos_flow_next_expiry(ctx->flows);
+	if (ctx->wheel_next_ns < due)
+		due = ctx->wheel_next_ns;
+	frag = ctx->frag ? mos_ipfrag_next_expiry(ctx->frag) : UINT64_MAX;
+	return frag < due ? frag : due;
+}
+
 /* Registration set of a new flow: the stream monitors that want it. */
 static uint32_t
 monitors_for(struct mos_ctx *ctx, const struct mos_pkt *p, int linktype, bool midstream)

@@ -182,6 +182,17 @@ mos_ipfrag_expire(struct mos_ipfrag_table *t, uint64_t now_ns)
 	return n;
 }
 
+uint64_t
+mos_ipfrag_next_expiry(const struct mos_ipfrag_table *t)
+{
+	uint64_t born;
+
+	if (t->oldest == NONE)
+		return UINT64_MAX;
+	born = t->e[t->oldest].born_ns;
+	return born > UINT64_MAX - t->cfg.timeout_ns ? UINT64_MAX : born + t->cfg.timeout_ns;
+}
+
 unsigned
 mos_ipfrag_pending(const struct mos_ipfrag_table *t)
 {

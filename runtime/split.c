@@ -141,18 +141,20 @@ static void
 fill(struct split *sp, unsigned w, struct slot *s, uint64_t k, size_t at)
 {
 	size_t to = sp->first + (k + 1) * SPLIT_CHUNK;
+	bool bad = false;
 
 	s->n = 0;
-	s->bad = false;
 	memset(&s->c, 0, sizeof(s->c));
 	if (at != SIZE_MAX) {
 		/* starts in one chunk, 16 bytes a record at least: SPLIT_RECS hold them */
 		s->n = mos_source_split_walk(sp->src[w], &at, to, s->recs, SPLIT_RECS, &s->c,
-					     &s->bad);
+					     &bad);
 		for (unsigned i = 0; i < s->n; i++)
 			s->owner[i] = sp->fn(sp->arg, &s->recs[i]);
 	}
-	s->end = at;
+	/* atomic: first_record reads them while the chunk may be walked again */
+	__atomic_store_n(&s->bad, bad, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->end, at, __ATOMIC_RELAXED);
 }
 
 static uint64_t
@@ -167,6 +169,27 @@ min_done(const struct split *sp)
 			low = d;
 	}
 	return low;
+}
+
+/* A guess at chunk @k's first record (@lo: the chunk's first byte): where
+ * the walk of chunk k - 1 ended, when that chunk is scanned and its walk
+ * went on to the end (a guess all the same: its own start was one), else
+ * the first chain of headers from @lo. */
+static size_t
+first_record(struct split *sp, unsigned w, uint64_t k, size_t lo)
+{
+	const struct slot *p = &sp->slots[(k - 1) % sp->n_slots];
+
+	if (__atomic_load_n(&p->ready, __ATOMIC_ACQUIRE) == k) {
+		size_t end = __atomic_load_n(&p->end, __ATOMIC_RELAXED);
+		bool bad = __atomic_load_n(&p->bad, __ATOMIC_RELAXED);
+
+		/* still chunk k - 1's (the slot may have been scanned again) */
+		if (__atomic_load_n(&p->ready, __ATOMIC_ACQUIRE) == k && !bad && end >= lo &&
+		    end != SIZE_MAX)
+			return end;
+	}
+	return mos_source_split_sync(sp->src[w], lo, lo + SPLIT_CHUNK);
 }
 
 /* Scan the next chunk, if it is at most @limit and its slot is free:
@@ -185,7 +208,7 @@ scan_one(struct split *sp, unsigned w, uint64_t limit)
 		return true;         /* another worker took it */
 	s = &sp->slots[k % sp->n_slots];
 	lo = sp->first + k * SPLIT_CHUNK;
-	at = k == 0 ? lo : mos_source_split_sync(sp->src[w], lo, lo + SPLIT_CHUNK);
+	at = k == 0 ? lo : first_record(sp, w, k, lo);
 	__atomic_store_n(&s->fixing, 0, __ATOMIC_RELAXED);
 	fill(sp, w, s, k, at);
 	__atomic_store_n(&s->start, at, __ATOMIC_RELAXED);

@@ -292,7 +292,7 @@ worker_main(void *arg)
 	struct mos_pkt pkts[MOS_SOURCE_PEEK_MAX];
 	struct mos_ctx_hint hints[MOS_SOURCE_PEEK_MAX];
 	uint16_t idx[MOS_SOURCE_PEEK_MAX], cand[MOS_SOURCE_PEEK_MAX], owner[MOS_SOURCE_PEEK_MAX];
-	uint64_t clock[MOS_SOURCE_PEEK_MAX], now = 0, seq = 0;
+	uint64_t clock[MOS_SOURCE_PEEK_MAX], now = 0, seq = 0, due = 0;
 
 	mos_ctx_set_borrowed(ctx, true);
 	while (!mos_app_stop_requested()) {
@@ -339,12 +339,17 @@ worker_main(void *arg)
 			idx[k++] = cand[i];
 		}
 		/* 3. in input order: before every frame, expiry and timers at
-		 * its clock (as the one-worker run does whoever owns it); the
+		 * its clock (as the one-worker run does whoever owns it; before
+		 * another worker's frame only when something is due); the
 		 * lookups of our frames hinted a group ahead */
 		for (uint16_t j = 0, i = 0; j < got; j++) {
+			bool ours = i < k && idx[i] == j;
+
+			if (!ours && clock[j] < due)
+				continue;
 			w->pos = (seq + j) * 4;
 			mos_ctx_advance(ctx, clock[j]);
-			if (i < k && idx[i] == j) {
+			if (ours) {
 				if (i % MOS_CTX_HINT_GROUP == 0)
 					mos_ctx_hint_group(ctx, &pkts[i],
 							   (uint16_t)RTE_MIN(k - i, MOS_CTX_HINT_GROUP),
@@ -355,12 +360,16 @@ worker_main(void *arg)
 					w->dropped++;
 				i++;
 			}
+			due = mos_ctx_due(ctx);
 		}
 		seq += got;
 		w->pos = (seq - 1) * 4 + 2;
+		if (now < due)       /* the clock of the last frame, when it was not ours */
+			mos_ctx_advance(ctx, now);
 		mos_ctx_burst_end(ctx);
 		w->pos++;
 		mos_ctx_advance(ctx, now);
+		due = mos_ctx_due(ctx);
 		if (w->id == 0)
 			mos_app_progress(app, seq, false);
 	}

@@ -87,6 +87,10 @@ int mos_ipfrag_push(struct mos_ipfrag_table *t, const struct mos_pkt *pkt,
 /* Expire datagrams older than the timeout at @now_ns. Returns how many. */
 unsigned mos_ipfrag_expire(struct mos_ipfrag_table *t, uint64_t now_ns);
 
+/* The earliest clock at which mos_ipfrag_expire would drop a datagram
+ * (UINT64_MAX: none pending). */
+uint64_t mos_ipfrag_next_expiry(const struct mos_ipfrag_table *t);
+
 /* Datagrams currently in reassembly. */
 unsigned mos_ipfrag_pending(const struct mos_ipfrag_table *t);
 

@@ -145,6 +145,12 @@ void mos_ctx_burst_end(struct mos_ctx *ctx);
 /* Advance the clock with no packet: expire flows, fire timers. */
 void mos_ctx_advance(struct mos_ctx *ctx, uint64_t now_ns);
 
+/* The earliest clock at which mos_ctx_advance does more than raise the
+ * clock: a flow's idle timeout, the next timer tick or a fragment timeout.
+ * Until then a caller that reads nothing of the context may skip
+ * advancing. Changes with every input and advance. */
+uint64_t mos_ctx_due(const struct mos_ctx *ctx);
+
 /* End of input: deliver pending events, then end every flow (reason eof,
  * or fin/rst for closed flows still lingering), raising conn_end. */
 void mos_ctx_finish(struct mos_ctx *ctx);
