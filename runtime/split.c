@@ -30,6 +30,7 @@
 #define SPLIT_RECS  (SPLIT_CHUNK / 16) /* most records starting in one chunk */
 #define SPLIT_LEAD  8                /* chunks a worker ahead scans beyond the one it took */
 #define SPLIT_SLOTS 24               /* slots besides one per worker */
+#define SPLIT_PAGE  4096u            /* the mapping's page size (at least) */
 
 struct slot {
 	uint64_t ready;              /* chunk number + 1 once scanned (atomic) */
@@ -56,6 +57,7 @@ struct split {
 	struct mos_source *src[MOS_APP_MAX_WORKERS]; /* each worker's source */
 	unsigned n;                  /* workers */
 	unsigned n_slots;            /* slots */
+	const uint8_t *base;         /* the mapping */
 	size_t first;                /* the file's first record */
 	uint64_t chunks;             /* chunks in the file */
 	split_owner_fn fn;           /* owner of a record */
@@ -85,6 +87,7 @@ split_new(struct mos_source *const *srcs, unsigned n, split_owner_fn fn, void *a
 	memcpy(sp->src, srcs, n * sizeof(*srcs));
 	sp->n = n;
 	sp->n_slots = SPLIT_SLOTS + n;
+	sp->base = lay.base;
 	sp->first = lay.first;
 	sp->chunks = (lay.len - lay.first + SPLIT_CHUNK - 1) / SPLIT_CHUNK;
 	sp->fn = fn;
@@ -283,6 +286,12 @@ split_next(struct split *sp, unsigned w, struct mos_source_rec *recs, uint16_t *
 				return got;
 			cu->slot = s;
 			cu->i = 0;
+			/* the chunk's pages into the TLB at once (the walks overlap;
+			 * one at a time, in frame order, they stall the decode) */
+			if (s->start != SIZE_MAX)
+				for (size_t o = s->start & ~(size_t)(SPLIT_PAGE - 1); o < s->end;
+				     o += SPLIT_PAGE)
+					__builtin_prefetch(sp->base + o, 0, 0);
 		}
 		take = RTE_MIN(s->n - cu->i, (unsigned)(n - got));
 		memcpy(recs + got, s->recs + cu->i, take * sizeof(*recs));
