@@ -8,8 +8,9 @@
  * rte_mempool_objhdr as rte_mempool_virt2iova() expects; the free objects
  * wait in an rte_ring (multi-producer, multi-consumer) initialised in
  * that mapping, behind mempool ops registered under the name "mos_heap".
- * The mapping is touched only where mbuf headers are written: data rooms
- * are faulted in when frames first use them.
+ * Objects are carved from the mapping, and their headers written, when
+ * the ring runs short (a fresh index): a pool that is never used costs no
+ * page, and data rooms are faulted in when frames first use them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +32,9 @@
 struct heap_pool {
 	size_t map_len;              /* bytes mapped */
 	struct rte_ring *ring;       /* free objects (in the mapping) */
+	uint8_t *objs;               /* the first object */
+	size_t stride;               /* bytes from one object to the next */
+	unsigned fresh;              /* objects carved so far (atomic) */
 };
 
 static int heap_ops_index = -1;      /* from rte_mempool_register_ops */
@@ -62,16 +66,47 @@ heap_enqueue(struct rte_mempool *mp, void *const *objs, unsigned n)
 	return rte_ring_mp_enqueue_bulk(mp->pool_data, objs, n, NULL) == n ? 0 : -ENOBUFS;
 }
 
+/* Carve @n objects never used before into @objs: false if fewer are left. */
+static bool
+carve(struct rte_mempool *mp, void **objs, unsigned n)
+{
+	struct heap_pool *hp = heap_of(mp);
+	unsigned f = __atomic_load_n(&hp->fresh, __ATOMIC_RELAXED);
+
+	do {
+		if (n > mp->size - f)
+			return false;
+	} while (!__atomic_compare_exchange_n(&hp->fresh, &f, f + n, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *obj = hp->objs + (size_t)(f + i) * hp->stride;
+		struct rte_mempool_objhdr *oh = (struct rte_mempool_objhdr *)obj - 1;
+
+		oh->mp = mp;
+		oh->iova = (rte_iova_t)(uintptr_t)obj;
+		rte_pktmbuf_init(mp, NULL, obj, f + i);
+		objs[i] = obj;
+	}
+	return true;
+}
+
 static int
 heap_dequeue(struct rte_mempool *mp, void **objs, unsigned n)
 {
-	return rte_ring_mc_dequeue_bulk(mp->pool_data, objs, n, NULL) == n ? 0 : -ENOBUFS;
+	unsigned got = rte_ring_mc_dequeue_burst(mp->pool_data, objs, n, NULL);
+
+	if (got == n || carve(mp, objs + got, n - got))
+		return 0;
+	if (got > 0)                 /* all or nothing */
+		rte_ring_mp_enqueue_bulk(mp->pool_data, objs, got, NULL);
+	return -ENOBUFS;
 }
 
 static unsigned
 heap_count(const struct rte_mempool *mp)
 {
-	return rte_ring_count(mp->pool_data);
+	return rte_ring_count(mp->pool_data) + mp->size -
+	       __atomic_load_n(&heap_of(mp)->fresh, __ATOMIC_RELAXED);
 }
 
 static const struct rte_mempool_ops heap_ops = {
@@ -109,7 +144,7 @@ heap_pool_create(const char *name, unsigned n, uint16_t priv, uint16_t room)
 	ssize_t rl = rte_ring_get_memsize(ring_n);
 	struct rte_mempool *mp;
 	struct heap_pool *hp;
-	uint8_t *base, *obj;
+	uint8_t *base;
 
 	pthread_once(&heap_ops_once, register_heap_ops);
 	if (heap_ops_index < 0 || rl < 0 || n == 0) {
@@ -145,15 +180,8 @@ heap_pool_create(const char *name, unsigned n, uint16_t priv, uint16_t room)
 		return NULL;
 	}
 	rte_pktmbuf_pool_init(mp, &pp);
-	obj = base + head + ring_len + hdr;
-	for (unsigned i = 0; i < n; i++, obj += hdr + elt) {
-		struct rte_mempool_objhdr *oh = (struct rte_mempool_objhdr *)obj - 1;
-
-		oh->mp = mp;
-		oh->iova = (rte_iova_t)(uintptr_t)obj;
-		rte_pktmbuf_init(mp, NULL, obj, i);
-		rte_ring_mp_enqueue(hp->ring, obj);
-	}
+	hp->objs = base + head + ring_len + hdr;
+	hp->stride = hdr + elt;
 	mp->populated_size = n;
 	mp->flags = RTE_MEMPOOL_F_POOL_CREATED;
 	return mp;

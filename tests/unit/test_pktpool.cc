@@ -84,6 +84,34 @@ TEST(HeapPktpool, SeveralThreadsShareAPool)
 	mos_pktpool_free(mp);
 }
 
+// Objects are carved on first use: a request larger than what waits in
+// the ring takes the rest fresh, and one that cannot be met takes nothing.
+TEST(HeapPktpool, BulkRequestsMixReturnedAndFreshObjects)
+{
+	struct rte_mempool *mp = mos_pktpool_create("t_heap_lazy", 10, 256, SOCKET_ID_ANY);
+	ASSERT_NE(mp, nullptr);
+	struct rte_mbuf *a[10], *b[10];
+	ASSERT_EQ(rte_pktmbuf_alloc_bulk(mp, a, 8), 0);      // 8 fresh
+	rte_pktmbuf_free_bulk(a + 6, 2);                     // 2 back in the ring, 2 never used
+	EXPECT_EQ(rte_mempool_avail_count(mp), 4u);
+	EXPECT_NE(rte_pktmbuf_alloc_bulk(mp, b, 5), 0);      // 4 left: refused whole
+	EXPECT_EQ(rte_mempool_avail_count(mp), 4u);          // nothing taken
+	ASSERT_EQ(rte_pktmbuf_alloc_bulk(mp, b, 4), 0);      // 2 returned + 2 fresh
+	EXPECT_EQ(rte_mempool_avail_count(mp), 0u);
+	EXPECT_EQ(rte_pktmbuf_alloc(mp), nullptr);
+	std::vector<struct rte_mbuf *> all(a, a + 6);
+	all.insert(all.end(), b, b + 4);
+	for (size_t i = 0; i < all.size(); i++) {
+		EXPECT_EQ(all[i]->pool, mp);
+		EXPECT_EQ(all[i]->data_len, 0u);
+		for (size_t j = 0; j < i; j++)
+			EXPECT_NE(all[i], all[j]);           // ten different mbufs
+	}
+	rte_pktmbuf_free_bulk(all.data(), (unsigned)all.size());
+	EXPECT_EQ(rte_mempool_avail_count(mp), 10u);
+	mos_pktpool_free(mp);
+}
+
 TEST(HeapPktpool, EmptyPoolIsRefused)
 {
 	EXPECT_EQ(mos_pktpool_create("t_heap_0", 0, 256, SOCKET_ID_ANY), nullptr);
