@@ -315,11 +315,12 @@ worker_main(void *arg)
 			if (r->ts_ns > now)
 				now = r->ts_ns;
 			clock[j] = now;
-			if (owner[j] == SPLIT_NO_OWNER && w->n > 1 &&
+			if (unlikely(owner[j] == SPLIT_NO_OWNER) && w->n > 1 &&
 			    mos_rss_frame_hash(r->data, r->caplen, r->linktype, &h))
 				owner[j] = (uint16_t)mos_rss_worker(h, w->n);
-			if (owner[j] == SPLIT_NO_OWNER || owner[j] == w->id)
-				cand[m++] = j;
+			/* no branch: whose frame it is is a coin toss */
+			cand[m] = j;
+			m = (uint16_t)(m + (owner[j] == SPLIT_NO_OWNER || owner[j] == w->id));
 		}
 		/* 2. decode them (their first bytes fetched a few frames ahead);
 		 * a frame of no common shape is ours if its decoded hash says so */
@@ -340,26 +341,31 @@ worker_main(void *arg)
 		}
 		/* 3. in input order: before every frame, expiry and timers at
 		 * its clock (as the one-worker run does whoever owns it; before
-		 * another worker's frame only when something is due); the
+		 * another worker's frames only when something is due: the clock
+		 * never goes back, so the last of a run of them tells); the
 		 * lookups of our frames hinted a group ahead */
-		for (uint16_t j = 0, i = 0; j < got; j++) {
-			bool ours = i < k && idx[i] == j;
+		for (uint16_t i = 0, j = 0; i <= k; i++) {
+			uint16_t mine = i < k ? idx[i] : got; /* others' frames before it: [j, mine) */
 
-			if (!ours && clock[j] < due)
-				continue;
-			w->pos = (seq + j) * 4;
-			mos_ctx_advance(ctx, clock[j]);
-			if (ours) {
-				if (i % MOS_CTX_HINT_GROUP == 0)
-					mos_ctx_hint_group(ctx, &pkts[i],
-							   (uint16_t)RTE_MIN(k - i, MOS_CTX_HINT_GROUP),
-							   &hints[i]);
-				w->pos++;
-				if (mos_ctx_input_hinted(ctx, &pkts[i], recs[j].linktype, &hints[i]) ==
-				    MOS_VERDICT_DROP)
-					w->dropped++;
-				i++;
-			}
+			if (mine > j && clock[mine - 1] >= due)
+				for (; j < mine; j++)
+					if (clock[j] >= due) {
+						w->pos = (seq + j) * 4;
+						mos_ctx_advance(ctx, clock[j]);
+						due = mos_ctx_due(ctx);
+					}
+			if (i == k)
+				break;
+			j = (uint16_t)(mine + 1);
+			w->pos = (seq + mine) * 4;
+			mos_ctx_advance(ctx, clock[mine]);
+			if (i % MOS_CTX_HINT_GROUP == 0)
+				mos_ctx_hint_group(ctx, &pkts[i],
+						   (uint16_t)RTE_MIN(k - i, MOS_CTX_HINT_GROUP), &hints[i]);
+			w->pos++;
+			if (mos_ctx_input_hinted(ctx, &pkts[i], recs[mine].linktype, &hints[i]) ==
+			    MOS_VERDICT_DROP)
+				w->dropped++;
 			due = mos_ctx_due(ctx);
 		}
 		seq += got;
