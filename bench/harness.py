@@ -107,19 +107,25 @@ def run_once(argv, cpus, tmp, limit, env=None):
     cmd = ["/usr/bin/time", "-f", "%M", "-o", tfile, "taskset", "-c", str(cpus)] + argv
     e = dict(os.environ, **env) if env else None
     out, err = os.path.join(tmp, "run.out"), os.path.join(tmp, "run.err")
+    end = {}
+
+    def reap():   # the end, timed when it happens (not at the next sample)
+        end["pid"], end["status"], end["ru"] = os.wait4(p.pid, 0)
+        end["t"] = time.monotonic()
+
     with open(out, "w") as fo, open(err, "w") as fe:
         t0 = time.monotonic()
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=e)
         timer = threading.Timer(limit, p.kill)
         timer.start()
+        waiter = threading.Thread(target=reap)
+        waiter.start()
         anon = 0
-        while True:   # sample the tool's anonymous memory every 10 ms
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
+        while waiter.is_alive():   # sample the tool's anonymous memory every 10 ms
             anon = max(anon, anon_kb(p.pid))
-            time.sleep(0.01)
-        wall = time.monotonic() - t0
+            waiter.join(0.01)
+        wall = end["t"] - t0
+        status, ru = end["status"], end["ru"]
         timer.cancel()
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
