@@ -21,14 +21,16 @@
  *               segment per group overlapping two others by half (same bytes).
  *
  * Timed (CPU time of the process), per tool, on the same frames:
- *   mos      frames already in mbufs (copied before timing, as the offline
- *            source leaves them), then what mos_app_run does per burst of
- *            32: mos_decode + mos_stats_count, the flow engine stage
- *            (mos_ctx_stage: flow lookup, both TCP endpoints, reassembly
- *            into stream buffers, events), and a consumer that reads every
+ *   mos      frames read in place from the trace buffer, as an offline
+ *            run reads a mapped capture (borrowed, no copy into mbufs),
+ *            then what one offline worker does per burst of 32:
+ *            mos_decode + mos_stats_count, then per frame the clock,
+ *            the flow lookup hinted a group ahead and the flow engine
+ *            (mos_ctx_input_hinted: both TCP endpoints, reassembly into
+ *            stream buffers, events), and a consumer that reads every
  *            byte at conn_new_data as streamdump --no-write does
- *            (mos_stream_read_ptr, bytes summed, pages given back after FIN);
- *            mos_ctx_finish at the end;
+ *            (mos_stream_read_ptr, bytes summed, pages given back after
+ *            FIN); mos_ctx_finish at the end;
  *   libnids  nids_pcap_handler on each frame (IP checks, libnids' TCP
  *            tracking and reassembly of both directions), a callback that
  *            sums every new byte (collect on both sides).
@@ -52,12 +54,8 @@
 
 #include <nids.h>
 #include <pcap/pcap.h>
-#include <rte_eal.h>
-#include <rte_mbuf.h>
 
-#include "mos/app.h"
 #include "mos/mos.h"
-#include "mos/source.h"
 #include "mos/stats.h"
 
 #include "bytesum.h"      /* examples/c: streamdump's sum of every byte read */
@@ -87,6 +85,14 @@ struct trace {
 	uint64_t wire;               /* frame bytes */
 	uint32_t conns;              /* connections */
 };
+
+/* Frame @i's time: 1 us apart (libnids gets the same as seconds and
+ * microseconds). */
+static uint64_t
+frame_ns(uint32_t i)
+{
+	return 1700000000000000000ull + (uint64_t)i * 1000;
+}
 
 static uint64_t rng;
 
@@ -400,68 +406,59 @@ mos_on_end(struct mos_ctx *ctx, struct mos_flow *fl, int side, uint32_t ev,
 		mos_drain(mos_ctx_get_user(ctx), fl, rs);
 }
 
-static struct rte_mempool *mpool;
-
-/* The timed part: frames [from, to) in bursts, as mos_app_run does. */
-__attribute__((noinline)) void timed_mos(const struct mos_stage *st, struct rte_mbuf **m,
-					 uint32_t from, uint32_t to, bool last);
+/* The timed part: frames [from, to) of @t read in place (borrowed), in
+ * bursts, as an offline run reads a mapped capture (runtime/workers.c,
+ * one worker): each burst decoded (first bytes fetched a few frames
+ * ahead) and counted, then every frame in order with the clock at its
+ * time and its flow lookup hinted a group ahead, then the burst's end. */
+__attribute__((noinline)) void timed_mos(struct mos_ctx *ctx, const struct trace *t, uint32_t from,
+					 uint32_t to, bool last);
 __attribute__((noinline)) void
-timed_mos(const struct mos_stage *st, struct rte_mbuf **m, uint32_t from, uint32_t to, bool last)
+timed_mos(struct mos_ctx *ctx, const struct trace *t, uint32_t from, uint32_t to, bool last)
 {
 	static struct mos_stats stats;
 	struct mos_pkt pkts[BURST];
-	uint8_t verdicts[BURST];
+	struct mos_ctx_hint hints[BURST];
 	uint64_t now = 0;
 
 	for (uint32_t b = from; b < to; b += BURST) {
 		uint16_t n = (uint16_t)(to - b < BURST ? to - b : BURST);
 
 		for (uint16_t i = 0; i < n; i++) {
-			struct rte_mbuf *x = m[b + i];
-			const struct mos_mbuf_priv *pv = mos_mbuf_priv(x);
+			const uint8_t *f = t->buf + t->off[b + i];
 
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(m[b + i + 1], void *));
-			mos_decode(rte_pktmbuf_mtod(x, const uint8_t *), x->data_len, pv->wirelen,
-				   pv->linktype, pv->ts_ns, &pkts[i]);
+			if (i + 3 < n) {
+				const uint8_t *ahead = t->buf + t->off[b + i + 3];
+
+				__builtin_prefetch(ahead);
+				__builtin_prefetch(ahead + 64);
+			}
+			now = frame_ns(b + i);
+			mos_decode(f, t->len[b + i], t->len[b + i], MOS_LINK_ETHERNET, now, &pkts[i]);
 			mos_stats_count(&stats, &pkts[i]);
-			now = pv->ts_ns;
 		}
-		memset(verdicts, 0, n);
-		st->burst_verdicts(st->arg, pkts, &m[b], n, now, verdicts);
+		for (uint16_t i = 0; i < n; i++) {
+			mos_ctx_advance(ctx, pkts[i].ts_ns);
+			if (i % MOS_CTX_HINT_GROUP == 0)
+				mos_ctx_hint_group(ctx, &pkts[i],
+						   (uint16_t)(n - i < MOS_CTX_HINT_GROUP ? n - i
+											: MOS_CTX_HINT_GROUP),
+						   &hints[i]);
+			mos_ctx_input_hinted(ctx, &pkts[i], MOS_LINK_ETHERNET, &hints[i]);
+		}
+		mos_ctx_burst_end(ctx);
+		mos_ctx_advance(ctx, now);
 	}
-	if (last)
-		st->finish(st->arg, now);
-}
-
-static struct rte_mbuf **
-to_mbufs(const struct trace *t)
-{
-	struct rte_mbuf **m = calloc(t->n, sizeof(*m));
-
-	if (m == NULL || rte_pktmbuf_alloc_bulk(mpool, m, t->n) != 0) {
-		fprintf(stderr, "reasm_bench: no mbufs for %u frames\n", t->n);
-		exit(1);
+	if (last) {
+		mos_ctx_advance(ctx, now);
+		mos_ctx_finish(ctx);
 	}
-	for (uint32_t i = 0; i < t->n; i++) {
-		struct mos_mbuf_priv *pv = mos_mbuf_priv(m[i]);
-
-		memcpy(rte_pktmbuf_mtod(m[i], uint8_t *), t->buf + t->off[i], t->len[i]);
-		m[i]->data_len = t->len[i];
-		m[i]->pkt_len = t->len[i];
-		pv->ts_ns = 1700000000000000000ull + (uint64_t)i * 1000;   /* 1 us apart */
-		pv->wirelen = t->len[i];
-		pv->linktype = MOS_LINK_ETHERNET;
-		pv->source = 0;
-	}
-	return m;
 }
 
 static void
-run_mos(const struct trace *t, struct rte_mbuf **m, struct result *res)
+run_mos(const struct trace *t, struct result *res)
 {
 	struct mos_ctx_config cfg;
-	struct mos_stage st = { 0 };
 	struct mos_monitor *mon;
 	struct mos_run r = { 0 };
 	struct mos_stream_pool_stats ps;
@@ -489,9 +486,9 @@ run_mos(const struct trace *t, struct rte_mbuf **m, struct result *res)
 		fprintf(stderr, "reasm_bench: cannot set up the monitor\n");
 		exit(1);
 	}
-	mos_ctx_stage(r.ctx, &st);
+	mos_ctx_set_borrowed(r.ctx, true);
 	t0 = cpu_now();
-	timed_mos(&st, m, 0, half, false);
+	timed_mos(r.ctx, t, 0, half, false);
 	cpu = cpu_now() - t0;
 	/* Memory half-way: flow entries (with their user area) of every
 	 * tracked flow, stream objects, pages and range tables in use. */
@@ -504,7 +501,7 @@ run_mos(const struct trace *t, struct rte_mbuf **m, struct result *res)
 			     (double)ps.range_tables_in_use * MOS_STREAM_DEFAULT_MAX_RANGES * 32.0) /
 			    (r.open ? r.open : 1);
 	t0 = cpu_now();
-	timed_mos(&st, m, half, t->n, true);
+	timed_mos(r.ctx, t, half, t->n, true);
 	cpu += cpu_now() - t0;
 	res->cpu = cpu;
 	res->bytes = r.bytes;
@@ -681,8 +678,6 @@ median(double *v, int n, double *lo, double *hi)
 int
 main(int argc, char **argv)
 {
-	const char *eal[] = { "reasm_bench", "--no-huge", "--no-pci", "--no-shconf",
-			      "--no-telemetry", "--log-level=error", "-l", "0", "-m", "2048" };
 	const char *only = NULL;
 	int only_case = -1, pos = 0, rounds = 5;
 	uint64_t mib = 256;
@@ -712,10 +707,6 @@ main(int argc, char **argv)
 			"[--only mos|nids] [--case 0-2]\n");
 		return 2;
 	}
-	if (rte_eal_init(10, (char **)eal) < 0) {
-		fprintf(stderr, "reasm_bench: cannot start the EAL\n");
-		return 1;
-	}
 	/* nids_init wants a capture to open: an empty Ethernet pcap file. */
 	fd = mkstemp(nids_empty);
 	if (fd < 0) {
@@ -740,26 +731,18 @@ main(int argc, char **argv)
 	       "(min-max)", "Mpps", "B/conn half-way", "(open)", "bytes");
 	for (int c = 0; c < C_COUNT; c++) {
 		struct trace t;
-		struct rte_mbuf **m = NULL;
-		double cpu[3][MAX_ROUNDS], gb[3];
+		double cpu[3][MAX_ROUNDS], gb[3] = { 0 };
 		struct result res[3];
 		bool same = true;
+		bool with_mos = only == NULL || strcmp(only, "mos") == 0;
 
 		memset(res, 0, sizeof(res));
 		if (only_case >= 0 && c != only_case)
 			continue;
 		make_trace(&t, (enum bcase)c, mib << 20, live);
-		if (only == NULL || strcmp(only, "mos") == 0) {
-			mpool = mos_pktpool_create("reasm", t.n, FRAME_ROOM, SOCKET_ID_ANY);
-			if (mpool == NULL) {
-				fprintf(stderr, "reasm_bench: no mbuf pool for %u frames (-m)\n", t.n);
-				return 1;
-			}
-			m = to_mbufs(&t);
-		}
 		for (int r = 0; r < rounds; r++) {
-			if (m != NULL)
-				run_mos(&t, m, &res[0]);
+			if (with_mos)
+				run_mos(&t, &res[0]);
 			if (only == NULL || strcmp(only, "nids") == 0)
 				run_nids(&t, &res[1]);
 			if (only == NULL)
@@ -771,7 +754,7 @@ main(int argc, char **argv)
 			static const char *const tool[] = { "mos", "libnids", "floor" };
 			double lo, hi, med;
 
-			if ((k == 0 && m == NULL) || (k == 1 && only && strcmp(only, "nids")) ||
+			if ((k == 0 && !with_mos) || (k == 1 && only && strcmp(only, "nids")) ||
 			    (k == 2 && only))
 				continue;
 			med = median(cpu[k], rounds, &lo, &hi);
@@ -790,11 +773,6 @@ main(int argc, char **argv)
 			       "byte can reach\n\n",
 			       case_name[c], gb[0] / gb[1], t.n, t.conns, (double)t.payload / 1e6,
 			       same ? "same bytes" : "DIFFERENT BYTES", gb[2] / gb[1]);
-		}
-		if (m != NULL) {
-			rte_pktmbuf_free_bulk(m, t.n);
-			free(m);
-			rte_mempool_free(mpool);
 		}
 		free_trace(&t);
 	}
