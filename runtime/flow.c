@@ -13,6 +13,8 @@
 #include "mos/flow.h"
 #include "mos/stream.h"
 
+#include "bigmem.h"
+
 /* Issue 9: at most 192 B per tracked connection without buffers, table
  * overhead (4 B of bucket, 1 bit of in-use map) included. Do not let the
  * entry grow back: the user pointer was moved out to make it fit. */
@@ -20,7 +22,6 @@ _Static_assert(sizeof(struct mos_flow) <= 184, "struct mos_flow must stay within
 _Static_assert(sizeof(struct mos_flow_key) == 40, "struct mos_flow_key is 40 bytes");
 
 #define NIL UINT32_MAX
-#define HUGE_ALIGN (2u << 20)        /* transparent huge page size on x86-64 */
 
 struct mos_flow_table {
 	struct mos_flow *flows;      /* the pool, capacity entries */
@@ -39,7 +40,7 @@ struct mos_flow_table {
 	size_t uctx_map;             /* mapped length of uctx */
 	uint64_t next_exp;           /* no list head expires before this (mos_flow_next_expiry) */
 	size_t memory;               /* bytes allocated */
-	size_t flows_map, buckets_map; /* mapped lengths of flows and buckets (0: malloc'd) */
+	size_t flows_map, buckets_map, user_map; /* mapped lengths (mos_big_zalloc) */
 	struct mos_flow_table_config cfg; /* copy of the configuration */
 	struct mos_flow_counters cnt; /* counters */
 };
@@ -104,42 +105,6 @@ used_clear(struct mos_flow_table *t, uint32_t i)
 	t->used[i >> 6] &= ~(1ull << (i & 63));
 }
 
-/*
- * Zeroed memory for the large arrays (entries, buckets), on transparent
- * huge pages where the kernel allows them: lookups touch them at random,
- * and with 4 KiB pages nearly every lookup also missed the TLB. Still
- * touched lazily (a 2 MiB page at a time). Returns NULL on failure;
- * *mapped is the length to munmap.
- */
-static void *
-big_zalloc(size_t len, size_t *mapped)
-{
-	size_t n = (len + HUGE_ALIGN - 1) & ~(size_t)(HUGE_ALIGN - 1);
-	uint8_t *m, *a;
-
-	m = mmap(NULL, n + HUGE_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	/* Trim to a 2 MiB aligned range of n bytes. */
-	a = (uint8_t *)(((uintptr_t)m + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
-	if (a > m)
-		munmap(m, (size_t)(a - m));
-	if (m + n + HUGE_ALIGN > a + n)
-		munmap(a + n, (size_t)(m + n + HUGE_ALIGN - (a + n)));
-#ifdef MADV_HUGEPAGE
-	(void)madvise(a, n, MADV_HUGEPAGE);   /* a hint: fine if refused */
-#endif
-	*mapped = n;
-	return a;
-}
-
-static void
-big_free(void *p, size_t mapped)
-{
-	if (p != NULL)
-		munmap(p, mapped);
-}
-
 struct mos_flow_table *
 mos_flow_table_create(const struct mos_flow_table_config *cfg)
 {
@@ -176,10 +141,10 @@ mos_flow_table_create(const struct mos_flow_table_config *cfg)
 	t->capacity = cap;
 	t->mask = nb - 1;
 	t->user_stride = stride;
-	t->flows = big_zalloc((size_t)cap * sizeof(struct mos_flow), &t->flows_map);
-	t->buckets = big_zalloc((size_t)nb * sizeof(uint32_t), &t->buckets_map);
+	t->flows = mos_big_zalloc((size_t)cap * sizeof(struct mos_flow), &t->flows_map);
+	t->buckets = mos_big_zalloc((size_t)nb * sizeof(uint32_t), &t->buckets_map);
 	t->used = calloc(used_words(cap), sizeof(uint64_t));
-	t->user = stride ? calloc(cap, stride) : NULL;
+	t->user = stride ? mos_big_zalloc((size_t)cap * stride, &t->user_map) : NULL;
 	if (t->flows == NULL || t->buckets == NULL || t->used == NULL || (stride && t->user == NULL)) {
 		mos_flow_table_destroy(t);
 		errno = ENOMEM;
@@ -201,10 +166,10 @@ mos_flow_table_destroy(struct mos_flow_table *t)
 {
 	if (t == NULL)
 		return;
-	big_free(t->flows, t->flows_map);
-	big_free(t->buckets, t->buckets_map);
+	mos_big_free(t->flows, t->flows_map);
+	mos_big_free(t->buckets, t->buckets_map);
 	free(t->used);
-	free(t->user);
+	mos_big_free(t->user, t->user_map);
 	if (t->uctx != NULL)
 		munmap(t->uctx, t->uctx_map);
 	free(t);

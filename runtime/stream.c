@@ -27,6 +27,8 @@
 #include "mos/pktpool.h"
 #include "mos/stream.h"
 
+#include "bigmem.h"
+
 #define PAGE_NONE     UINT32_MAX
 #define INLINE_SLOTS  32u     /* page slots held in the stream object */
 #define INLINE_RANGES 3u      /* ranges held in the stream object */
@@ -111,6 +113,7 @@ struct mos_stream_pool {
 	uint32_t n_tables_free;      /* entries in free_tables */
 	uint32_t *free_tables;       /* stack of free range table indexes */
 	struct range *tables;        /* n_range_tables * max_ranges entries */
+	size_t mem_map, streams_map, tables_map; /* mapped lengths (mos_big_zalloc) */
 	struct mos_stream_memcap *memcap; /* optional global cap */
 	struct mos_stream *rc_head, *rc_tail; /* reclaimable streams, oldest first */
 	mos_stream_event_cb event_cb;/* optional callback */
@@ -244,11 +247,14 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 	p->memcap = c.memcap;
 	p->event_cb = c.event_cb;
 	p->event_ctx = c.event_ctx;
-	p->mem = aligned_alloc(64, (size_t)c.n_pages << p->shift);
+	/* pages, stream objects and range tables are used at random: on huge pages */
+	p->mem = mos_big_zalloc((size_t)c.n_pages << p->shift, &p->mem_map);
 	p->free_pages = calloc(c.n_pages, sizeof(uint32_t));
-	p->streams = calloc(c.max_streams, sizeof(struct mos_stream));
+	p->streams = mos_big_zalloc((size_t)c.max_streams * sizeof(struct mos_stream),
+				    &p->streams_map);
 	p->max_ranges = c.max_ranges;
-	p->tables = calloc((size_t)c.n_range_tables * c.max_ranges, sizeof(struct range));
+	p->tables = mos_big_zalloc((size_t)c.n_range_tables * c.max_ranges * sizeof(struct range),
+				   &p->tables_map);
 	p->free_tables = calloc(c.n_range_tables, sizeof(uint32_t));
 	if (p->mem == NULL || p->free_pages == NULL || p->streams == NULL ||
 	    p->tables == NULL || p->free_tables == NULL) {
@@ -291,11 +297,11 @@ mos_stream_pool_free(struct mos_stream_pool *pool)
 			if (pool->streams[i].flags & SF_IN_USE)
 				mos_stream_destroy(&pool->streams[i]);
 	}
-	free(pool->streams);
-	free(pool->tables);
+	mos_big_free(pool->streams, pool->streams_map);
+	mos_big_free(pool->tables, pool->tables_map);
 	free(pool->free_tables);
 	free(pool->free_pages);
-	free(pool->mem);
+	mos_big_free(pool->mem, pool->mem_map);
 	free(pool);
 }
 

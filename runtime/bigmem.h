@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bigmem.h — zeroed memory for the runtime's large arrays (flow entries and
+ * buckets, stream objects, pages and range tables), on transparent huge
+ * pages where the kernel allows them. These arrays are touched at random
+ * (one flow, one stream, one page after another): with 4 KiB pages nearly
+ * every access also missed the TLB. Pages are still touched lazily (2 MiB
+ * at a time), so an array sized for the worst case costs what is used.
+ */
+#ifndef MOS_BIGMEM_H
+#define MOS_BIGMEM_H
+
+#include <stddef.h>
+
+/* @len bytes of zeroed memory aligned to 2 MiB, or NULL (errno ENOMEM).
+ * *@mapped receives the length to give to mos_big_free. */
+void *mos_big_zalloc(size_t len, size_t *mapped);
+
+/* Free what mos_big_zalloc returned (@p NULL: nothing). */
+void mos_big_free(void *p, size_t mapped);
+
+#endif /* MOS_BIGMEM_H */
