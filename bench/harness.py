@@ -18,14 +18,16 @@ Writes DIR/trace-L.json and DIR/trace-L.md.
 
 --scaling runs the offline multi-core path: the C conntrack and
 conntrack.mos with --workers 1 and --workers 2 (and without --workers),
-pinned to the CPUs given (all of them by default); writes DIR/scaling.json
-and DIR/scaling.md.
+pinned to the CPUs given (all of them by default), and in the same rounds
+the machine's own ceiling (two independent runs on the halves of a classic
+pcap trace, apart and at once); writes DIR/scaling.json and DIR/scaling.md.
 """
 import argparse
 import json
 import os
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -302,6 +304,77 @@ def table(res):
     return "\n".join(lines) + "\n"
 
 
+def split_halves(trace, where):
+    """The two halves of a classic pcap @trace (by records, each with the
+    file header) as two files in directory @where, or None when it is not
+    a classic pcap."""
+    with open(trace, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return None
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        fmt = "<I"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        fmt = ">I"
+    else:
+        return None
+    offs, at = [], 24
+    while at + 16 <= len(data):
+        offs.append(at)
+        at += 16 + struct.unpack_from(fmt, data, at + 8)[0]
+    if len(offs) < 2:
+        return None
+    cut = offs[len(offs) // 2]
+    halves = [os.path.join(where, "half0.pcap"), os.path.join(where, "half1.pcap")]
+    with open(halves[0], "wb") as f:
+        f.write(data[:cut])
+    with open(halves[1], "wb") as f:
+        f.write(data[:24] + data[cut:])
+    return halves
+
+
+def run_together(argvs, limit):
+    """Start every command of @argvs at once: the wall time until the last
+    one ends, or None if one fails or outlives @limit."""
+    t0 = time.monotonic()
+    ps = [subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+          for a in argvs]
+    ok = True
+    for p in ps:
+        try:
+            ok = p.wait(timeout=max(limit - (time.monotonic() - t0), 0.1)) == 0 and ok
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            ok = False
+    return time.monotonic() - t0 if ok else None
+
+
+def ceiling_round(argvs, limit, apart, together):
+    """One round of the machine's ceiling (see scaling): the commands of
+    @argvs one after the other, their times summed into @apart, then all
+    at once into @together. False if one failed."""
+    for a in argvs:
+        warm(a[a.index("-r") + 1])
+    one = [run_together([a], limit) for a in argvs]
+    both = run_together(argvs, limit)
+    if None in one or both is None:
+        return False
+    apart.append(sum(one))
+    together.append(both)
+    return True
+
+
+def cpu_list(spec):
+    """The CPUs of a taskset list ("0,1", "0-3")."""
+    out = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out += [str(c) for c in range(int(lo), int(hi or lo) + 1)]
+    return out
+
+
 def scaling(args, tmp):
     b = lambda *p: os.path.join(args.build, *p)  # noqa: E731
     progs = [("C conntrack", [b("examples", "c", "conntrack")]),
@@ -312,17 +385,34 @@ def scaling(args, tmp):
             for p, argv in progs for v, extra in variants if available(argv, None)]
     runs = {(p, v): [] for p, v, _ in todo}
     failed = {}
-    for rnd in range(args.rounds):
-        for p, v, argv in todo:
-            if (p, v) in failed:
-                continue
-            warm(args.trace)
-            res, err = run_once(argv, args.cpus, tmp, args.limit)
-            if res is None:
-                failed[(p, v)] = err
-            else:
-                runs[(p, v)].append(res)
-        print(f"  scaling: round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    # The machine's ceiling, in the same rounds: what two CPUs give two
+    # programs that share nothing (the C conntrack, --workers 1, on each
+    # half of the trace, pinned one per CPU) -- shared caches, memory
+    # bandwidth and the host's other guests decide it, not our code.
+    ct, cpus = b("examples", "c", "conntrack"), cpu_list(args.cpus)[:2]
+    where = tempfile.mkdtemp(prefix="mos_ceiling_",   # in memory, as bench/run.sh's trace
+                             dir="/dev/shm" if os.path.isdir("/dev/shm") else tmp)
+    halves = split_halves(args.trace, where) \
+        if len(cpus) == 2 and available([ct], None) else None
+    pair = [["taskset", "-c", c, ct, "-q", "-r", h, "--out", "/dev/null", "--workers", "1"]
+            for c, h in zip(cpus, halves or [])]
+    apart, together = [], []
+    try:
+        for rnd in range(args.rounds):
+            for p, v, argv in todo:
+                if (p, v) in failed:
+                    continue
+                warm(args.trace)
+                res, err = run_once(argv, args.cpus, tmp, args.limit)
+                if res is None:
+                    failed[(p, v)] = err
+                else:
+                    runs[(p, v)].append(res)
+            if pair and not ceiling_round(pair, args.limit, apart, together):
+                pair = None
+            print(f"  scaling: round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(where)
     rows = []
     for p, v, argv in todo:
         if (p, v) in failed or not runs[(p, v)]:
@@ -352,9 +442,27 @@ def scaling(args, tmp):
                      f"{r['rss_mb']:.0f} | {r['anon_mb']:.0f} | {sp} | {sp0} |")
     for (p, v), err in failed.items():
         lines.append(f"\n- {p} {v}: FAILED: {err}")
+    ceil = None
+    if pair and apart:
+        ceil = {"apart_s": statistics.median(apart), "apart_min": min(apart),
+                "together_s": statistics.median(together), "together_min": min(together),
+                "ceiling": statistics.median(apart) / statistics.median(together)}
+        c = ceil["ceiling"]
+        lines += ["", f"Machine ceiling, in the same rounds: the C conntrack with --workers 1 on "
+                  f"each half of the trace, pinned one per CPU, takes {ceil['apart_s']:.2f} s "
+                  f"one after the other (min {ceil['apart_min']:.2f}) and "
+                  f"{ceil['together_s']:.2f} s both at once (min {ceil['together_min']:.2f}): "
+                  f"two programs that share nothing run {c:.2f}x as fast on two CPUs as on "
+                  f"one here (shared caches, memory bandwidth, the host's other guests). "
+                  f"--workers 2 against it:"]
+        for r in rows:
+            if r["variant"] == "--workers 2" and r["speedup"]:
+                r["of_ceiling"] = r["speedup"] / c
+                lines.append(f"- {r['program']}: {r['speedup']:.2f}x, "
+                             f"{r['of_ceiling'] * 100:.0f}% of the ceiling")
     text = "\n".join(lines) + "\n"
     return {"trace": args.trace, "trace_desc": args.desc, "cpus": args.cpus,
-            "rounds": args.rounds, "rows": rows,
+            "rounds": args.rounds, "rows": rows, "ceiling": ceil,
             "failed": {f"{p} {v}": e for (p, v), e in failed.items()}}, text
 
 
