@@ -33,8 +33,8 @@ def row(res, tool):
     return None
 
 
-def targets(traces, flow, reasm):
-    """[(target, measured, met)] for issue 9's targets."""
+def targets(traces, flow, reasm, scal=None):
+    """[(target, measured, met)] for the targets of issues 4, 9 and 10."""
     out = []
 
     def ratio_rows(ours, peer, want, label):
@@ -83,6 +83,16 @@ def targets(traces, flow, reasm):
     else:
         out.append(("memory per tracked connection <= 192 B", "not measured", "-"))
         out.append(("dynamic registration at 1M flows within 10% of static", "not measured", "-"))
+    label = "offline --workers 2 >= 1.8x --workers 1"
+    for r in (scal or {}).get("rows", []):
+        if r["variant"] == "--workers 2" and r.get("speedup"):
+            ceil = (scal.get("ceiling") or {}).get("ceiling")
+            of = f"; machine ceiling {ceil:.2f}x, {r['speedup'] / ceil * 100:.0f}% of it" \
+                if ceil else ""
+            out.append((label, f"{r['speedup']:.2f}x, {r['program']}{of}",
+                        "yes" if r["speedup"] >= 1.8 else "no"))
+    if scal is None:
+        out.append((label, "not measured", "-"))
     return out
 
 
@@ -173,8 +183,8 @@ def main():
     machine = load(os.path.join(d, "machine.txt")) or ""
     made = plots(d, traces, scal)
     L = ["# mos benchmark results", "", machine.strip(), "", f"Reproduce: `{command}`", "",
-         "## Targets (issue 9)", "", "| target | measured | met? |", "|---|---|---|"]
-    for t, m, ok in targets(traces, flow, reasm):
+         "## Targets (issues 4, 9 and 10)", "", "| target | measured | met? |", "|---|---|---|"]
+    for t, m, ok in targets(traces, flow, reasm, scal):
         L.append(f"| {t} | {m} | {ok} |")
     L.append("")
     for res in traces:

@@ -47,8 +47,11 @@ def main():
             "memory per tracked connection: sizeof(struct mos_flow) = 192 B, "
             "table 197.2 B/flow (entries)\n")
     reasm = "in-order   mos / libnids = 0.48 (x)\nreordered  mos / libnids = 3.10 (x)\n"
+    scal = {"rows": [{"program": "C conntrack", "variant": "--workers 1", "speedup": 1.0},
+                     {"program": "C conntrack", "variant": "--workers 2", "speedup": 1.62}],
+            "ceiling": {"ceiling": 1.6}}
     got = {}
-    for t, m, ok in report.targets([syn, mul], flow, reasm):
+    for t, m, ok in report.targets([syn, mul], flow, reasm, scal):
         got.setdefault(t, []).append((m, ok))
     ct = got["conntrack >= 50% of the libpcap read rate"]
     assert ct[0] == ("50% of the loop's rate on synthetic (40% by CPU time)", "yes"), ct
@@ -63,6 +66,10 @@ def main():
     assert got["memory per tracked connection <= 192 B"][0][1] == "no"
     assert got["dynamic registration at 1M flows within 10% of static"][0] == \
         ("+3.6% (FlowBench, best of 5)", "yes")
+    assert got["offline --workers 2 >= 1.8x --workers 1"] == \
+        [("1.62x, C conntrack; machine ceiling 1.60x, 101% of it", "no")]
+    assert ("offline --workers 2 >= 1.8x --workers 1", "not measured", "-") in \
+        report.targets([], None, None)
 
     text = harness.table(syn)
     assert "| mos conntrack | mos | 2.50 | 1.00 | 2.00 | 0.40 (0.40-0.40) | 0.50 | 10 | 5 | 50% | 40% |" \
@@ -89,7 +96,7 @@ def main():
         out = open(docs).read()
         assert out.startswith("# B\n\nintro\n\n<!-- results: bench/report.py --docs -->\n"), out
         assert out.endswith("<!-- /results -->\n\n## After\n") and "\nold\n" not in out, out
-        assert "### Targets (issue 9)" in out and "#### synthetic" in out, out
+        assert "### Targets (issues 4, 9 and 10)" in out and "#### synthetic" in out, out
         if os.path.exists(os.path.join(res, "throughput-synthetic.png")):   # with matplotlib
             assert "](../results/throughput-synthetic.png)" in out, out
         assert "| dynamic registration at 1M flows within 10% of static | +3.6%" in \
