@@ -52,6 +52,24 @@ static struct shared_map *maps;      /* every shared mapping (maps_lock) */
 
 enum source_kind { SOURCE_PCAP, SOURCE_ETHDEV };
 
+/* pcapng blocks the mapping reads (others are skipped, as libpcap does,
+ * or handed to libpcap: see map_block) */
+#define NG_SHB   0x0A0D0D0Au        /* section header */
+#define NG_IDB   1u                 /* interface description */
+#define NG_EPB   6u                 /* enhanced packet */
+#define NG_SPB   3u                 /* simple packet (libpcap reads it) */
+#define NG_OPB   2u                 /* obsolete packet (libpcap reads it) */
+#define NG_IFS   64u                /* interfaces the mapping follows (more: libpcap) */
+#define NG_BLOCK_MAX (16u << 20)    /* longer blocks: libpcap (it refuses some) */
+
+/* A pcapng interface's clock: units of 10^-k s, k <= 9 (others: libpcap),
+ * and an offset in seconds. */
+struct ng_if {
+	uint64_t units;              /* units per second */
+	uint32_t ns;                 /* nanoseconds per unit */
+	int64_t offset;              /* seconds added (if_tsoffset) */
+};
+
 struct mos_source {
 	enum source_kind kind;       /* offline files or a live port */
 	struct mos_source_counters c;/* what was delivered */
@@ -74,8 +92,13 @@ struct mos_source {
 	uint8_t *copy;               /* peek: records libpcap read, copied (MOS_SOURCE_PEEK_MAX frames) */
 	uint32_t map_snap;           /* libpcap's snapshot length of the file */
 	long long map_ts0;           /* seconds of its first record (split reading) */
-	bool map_swap;               /* the file's byte order is not ours */
-	bool map_usec;               /* microsecond timestamps (else nanoseconds) */
+	uint64_t map_recs;           /* records of the file taken from the mapping */
+	bool map_swap;               /* the file's (pcapng: section's) byte order is not ours */
+	bool map_usec;               /* classic: microsecond timestamps (else nanoseconds) */
+	bool map_ng;                 /* a pcapng file */
+	unsigned n_ifs;              /* pcapng: interfaces described so far */
+	uint32_t ng_snap0;           /* pcapng: the first interface's snapshot length field */
+	struct ng_if ifs[NG_IFS];    /* pcapng: their time units */
 	int linktype;                /* link type of the open file */
 	struct rte_mempool *pool;    /* mbufs for ordinary frames */
 	struct rte_mempool *big_pool;/* mbufs for long frames, or NULL */
@@ -245,47 +268,67 @@ map_put(struct shared_map *sm)
 }
 
 /* Classic pcap files (version 2.4, either byte order, micro- or
- * nanosecond) are read from a mapping of the file: no copy at all
- * (mos_source_peek) or one per frame into its mbuf (mos_source_rx),
- * instead of libpcap's two (fread into its buffer, then ours), and no
- * per-record library call. libpcap still opens the file
+ * nanosecond) and pcapng files are read from a mapping of the file: no
+ * copy at all (mos_source_peek) or one per frame into its mbuf
+ * (mos_source_rx), instead of libpcap's two (fread into its buffer, then
+ * ours), and no per-record library call. libpcap still opens the file
  * (checks, link type, snapshot length) and reads every other format;
  * the first record the mapping does not take as is (longer than the
- * snapshot length, cut short by the file's end) hands the rest of the
- * file to libpcap at that record, so both give the same frames. */
+ * snapshot length, cut short by the file's end, a pcapng block it leaves
+ * to libpcap: see map_block) hands the rest of the file to libpcap at that
+ * record, so both give the same frames. */
 static void
 map_capture(struct mos_source *s)
 {
 	FILE *f = pcap_file(s->pcap);
 	struct stat st;
-	uint32_t magic;
+	uint32_t magic, order, shb_len = 0;
 	uint16_t major, minor;
-	uint8_t head[8];
+	uint8_t head[16];
 
 	s->map = NULL;
 	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
 	    pread(fileno(f), head, sizeof(head), 0) != (ssize_t)sizeof(head))
 		return;
 	memcpy(&magic, head, 4);
-	memcpy(&major, head + 4, 2);
-	memcpy(&minor, head + 6, 2);
-	s->map_swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
-	s->map_usec = magic == 0xa1b2c3d4u || magic == 0xd4c3b2a1u;
+	s->map_ng = magic == NG_SHB;
+	if (s->map_ng) {
+		/* section header: type, length, byte-order magic, version 1.0 */
+		memcpy(&shb_len, head + 4, 4);
+		memcpy(&order, head + 8, 4);
+		memcpy(&major, head + 12, 2);
+		memcpy(&minor, head + 14, 2);
+		s->map_swap = order == 0x4D3C2B1Au;
+		if (order != 0x1A2B3C4Du && !s->map_swap)
+			return;
+	} else {
+		memcpy(&major, head + 4, 2);
+		memcpy(&minor, head + 6, 2);
+		s->map_swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+		s->map_usec = magic == 0xa1b2c3d4u || magic == 0xd4c3b2a1u;
+		if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du && !s->map_swap)
+			return;
+	}
 	if (s->map_swap) {
 		major = __builtin_bswap16(major);
 		minor = __builtin_bswap16(minor);
+		shb_len = __builtin_bswap32(shb_len);
 	}
-	if ((magic != 0xa1b2c3d4u && magic != 0xa1b23c4du && !s->map_swap) || major != 2 ||
-	    minor != 4 || (s->map_swap && (s->linktype == MOS_LINK_LINUX_SLL ||
-					   s->linktype == MOS_LINK_LINUX_SLL2)))
+	if (major != (s->map_ng ? 1 : 2) || minor != (s->map_ng ? 0 : 4) ||
+	    (s->map_swap && (s->linktype == MOS_LINK_LINUX_SLL ||
+			     s->linktype == MOS_LINK_LINUX_SLL2)))
 		return;              /* other formats, and libpcap's byte swapping of SLL headers */
+	if (s->map_ng && (shb_len < 28 || shb_len % 4 != 0 || shb_len > (uint64_t)st.st_size))
+		return;
 	if ((s->sm = map_get(f, &st, &s->sm_slot)) == NULL)
 		return;
 	s->map = s->sm->base;
 	s->map_len = s->sm->len;
-	s->map_off = 24;
+	s->map_off = s->map_ng ? shb_len : 24;
 	s->map_kept = 0;
 	s->map_pref = 0;
+	s->map_recs = 0;
+	s->n_ifs = 0;
 	s->map_snap = (uint32_t)pcap_snapshot(s->pcap);
 }
 
@@ -370,19 +413,174 @@ map_release(struct mos_source *s)
 	}
 }
 
-/* The header of the record at @off of the mapping in @r (host order):
- * true when the mapping takes the record as is, false when libpcap must
- * read it (cut short by the file's end, longer than the snapshot length). */
-static inline bool
-map_rec(const struct mos_source *s, size_t off, uint32_t r[4])
+/* A record or block of the mapping, as map_block reads it. */
+struct blk {
+	size_t next;                 /* offset of the next one */
+	struct timeval tv;           /* BLK_PACKET: its time as libpcap gives it (tv_usec: ns) */
+	uint32_t caplen, wirelen;    /* BLK_PACKET */
+	const uint8_t *data;         /* BLK_PACKET */
+	bool odd;                    /* BLK_PACKET: fields no capture writes (split guesses) */
+	struct ng_if ifc;            /* BLK_IFACE: the interface described */
+	uint32_t snap;               /* BLK_IFACE: its snapshot length field */
+	uint16_t link;               /* BLK_IFACE: its link type */
+};
+
+enum blk_kind {
+	BLK_PACKET,                  /* a record the mapping takes */
+	BLK_SKIP,                    /* a pcapng block libpcap skips too */
+	BLK_IFACE,                   /* a pcapng interface the mapping can follow */
+	BLK_STOP,                    /* libpcap must read from here */
+};
+
+static inline uint32_t
+map_u32(const struct mos_source *s, size_t off)
 {
-	if (s->map_len - off < 16)
-		return false;
+	uint32_t v;
+
+	memcpy(&v, s->map + off, 4);
+	return s->map_swap ? __builtin_bswap32(v) : v;
+}
+
+static inline uint16_t
+map_u16(const struct mos_source *s, size_t off)
+{
+	uint16_t v;
+
+	memcpy(&v, s->map + off, 2);
+	return s->map_swap ? __builtin_bswap16(v) : v;
+}
+
+/* The options of the pcapng interface description at [@off, @end) into
+ * @b: false for what the mapping leaves to libpcap (a unit that is not
+ * 10^-k s with k <= 9, an option twice, a malformed list). */
+static bool
+ng_if_options(const struct mos_source *s, size_t off, size_t end, struct blk *b)
+{
+	bool resol = false, offset = false;
+
+	b->ifc.units = 1000000;      /* the default: microseconds */
+	b->ifc.ns = 1000;
+	b->ifc.offset = 0;
+	while (end - off >= 4) {
+		uint16_t code = map_u16(s, off), len = map_u16(s, off + 2);
+		size_t room = ((size_t)len + 3) & ~(size_t)3;
+
+		if (code == 0)       /* end of options */
+			return true;
+		if (room > end - off - 4)
+			return false;
+		if (code == 9) {     /* if_tsresol */
+			uint8_t k = s->map[off + 4];
+
+			if (resol || len != 1 || k > 9)
+				return false;
+			resol = true;
+			b->ifc.units = 1;
+			for (uint8_t i = 0; i < k; i++)
+				b->ifc.units *= 10;
+			b->ifc.ns = (uint32_t)(1000000000u / b->ifc.units);
+		} else if (code == 14) {   /* if_tsoffset */
+			uint64_t v;
+
+			if (offset || len != 8)
+				return false;
+			offset = true;
+			memcpy(&v, s->map + off + 4, 8);
+			b->ifc.offset = (int64_t)(s->map_swap ? __builtin_bswap64(v) : v);
+		}
+		off += 4 + room;
+	}
+	return off == end;
+}
+
+/* The pcapng block at @off (@room bytes left) into @b. */
+static enum blk_kind
+ng_block(const struct mos_source *s, size_t off, size_t room, struct blk *b)
+{
+	uint32_t type, len, id;
+	uint64_t t;
+
+	if (room < 12)
+		return BLK_STOP;
+	type = map_u32(s, off);
+	len = map_u32(s, off + 4);
+	if (len < 12 || len % 4 != 0 || len > room || len > NG_BLOCK_MAX ||
+	    map_u32(s, off + len - 4) != len)
+		return BLK_STOP;     /* libpcap says what is wrong */
+	b->next = off + len;
+	switch (type) {
+	case NG_EPB:
+		if (len < 32)
+			return BLK_STOP;
+		id = map_u32(s, off + 8);
+		t = (uint64_t)map_u32(s, off + 12) << 32 | map_u32(s, off + 16);
+		b->caplen = map_u32(s, off + 20);
+		b->wirelen = map_u32(s, off + 24);
+		if (id >= s->n_ifs || b->caplen > len - 32 || b->caplen > s->map_snap)
+			return BLK_STOP;
+		b->tv.tv_sec = (time_t)(t / s->ifs[id].units + (uint64_t)s->ifs[id].offset);
+		b->tv.tv_usec = (suseconds_t)(t % s->ifs[id].units * s->ifs[id].ns);
+		b->data = s->map + off + 28;
+		b->odd = b->wirelen < b->caplen;
+		return BLK_PACKET;
+	case NG_IDB:
+		if (len < 20 || map_u16(s, off + 8) != s->linktype ||
+		    !ng_if_options(s, off + 16, off + len - 4, b))
+			return BLK_STOP;
+		b->snap = map_u32(s, off + 12);
+		b->link = map_u16(s, off + 8);
+		return BLK_IFACE;
+	case NG_SHB:
+	case NG_SPB:
+	case NG_OPB:
+		return BLK_STOP;     /* a new section, packets without a time: libpcap */
+	default:
+		return BLK_SKIP;     /* statistics, names, secrets, custom: skipped */
+	}
+}
+
+/* The record at @off of the mapping into @b (pcapng: the block there). */
+static inline enum blk_kind
+map_block(const struct mos_source *s, size_t off, struct blk *b)
+{
+	size_t room = s->map_len - off;
+	uint32_t r[4];
+
+	if (s->map_ng)
+		return ng_block(s, off, room, b);
+	if (room < 16)
+		return BLK_STOP;
 	memcpy(r, s->map + off, 16);
 	if (s->map_swap)
 		for (int i = 0; i < 4; i++)
 			r[i] = __builtin_bswap32(r[i]);
-	return r[2] <= s->map_snap && r[2] <= s->map_len - off - 16;
+	/* longer than the snapshot length, cut by the file's end: libpcap */
+	if (r[2] > s->map_snap || r[2] > room - 16)
+		return BLK_STOP;
+	/* as libpcap gives it: 32-bit signed fields, microseconds scaled in 32 bits */
+	b->tv.tv_sec = (int32_t)r[0];
+	b->tv.tv_usec = (int32_t)(s->map_usec ? r[1] * 1000u : r[1]);
+	b->caplen = r[2];
+	b->wirelen = r[3];
+	b->data = s->map + off + 16;
+	b->odd = r[3] < r[2] || r[1] >= (s->map_usec ? 1000000u : 1000000000u);
+	b->next = off + 16 + (size_t)r[2];
+	return BLK_PACKET;
+}
+
+/* Follow the pcapng interface of @b (map_block said BLK_IFACE): false
+ * when libpcap must (too many; after the first, a snapshot length field
+ * or link type number that libpcap may compare otherwise and refuse). */
+static bool
+ng_add_if(struct mos_source *s, const struct blk *b)
+{
+	if (s->n_ifs == NG_IFS ||
+	    (s->n_ifs > 0 && (b->snap != s->ng_snap0 || b->link != pcap_datalink(s->pcap))))
+		return false;
+	if (s->n_ifs == 0)
+		s->ng_snap0 = b->snap;
+	s->ifs[s->n_ifs++] = b->ifc;
+	return true;
 }
 
 /* Stream the lines of the mapping up to MAP_AHEAD bytes after @off into
@@ -394,15 +592,6 @@ map_prefetch(const struct mos_source *s, size_t off, size_t *pref)
 	for (size_t end = RTE_MIN(off + MAP_AHEAD, s->map_len); *pref < end;
 	     *pref += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(s->map + *pref);
-}
-
-/* The time of the record whose header is @r, as libpcap gives it: 32-bit
- * signed fields, microseconds scaled in 32 bits. */
-static inline void
-map_time(const struct mos_source *s, const uint32_t r[4], struct timeval *tv)
-{
-	tv->tv_sec = (int32_t)r[0];
-	tv->tv_usec = (int32_t)(s->map_usec ? r[1] * 1000u : r[1]);
 }
 
 /* Nanoseconds since the epoch of a record time (files are opened with
@@ -424,38 +613,80 @@ frame_len(uint32_t caplen, struct mos_source_counters *c)
 	return MOS_FRAME_MAX;
 }
 
+/* libpcap reads the open file from the mapping's offset on: positioned
+ * there (classic pcap), or opened again with the records the mapping gave
+ * skipped (pcapng: libpcap must see the file's blocks in order). -1, or 0
+ * (the file closed, the error counted) when that failed. */
+static int
+map_handover(struct mos_source *s)
+{
+	const char *path = s->paths[s->next_path - 1];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+
+	if (!s->map_ng) {
+		if (fseeko(pcap_file(s->pcap), (off_t)s->map_off, SEEK_SET) != 0) {
+			snprintf(s->error, ERR_LEN, "%s: cannot seek: %s", path, strerror(errno));
+			s->c.errors++;
+			close_capture(s);
+			return 0;
+		}
+		unmap_capture(s);
+		return -1;
+	}
+	unmap_capture(s);
+	pcap_close(s->pcap);
+	if ((s->pcap = open_capture(path, s->error)) == NULL) {
+		s->c.errors++;
+		return 0;
+	}
+	for (uint64_t i = 0; i < s->map_recs; i++) {
+		if (pcap_next_ex(s->pcap, &h, &data) != 1) {
+			snprintf(s->error, ERR_LEN, "%s: changed while read", path);
+			s->c.errors++;
+			close_capture(s);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* The next record of the mapping: 1 with @h and @data set, 0 at the end
- * of the file, -1 when libpcap must read from here on (file positioned). */
+ * of the file (or when it could not be handed over), -1 when libpcap must
+ * read from here on (map_handover). */
 static int
 map_next(struct mos_source *s, struct pcap_pkthdr *h, const u_char **data)
 {
-	uint32_t r[4];
+	struct blk b;
 
-	if (s->map_off == s->map_len) {
-		unmap_capture(s);
-		return 0;
+	for (;;) {
+		if (s->map_off == s->map_len) {
+			unmap_capture(s);
+			return 0;
+		}
+		if (s->map_off - s->map_kept >= MAP_RELEASE)
+			map_release(s);
+		map_prefetch(s, s->map_off, &s->map_pref);
+		switch (map_block(s, s->map_off, &b)) {
+		case BLK_PACKET:
+			h->ts = b.tv;
+			h->caplen = b.caplen;
+			h->len = b.wirelen;
+			*data = b.data;
+			s->map_off = b.next;
+			s->map_recs++;
+			return 1;
+		case BLK_IFACE:
+			if (!ng_add_if(s, &b))
+				return map_handover(s);
+			break;
+		case BLK_SKIP:
+			break;
+		case BLK_STOP:
+			return map_handover(s);
+		}
+		s->map_off = b.next;
 	}
-	if (s->map_off - s->map_kept >= MAP_RELEASE)
-		map_release(s);
-	map_prefetch(s, s->map_off, &s->map_pref);
-	if (!map_rec(s, s->map_off, r))
-		goto libpcap;
-	map_time(s, r, &h->ts);
-	h->caplen = r[2];
-	h->len = r[3];
-	*data = s->map + s->map_off + 16;
-	s->map_off += 16 + (size_t)r[2];
-	return 1;
-libpcap:
-	if (fseeko(pcap_file(s->pcap), (off_t)s->map_off, SEEK_SET) != 0) {
-		snprintf(s->error, ERR_LEN, "%s: cannot seek: %s", s->paths[s->next_path - 1],
-			 strerror(errno));
-		s->c.errors++;
-		close_capture(s);
-		return 0;
-	}
-	unmap_capture(s);
-	return -1;
 }
 
 /* Make sure a file is open; false when every file has been read. */
@@ -620,35 +851,62 @@ mos_source_peek(struct mos_source *s, struct mos_source_rec *recs, uint16_t n)
 
 #define SYNC_CHAIN 8                 /* records a guessed record start must chain */
 #define SYNC_SPAN  (366 * 86400)     /* seconds a guessed record's time may be off the first's */
+#define SYNC_NG_OPTS 1024u           /* bytes of options a guessed pcapng packet block may have */
+#define SYNC_NG_BLOCK (64u << 10)    /* length a guessed pcapng block of another kind may have */
 
 bool
 mos_source_split_begin(struct mos_source *s, struct mos_source_layout *lay)
 {
-	uint32_t r[4];
+	struct blk b;
+	enum blk_kind k;
 
 	if (s->kind != SOURCE_PCAP || s->done || !pcap_next_file(s) || s->map == NULL ||
-	    s->map_off != 24)
+	    s->map_recs != 0)
 		return false;
+	/* pcapng: the interfaces described before the first packet are
+	 * followed here; one described later ends the shared scan there */
+	while ((k = map_block(s, s->map_off, &b)) != BLK_PACKET) {
+		if (k == BLK_STOP || (k == BLK_IFACE && !ng_add_if(s, &b)))
+			return false;
+		s->map_off = b.next;
+	}
 	lay->base = s->map;
-	lay->first = 24;
+	lay->first = s->map_off;
 	lay->len = s->map_len;
-	s->map_ts0 = map_rec(s, 24, r) ? (int32_t)r[0] : 0;
+	s->map_ts0 = b.tv.tv_sec;
 	return true;
 }
 
-/* Whether a chain of records starts at @off: SYNC_CHAIN headers that the
- * mapping takes, look like a capture's, and follow one another (or reach
- * the file's end exactly). */
+/* Whether a chain of records starts at @off: SYNC_CHAIN records (pcapng:
+ * blocks) that the mapping takes, look like a capture's, and follow one
+ * another (or reach the file's end exactly). */
 static bool
 sync_chain(const struct mos_source *s, size_t off)
 {
-	uint32_t r[4];
+	struct blk b;
 
 	for (int i = 0; i < SYNC_CHAIN && off != s->map_len; i++) {
-		if (!map_rec(s, off, r) || r[3] < r[2] || r[1] >= (s->map_usec ? 1000000u : 1000000000u) ||
-		    llabs((long long)(int32_t)r[0] - s->map_ts0) > SYNC_SPAN)
+		/* pcapng: a block's length is checked against its copy at the
+		 * end; a length read off a payload must not send that check to
+		 * a page far ahead (each would be faulted in) */
+		if (s->map_ng && s->map_len - off >= 8) {
+			uint32_t type = map_u32(s, off), len = map_u32(s, off + 4);
+
+			if (len > (type == NG_EPB ? 32 + (size_t)s->map_snap + SYNC_NG_OPTS
+						  : SYNC_NG_BLOCK))
+				return false;
+		}
+		switch (map_block(s, off, &b)) {
+		case BLK_PACKET:
+			if (b.odd || llabs((long long)b.tv.tv_sec - s->map_ts0) > SYNC_SPAN)
+				return false;
+			break;
+		case BLK_SKIP:
+			break;
+		default:
 			return false;
-		off += 16 + (size_t)r[2];
+		}
+		off = b.next;
 	}
 	return true;
 }
@@ -656,11 +914,19 @@ sync_chain(const struct mos_source *s, size_t off)
 size_t
 mos_source_split_sync(const struct mos_source *s, size_t from, size_t to)
 {
-	/* a record starts within every 16 + snapshot length bytes (unless
-	 * the mapping would not take it): the search stops there */
-	size_t end = RTE_MIN(RTE_MIN(to, s->map_len), from + 16 + (size_t)s->map_snap);
+	/* classic pcap: a record starts within every 16 + snapshot length
+	 * bytes (unless the mapping would not take it): the search stops
+	 * there; pcapng: blocks start at multiples of 4, and are as long as
+	 * they like */
+	size_t end = RTE_MIN(to, s->map_len), step = 1;
 
-	for (size_t off = from; off < end; off++)
+	if (s->map_ng) {
+		from = (from + 3) & ~(size_t)3;
+		step = 4;
+	} else {
+		end = RTE_MIN(end, from + 16 + (size_t)s->map_snap);
+	}
+	for (size_t off = from; off < end; off += step)
 		if (sync_chain(s, off))
 			return off;
 	return SIZE_MAX;
@@ -673,30 +939,32 @@ mos_source_split_walk(const struct mos_source *s, size_t *at, size_t to,
 {
 	size_t off = *at, pref = off;
 	unsigned got = 0;
-	uint32_t r[4];
+	struct blk b;
 
 	*bad = false;
 	while (off < to && off < s->map_len && got < n) {
 		struct mos_source_rec *rec = &recs[got];
-		struct timeval tv;
+		enum blk_kind k;
 		uint32_t len;
 
 		map_prefetch(s, off, &pref);
-		if (!map_rec(s, off, r)) {
-			*bad = true;
+		k = map_block(s, off, &b);
+		if (k != BLK_PACKET && k != BLK_SKIP) {
+			*bad = true; /* interfaces are followed by one reader: peek */
 			break;
 		}
+		off = b.next;
+		if (k == BLK_SKIP)
+			continue;
 		got++;
-		len = frame_len(r[2], c);
-		map_time(s, r, &tv);
-		rec->ts_ns = time_ns(&tv);
-		rec->data = s->map + off + 16;
+		len = frame_len(b.caplen, c);
+		rec->ts_ns = time_ns(&b.tv);
+		rec->data = b.data;
 		rec->caplen = len;
-		rec->wirelen = r[3];
+		rec->wirelen = b.wirelen;
 		rec->linktype = (uint16_t)s->linktype;
 		c->packets++;
 		c->bytes += len;
-		off += 16 + (size_t)r[2];
 	}
 	*at = off;
 	return got;
@@ -708,6 +976,7 @@ mos_source_split_pass(struct mos_source *s, size_t off, const struct mos_source_
 	s->c.packets += c->packets;
 	s->c.bytes += c->bytes;
 	s->c.cut += c->cut;
+	s->map_recs += c->packets;
 	s->map_off = off;
 	if (off - s->map_kept >= MAP_RELEASE)
 		map_release(s);

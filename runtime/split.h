@@ -31,7 +31,8 @@ struct split;
 /*
  * A shared scan for @n (>= 2) workers, worker i reading through @srcs[i]
  * (sources over the same files, nothing read yet). NULL when the input
- * cannot be split (its first file is not a mapped classic pcap file) or
+ * cannot be split (its first file is not a mapped classic pcap or pcapng
+ * file) or
  * memory is short: the workers then read with mos_source_peek. The first
  * file is split; the files after it are read with mos_source_peek.
  */

@@ -7,7 +7,12 @@ mksplit.py DIR writes into DIR
                    a chain of plausible headers, is mostly wrong;
   split_snap.pcap  the same with one record longer than the snapshot
                    length in the middle (read by libpcap from there on);
-  split_cut.pcap   split_fake.pcap cut inside a record (a read error).
+  split_cut.pcap   split_fake.pcap cut inside a record (a read error);
+  split_fake.pcapng  the same connections as pcapng, payloads full of fake
+                   enhanced packet blocks, statistics blocks between
+                   records and a second interface described mid-file
+                   (the shared scan ends there);
+  split_cut.pcapng split_fake.pcapng cut inside a block (a read error).
 Deterministic: the same bytes every time."""
 import os
 import struct
@@ -40,7 +45,22 @@ def fake_payload(n, salt):
     return (rec * (n // len(rec) + 1))[:n]
 
 
-def connections(n_conns, rounds):
+def ng_block(kind, body):
+    body += bytes(-len(body) % 4)
+    return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+
+def ng_epb(iface, t, fr):
+    return ng_block(6, struct.pack("<IIIII", iface, t >> 32, t & 0xffffffff, len(fr), len(fr)) + fr)
+
+
+def fake_ng_payload(n, salt):
+    """n bytes of back-to-back fake enhanced packet blocks of 64 bytes."""
+    rec = ng_epb(0, (T0 + salt % 7) * 1000000 + salt, bytes((salt + i) & 0xff for i in range(32)))
+    return (rec * (n // len(rec) + 1))[:n]
+
+
+def connections(n_conns, rounds, fake=fake_payload):
     """Records (time, frame) of n_conns interleaved connections."""
     out, t = [], 0
     state = []
@@ -59,9 +79,9 @@ def connections(n_conns, rounds):
         for k, st in enumerate(state):
             cli, srv, cp, sp, cs, ss = st
             size = 300 + (r * 131 + k * 17) % 1100
-            emit(frame(cli, srv, cp, sp, cs, ss, 0x18, fake_payload(size, r + k)))
+            emit(frame(cli, srv, cp, sp, cs, ss, 0x18, fake(size, r + k)))
             st[4] += size
-            emit(frame(srv, cli, sp, cp, ss, st[4], 0x18, fake_payload(size // 2 + 50, r * k)))
+            emit(frame(srv, cli, sp, cp, ss, st[4], 0x18, fake(size // 2 + 50, r * k)))
             st[5] += size // 2 + 50
     for cli, srv, cp, sp, cs, ss in state:
         emit(frame(cli, srv, cp, sp, cs, ss, 0x11, b""))
@@ -81,6 +101,27 @@ def write(path, recs, snap=65535, cut=None):
         f.write(data)
 
 
+def write_ng(path, recs, cut=None):
+    """pcapng: microsecond interface 0, a statistics block every 97 records,
+    interface 1 (nanoseconds) described half-way and used from there on by
+    every other record."""
+    data = bytearray(ng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+    data += ng_block(1, struct.pack("<HHI", 1, 0, 262144))
+    for i, (t, fr) in enumerate(recs):
+        if i == len(recs) // 2:
+            data += ng_block(1, struct.pack("<HHIHHB3xI", 1, 0, 262144, 9, 1, 9, 0))
+        if i % 97 == 50:
+            data += ng_block(5, bytes(28))
+        if i >= len(recs) // 2 and i % 2:
+            data += ng_epb(1, (T0 * 1000000 + t * 1000) * 1000, fr)
+        else:
+            data += ng_epb(0, T0 * 1000000 + t * 1000, fr)
+    if cut is not None:
+        data = data[:cut]
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 d = sys.argv[1]
 recs = connections(200, 40)
 write(os.path.join(d, "split_fake.pcap"), recs)
@@ -91,3 +132,7 @@ mid = len(recs) // 2
 write(os.path.join(d, "split_snap.pcap"), recs[:mid] + [(recs[mid][0], big)] + recs[mid:])
 size = os.path.getsize(os.path.join(d, "split_fake.pcap"))
 write(os.path.join(d, "split_cut.pcap"), recs, cut=size * 2 // 3 + 7)
+ng = connections(200, 40, fake_ng_payload)
+write_ng(os.path.join(d, "split_fake.pcapng"), ng)
+size = os.path.getsize(os.path.join(d, "split_fake.pcapng"))
+write_ng(os.path.join(d, "split_cut.pcapng"), ng, cut=size * 2 // 3 + 7)

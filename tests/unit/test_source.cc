@@ -524,6 +524,306 @@ TEST(PcapSource, SplitWalkGivesThePeekedRecordsFromAnyTrueStart)
 	unlink(a.c_str());
 }
 
+// A pcapng file written block by block, in either byte order.
+struct NgFile {
+	bool be;
+	std::vector<uint8_t> b;
+
+	void put(std::vector<uint8_t> &v, uint64_t x, int n) const
+	{
+		for (int i = 0; i < n; i++)
+			v.push_back((uint8_t)(be ? x >> (8 * (n - 1 - i)) : x >> (8 * i)));
+	}
+	// Returns the block's offset in the file.
+	size_t block(uint32_t type, std::vector<uint8_t> body)
+	{
+		size_t at = b.size();
+		body.resize((body.size() + 3) & ~(size_t)3, 0);
+		uint32_t len = 12 + (uint32_t)body.size();
+		put(b, type, 4);
+		put(b, len, 4);
+		b.insert(b.end(), body.begin(), body.end());
+		put(b, len, 4);
+		return at;
+	}
+	void shb()
+	{
+		std::vector<uint8_t> v;
+		put(v, 0x1A2B3C4D, 4);
+		put(v, 1, 2);
+		put(v, 0, 2);
+		put(v, ~0ull, 8);
+		block(0x0A0D0D0A, v);
+	}
+	// @resol: if_tsresol byte (-1: none); @offset: if_tsoffset (with @has_offset)
+	void idb(uint32_t snap, int resol = -1, int64_t offset = 0, bool has_offset = false,
+		 uint16_t link = 1)
+	{
+		std::vector<uint8_t> v;
+		put(v, link, 2);
+		put(v, 0, 2);
+		put(v, snap, 4);
+		put(v, 2, 2);            // if_name "eth0": an option the mapping ignores
+		put(v, 4, 2);
+		v.insert(v.end(), {'e', 't', 'h', '0'});
+		if (resol >= 0) {
+			put(v, 9, 2);
+			put(v, 1, 2);
+			v.insert(v.end(), {(uint8_t)resol, 0, 0, 0});
+		}
+		if (has_offset) {
+			put(v, 14, 2);
+			put(v, 8, 2);
+			put(v, (uint64_t)offset, 8);
+		}
+		put(v, 0, 4);            // end of options
+		block(1, v);
+	}
+	size_t epb(uint32_t iface, uint64_t t, uint8_t tag, uint32_t caplen, uint32_t wirelen,
+		   bool comment = false)
+	{
+		std::vector<uint8_t> v;
+		put(v, iface, 4);
+		put(v, t >> 32, 4);
+		put(v, (uint32_t)t, 4);
+		put(v, caplen, 4);
+		put(v, wirelen, 4);
+		v.push_back(tag);
+		v.insert(v.end(), caplen - 1, 0xab);
+		v.resize((v.size() + 3) & ~(size_t)3, 0);
+		if (comment) {
+			put(v, 1, 2);    // opt_comment "hi"
+			put(v, 2, 2);
+			v.insert(v.end(), {'h', 'i', 0, 0});
+			put(v, 0, 4);
+		}
+		return block(6, v);
+	}
+	void write(const std::string &path, size_t cut = 0) const
+	{
+		FILE *fp = fopen(path.c_str(), "wb");
+		ASSERT_NE(fp, nullptr);
+		ASSERT_EQ(fwrite(b.data(), 1, b.size() - cut, fp), b.size() - cut);
+		fclose(fp);
+	}
+};
+
+// pcapng files are read from the mapping too: the frames (times in every
+// unit and offset the mapping follows, interfaces described mid-file,
+// blocks libpcap skips) must be libpcap's, and so must they be when the
+// mapping hands the rest to libpcap (a new section, a simple packet
+// block, a binary time unit, a frame over the snapshot length, a file cut
+// inside a block, an interface with another snapshot length).
+TEST(PcapSource, MappedPcapngGivesLibpcapsFrames)
+{
+	struct Case {
+		const char *name;
+		void (*tail)(NgFile &);  // blocks after 3 plain frames
+		bool mapped_to_end;
+		size_t cut;
+	};
+	const Case cases[] = {
+		{"skipped blocks and a second interface",
+		 [](NgFile &f) {
+			 f.block(5, std::vector<uint8_t>(28, 0));      // interface statistics
+			 f.block(4, {0, 0, 0, 0});                      // name resolution (empty)
+			 f.block(0x40000BAD, {1, 2, 3, 4, 5, 6, 7, 8}); // custom
+			 f.idb(262144, 9);                              // nanoseconds
+			 f.epb(1, 1700000000123456789ull, 10, 70, 70, true);
+			 f.idb(262144, 3, -3600, true);                 // milliseconds, an hour back
+			 f.epb(2, 1700000000123ull, 11, 80, 90);
+			 f.epb(0, 1700000001000001ull, 12, 60, 60);
+		 },
+		 true, 0},
+		{"new section", [](NgFile &f) { f.shb(); f.idb(262144); f.epb(0, 5, 20, 60, 60); },
+		 false, 0},
+		{"simple packet block",
+		 [](NgFile &f) {
+			 std::vector<uint8_t> v;
+			 f.put(v, 64, 4);
+			 v.push_back(21);
+			 v.insert(v.end(), 63, 0);
+			 f.block(3, v);
+			 f.epb(0, 7, 22, 60, 60);
+		 },
+		 false, 0},
+		{"binary unit", [](NgFile &f) { f.idb(262144, 0x8a); f.epb(1, 1u << 20, 23, 60, 60); },
+		 false, 0},
+		{"over the snapshot length", [](NgFile &f) { f.epb(0, 9, 24, 300000, 300000); f.epb(0, 10, 25, 60, 60); },
+		 false, 0},
+		{"cut inside a block", [](NgFile &f) { f.epb(0, 11, 26, 100, 100); }, false, 40},
+		{"another snapshot length", [](NgFile &f) { f.idb(1500); f.epb(1, 12, 27, 60, 60); },
+		 false, 0},
+	};
+	for (const Case &cs : cases) {
+		for (int be = 0; be < 2; be++) {
+			SCOPED_TRACE(std::string(cs.name) + (be ? " big-endian" : " little-endian"));
+			NgFile f{be != 0, {}};
+			f.shb();
+			f.idb(262144);                   // microseconds (no if_tsresol)
+			size_t first = f.epb(0, 1700000000000001ull, 1, 60, 60);
+			size_t second = f.epb(0, 1700000000999999ull, 2, 1514, 1514);
+			f.epb(0, 1700000001500000ull, 3, 150, 2000);
+			cs.tail(f);
+			std::string a = tmp_path("ng.pcapng");
+			f.write(a, cs.cut);
+			size_t want_err = 0;
+			std::vector<Got> want = read_with_libpcap(a, &want_err);
+			ASSERT_GE(want.size(), 3u);
+			char err[MOS_SOURCE_ERRLEN];
+			struct mos_source *s = open_files({a}, err);
+			ASSERT_NE(s, nullptr) << err;
+			std::vector<Got> got = drain(s, 2);
+			ASSERT_EQ(got.size(), want.size());
+			for (size_t i = 0; i < got.size(); i++) {
+				EXPECT_EQ(got[i].tag, want[i].tag) << i;
+				EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
+				EXPECT_EQ(got[i].len, want[i].len) << i;
+				EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
+			}
+			EXPECT_EQ(mos_source_counters(s)->errors, want_err);
+			EXPECT_EQ(got[0].ts_ns, 1700000000000001000ull);
+			EXPECT_EQ(got[2].wirelen, 2000u);
+			if (cs.mapped_to_end) {
+				ASSERT_EQ(got.size(), 6u);
+				EXPECT_EQ(got[3].ts_ns, 1700000000123456789ull);
+				EXPECT_EQ(got[4].ts_ns, 1699996400123000000ull);
+				EXPECT_EQ(got[5].tag, 12);
+			}
+			mos_source_close(s);
+			// read in place from the mapping: the records' data are as far
+			// apart as their blocks
+			s = open_files({a}, err);
+			ASSERT_NE(s, nullptr) << err;
+			struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
+			ASSERT_GE(mos_source_peek(s, r, 2), 2);
+			EXPECT_EQ((size_t)(r[1].data - r[0].data), second - first);
+			mos_source_close(s);
+			unlink(a.c_str());
+		}
+	}
+}
+
+// Split reading of a pcapng file: the walk from each range's true first
+// block gives exactly the peeked records, blocks libpcap skips are passed
+// over, the guess of a range's first block is that block, and an
+// interface described after the first packet stops the walk (bad) with
+// the rest read by mos_source_peek.
+TEST(PcapSource, SplitWalkOfPcapngGivesThePeekedRecords)
+{
+	for (int be = 0; be < 2; be++) {
+		SCOPED_TRACE(be ? "big-endian" : "little-endian");
+		NgFile f{be != 0, {}};
+		f.shb();
+		f.idb(262144, 9);
+		f.block(0x00000BAD, {9, 9, 9, 9});      // custom, before the first packet
+		f.idb(262144);
+		std::vector<size_t> starts;              // of every block after the interfaces
+		uint64_t x = 0x9e3779b97f4a7c15ull;
+		for (uint32_t i = 0; i < 500; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint32_t len = 20 + (uint32_t)(x % 1500);
+			if (i % 97 == 50)
+				starts.push_back(f.block(5, std::vector<uint8_t>(28, 0)));
+			starts.push_back(f.epb(i & 1, (i & 1 ? 1700000000000000ull : 1700000000000000000ull) +
+								 i * 1000,
+					       (uint8_t)i, len, len + (i % 5 == 0 ? 100 : 0), i % 7 == 0));
+		}
+		std::string a = tmp_path("split.pcapng");
+		f.write(a);
+		char err[MOS_SOURCE_ERRLEN];
+		struct mos_source *peek = open_files({a}, err), *walk = mos_source_pcap_dup(peek, err);
+		ASSERT_NE(peek, nullptr) << err;
+		ASSERT_NE(walk, nullptr) << err;
+		struct mos_source_layout lay;
+		ASSERT_TRUE(mos_source_split_begin(walk, &lay));
+		EXPECT_EQ(lay.first, starts[0]);
+		std::vector<struct mos_source_rec> want;
+		struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
+		for (uint16_t n; (n = mos_source_peek(peek, r, 7)) > 0;)
+			want.insert(want.end(), r, r + n);
+		ASSERT_EQ(want.size(), 500u);
+		EXPECT_EQ(want[1].ts_ns, 1700000000001000000ull);      // microsecond interface
+		EXPECT_EQ(want[2].ts_ns, 1700000000000002000ull);      // nanosecond interface
+		for (size_t chunk : {100u, 1600u, 4096u, 65536u}) {
+			std::vector<struct mos_source_rec> got;
+			std::vector<struct mos_source_rec> buf(chunk / 32 + 1);
+			struct mos_source_counters c = {};
+			size_t at = lay.first;
+			for (size_t lo = lay.first; lo < lay.len; lo += chunk) {
+				size_t guess = mos_source_split_sync(walk, lo, lo + chunk);
+				size_t truth = SIZE_MAX;
+				for (size_t st : starts)
+					if (st >= lo && st < lo + chunk) {
+						truth = st;
+						break;
+					}
+				EXPECT_EQ(guess, truth) << lo;
+				bool bad = true;
+				unsigned n = mos_source_split_walk(walk, &at, lo + chunk, buf.data(),
+								   (unsigned)buf.size(), &c, &bad);
+				EXPECT_FALSE(bad);
+				got.insert(got.end(), buf.begin(), buf.begin() + n);
+			}
+			EXPECT_EQ(at, lay.len);
+			ASSERT_EQ(got.size(), want.size()) << chunk;
+			for (size_t i = 0; i < got.size(); i++) {
+				EXPECT_EQ(got[i].data, want[i].data) << i;
+				EXPECT_EQ(got[i].caplen, want[i].caplen) << i;
+				EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
+				EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
+			}
+			EXPECT_EQ(c.packets, 500u);
+		}
+		mos_source_close(walk);
+		mos_source_close(peek);
+		unlink(a.c_str());
+	}
+	// an interface described after the first packet: the walk stops there
+	NgFile f{false, {}};
+	f.shb();
+	f.idb(262144);
+	for (uint8_t i = 0; i < 10; i++)
+		f.epb(0, 1700000000000000ull + i, i, 60, 60);
+	f.idb(262144, 9);
+	for (uint8_t i = 10; i < 20; i++)
+		f.epb(i & 1, 1700000000000000ull + i, i, 60, 60);
+	std::string a = tmp_path("split_idb.pcapng");
+	f.write(a);
+	size_t want_err = 0;
+	std::vector<Got> want = read_with_libpcap(a, &want_err);
+	ASSERT_EQ(want.size(), 20u);
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a}, err);
+	ASSERT_NE(s, nullptr) << err;
+	struct mos_source_layout lay;
+	ASSERT_TRUE(mos_source_split_begin(s, &lay));
+	std::vector<struct mos_source_rec> buf(64);
+	struct mos_source_counters c = {};
+	size_t at = lay.first;
+	bool bad = false;
+	unsigned n = mos_source_split_walk(s, &at, lay.len, buf.data(), (unsigned)buf.size(), &c, &bad);
+	EXPECT_TRUE(bad);
+	ASSERT_EQ(n, 10u);
+	mos_source_split_pass(s, at, &c);
+	mos_source_split_end(s, at);
+	struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
+	std::vector<Got> got;
+	for (unsigned i = 0; i < n; i++)
+		got.push_back({buf[i].data[0], buf[i].ts_ns, buf[i].caplen, buf[i].wirelen, 1});
+	for (uint16_t k; (k = mos_source_peek(s, r, 3)) > 0;)
+		for (uint16_t i = 0; i < k; i++)
+			got.push_back({r[i].data[0], r[i].ts_ns, r[i].caplen, r[i].wirelen, 1});
+	ASSERT_EQ(got.size(), want.size());
+	for (size_t i = 0; i < got.size(); i++) {
+		EXPECT_EQ(got[i].tag, want[i].tag) << i;
+		EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
+	}
+	EXPECT_EQ(mos_source_counters(s)->errors, 0u);
+	mos_source_close(s);
+	unlink(a.c_str());
+}
+
 TEST(EthdevSource, UnknownPortIsRefused)
 {
 	char err[MOS_SOURCE_ERRLEN];

@@ -97,8 +97,9 @@ struct mos_source_rec {
 
 /*
  * Offline sources: read up to @n (<= MOS_SOURCE_PEEK_MAX) records without
- * copying them into mbufs: classic pcap files are read where they are
- * mapped, other formats are copied to a buffer of the source. The records'
+ * copying them into mbufs: classic pcap and pcapng files are read where
+ * they are mapped (up to a block the mapping leaves to libpcap), other
+ * inputs are copied to a buffer of the source. The records'
  * data stay valid until the next mos_source_peek or mos_source_rx on @src
  * or its close. Counters and errors as mos_source_rx. Returns the number
  * read, 0 at the end of input (and for a live port).
@@ -107,7 +108,8 @@ struct mos_source_rec {
 uint16_t mos_source_peek(struct mos_source *src, struct mos_source_rec *recs, uint16_t n);
 
 /*
- * Split reading: several threads share the scan of one classic pcap file
+ * Split reading: several threads share the scan of one classic pcap or
+ * pcapng file
  * (runtime/split.c spreads it over the offline workers). Each thread has
  * its own source over the same files (mos_source_pcap_dup); they share the
  * file's mapping, so record data and offsets are the same in all of them.
@@ -119,12 +121,15 @@ struct mos_source_layout {
 };
 
 /* Open the source's first file if needed: true, with @lay filled, when it
- * is a mapped classic pcap file of which nothing was read yet. */
+ * is a mapped classic pcap or pcapng file of which no record was read yet
+ * (pcapng: the interfaces described before the first packet are read,
+ * @lay->first is that packet's block). */
 bool mos_source_split_begin(struct mos_source *src, struct mos_source_layout *lay);
 
 /* A guess at the first record starting in [@from, @to): the first offset
- * where a chain of plausible record headers begins (searched over at most
- * 16 + the snapshot length bytes, the longest record), or SIZE_MAX. Only
+ * where a chain of plausible record headers begins (classic pcap:
+ * searched over at most 16 + the snapshot length bytes, the longest
+ * record; pcapng: blocks, at multiples of 4), or SIZE_MAX. Only
  * a guess (a payload can look like records): check it against where the
  * walk of the bytes before ended. */
 size_t mos_source_split_sync(const struct mos_source *src, size_t from, size_t to);
@@ -135,7 +140,8 @@ size_t mos_source_split_sync(const struct mos_source *src, size_t from, size_t t
  * fields, frames cut to MOS_FRAME_MAX), counting them in @c (packets,
  * bytes, cut). *@at ends after the last record read; *@bad is set when the
  * record at *@at is one the mapping does not take (cut short by the
- * file's end, longer than the snapshot length): from there on the file
+ * file's end, longer than the snapshot length; pcapng: any block but
+ * packets and blocks libpcap skips, which are passed over): from there on the file
  * must be read by mos_source_peek after mos_source_split_end. Safe to call
  * from several threads on sources sharing the mapping. Returns the number
  * of records.
