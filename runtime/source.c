@@ -465,8 +465,8 @@ ng_if_options(const struct mos_source *s, size_t off, size_t end, struct blk *b)
 		uint16_t code = map_u16(s, off), len = map_u16(s, off + 2);
 		size_t room = ((size_t)len + 3) & ~(size_t)3;
 
-		if (code == 0)       /* end of options */
-			return true;
+		if (code == 0)       /* end of options (one with a length: libpcap) */
+			return len == 0;
 		if (room > end - off - 4)
 			return false;
 		if (code == 9) {     /* if_tsresol */
