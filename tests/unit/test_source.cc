@@ -358,12 +358,32 @@ std::vector<Got> read_with_libpcap(const std::string &path, size_t *errors)
 	*errors = 0;
 	if (p == nullptr)
 		return out;
+	uint16_t link = (uint16_t)(pcap_datalink(p) == DLT_RAW ? MOS_LINK_RAW : pcap_datalink(p));
 	while ((rc = pcap_next_ex(p, &h, &d)) == 1)
 		out.push_back({d[0], (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec,
-			       h->caplen, h->len, MOS_LINK_ETHERNET});
+			       h->caplen, h->len, link});
 	*errors = rc == PCAP_ERROR;
 	pcap_close(p);
 	return out;
+}
+
+// A record read in place, as drain gives it.
+Got got_of(const struct mos_source_rec &r)
+{
+	return {r.data[0], r.ts_ns, r.caplen, r.wirelen, r.linktype};
+}
+
+// The frames are libpcap's (read_with_libpcap), one for one.
+void expect_same_frames(const std::vector<Got> &got, const std::vector<Got> &want)
+{
+	ASSERT_EQ(got.size(), want.size());
+	for (size_t i = 0; i < got.size(); i++) {
+		EXPECT_EQ(got[i].tag, want[i].tag) << i;
+		EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
+		EXPECT_EQ(got[i].len, want[i].len) << i;
+		EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
+		EXPECT_EQ(got[i].linktype, want[i].linktype) << i;
+	}
 }
 
 // Classic pcap files are read from a mapping of the file (runtime/source.c);
@@ -398,14 +418,7 @@ TEST(PcapSource, MappedReadGivesLibpcapsFramesInEveryByteOrderAndUnit)
 				ASSERT_NE(s, nullptr) << err;
 				std::vector<Got> got = drain(s, 3);
 				ASSERT_GE(want.size(), 3u);
-				ASSERT_EQ(got.size(), want.size());
-				for (size_t i = 0; i < got.size(); i++) {
-					EXPECT_EQ(got[i].tag, want[i].tag) << i;
-					EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
-					EXPECT_EQ(got[i].len, want[i].len) << i;
-					EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
-					EXPECT_EQ(got[i].linktype, MOS_LINK_ETHERNET) << i;
-				}
+				expect_same_frames(got, want);
 				EXPECT_EQ(mos_source_counters(s)->errors, want_err);
 				if (!v) {
 					ASSERT_EQ(got.size(), 4u);
@@ -421,6 +434,47 @@ TEST(PcapSource, MappedReadGivesLibpcapsFramesInEveryByteOrderAndUnit)
 			}
 		}
 	}
+}
+
+// The records of a walk over [@lay.first, @lay.len) range by range
+// (@chunk bytes each, at most @chunk / 16 + 1 records), each range walked
+// from where the walk before ended, which is the first record (pcapng:
+// block) starting in the range if one does: the range's guessed first
+// record must be that one, or none.
+std::vector<struct mos_source_rec> walk_ranges(struct mos_source *walk,
+					       const struct mos_source_layout &lay, size_t chunk,
+					       struct mos_source_counters *c)
+{
+	std::vector<struct mos_source_rec> got, buf(chunk / 16 + 1);
+	size_t at = lay.first;
+
+	for (size_t lo = lay.first; lo < lay.len; lo += chunk) {
+		EXPECT_EQ(mos_source_split_sync(walk, lo, lo + chunk),
+			  at < lo + chunk && at < lay.len ? at : SIZE_MAX)
+			<< lo;
+		bool bad = true;
+		unsigned n = mos_source_split_walk(walk, &at, lo + chunk, buf.data(),
+						   (unsigned)buf.size(), c, &bad);
+		EXPECT_FALSE(bad);
+		got.insert(got.end(), buf.begin(), buf.begin() + n);
+	}
+	EXPECT_EQ(at, lay.len);
+	return got;
+}
+
+// The same records, read in place at the same addresses.
+void expect_same_recs(const std::vector<struct mos_source_rec> &got,
+		      const std::vector<struct mos_source_rec> &want)
+{
+	std::vector<Got> g, w;
+
+	ASSERT_EQ(got.size(), want.size());
+	for (size_t i = 0; i < got.size(); i++) {
+		EXPECT_EQ(got[i].data, want[i].data) << i;
+		g.push_back(got_of(got[i]));
+		w.push_back(got_of(want[i]));
+	}
+	expect_same_frames(g, w);
 }
 
 // Split reading (runtime/split.c): walking a mapped file range by range
@@ -457,32 +511,10 @@ TEST(PcapSource, SplitWalkGivesThePeekedRecordsFromAnyTrueStart)
 				want.insert(want.end(), r, r + n);
 			ASSERT_EQ(want.size(), recs.size());
 			for (size_t chunk : {100u, 1514u, 4096u, 65536u}) {
-				std::vector<struct mos_source_rec> got;
-				std::vector<struct mos_source_rec> buf(chunk / 16 + 1);
+				SCOPED_TRACE(chunk);
 				struct mos_source_counters c = {};
-				size_t at = lay.first;
-				for (size_t lo = lay.first; lo < lay.len; lo += chunk) {
-					size_t guess = mos_source_split_sync(walk, lo, lo + chunk);
-					/* the guess is the first true start in the range, or none */
-					if (at >= lo + chunk || at >= lay.len)
-						EXPECT_EQ(guess, SIZE_MAX) << lo;
-					else if (lo > lay.first)
-						EXPECT_EQ(guess, at) << lo;
-					bool bad = true;
-					unsigned n = mos_source_split_walk(walk, &at, lo + chunk, buf.data(),
-									   (unsigned)buf.size(), &c, &bad);
-					EXPECT_FALSE(bad);
-					got.insert(got.end(), buf.begin(), buf.begin() + n);
-				}
-				EXPECT_EQ(at, lay.len);
-				ASSERT_EQ(got.size(), want.size()) << chunk;
-				for (size_t i = 0; i < got.size(); i++) {
-					EXPECT_EQ(got[i].data, want[i].data) << i;
-					EXPECT_EQ(got[i].caplen, want[i].caplen) << i;
-					EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
-					EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
-					EXPECT_EQ(got[i].linktype, want[i].linktype) << i;
-				}
+				std::vector<struct mos_source_rec> got = walk_ranges(walk, lay, chunk, &c);
+				expect_same_recs(got, want);
 				EXPECT_EQ(c.packets, recs.size());
 			}
 			mos_source_close(walk);
@@ -674,13 +706,8 @@ TEST(PcapSource, MappedPcapngGivesLibpcapsFrames)
 			struct mos_source *s = open_files({a}, err);
 			ASSERT_NE(s, nullptr) << err;
 			std::vector<Got> got = drain(s, 2);
+			expect_same_frames(got, want);
 			ASSERT_EQ(got.size(), want.size());
-			for (size_t i = 0; i < got.size(); i++) {
-				EXPECT_EQ(got[i].tag, want[i].tag) << i;
-				EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
-				EXPECT_EQ(got[i].len, want[i].len) << i;
-				EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
-			}
 			EXPECT_EQ(mos_source_counters(s)->errors, want_err);
 			EXPECT_EQ(got[0].ts_ns, 1700000000000001000ull);
 			EXPECT_EQ(got[2].wirelen, 2000u);
@@ -772,13 +799,10 @@ TEST(PcapSource, DamagedPcapngGivesLibpcapsFramesAndErrors)
 		struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
 		for (uint16_t k; (k = mos_source_peek(s, r, 2)) > 0;)
 			for (uint16_t j = 0; j < k; j++)
-				got.push_back({r[j].data[0], r[j].ts_ns, r[j].caplen, r[j].wirelen, 1});
-		ASSERT_EQ(got.size(), want.size()) << "case " << i;
-		for (size_t j = 0; j < got.size(); j++) {
-			EXPECT_EQ(got[j].tag, want[j].tag) << "case " << i << " frame " << j;
-			EXPECT_EQ(got[j].ts_ns, want[j].ts_ns) << "case " << i << " frame " << j;
-			EXPECT_EQ(got[j].len, want[j].len) << "case " << i << " frame " << j;
-			EXPECT_EQ(got[j].wirelen, want[j].wirelen) << "case " << i << " frame " << j;
+				got.push_back(got_of(r[j]));
+		{
+			SCOPED_TRACE(i);
+			expect_same_frames(got, want);
 		}
 		EXPECT_EQ(mos_source_counters(s)->errors, want_err) << "case " << i;
 		ended_in_error += want_err != 0;
@@ -804,16 +828,18 @@ TEST(PcapSource, SplitWalkOfPcapngGivesThePeekedRecords)
 		f.idb(262144, 9);
 		f.block(0x00000BAD, {9, 9, 9, 9});      // custom, before the first packet
 		f.idb(262144);
-		std::vector<size_t> starts;              // of every block after the interfaces
+		size_t first = 0;
 		uint64_t x = 0x9e3779b97f4a7c15ull;
 		for (uint32_t i = 0; i < 500; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			uint32_t len = 20 + (uint32_t)(x % 1500);
 			if (i % 97 == 50)
-				starts.push_back(f.block(5, std::vector<uint8_t>(28, 0)));
-			starts.push_back(f.epb(i & 1, (i & 1 ? 1700000000000000ull : 1700000000000000000ull) +
-								 i * 1000,
-					       (uint8_t)i, len, len + (i % 5 == 0 ? 100 : 0), i % 7 == 0));
+				f.block(5, std::vector<uint8_t>(28, 0));
+			size_t at = f.epb(i & 1,
+					  (i & 1 ? 1700000000000000ull : 1700000000000000000ull) + i * 1000,
+					  (uint8_t)i, len, len + (i % 5 == 0 ? 100 : 0), i % 7 == 0);
+			if (i == 0)
+				first = at;
 		}
 		std::string a = tmp_path("split.pcapng");
 		f.write(a);
@@ -823,7 +849,7 @@ TEST(PcapSource, SplitWalkOfPcapngGivesThePeekedRecords)
 		ASSERT_NE(walk, nullptr) << err;
 		struct mos_source_layout lay;
 		ASSERT_TRUE(mos_source_split_begin(walk, &lay));
-		EXPECT_EQ(lay.first, starts[0]);
+		EXPECT_EQ(lay.first, first);
 		std::vector<struct mos_source_rec> want;
 		struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
 		for (uint16_t n; (n = mos_source_peek(peek, r, 7)) > 0;)
@@ -832,33 +858,9 @@ TEST(PcapSource, SplitWalkOfPcapngGivesThePeekedRecords)
 		EXPECT_EQ(want[1].ts_ns, 1700000000001000000ull);      // microsecond interface
 		EXPECT_EQ(want[2].ts_ns, 1700000000000002000ull);      // nanosecond interface
 		for (size_t chunk : {100u, 1600u, 4096u, 65536u}) {
-			std::vector<struct mos_source_rec> got;
-			std::vector<struct mos_source_rec> buf(chunk / 32 + 1);
+			SCOPED_TRACE(chunk);
 			struct mos_source_counters c = {};
-			size_t at = lay.first;
-			for (size_t lo = lay.first; lo < lay.len; lo += chunk) {
-				size_t guess = mos_source_split_sync(walk, lo, lo + chunk);
-				size_t truth = SIZE_MAX;
-				for (size_t st : starts)
-					if (st >= lo && st < lo + chunk) {
-						truth = st;
-						break;
-					}
-				EXPECT_EQ(guess, truth) << lo;
-				bool bad = true;
-				unsigned n = mos_source_split_walk(walk, &at, lo + chunk, buf.data(),
-								   (unsigned)buf.size(), &c, &bad);
-				EXPECT_FALSE(bad);
-				got.insert(got.end(), buf.begin(), buf.begin() + n);
-			}
-			EXPECT_EQ(at, lay.len);
-			ASSERT_EQ(got.size(), want.size()) << chunk;
-			for (size_t i = 0; i < got.size(); i++) {
-				EXPECT_EQ(got[i].data, want[i].data) << i;
-				EXPECT_EQ(got[i].caplen, want[i].caplen) << i;
-				EXPECT_EQ(got[i].wirelen, want[i].wirelen) << i;
-				EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
-			}
+			expect_same_recs(walk_ranges(walk, lay, chunk, &c), want);
 			EXPECT_EQ(c.packets, 500u);
 		}
 		mos_source_close(walk);
@@ -896,15 +898,11 @@ TEST(PcapSource, SplitWalkOfPcapngGivesThePeekedRecords)
 	struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
 	std::vector<Got> got;
 	for (unsigned i = 0; i < n; i++)
-		got.push_back({buf[i].data[0], buf[i].ts_ns, buf[i].caplen, buf[i].wirelen, 1});
+		got.push_back(got_of(buf[i]));
 	for (uint16_t k; (k = mos_source_peek(s, r, 3)) > 0;)
 		for (uint16_t i = 0; i < k; i++)
-			got.push_back({r[i].data[0], r[i].ts_ns, r[i].caplen, r[i].wirelen, 1});
-	ASSERT_EQ(got.size(), want.size());
-	for (size_t i = 0; i < got.size(); i++) {
-		EXPECT_EQ(got[i].tag, want[i].tag) << i;
-		EXPECT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
-	}
+			got.push_back(got_of(r[i]));
+	expect_same_frames(got, want);
 	EXPECT_EQ(mos_source_counters(s)->errors, 0u);
 	mos_source_close(s);
 	unlink(a.c_str());
