@@ -557,9 +557,18 @@ map_block(const struct mos_source *s, size_t off, struct blk *b)
 	/* longer than the snapshot length, cut by the file's end: libpcap */
 	if (r[2] > s->map_snap || r[2] > room - 16)
 		return BLK_STOP;
-	/* as libpcap gives it: 32-bit signed fields, microseconds scaled in 32 bits */
-	b->tv.tv_sec = (int32_t)r[0];
-	b->tv.tv_usec = (int32_t)(s->map_usec ? r[1] * 1000u : r[1]);
+	/* as libpcap 1.10 gives it: signed 32-bit fields in the host's byte
+	 * order, unsigned ones swapped; microseconds scaled in 64 bits (a
+	 * field over 999999 is not carried into the seconds) */
+	if (s->map_swap) {
+		b->tv.tv_sec = (time_t)r[0];
+		b->tv.tv_usec = (suseconds_t)r[1];
+	} else {
+		b->tv.tv_sec = (int32_t)r[0];
+		b->tv.tv_usec = (int32_t)r[1];
+	}
+	if (s->map_usec)
+		b->tv.tv_usec *= 1000;
 	b->caplen = r[2];
 	b->wirelen = r[3];
 	b->data = s->map + off + 16;
