@@ -255,7 +255,7 @@ def table(res):
              f"median wall time (min-max), median CPU time (user+sys), largest peak RSS. "
              f"Mpps and Gbit/s by wall time; Mpps (CPU) by CPU time, steadier when other "
              f"work shares the core. Peak RSS counts the pages of a trace read through a "
-             f"mapping (mos programs map classic pcap files); anon MB is the largest "
+             f"mapping (mos programs map pcap and pcapng files); anon MB is the largest "
              f"anonymous memory (RssAnon) seen, sampled every 10 ms, without them (and "
              f"without DPDK's ~10 MB of shared memory).", "",
              "| tool | kind | Mpps | Gbit/s | Mpps (CPU) | wall s (min-max) | CPU s | peak RSS MB "
