@@ -524,11 +524,12 @@ ng_block(const struct mos_source *s, size_t off, size_t room, struct blk *b)
 		b->odd = b->wirelen < b->caplen;
 		return BLK_PACKET;
 	case NG_IDB:
-		if (len < 20 || map_u16(s, off + 8) != s->linktype ||
-		    !ng_if_options(s, off + 16, off + len - 4, b))
+		if (len < 20)
 			return BLK_STOP;
-		b->snap = map_u32(s, off + 12);
 		b->link = map_u16(s, off + 8);
+		b->snap = map_u32(s, off + 12);
+		if (b->link != s->linktype || !ng_if_options(s, off + 16, off + len - 4, b))
+			return BLK_STOP;
 		return BLK_IFACE;
 	case NG_SHB:
 	case NG_SPB:
