@@ -5,9 +5,10 @@
  *
  * Chunk k holds the records that start in [first + k * SPLIT_CHUNK,
  * first + (k + 1) * SPLIT_CHUNK). A worker claims the next chunk (next)
- * and scans it into slot k % n_slots, once every worker has taken the
- * chunk that slot held before (done[]), then publishes it (ready = k + 1,
- * release). Who scans: a worker that waits for its next chunk, and a
+ * and scans it into slot k % n_slots (its records, the latest time up to
+ * each, and every worker's list of its own), once every worker has taken
+ * the chunk that slot held before (done[]), then publishes it (ready =
+ * k + 1, release). Who scans: a worker that waits for its next chunk, and a
  * worker ahead of the slowest, up to SPLIT_LEAD chunks ahead of itself;
  * the slowest does not scan ahead (it would fall further behind), so the
  * scan goes to whoever has time. Each worker knows where the walk of the
@@ -41,7 +42,11 @@ struct slot {
 	bool bad;                    /* the walk stopped at a record the mapping does not take */
 	struct mos_source_counters c;/* its records, bytes and cut frames */
 	struct mos_source_rec *recs; /* SPLIT_RECS records */
-	uint16_t *owner;             /* their owners */
+	uint64_t *latest;            /* the latest time up to each (0 before the chunk) */
+	uint16_t *owner;             /* their owners (for the lists) */
+	uint16_t *mine;              /* the records of worker w, in input order:
+				      * mine[first[w]] to mine[first[w + 1] - 1] */
+	unsigned first[MOS_APP_MAX_WORKERS + 1];
 } __rte_cache_aligned;
 
 /* A worker's progress (its own cache line). */
@@ -49,6 +54,8 @@ struct cursor {
 	uint64_t chunk;              /* next chunk to take */
 	struct slot *slot;           /* the chunk being taken, NULL between chunks */
 	unsigned i;                  /* its next record */
+	unsigned mi;                 /* its next record of this worker's (in mine[]) */
+	uint64_t now;                /* the latest time of the records taken */
 	size_t prev_end;             /* where the walk of the chunks taken ended */
 	bool over;                   /* the split file is read: mos_source_peek */
 } __rte_cache_aligned;
@@ -102,8 +109,10 @@ split_new(struct mos_source *const *srcs, unsigned n, split_owner_fn fn, void *a
 		struct slot *s = &sp->slots[i];
 
 		s->recs = malloc(SPLIT_RECS * sizeof(*s->recs));
+		s->latest = malloc(SPLIT_RECS * sizeof(*s->latest));
 		s->owner = malloc(SPLIT_RECS * sizeof(*s->owner));
-		if (s->recs == NULL || s->owner == NULL) {
+		s->mine = malloc(SPLIT_RECS * sizeof(*s->mine));
+		if (s->recs == NULL || s->latest == NULL || s->owner == NULL || s->mine == NULL) {
 			split_free(sp);
 			return NULL;
 		}
@@ -120,7 +129,9 @@ split_free(struct split *sp)
 		return;
 	for (unsigned i = 0; i < sp->n_slots; i++) {
 		free(sp->slots[i].recs);
+		free(sp->slots[i].latest);
 		free(sp->slots[i].owner);
+		free(sp->slots[i].mine);
 	}
 	free(sp->slots);
 	free(sp);
@@ -138,23 +149,35 @@ split_abandon(struct split *sp)
 	__atomic_store_n(&sp->abandoned, true, __ATOMIC_RELAXED);
 }
 
-/* Walk chunk @k into @s from @at (SIZE_MAX: no record found there), with
- * the owner of every record. */
+/* Walk chunk @k into @s from @at (SIZE_MAX: no record found there): the
+ * records, the latest time up to each, and every worker's list. */
 static void
 fill(struct split *sp, unsigned w, struct slot *s, uint64_t k, size_t at)
 {
 	size_t to = sp->first + (k + 1) * SPLIT_CHUNK;
+	unsigned count[MOS_APP_MAX_WORKERS] = { 0 };
+	uint64_t latest = 0;
 	bool bad = false;
 
 	s->n = 0;
 	memset(&s->c, 0, sizeof(s->c));
-	if (at != SIZE_MAX) {
+	if (at != SIZE_MAX)
 		/* starts in one chunk, 16 bytes a record at least: SPLIT_RECS hold them */
 		s->n = mos_source_split_walk(sp->src[w], &at, to, s->recs, SPLIT_RECS, &s->c,
 					     &bad);
-		for (unsigned i = 0; i < s->n; i++)
-			s->owner[i] = sp->fn(sp->arg, &s->recs[i]);
+	for (unsigned i = 0; i < s->n; i++) {
+		latest = RTE_MAX(latest, s->recs[i].ts_ns);
+		s->latest[i] = latest;
+		s->owner[i] = sp->fn(sp->arg, &s->recs[i]);
+		count[s->owner[i]]++;
 	}
+	s->first[0] = 0;
+	for (unsigned o = 0; o < sp->n; o++) {
+		s->first[o + 1] = s->first[o] + count[o];
+		count[o] = s->first[o];
+	}
+	for (unsigned i = 0; i < s->n; i++)
+		s->mine[count[s->owner[i]]++] = (uint16_t)i;
 	/* atomic: first_record reads them while the chunk may be walked again */
 	__atomic_store_n(&s->bad, bad, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->end, at, __ATOMIC_RELAXED);
@@ -266,16 +289,23 @@ split_over(struct split *sp, unsigned w, struct cursor *cu)
 	split_leave(sp, w);
 }
 
+bool
+split_done(const struct split *sp, unsigned w)
+{
+	return sp->cur[w].over;
+}
+
 uint16_t
-split_next(struct split *sp, unsigned w, struct mos_source_rec *recs, uint16_t *owner,
-	   uint16_t n)
+split_next(struct split *sp, unsigned w, uint16_t n, uint64_t *clock,
+	   struct mos_source_rec *recs, uint16_t *at, uint16_t *k)
 {
 	struct cursor *cu = &sp->cur[w];
-	uint16_t got = 0;
+	uint16_t got = 0, k0 = 0;
 
 	while (got < n && !cu->over) {
 		struct slot *s = cu->slot;
-		unsigned take;
+		unsigned take, end, last, mi;
+		uint16_t mine;
 
 		if (s == NULL) {
 			if (cu->chunk == sp->chunks) {
@@ -283,9 +313,10 @@ split_next(struct split *sp, unsigned w, struct mos_source_rec *recs, uint16_t *
 				break;
 			}
 			if ((s = chunk_take(sp, w, cu)) == NULL)
-				return got;
+				break;
 			cu->slot = s;
 			cu->i = 0;
+			cu->mi = s->first[w];
 			/* the chunk's pages into the TLB at once (the walks overlap;
 			 * one at a time, in frame order, they stall the decode) */
 			if (s->start != SIZE_MAX)
@@ -294,9 +325,22 @@ split_next(struct split *sp, unsigned w, struct mos_source_rec *recs, uint16_t *
 					__builtin_prefetch(sp->base + o, 0, 0);
 		}
 		take = RTE_MIN(s->n - cu->i, (unsigned)(n - got));
-		memcpy(recs + got, s->recs + cu->i, take * sizeof(*recs));
-		memcpy(owner + got, s->owner + cu->i, take * sizeof(*owner));
-		cu->i += take;
+		end = cu->i + take;
+		/* the latest time so far: the chunk's own, until it reaches the
+		 * latest before the chunk (it never goes back) */
+		memcpy(clock + got, s->latest + cu->i, take * sizeof(*clock));
+		for (unsigned j = 0; j < take && clock[got + j] < cu->now; j++)
+			clock[got + j] = cu->now;
+		if (take > 0)
+			cu->now = clock[got + take - 1];
+		for (mi = cu->mi, last = s->first[w + 1], mine = k0; mi < last && s->mine[mi] < end;
+		     mi++, mine++) {
+			recs[mine] = s->recs[s->mine[mi]];
+			at[mine] = (uint16_t)(got + s->mine[mi] - cu->i);
+		}
+		k0 = mine;
+		cu->mi = mi;
+		cu->i = end;
 		got = (uint16_t)(got + take);
 		if (cu->i < s->n)
 			break;
@@ -315,12 +359,6 @@ split_next(struct split *sp, unsigned w, struct mos_source_rec *recs, uint16_t *
 		if (cu->chunk > min_done(sp))
 			scan_one(sp, w, cu->chunk + SPLIT_LEAD);
 	}
-	if (cu->over && got < n) {
-		uint16_t more = mos_source_peek(sp->src[w], recs + got, (uint16_t)(n - got));
-
-		for (uint16_t i = 0; i < more; i++)
-			owner[got + i] = SPLIT_NO_OWNER;
-		got = (uint16_t)(got + more);
-	}
+	*k = k0;
 	return got;
 }

@@ -341,6 +341,44 @@ sort_lines(struct worker *w)
 	}
 }
 
+/* Worker @w's records @got to @n - 1 of a burst, read with mos_source_peek
+ * (no shared scan, or past it): @clock[j] the latest time up to the j-th
+ * (*@now: the latest before them); those that may be @w's appended to
+ * @recs (from the *@m-th on, *@m counting them) with their place in the
+ * burst (@at) and @check: whether decoding must tell (a frame of no common
+ * shape; its owner is not read off its headers). Returns @got plus the
+ * records read. */
+static uint16_t
+peek_more(struct worker *w, uint16_t got, uint16_t n, uint64_t *now, uint64_t *clock,
+	  struct mos_source_rec *recs, uint16_t *at, bool *check, uint16_t *m)
+{
+	uint16_t base = *m, more = mos_source_peek(w->src, recs + base, (uint16_t)(n - got));
+
+	for (uint16_t j = 0; j < more; j++) {
+		const struct mos_source_rec *r = &recs[base + j];
+		unsigned owner = w->id;
+		bool unknown = false;
+		uint32_t h;
+
+		if (r->ts_ns > *now)
+			*now = r->ts_ns;
+		clock[got + j] = *now;
+		if (w->n > 1) {
+			if (mos_rss_frame_hash(r->data, r->caplen, r->linktype, &h))
+				owner = mos_rss_worker(h, w->n);
+			else
+				unknown = true;
+		}
+		if (base + j != *m)  /* read in place, kept in place with one worker */
+			recs[*m] = *r;
+		at[*m] = (uint16_t)(got + j);
+		check[*m] = unknown;
+		/* no branch: whose frame it is is a coin toss */
+		*m = (uint16_t)(*m + (owner == w->id));
+	}
+	return (uint16_t)(got + more);
+}
+
 /* Worker @w's whole run: every frame of the input, in input order, the
  * clock advanced at each; its own frames decoded, counted (each worker in
  * its own statistics, worker 0 in the run's) and processed (read in place,
@@ -357,53 +395,42 @@ worker_main(void *arg)
 	struct mos_source_rec recs[MOS_SOURCE_PEEK_MAX];
 	struct mos_pkt pkts[MOS_SOURCE_PEEK_MAX];
 	struct mos_ctx_hint hints[MOS_SOURCE_PEEK_MAX];
-	uint16_t idx[MOS_SOURCE_PEEK_MAX], cand[MOS_SOURCE_PEEK_MAX], owner[MOS_SOURCE_PEEK_MAX];
+	uint16_t idx[MOS_SOURCE_PEEK_MAX], at[MOS_SOURCE_PEEK_MAX];
 	uint64_t clock[MOS_SOURCE_PEEK_MAX], now = 0, seq = 0, due = 0;
+	bool check[MOS_SOURCE_PEEK_MAX];
 
 	mos_ctx_set_borrowed(ctx, true);
 	while (!mos_app_stop_requested()) {
-		uint16_t got, m = 0, k = 0;
+		uint16_t got = 0, m = 0, sure, k = 0;
 
-		if (w->split != NULL) {
-			got = split_next(w->split, w->id, recs, owner, burst);
-		} else {
-			got = mos_source_peek(w->src, recs, burst);
-			for (uint16_t j = 0; j < got; j++)
-				owner[j] = SPLIT_NO_OWNER;
+		/* 1. the next burst: the clock at every frame, the frames that
+		 * may be ours (the first @sure of them are) */
+		if (w->split != NULL)
+			got = split_next(w->split, w->id, burst, clock, recs, at, &m);
+		sure = m;
+		if (got < burst && (w->split == NULL || split_done(w->split, w->id))) {
+			if (got > 0) /* the split file ended in this burst */
+				now = clock[got - 1];
+			got = peek_more(w, got, burst, &now, clock, recs, at, check, &m);
 		}
 		if (got == 0)
 			break;
-		/* 1. the clock at every frame; the frames that may be ours */
-		for (uint16_t j = 0; j < got; j++) {
-			const struct mos_source_rec *r = &recs[j];
-			uint32_t h;
-
-			if (r->ts_ns > now)
-				now = r->ts_ns;
-			clock[j] = now;
-			if (unlikely(owner[j] == SPLIT_NO_OWNER) && w->n > 1 &&
-			    mos_rss_frame_hash(r->data, r->caplen, r->linktype, &h))
-				owner[j] = (uint16_t)mos_rss_worker(h, w->n);
-			/* no branch: whose frame it is is a coin toss */
-			cand[m] = j;
-			m = (uint16_t)(m + (owner[j] == SPLIT_NO_OWNER || owner[j] == w->id));
-		}
+		now = clock[got - 1];
 		/* 2. decode them (their first bytes fetched a few frames ahead);
 		 * a frame of no common shape is ours if its decoded hash says so */
 		for (uint16_t i = 0; i < m; i++) {
-			const struct mos_source_rec *r = &recs[cand[i]];
+			const struct mos_source_rec *r = &recs[i];
 			struct mos_pkt *p = &pkts[k];
 
 			if (i + 3 < m) {
-				rte_prefetch0(recs[cand[i + 3]].data);
-				rte_prefetch0(recs[cand[i + 3]].data + RTE_CACHE_LINE_SIZE);
+				rte_prefetch0(recs[i + 3].data);
+				rte_prefetch0(recs[i + 3].data + RTE_CACHE_LINE_SIZE);
 			}
 			mos_decode(r->data, r->caplen, r->wirelen, r->linktype, r->ts_ns, p);
-			if (owner[cand[i]] == SPLIT_NO_OWNER && w->n > 1 &&
-			    mos_rss_worker(mos_rss_hash(p), w->n) != w->id)
+			if (i >= sure && check[i] && mos_rss_worker(mos_rss_hash(p), w->n) != w->id)
 				continue;
 			mos_stats_count(st, p);
-			idx[k++] = cand[i];
+			idx[k++] = i;
 		}
 		/* 3. in input order: before every frame, expiry and timers at
 		 * its clock (as the one-worker run does whoever owns it; before
@@ -411,7 +438,7 @@ worker_main(void *arg)
 		 * never goes back, so the last of a run of them tells); the
 		 * lookups of our frames hinted a group ahead */
 		for (uint16_t i = 0, j = 0; i <= k; i++) {
-			uint16_t mine = i < k ? idx[i] : got; /* others' frames before it: [j, mine) */
+			uint16_t mine = i < k ? at[idx[i]] : got; /* others' frames before it: [j, mine) */
 
 			if (mine > j && clock[mine - 1] >= due)
 				for (; j < mine; j++)
@@ -429,7 +456,7 @@ worker_main(void *arg)
 				mos_ctx_hint_group(ctx, &pkts[i],
 						   (uint16_t)RTE_MIN(k - i, MOS_CTX_HINT_GROUP), &hints[i]);
 			w->pos++;
-			if (mos_ctx_input_hinted(ctx, &pkts[i], recs[mine].linktype, &hints[i]) ==
+			if (mos_ctx_input_hinted(ctx, &pkts[i], recs[idx[i]].linktype, &hints[i]) ==
 			    MOS_VERDICT_DROP)
 				w->dropped++;
 			due = mos_ctx_due(ctx);
