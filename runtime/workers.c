@@ -298,14 +298,47 @@ group_cmp(const void *a, const void *b, void *arg)
 	return x->len < y->len ? -1 : 1;
 }
 
+/* Stable sort of @n lines by key: least significant byte first, through
+ * @tmp (room for n lines); a byte that is the same in every line (a
+ * record's fixed digits) costs one counting pass. */
+static void
+radix_by_key(struct line *l, struct line *tmp, size_t n)
+{
+	struct line *src = l, *dst = tmp, *t;
+
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, at = 0;
+
+		for (size_t i = 0; i < n; i++)
+			count[(src[i].key >> shift) & 0xff]++;
+		if (count[(src[0].key >> shift) & 0xff] == n)
+			continue;
+		for (unsigned b = 0; b < 256; b++) {
+			size_t c = count[b];
+
+			count[b] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != l)
+		memcpy(l, src, n * sizeof(*l));
+}
+
 /* Sort the @n lines of one position by content. Records often share a
  * long beginning (conntrack's: 23 bytes), and the lines are cold by now:
  * the bytes after the group's common prefix are read once, in write
- * order, into each line's key, so most comparisons stay in the array. */
+ * order, into each line's key; the lines are sorted by key, and only
+ * those with equal keys are compared further. */
 static void
 sort_group(const char *buf, struct line *l, size_t n)
 {
 	struct group g = { .buf = buf, .skip = l[0].len };
+	struct line *tmp = n > 64 ? malloc(n * sizeof(*tmp)) : NULL;
 
 	for (size_t i = 1; i < n; i++)
 		g.skip = common_prefix(buf + l[0].off, buf + l[i].off, RTE_MIN(g.skip, l[i].len));
@@ -315,7 +348,18 @@ sort_group(const char *buf, struct line *l, size_t n)
 		memcpy(&k, buf + l[i].off + g.skip, RTE_MIN(l[i].len - g.skip, sizeof(k)));
 		l[i].key = rte_be_to_cpu_64(k);
 	}
-	qsort_r(l, n, sizeof(*l), group_cmp, &g);
+	if (tmp == NULL) {           /* a small group, or memory is short */
+		qsort_r(l, n, sizeof(*l), group_cmp, &g);
+		return;
+	}
+	radix_by_key(l, tmp, n);
+	free(tmp);
+	for (size_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && l[b].key == l[a].key; b++)
+			;
+		if (b - a > 1)
+			qsort_r(l + a, b - a, sizeof(*l), group_cmp, &g);
+	}
 }
 
 /* Put @w's buffered lines (--workers) in the order of the merge. They come
