@@ -1642,6 +1642,32 @@ csum_adjust(uint16_t c, uint32_t old, uint32_t new)
 	return fold(s);
 }
 
+uint16_t
+mos_csum_update(uint16_t csum, const void *was, const void *now, uint32_t len)
+{
+	return csum_adjust(csum, sum16(0, was, len), sum16(0, now, len));
+}
+
+/* Offset of @p's transport checksum in its transport header, or -1 (none
+ * known); *@pseudo: whether it covers the IP pseudo-header. */
+static int
+l4_csum_off(const struct mos_pkt *p, bool *pseudo)
+{
+	*pseudo = p->l4_proto != IPPROTO_ICMP;
+	switch (p->l4_proto) {
+	case IPPROTO_TCP:
+		return 16;
+	case IPPROTO_UDP:
+		return 6;
+	case IPPROTO_ICMP:
+		return p->ip_version == 4 ? 2 : -1;
+	case IPPROTO_ICMPV6:
+		return p->ip_version == 6 ? 2 : -1;
+	default:
+		return -1;
+	}
+}
+
 /* mos_pkt_overwrite with MOS_PKT_CSUM_INCR: update the checksums @flags
  * selects for bytes [@off, @off + @len) whose old sum was @old. */
 static int
@@ -1665,13 +1691,14 @@ overwrite_incr(const struct mos_pkt *p, uint8_t *d, uint32_t off, uint32_t len, 
 	if (flags & MOS_PKT_CSUM_L4) {
 		uint32_t a0 = p->l3_off + (p->ip_version == 4 ? 12 : 8);
 		uint32_t a1 = a0 + (p->ip_version == 4 ? 8 : 32);
-		int co = p->l4_proto == IPPROTO_TCP ? 16 : p->l4_proto == IPPROTO_UDP ? 6 : -1;
+		bool pseudo;
+		int co = l4_csum_off(p, &pseudo);
 		uint8_t *l4 = d + p->l4_off;
 		uint16_t c;
 
 		if (!(p->flags & MOS_PKT_F_L4) || co < 0 || p->l4_off + (uint32_t)co + 2 > p->caplen)
 			return -EINVAL;
-		if (!((off >= a0 && end <= a1) || off >= p->l4_off))
+		if (!((pseudo && off >= a0 && end <= a1) || off >= p->l4_off))
 			return 0;            /* not covered by the transport checksum */
 		c = (uint16_t)(l4[co] << 8 | l4[co + 1]);
 		if (c == 0 && p->l4_proto == IPPROTO_UDP)
@@ -1702,10 +1729,12 @@ mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t 
 		return -ENOMEM;
 	if (flags & MOS_PKT_CSUM_INCR) {
 		uint32_t old = sum_aligned(d + off, off, len, p->l3_off);
-		uint32_t co = p->l4_off + (p->l4_proto == IPPROTO_UDP ? 6u : 16u);
+		bool pseudo;
+		int rel = l4_csum_off(p, &pseudo);
+		uint32_t co = p->l4_off + (uint32_t)rel;
 
-		if ((flags & MOS_PKT_CSUM_L4) && (p->flags & MOS_PKT_F_L4) && off < co + 2 &&
-		    off + len > co)
+		if ((flags & MOS_PKT_CSUM_L4) && (p->flags & MOS_PKT_F_L4) && rel >= 0 &&
+		    off < co + 2 && off + len > co)
 			return -EINVAL;      /* the checksum field itself: nothing written */
 
 		memcpy(d + off, data, len);
@@ -1730,19 +1759,18 @@ mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t 
 	if (flags & MOS_PKT_CSUM_L4) {
 		uint32_t l4len, s = 0;
 		uint8_t *l4 = d + p->l4_off, *ip = d + p->l3_off;
-		int co = p->l4_proto == IPPROTO_TCP ? 16 : p->l4_proto == IPPROTO_UDP ? 6 : -1;
+		bool pseudo;
+		int co = l4_csum_off(p, &pseudo);
 
 		if (!(p->flags & MOS_PKT_F_L4) || co < 0 || (p->flags & MOS_PKT_F_FRAGMENT))
 			return -EINVAL;
 		l4len = (uint32_t)(p->payload_off - p->l4_off) + p->payload_len;
 		if (p->l4_off + l4len > p->caplen)
 			return -EINVAL;  /* truncated: cannot sum what was not captured */
-		if (p->ip_version == 4) {
-			s = sum16(s, ip + 12, 8);
-		} else {
-			s = sum16(s, ip + 8, 32);
+		if (pseudo) {
+			s = sum16(s, ip + (p->ip_version == 4 ? 12 : 8), p->ip_version == 4 ? 8 : 32);
+			s += p->l4_proto + l4len;
 		}
-		s += p->l4_proto + l4len;
 		l4[co] = l4[co + 1] = 0;
 		uint16_t c = fold(sum16(s, l4, l4len));
 		if (c == 0 && p->l4_proto == IPPROTO_UDP)

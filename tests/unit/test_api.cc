@@ -495,6 +495,70 @@ TEST_F(Engine, IncrementalChecksumUpdateKeepsBothChecksumsValid)
 	EXPECT_EQ(csum(&f[14 + 20], 27, ps), 0xffff);                // TCP
 }
 
+// ICMP and ICMPv6 checksums are kept by mos_pkt_overwrite like TCP/UDP
+// ones: ICMPv6's covers the pseudo-header, ICMP's does not.
+static void icmp_cb(mos_ctx *ctx, mos_flow *, int, uint32_t, const mos_event_arg *)
+{
+	mos_pkt_view v;
+	ASSERT_EQ(mos_get_pkt(ctx, &v), 0);
+	const mos_pkt *p = v.pkt;
+	const uint8_t id[2] = { 0x12, 0x34 }, seq[2] = { 0xab, 0xcd }, dst4[4] = { 192, 0, 2, 9 };
+	const unsigned incr = MOS_PKT_CSUM_IP | MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR;
+	ASSERT_TRUE(p->flags & MOS_PKT_F_L4);
+	// the frames come without checksums: computed in full, then kept
+	ASSERT_EQ(mos_pkt_overwrite(ctx, p->l4_off + 4, id, 2, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_L4), 0);
+	EXPECT_EQ(mos_pkt_overwrite(ctx, p->l4_off + 6, seq, 2, incr), 0);
+	if (p->ip_version == 4)
+		EXPECT_EQ(mos_pkt_overwrite(ctx, p->l3_off + 16, dst4, 4, incr), 0);
+	else
+		EXPECT_EQ(mos_pkt_overwrite(ctx, p->l3_off + 24 + 15, seq, 1, incr), 0);
+	EXPECT_EQ(mos_pkt_overwrite(ctx, p->l4_off + 2, seq, 2, incr), -EINVAL);   // the checksum itself
+}
+
+TEST(PacketOverwrite, KeepsIcmpAndIcmpv6Checksums)
+{
+	mos_ctx *ctx = mos_ctx_create(nullptr);
+	ASSERT_NE(ctx, nullptr);
+	mos_monitor *raw = mos_monitor_create(ctx, MOS_MONITOR_RAW);
+	ASSERT_NE(raw, nullptr);
+	ASSERT_EQ(mos_register_callback(raw, MOS_EV_PKT_IN, MOS_HOOK_NONE, icmp_cb, nullptr), 0);
+	// Ethernet, IPv4 (no checksum yet), ICMP echo request with 5 bytes of data
+	std::vector<uint8_t> v4 = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 33, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 198, 51, 100, 7,
+		8, 0, 0, 0, 0, 1, 0, 1, 'p', 'i', 'n', 'g', '!' };
+	// Ethernet, IPv6, ICMPv6 echo request with 3 bytes of data
+	std::vector<uint8_t> v6 = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd,
+		0x60, 0, 0, 0, 0, 11, 58, 64 };
+	for (int i = 0; i < 2; i++) {
+		const uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (uint8_t)(1 + i) };
+		v6.insert(v6.end(), a, a + 16);
+	}
+	v6.insert(v6.end(), { 128, 0, 0, 0, 0, 1, 0, 1, 'a', 'b', 'c' });
+	for (std::vector<uint8_t> *f : { &v4, &v6 }) {
+		mos_pkt p;
+		mos_decode(f->data(), (uint32_t)f->size(), (uint32_t)f->size(), MOS_LINK_ETHERNET, 1000, &p);
+		mos_ctx_input(ctx, &p, MOS_LINK_ETHERNET);
+	}
+	EXPECT_EQ(v4[14 + 16], 192);                                  // rewritten
+	EXPECT_EQ(csum(&v4[14], 20, 0), 0xffff);                      // IPv4 header
+	EXPECT_EQ(csum(&v4[34], 13, 0), 0xffff);                      // ICMP: no pseudo-header
+	EXPECT_EQ(v6[14 + 24 + 15], 0xab);
+	uint32_t ps = csum(&v6[14 + 8], 32, 0) + 58 + 11;             // pseudo-header
+	EXPECT_EQ(csum(&v6[54], 11, ps), 0xffff);                     // ICMPv6
+	mos_ctx_destroy(ctx);
+}
+
+TEST(PacketOverwrite, CsumUpdateEqualsARecomputation)
+{
+	uint8_t hdr[20] = { 0x45, 0, 0, 40, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7 };
+	uint16_t c = (uint16_t)~csum(hdr, 20, 0);
+	const uint8_t was[4] = { 192, 0, 2, 1 }, now[4] = { 10, 0, 0, 77 };
+	uint16_t u = mos_csum_update(c, was, now, 4);
+	memcpy(hdr + 12, now, 4);
+	EXPECT_EQ(u, (uint16_t)~csum(hdr, 20, 0));
+	EXPECT_EQ(mos_csum_update(u, now, now, 4), u);                // nothing changed
+}
+
 // A raw monitor rewrites a reply's destination (as a NAT does) before the
 // flow lookup: the frame is decoded again and found in the inside flow.
 static void unnat_cb(mos_ctx *ctx, mos_flow *, int, uint32_t, const mos_event_arg *)

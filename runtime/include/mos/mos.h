@@ -381,7 +381,7 @@ const struct mos_pkt *mos_cur_pkt(const struct mos_ctx *ctx, int *side);
 
 /* mos_pkt_overwrite flags */
 #define MOS_PKT_CSUM_IP  1u          /* recompute the IPv4 header checksum */
-#define MOS_PKT_CSUM_L4  2u          /* recompute the TCP/UDP checksum (IPv4 and IPv6) */
+#define MOS_PKT_CSUM_L4  2u          /* recompute the TCP, UDP, ICMP or ICMPv6 checksum */
 #define MOS_PKT_CSUM_INCR 4u         /* with the above: update them for the replaced bytes only
 				      * (RFC 1624), O(len): what a NAT wants; works on a first
 				      * fragment and on truncated captures; a UDP checksum of 0
@@ -394,8 +394,8 @@ const struct mos_pkt *mos_cur_pkt(const struct mos_ctx *ctx, int *side);
  * (out of bounds, or the checksum cannot be computed because the packet is
  * truncated or fragmented; with MOS_PKT_CSUM_INCR: no transport header).
  * With MOS_PKT_CSUM_INCR, a checksum is updated only if the bytes lie in
- * what it covers (the IPv4 header; the IP addresses or the TCP/UDP header
- * and payload).
+ * what it covers (the IPv4 header; the TCP, UDP or ICMP message, and the IP
+ * addresses for TCP, UDP and ICMPv6, whose checksums cover a pseudo-header).
  * In a raw monitor's pkt_in (before the flow lookup), a rewrite changes
  * the flow the frame belongs to: once the raw monitors ran, the frame is
  * decoded again, in place (the struct mos_pkt given to mos_ctx_input is
@@ -406,6 +406,14 @@ const struct mos_pkt *mos_cur_pkt(const struct mos_ctx *ctx, int *side);
  */
 int mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t len,
 		      unsigned flags);
+/*
+ * @csum, an Internet checksum field (host order), updated for @len bytes
+ * (even, at an even distance from the start of what it covers) changing
+ * from @was to @now (RFC 1624, eqn. 3). For the checksums
+ * mos_pkt_overwrite does not keep: those of the headers an ICMP error
+ * quotes (examples/nat), or of a tunnel's inner packet.
+ */
+uint16_t mos_csum_update(uint16_t csum, const void *was, const void *now, uint32_t len);
 /* Drop the current frame (verdict MOS_VERDICT_DROP). 0 or -ENOENT. */
 int mos_pkt_drop(struct mos_ctx *ctx);
 
