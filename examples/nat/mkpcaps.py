@@ -15,16 +15,27 @@ ports are handed out from 20000 upwards per protocol, one worker):
   10.0.0.1:40002 -> 10.0.0.2:22        tcp  inside to inside: untouched
   [2001:db8::1]:40003 -> [2001:db8::2]:80  IPv6: untouched
   10.0.0.7:5354 -> 198.51.100.53:53    udp  a datagram in 3 IP fragments: dropped
+ICMP errors sent to the external address, quoting what the NAT sent out:
+  203.0.113.1 -> 192.0.2.1  fragmentation needed (MTU 1400), quoting 28 bytes of the
+                            request of 40000 (192.0.2.1:20000 -> 198.51.100.10:80): translated
+  203.0.113.1 -> 192.0.2.1  time exceeded, quoting that whole segment: translated
+  198.51.100.53 -> 192.0.2.1 port unreachable, quoting the whole DNS query of 5353: translated
+  203.0.113.1 -> 192.0.2.1  port unreachable quoting 192.0.2.1:20007, no mapping: dropped
+From the inside, what cannot be translated:
+  10.0.0.1 -> 198.51.100.10 ICMP echo request: dropped
+  10.0.0.1 -> 198.51.100.10 GRE: dropped
+  10.0.0.1 -> 10.0.0.2      ICMP echo request, inside to inside: untouched
 test_inline.py builds the expected output from the same description.
 """
 import os
 import sys
+from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
-from pcapkit import (TcpConversation, http_get, http_response, ip_fragments, udp_exchange,  # noqa: E402
-                     write_pcap)
-from scapy.all import IP, TCP, UDP, Ether  # noqa: E402
+from pcapkit import (TcpConversation, http_get, http_response, ip_fragments, ping,  # noqa: E402
+                     udp_exchange, write_pcap)
+from scapy.all import IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 EXT = "192.0.2.1"
 # (client, client port) -> external port, as the NAT hands them out
@@ -48,15 +59,55 @@ def nat_view(pkts, client):
     return [p if p[IP].src == client else outside(p, client) for p in pkts]
 
 
+def sent_out(p):
+    """A client frame as the NAT sends it out: from the external address and port."""
+    q = p.copy()
+    l4 = q[TCP] if TCP in q else q[UDP]
+    q[IP].src = EXT
+    l4.sport = MAP[(p[IP].src, l4.sport, 6 if TCP in q else 17)]
+    del q[IP].chksum
+    del l4.chksum
+    return IP(bytes(q[IP]))
+
+
+def inet_csum(b):
+    b = b + b"\0" * (len(b) % 2)
+    s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def icmp_error(src, kind, code, rest, quote, t):
+    """An ICMP error from @src to the external address quoting @quote (bytes)."""
+    msg = bytes([kind, code, 0, 0]) + rest + quote
+    msg = msg[:2] + inet_csum(msg).to_bytes(2, "big") + msg[4:]
+    p = Ether() / IP(src=src, dst=EXT, proto=1, id=0) / Raw(load=msg)
+    p.time = t
+    return p
+
+
 T = 1700000000.0
 pk = []
 c = TcpConversation("10.0.0.1", 40000, "198.51.100.10", 80, t0=T, step=0.01)
-pk += nat_view(c.handshake() + c.send_c2s(http_get("example.com"))
-               + c.send_s2c(http_response(b"hello from outside")) + c.close(), "10.0.0.1")
+hs, req = c.handshake(), c.send_c2s(http_get("example.com"))
+seg = sent_out(req[0])
+pk += nat_view(hs + req + c.send_s2c(http_response(b"hello from outside")) + c.close(), "10.0.0.1")
+pk.append(icmp_error("203.0.113.1", 3, 4, (1400).to_bytes(4, "big"), bytes(seg)[:28], req[0].time + Decimal("0.001")))
+pk.append(icmp_error("203.0.113.1", 11, 0, bytes(4), bytes(seg), req[0].time + Decimal("0.002")))
 c = TcpConversation("10.0.0.1", 40001, "198.51.100.10", 443, t0=T + 0.001, step=0.01)
 pk += nat_view(c.handshake() + c.close(), "10.0.0.1")
-pk += nat_view(udp_exchange("10.0.0.7", 5353, "198.51.100.53", 53, b"\x00\x01\x01\x00" + bytes(8),
-                            b"\x00\x01\x81\x80" + bytes(8), T + 0.002), "10.0.0.7")
+dns = udp_exchange("10.0.0.7", 5353, "198.51.100.53", 53, b"\x00\x01\x01\x00" + bytes(8),
+                   b"\x00\x01\x81\x80" + bytes(8), T + 0.002)
+pk += nat_view(dns, "10.0.0.7")
+pk.append(icmp_error("198.51.100.53", 3, 3, bytes(4), bytes(sent_out(dns[0])), dns[1].time + Decimal("0.001")))
+stray = IP(src=EXT, dst="198.51.100.10", id=0) / TCP(sport=20007, dport=80, flags="S")
+pk.append(icmp_error("203.0.113.1", 3, 3, bytes(4), bytes(stray)[:28], dns[1].time + Decimal("0.002")))
+pk += ping("10.0.0.1", "198.51.100.10", T + 0.0081)[:1]
+gre = Ether() / IP(src="10.0.0.1", dst="198.51.100.10", proto=47, id=0) / Raw(load=bytes(4) + b"\x08\x00")
+gre.time = Decimal(str(T + 0.0082))
+pk.append(gre)
+pk += ping("10.0.0.1", "10.0.0.2", T + 0.0083)
 c = TcpConversation("203.0.113.5", 4444, EXT, 20005, t0=T + 0.003)
 pk += c.handshake()[:1]
 c = TcpConversation("203.0.113.5", 80, EXT, 20000, t0=T + 0.004)

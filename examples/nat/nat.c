@@ -38,6 +38,19 @@
  * IP fragments to an external address, or from inside to outside, are
  * dropped (counted): they cannot be translated one by one.
  *
+ * ICMP: an error sent to an external address (destination unreachable,
+ * among them "fragmentation needed" for path MTU discovery, source quench,
+ * redirect, time exceeded, parameter problem) that quotes a packet of a
+ * mapping (from its external address and port to its remote end) is
+ * translated back to the inside client: the outer destination, the quoted
+ * source address and port, the quoted IP and TCP/UDP checksums (updated
+ * for the change, RFC 1624: the quote is usually cut short) and the ICMP
+ * checksum; any other ICMP message to an external address is dropped
+ * (unsolicited). From inside to outside, what cannot be translated (ICMP,
+ * other protocols, TCP/UDP whose header is cut short) is dropped rather
+ * than sent out with an inside address (counted as untranslatable); ICMP
+ * echo (ping) mappings are not made.
+ *
  * Per thread (worker): the mapping table (NAT_MAX_MAPS entries, free list)
  * and the port index (one entry per protocol, address and port); nothing
  * is allocated per packet. A flow that finds no free port or mapping is
@@ -50,6 +63,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <rte_common.h>
 
 #include "mos/program.h"
 #include "mos/rss.h"
@@ -80,7 +95,8 @@ static __thread struct nat_map *nat_maps;
 static __thread uint32_t *nat_ports;
 static __thread uint32_t nat_free_head, nat_made, nat_rotor, nat_cursor[2][NAT_MAX_ADDRS];
 
-static _Atomic uint64_t nat_translated, nat_exhausted, nat_mismatch, nat_unsolicited, nat_fragments;
+static _Atomic uint64_t nat_translated, nat_exhausted, nat_mismatch, nat_unsolicited, nat_fragments,
+	nat_icmp_errors, nat_untranslatable;
 
 static void
 nat_bad(const char *var, const char *val)
@@ -127,12 +143,15 @@ nat_report(void)
 	if (mos_prog_quiet())
 		return;
 	fprintf(stderr, "nat: %llu flows translated, %llu refused (no free port), %llu on a "
-		"mismatched core, %llu unsolicited frames dropped, %llu fragments dropped\n",
+		"mismatched core, %llu unsolicited frames dropped, %llu fragments dropped, "
+		"%llu ICMP errors translated, %llu untranslatable frames dropped\n",
 		(unsigned long long)atomic_load(&nat_translated),
 		(unsigned long long)atomic_load(&nat_exhausted),
 		(unsigned long long)atomic_load(&nat_mismatch),
 		(unsigned long long)atomic_load(&nat_unsolicited),
-		(unsigned long long)atomic_load(&nat_fragments));
+		(unsigned long long)atomic_load(&nat_fragments),
+		(unsigned long long)atomic_load(&nat_icmp_errors),
+		(unsigned long long)atomic_load(&nat_untranslatable));
 }
 
 /* This worker's tables, made at its first use. */
@@ -309,10 +328,100 @@ nat_out(struct mos_ctx *ctx, uint32_t map)
 	nat_rewrite(ctx, p, 12, nat_addrs[e->addr], 0, e->ext_port);
 }
 
-/* Raw, before the flow lookup: a frame to an external address and port
+/* The index of external address @ip (4 bytes), or nat_n_addrs. */
+static uint32_t
+nat_ext_index(const uint8_t *ip)
+{
+	uint32_t a;
+
+	for (a = 0; a < nat_n_addrs; a++)
+		if (!memcmp(ip, nat_addrs[a], 4))
+			break;
+	return a;
+}
+
+static uint16_t
+rd16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/* Overwrite the 16-bit field at frame offset @off with @v, the ICMP
+ * checksum updated. */
+static void
+put16(struct mos_ctx *ctx, uint32_t off, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	mos_pkt_overwrite(ctx, off, b, 2, MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR);
+}
+
+/* Raw: an ICMP message to external address @a. An error quoting a packet
+ * of a mapping (its external address and port to its remote end) goes
+ * back to the inside client: outer destination, quoted source address
+ * and port, and the checksums they are in (outer IP, quoted IP, quoted
+ * TCP/UDP when quoted, ICMP). Returns 1 (translated) or 2 (drop). */
+static uint8_t
+nat_icmp_in(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t a)
+{
+	const uint8_t *d = p->data;
+	uint32_t end = RTE_MIN(p->caplen, (uint32_t)p->l3_off + p->ip_len);
+	uint32_t q = p->quote_off, ql4, csum_off = 0;
+	uint8_t was[6], now[6];
+	uint16_t sport, qcsum, lcsum = 0;
+	const struct nat_map *e;
+
+	if (!(p->flags & MOS_PKT_F_ICMP_QUOTE) ||
+	    (p->quote_proto != IPPROTO_TCP && p->quote_proto != IPPROTO_UDP) ||
+	    q + 20 > end || (d[q] & 0x0f) < 5 || (rd16(d + q + 6) & 0x1fff))
+		goto unsolicited;
+	ql4 = q + (uint32_t)(d[q] & 0x0f) * 4;
+	if (ql4 + 4 > end || memcmp(d + q + 12, nat_addrs[a], 4))
+		goto unsolicited;
+	sport = rd16(d + ql4);
+	e = sport >= nat_plo && sport <= nat_phi && nat_tables()
+		    ? nat_get(*nat_port_slot(p->quote_proto, a, sport)) : NULL;
+	if (e == NULL || memcmp(d + q + 16, e->rem_addr, 4) || rd16(d + ql4 + 2) != e->rem_port)
+		goto unsolicited;
+	/* the quoted source (address, port) as the inside client sent it:
+	 * the quoted checksums first (the runtime keeps the outer ones), from
+	 * the frame as received (the first write may move it to a copy) */
+	memcpy(was, d + q + 12, 4);
+	memcpy(was + 4, d + ql4, 2);
+	memcpy(now, e->in_addr, 4);
+	now[4] = (uint8_t)(e->in_port >> 8);
+	now[5] = (uint8_t)e->in_port;
+	qcsum = mos_csum_update(rd16(d + q + 10), was, now, 4);
+	if (p->quote_proto == IPPROTO_UDP && ql4 + 8 <= end && rd16(d + ql4 + 6) != 0)
+		csum_off = ql4 + 6;  /* 0: sent without checksum, kept so */
+	else if (p->quote_proto == IPPROTO_TCP && ql4 + 18 <= end)
+		csum_off = ql4 + 16;
+	if (csum_off) {
+		/* the pseudo-header's source address and the port */
+		lcsum = mos_csum_update(rd16(d + csum_off), was, now, 6);
+		if (p->quote_proto == IPPROTO_UDP && lcsum == 0)
+			lcsum = 0xffff;
+	}
+	mos_pkt_overwrite(ctx, p->l3_off + 16, e->in_addr, 4, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_INCR);
+	mos_pkt_overwrite(ctx, q + 12, e->in_addr, 4, MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR);
+	put16(ctx, ql4, e->in_port);
+	put16(ctx, q + 10, qcsum);
+	if (csum_off)
+		put16(ctx, csum_off, lcsum);
+	atomic_fetch_add(&nat_icmp_errors, 1);
+	return 1;
+unsolicited:
+	atomic_fetch_add(&nat_unsolicited, 1);
+	return 2;
+}
+
+/* Raw, before the flow lookup. A frame to an external address and port
  * range is a reply: destination := the inside address and port (the
- * runtime then decodes it again and finds the flow). Returns 0 (not for
- * the NAT), 1 (translated), 2 (no mapping, or another remote: drop). */
+ * runtime then decodes it again and finds the flow); an ICMP error to an
+ * external address, see nat_icmp_in. A frame from inside to outside that
+ * the flow monitor cannot translate (not TCP or UDP, or its header cut
+ * short) is dropped. Returns 0 (not for the NAT), 1 (translated), 2
+ * (drop: no mapping, another remote, a fragment, untranslatable). */
 uint8_t
 nat_in(struct mos_ctx *ctx)
 {
@@ -321,31 +430,36 @@ nat_in(struct mos_ctx *ctx)
 	uint16_t dport, sport;
 	uint32_t a, m;
 	const struct nat_map *e;
+	bool out, tcpudp;
 
 	if (p == NULL || p->ip_version != 4 || (p->flags & MOS_PKT_F_TUNNEL))
 		return 0;
 	ip = p->data + p->l3_off;
+	a = nat_ext_index(ip + 16);
+	out = nat_is_inside(ip + 12) && !nat_is_inside(ip + 16);
 	if (p->flags & MOS_PKT_F_FRAGMENT) {
 		/* A fragment of a translated flow cannot be translated alone
 		 * (no ports after the first, and the datagram is reassembled
 		 * for analysis only): dropped rather than leaked. */
-		for (a = 0; a < nat_n_addrs; a++)
-			if (!memcmp(ip + 16, nat_addrs[a], 4))
-				break;
-		if (a < nat_n_addrs || (nat_is_inside(ip + 12) && !nat_is_inside(ip + 16))) {
+		if (a < nat_n_addrs || out) {
 			atomic_fetch_add(&nat_fragments, 1);
 			return 2;
 		}
 		return 0;
 	}
-	if (!(p->flags & MOS_PKT_F_L4) || (p->l4_proto != IPPROTO_TCP && p->l4_proto != IPPROTO_UDP))
-		return 0;
-	for (a = 0; a < nat_n_addrs; a++)
-		if (!memcmp(ip + 16, nat_addrs[a], 4))
-			break;
+	tcpudp = (p->flags & MOS_PKT_F_L4) &&
+		 (p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP);
+	if (a < nat_n_addrs && (p->flags & MOS_PKT_F_L4) && p->l4_proto == IPPROTO_ICMP)
+		return nat_icmp_in(ctx, p, a);
+	if (!tcpudp) {
+		if (!out)
+			return 0;
+		atomic_fetch_add(&nat_untranslatable, 1);
+		return 2;
+	}
 	l4 = p->data + p->l4_off;
-	dport = (uint16_t)(l4[2] << 8 | l4[3]);
-	sport = (uint16_t)(l4[0] << 8 | l4[1]);
+	dport = rd16(l4 + 2);
+	sport = rd16(l4);
 	if (a == nat_n_addrs || dport < nat_plo || dport > nat_phi)
 		return 0;
 	m = nat_tables() ? *nat_port_slot(p->l4_proto, a, dport) : 0;

@@ -8,8 +8,14 @@
      inside client and its port: every output frame equals the input frame
      rewritten that way with scapy, byte for byte (so the IPv4, TCP and UDP
      checksums are the right ones), and the checksums verify on their own;
-   - the unsolicited frames (no mapping, or another remote) and the IP
-     fragments of a translated datagram are absent;
+   - ICMP errors to the external address that quote a packet of a mapping
+     reach the inside client with the quoted source address and port
+     translated back (expected frames built here, every checksum computed
+     afresh: outer IP, ICMP, quoted IP, and the quoted TCP/UDP one when the
+     whole datagram is quoted); an ICMP error quoting no mapping is absent;
+   - the unsolicited frames (no mapping, or another remote), the IP
+     fragments of a translated datagram, and what cannot be translated from
+     inside to outside (an ICMP echo request, GRE) are absent;
    - inside-to-inside and IPv6 frames are untouched; order is kept;
    - the runtime tracked each translated connection as one flow (both
      directions counted in it, ended by FIN).
@@ -30,7 +36,7 @@ import tempfile
 from decimal import Decimal
 
 try:
-    from scapy.all import IP, IPv6, TCP, UDP, Ether, rdpcap, wrpcap
+    from scapy.all import ICMP, IP, IPv6, TCP, UDP, Ether, rdpcap, wrpcap
 except ImportError:
     print("SKIP: python3-scapy missing")
     sys.exit(77)
@@ -43,6 +49,9 @@ from pcapkit import TcpConversation  # noqa: E402
 EXT = "192.0.2.1"
 MAP = {("10.0.0.1", 40000, 6): 20000, ("10.0.0.1", 40001, 6): 20001, ("10.0.0.7", 5353, 17): 20000}
 REV = {(port, proto): (ip, cport) for (ip, cport, proto), port in MAP.items()}
+REMOTE = {("10.0.0.1", 40000): ("198.51.100.10", 80), ("10.0.0.1", 40001): ("198.51.100.10", 443),
+          ("10.0.0.7", 5353): ("198.51.100.53", 53)}
+ICMP_ERRORS = (3, 4, 5, 11, 12)
 failures = []
 
 
@@ -56,10 +65,60 @@ def l4(p):
     return p[TCP] if TCP in p else p[UDP] if UDP in p else None
 
 
+def inet_csum(b):
+    b = bytes(b) + b"\0" * (len(b) % 2)
+    s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def l4_csum(ip, seg, proto):
+    """TCP/UDP checksum of segment @seg (checksum field zeroed) from IPv4 header @ip."""
+    return inet_csum(ip[12:20] + bytes([0, proto]) + len(seg).to_bytes(2, "big") + seg)
+
+
+def icmp_back(p):
+    """An ICMP error to the external address translated back to the inside
+    client (every checksum computed afresh), or None (quotes no mapping)."""
+    b = bytearray(bytes(p))
+    o = 14 + (b[14] & 15) * 4              # ICMP
+    q = o + 8                              # quoted IP header
+    ql4 = q + (b[q] & 15) * 4
+    proto, sport = b[q + 9], int.from_bytes(b[ql4:ql4 + 2], "big")
+    inside = REV.get((sport, proto))
+    if bytes(b[q + 12:q + 16]) != bytes(map(int, EXT.split("."))) or inside is None:
+        return None
+    rip, rport = REMOTE[inside]
+    if (".".join(map(str, b[q + 16:q + 20])), int.from_bytes(b[ql4 + 2:ql4 + 4], "big")) != (rip, rport):
+        return None
+    addr = bytes(map(int, inside[0].split(".")))
+    b[30:34] = addr                        # outer destination
+    b[q + 12:q + 16] = addr                # quoted source
+    b[ql4:ql4 + 2] = inside[1].to_bytes(2, "big")
+    b[q + 10:q + 12] = bytes(2)
+    b[q + 10:q + 12] = inet_csum(b[q:ql4]).to_bytes(2, "big")
+    qlen = int.from_bytes(b[q + 2:q + 4], "big")
+    if q + qlen == len(b):                 # the whole datagram quoted: its checksum too
+        c = ql4 + (6 if proto == 17 else 16)
+        b[c:c + 2] = bytes(2)
+        v = l4_csum(b[q:ql4], b[ql4:q + qlen], proto)
+        b[c:c + 2] = (v or 0xffff).to_bytes(2, "big")
+    b[24:26] = bytes(2)
+    b[24:26] = inet_csum(b[14:o]).to_bytes(2, "big")
+    b[o + 2:o + 4] = bytes(2)
+    b[o + 2:o + 4] = inet_csum(b[o:]).to_bytes(2, "big")
+    return bytes(b)
+
+
 def expected(p):
     """What the NAT sends for input frame p (None: dropped)."""
     if IP in p and (p[IP].flags.MF or p[IP].frag):
         return None                      # fragments of a translated flow: dropped
+    if IP in p and p[IP].dst == EXT and ICMP in p:
+        return icmp_back(p) if p[ICMP].type in ICMP_ERRORS else None
+    if IP in p and p[IP].src.startswith("10.") and not p[IP].dst.startswith("10.") and l4(p) is None:
+        return None                      # cannot be translated: not sent out
     if IP not in p or l4(p) is None:
         return bytes(p)
     t, proto = l4(p), 6 if TCP in p else 17
@@ -78,6 +137,14 @@ def expected(p):
 
 
 def csum_ok(p):
+    if IP in p and ICMP in p:
+        b = bytes(p)
+        o = 14 + (b[14] & 15) * 4
+        ok = inet_csum(b[14:o]) == 0 and inet_csum(b[o:]) == 0
+        if p[ICMP].type in ICMP_ERRORS:
+            q = o + 8
+            ok = ok and inet_csum(b[q:q + (b[q] & 15) * 4]) == 0
+        return ok
     if IP not in p or l4(p) is None:
         return True
     q = Ether(bytes(p))
@@ -101,20 +168,24 @@ with tempfile.TemporaryDirectory() as tmp:
     out = rdpcap(f"{tmp}/out.pcap") if os.path.exists(f"{tmp}/out.pcap") else []
     want = [e for e in (expected(p) for p in inp) if e is not None]
     got = [bytes(p) for p in out]
-    check(len(inp) - len(want) == 5, "two input frames are unsolicited, three are fragments")
+    check(len(inp) - len(want) == 8, "three input frames are unsolicited, three are fragments, "
+          "two cannot be translated")
     check(got == want, f"output = the input with the NAT's rewrites, byte for byte, in order "
           f"({len(got)} frames, {sum(a != b for a, b in zip(got, want))} differ)")
-    check(all(csum_ok(p) for p in out), "every output frame's IPv4 and TCP/UDP checksums verify")
+    check(all(csum_ok(p) for p in out), "every output frame's IPv4, TCP/UDP and ICMP checksums verify")
     n_out = sum(1 for p in out if IP in p and p[IP].src == EXT)
-    n_in = sum(1 for p in inp if IP in p and p[IP].dst == EXT) - 2
-    check(n_out == 11 and n_in == 7, f"11 client frames translated out, 7 replies translated in ({n_out}, {n_in})")
-    check(not any(IP in p and (p[IP].src.startswith("10.") and p[IP].dst.startswith("198.51.100."))
+    n_in = sum(1 for p in inp if IP in p and p[IP].dst == EXT) - 3
+    n_icmp = sum(1 for p in out if ICMP in p and p[IP].dst.startswith("10.") and p[ICMP].type in ICMP_ERRORS)
+    check(n_out == 11 and n_in == 10 and n_icmp == 3,
+          f"11 client frames translated out, 10 frames translated in, 3 of them ICMP errors "
+          f"({n_out}, {n_in}, {n_icmp})")
+    check(not any(IP in p and (p[IP].src.startswith("10.") and not p[IP].dst.startswith("10."))
                   for p in out), "no inside address leaves toward the outside")
     try:
         st = json.load(open(f"{tmp}/st.json"))
     except (OSError, ValueError):
         st = {}
-    check(st.get("dropped") == 5 and st.get("forwarded") == len(want) and st.get("tx_packets") == len(want),
+    check(st.get("dropped") == 8 and st.get("forwarded") == len(want) and st.get("tx_packets") == len(want),
           f"--stats ({ {k: st.get(k) for k in ('forwarded', 'dropped', 'tx_packets')} })")
     readme = [x for x in open(f"{HERE}/README.md").read().splitlines() if x.startswith('{"record"')]
     check(r.stdout.splitlines() == readme and len(readme) == 8, "records = the README's sample output")
@@ -122,7 +193,8 @@ with tempfile.TemporaryDirectory() as tmp:
     ends = {x["client_port"]: x for x in recs if x["record"] == "unmapped"}
     check(ends.get(40000, {}).get("server_pkts") == 4 and ends.get(40000, {}).get("reason") == "fin",
           f"the HTTP connection is one flow, both directions, ended by FIN ({ends.get(40000)})")
-    check("2 unsolicited frames dropped, 3 fragments dropped" in r.stderr, f"counters at exit ({r.stderr.strip()})")
+    check("3 unsolicited frames dropped, 3 fragments dropped, 3 ICMP errors translated, "
+          "2 untranslatable frames dropped" in r.stderr, f"counters at exit ({r.stderr.strip()})")
 
     # Two workers: replies come back to the worker holding their mapping.
     addrs = "192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4"
