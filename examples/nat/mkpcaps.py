@@ -21,10 +21,13 @@ ICMP errors sent to the external address, quoting what the NAT sent out:
   203.0.113.1 -> 192.0.2.1  time exceeded, quoting that whole segment: translated
   198.51.100.53 -> 192.0.2.1 port unreachable, quoting the whole DNS query of 5353: translated
   203.0.113.1 -> 192.0.2.1  port unreachable quoting 192.0.2.1:20007, no mapping: dropped
+Pings (ICMP echo identifiers are mapped like ports, from 20000 upwards):
+  10.0.0.1 id 0x0777 -> 198.51.100.10  two requests and their replies -> 192.0.2.1 id 20000
+  203.0.113.1 -> 192.0.2.1  time exceeded quoting the first request as sent out: translated
+  198.51.100.10 -> 192.0.2.1 echo reply to id 20005, no mapping: dropped
+  10.0.0.1 -> 10.0.0.2      ICMP echo, inside to inside: untouched
 From the inside, what cannot be translated:
-  10.0.0.1 -> 198.51.100.10 ICMP echo request: dropped
   10.0.0.1 -> 198.51.100.10 GRE: dropped
-  10.0.0.1 -> 10.0.0.2      ICMP echo request, inside to inside: untouched
 test_inline.py builds the expected output from the same description.
 """
 import os
@@ -35,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 from pcapkit import (TcpConversation, http_get, http_response, ip_fragments, ping,  # noqa: E402
                      udp_exchange, write_pcap)
-from scapy.all import IP, TCP, UDP, Ether, Raw  # noqa: E402
+from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 EXT = "192.0.2.1"
 # (client, client port) -> external port, as the NAT hands them out
@@ -103,11 +106,24 @@ pk += nat_view(dns, "10.0.0.7")
 pk.append(icmp_error("198.51.100.53", 3, 3, bytes(4), bytes(sent_out(dns[0])), dns[1].time + Decimal("0.001")))
 stray = IP(src=EXT, dst="198.51.100.10", id=0) / TCP(sport=20007, dport=80, flags="S")
 pk.append(icmp_error("203.0.113.1", 3, 3, bytes(4), bytes(stray)[:28], dns[1].time + Decimal("0.002")))
-pk += ping("10.0.0.1", "198.51.100.10", T + 0.0081)[:1]
+for seq in (1, 2):
+    req, rep = ping("10.0.0.1", "198.51.100.10", T + 0.0080 + seq * 0.0001, ident=0x777, seq=seq)
+    out = IP(bytes(req[IP]))
+    out.src, out[ICMP].id = EXT, 20000
+    del out.chksum, out[ICMP].chksum
+    rep[IP].dst, rep[ICMP].id = EXT, 20000
+    del rep[IP].chksum, rep[ICMP].chksum
+    pk += [req, Ether(bytes(rep))]
+    pk[-1].time = req.time + Decimal("0.00005")
+    if seq == 1:
+        pk.append(icmp_error("203.0.113.1", 11, 0, bytes(4), bytes(IP(bytes(out))), req.time + Decimal("0.00002")))
+stray = ping("198.51.100.10", EXT, T + 0.0084, ident=20005)[0]
+stray[ICMP].type = 0
+pk.append(stray)
 gre = Ether() / IP(src="10.0.0.1", dst="198.51.100.10", proto=47, id=0) / Raw(load=bytes(4) + b"\x08\x00")
-gre.time = Decimal(str(T + 0.0082))
+gre.time = Decimal(str(T + 0.0085))
 pk.append(gre)
-pk += ping("10.0.0.1", "10.0.0.2", T + 0.0083)
+pk += ping("10.0.0.1", "10.0.0.2", T + 0.0086)
 c = TcpConversation("203.0.113.5", 4444, EXT, 20005, t0=T + 0.003)
 pk += c.handshake()[:1]
 c = TcpConversation("203.0.113.5", 80, EXT, 20000, t0=T + 0.004)

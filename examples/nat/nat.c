@@ -38,22 +38,31 @@
  * IP fragments to an external address, or from inside to outside, are
  * dropped (counted): they cannot be translated one by one.
  *
- * ICMP: an error sent to an external address (destination unreachable,
- * among them "fragmentation needed" for path MTU discovery, source quench,
- * redirect, time exceeded, parameter problem) that quotes a packet of a
- * mapping (from its external address and port to its remote end) is
- * translated back to the inside client: the outer destination, the quoted
- * source address and port, the quoted IP and TCP/UDP checksums (updated
- * for the change, RFC 1624: the quote is usually cut short) and the ICMP
- * checksum; any other ICMP message to an external address is dropped
- * (unsolicited). From inside to outside, what cannot be translated (ICMP,
- * other protocols, TCP/UDP whose header is cut short) is dropped rather
- * than sent out with an inside address (counted as untranslatable); ICMP
- * echo (ping) mappings are not made.
+ * ICMP (in the raw monitor, before the flow lookup: ICMP makes no flows):
+ * - an echo request from inside to outside gets an echo mapping, made at
+ *   the first request of (inside address, identifier, remote) in the same
+ *   (external address, port) space as UDP and TCP, an ICMP one: source and
+ *   identifier become the mapping's, and the echo replies from the remote
+ *   come back to the client with its own; a mapping idle for 60 s
+ *   (RFC 5508) is dead, and gives its identifier back when an allocation
+ *   meets it;
+ * - an error sent to an external address (destination unreachable, among
+ *   them "fragmentation needed" for path MTU discovery, source quench,
+ *   redirect, time exceeded, parameter problem) that quotes a packet of a
+ *   mapping (from its external address and port, or echo identifier, to
+ *   its remote end) is translated back to the inside client: the outer
+ *   destination, the quoted source address and port, the quoted IP and
+ *   TCP/UDP/ICMP checksums (mos_csum_update: the quote is usually cut
+ *   short) and the ICMP checksum (kept by the runtime);
+ * - any other ICMP message to an external address is dropped (unsolicited).
+ * From inside to outside, what cannot be translated (ICMP other than echo
+ * requests, other protocols, TCP/UDP whose header is cut short) is dropped
+ * rather than sent out with an inside address (counted as untranslatable).
  *
- * Per thread (worker): the mapping table (NAT_MAX_MAPS entries, free list)
- * and the port index (one entry per protocol, address and port); nothing
- * is allocated per packet. A flow that finds no free port or mapping is
+ * Per thread (worker): the mapping table (NAT_MAX_MAPS entries, free list),
+ * the port index (one entry per protocol, address and port) and the echo
+ * index (NAT_ECHO_SLOTS, at most NAT_ECHO_MAX echo mappings alive: more
+ * are refused and counted); nothing is allocated per packet. A flow that finds no free port or mapping is
  * not translated and its packets are dropped (counted). Counters go to
  * standard error at exit.
  */
@@ -72,16 +81,20 @@
 #define NAT_MAX_ADDRS 64u
 #define NAT_MAX_MAPS (1u << 18)     /* translated flows alive per worker */
 #define NAT_PORT_TRIES 8u           /* ports tried per address for the worker */
+#define NAT_ECHO_SLOTS (1u << 16)   /* ICMP echo index per worker (open addressing) */
+#define NAT_ECHO_MAX (NAT_ECHO_SLOTS / 2) /* ICMP echo mappings alive per worker */
+#define NAT_ECHO_IDLE_NS (60ull * 1000000000ull) /* an echo mapping's idle timeout (RFC 5508) */
 
 struct nat_map {
-	uint8_t proto;               /* IPPROTO_TCP / IPPROTO_UDP, 0 = free */
+	uint8_t proto;               /* IPPROTO_TCP / UDP / ICMP, 0 = free */
 	uint8_t addr;                /* external address index */
-	uint16_t ext_port;           /* external port */
+	uint16_t ext_port;           /* external port (ICMP: echo identifier) */
 	uint8_t in_addr[4];          /* inside address */
-	uint16_t in_port;            /* inside port */
+	uint16_t in_port;            /* inside port (ICMP: echo identifier) */
 	uint8_t rem_addr[4];         /* remote (server) address */
-	uint16_t rem_port;           /* remote port */
+	uint16_t rem_port;           /* remote port (ICMP: 0) */
 	uint32_t next_free;          /* free list */
+	uint64_t last_ns;            /* ICMP: last use (packet time) */
 };
 
 static uint8_t nat_inside[4];        /* inside prefix */
@@ -90,13 +103,15 @@ static uint8_t nat_addrs[NAT_MAX_ADDRS][4]; /* external addresses */
 static uint32_t nat_n_addrs;
 static uint16_t nat_plo, nat_phi;    /* external port range */
 
-/* Per worker. Index [proto is UDP][addr][port - plo] -> map + 1, 0 = free. */
+/* Per worker. Index [protocol: TCP, UDP, ICMP][addr][port - plo] -> map + 1,
+ * 0 = free; the echo index: (inside address, identifier, remote) -> map + 1. */
 static __thread struct nat_map *nat_maps;
-static __thread uint32_t *nat_ports;
-static __thread uint32_t nat_free_head, nat_made, nat_rotor, nat_cursor[2][NAT_MAX_ADDRS];
+static __thread uint32_t *nat_ports, *nat_echo;
+static __thread uint32_t nat_free_head, nat_made, nat_rotor, nat_cursor[3][NAT_MAX_ADDRS];
+static __thread uint32_t nat_echo_n;
 
 static _Atomic uint64_t nat_translated, nat_exhausted, nat_mismatch, nat_unsolicited, nat_fragments,
-	nat_icmp_errors, nat_untranslatable;
+	nat_icmp_errors, nat_untranslatable, nat_echo_made;
 
 static void
 nat_bad(const char *var, const char *val)
@@ -144,13 +159,15 @@ nat_report(void)
 		return;
 	fprintf(stderr, "nat: %llu flows translated, %llu refused (no free port), %llu on a "
 		"mismatched core, %llu unsolicited frames dropped, %llu fragments dropped, "
-		"%llu ICMP errors translated, %llu untranslatable frames dropped\n",
+		"%llu ICMP errors translated, %llu ICMP echo mappings, "
+		"%llu untranslatable frames dropped\n",
 		(unsigned long long)atomic_load(&nat_translated),
 		(unsigned long long)atomic_load(&nat_exhausted),
 		(unsigned long long)atomic_load(&nat_mismatch),
 		(unsigned long long)atomic_load(&nat_unsolicited),
 		(unsigned long long)atomic_load(&nat_fragments),
 		(unsigned long long)atomic_load(&nat_icmp_errors),
+		(unsigned long long)atomic_load(&nat_echo_made),
 		(unsigned long long)atomic_load(&nat_untranslatable));
 }
 
@@ -158,21 +175,31 @@ nat_report(void)
 static bool
 nat_tables(void)
 {
-	size_t nports = (size_t)2 * nat_n_addrs * (size_t)(nat_phi - nat_plo + 1);
+	size_t nports = (size_t)3 * nat_n_addrs * (size_t)(nat_phi - nat_plo + 1);
 
 	if (nat_maps)
 		return true;
 	nat_maps = calloc(NAT_MAX_MAPS, sizeof(*nat_maps));
 	nat_ports = calloc(nports, sizeof(*nat_ports));
-	if (nat_maps == NULL || nat_ports == NULL) {
+	nat_echo = calloc(NAT_ECHO_SLOTS, sizeof(*nat_echo));
+	if (nat_maps == NULL || nat_ports == NULL || nat_echo == NULL) {
 		free(nat_maps);
 		free(nat_ports);
+		free(nat_echo);
 		nat_maps = NULL;
 		nat_ports = NULL;
+		nat_echo = NULL;
 		return false;
 	}
 	nat_free_head = UINT32_MAX;
 	return true;
+}
+
+/* 0 (TCP), 1 (UDP), 2 (ICMP) */
+static uint32_t
+nat_proto_ix(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
 }
 
 static uint32_t *
@@ -180,7 +207,7 @@ nat_port_slot(uint8_t proto, uint32_t addr, uint16_t port)
 {
 	size_t range = (size_t)(nat_phi - nat_plo + 1);
 
-	return &nat_ports[((size_t)(proto == IPPROTO_UDP) * nat_n_addrs + addr) * range +
+	return &nat_ports[((size_t)nat_proto_ix(proto) * nat_n_addrs + addr) * range +
 			  (port - nat_plo)];
 }
 
@@ -223,16 +250,85 @@ nat_wanted(struct mos_ctx *ctx, struct mos_flow *flow)
 	       !nat_is_inside(s.b + 12);
 }
 
-/* Make @flow's mapping (at its first client packet): a free (external
- * address, port) whose reply reaches this worker. Returns the mapping
- * (>= 1), or 0 when none is free (counted). */
-uint32_t
-nat_open(struct mos_ctx *ctx, struct mos_flow *flow)
+static struct nat_map *
+nat_get(uint32_t map)
 {
-	uint8_t proto = mos_flow_is_udp(flow) ? IPPROTO_UDP : IPPROTO_TCP;
-	struct mos_addr c = mos_prog_flow_addr(flow, MOS_SIDE_CLI);
-	struct mos_addr s = mos_prog_flow_addr(flow, MOS_SIDE_SVR);
-	uint16_t rport = mos_prog_flow_port(flow, MOS_SIDE_SVR);
+	return nat_maps && map >= 1 && map <= nat_made && nat_maps[map - 1].proto ? &nat_maps[map - 1]
+										     : NULL;
+}
+
+/* The echo index's home slot for (inside address @in, identifier @id,
+ * remote @rem). */
+static uint32_t
+nat_echo_home(const uint8_t *in, uint16_t id, const uint8_t *rem)
+{
+	uint32_t a, b;
+
+	memcpy(&a, in, 4);
+	memcpy(&b, rem, 4);
+	return (uint32_t)((((uint64_t)a << 32 | b) ^ ((uint64_t)id << 17)) * 0x9e3779b97f4a7c15ull >> 48) &
+	       (NAT_ECHO_SLOTS - 1);
+}
+
+/* The echo index's slot of that key: its mapping's, or the empty one
+ * where it would go. */
+static uint32_t
+nat_echo_find(const uint8_t *in, uint16_t id, const uint8_t *rem)
+{
+	uint32_t i = nat_echo_home(in, id, rem);
+
+	for (; nat_echo[i]; i = (i + 1) & (NAT_ECHO_SLOTS - 1)) {
+		const struct nat_map *e = &nat_maps[nat_echo[i] - 1];
+
+		if (e->in_port == id && !memcmp(e->in_addr, in, 4) && !memcmp(e->rem_addr, rem, 4))
+			break;
+	}
+	return i;
+}
+
+/* Empty echo index slot @i, moving back the entries after it that would
+ * no longer be found (linear probing, no tombstones). */
+static void
+nat_echo_del(uint32_t i)
+{
+	for (uint32_t j = (i + 1) & (NAT_ECHO_SLOTS - 1); nat_echo[j]; j = (j + 1) & (NAT_ECHO_SLOTS - 1)) {
+		const struct nat_map *e = &nat_maps[nat_echo[j] - 1];
+		uint32_t h = nat_echo_home(e->in_addr, e->in_port, e->rem_addr);
+
+		/* stays unless its home is cyclically outside (i, j] */
+		if (((j - h) & (NAT_ECHO_SLOTS - 1)) >= ((j - i) & (NAT_ECHO_SLOTS - 1))) {
+			nat_echo[i] = nat_echo[j];
+			i = j;
+		}
+	}
+	nat_echo[i] = 0;
+	nat_echo_n--;
+}
+
+/* Free mapping @map: its external port, its echo index entry. */
+static void
+nat_release(uint32_t map)
+{
+	struct nat_map *e = nat_get(map);
+
+	if (e == NULL)
+		return;
+	if (e->proto == IPPROTO_ICMP)
+		nat_echo_del(nat_echo_find(e->in_addr, e->in_port, e->rem_addr));
+	*nat_port_slot(e->proto, e->addr, e->ext_port) = 0;
+	e->proto = 0;
+	e->next_free = nat_free_head;
+	nat_free_head = map - 1;
+}
+
+/* A new mapping (inside @in:@in_port, remote @rem:@rport) on a free
+ * (external address, port) whose reply reaches this worker; an echo
+ * mapping idle for NAT_ECHO_IDLE_NS at @now_ns gives its identifier
+ * back. Returns it (>= 1), or 0 when none is free (counted). */
+static uint32_t
+nat_alloc(struct mos_ctx *ctx, uint8_t proto, const uint8_t *in, uint16_t in_port,
+	  const uint8_t *rem, uint16_t rport, uint64_t now_ns)
+{
 	unsigned me = (unsigned)mos_ctx_core(ctx), n = mos_ctx_workers(ctx);
 	uint32_t range = (uint32_t)(nat_phi - nat_plo + 1), fb_addr = 0, m;
 	int fb_port = -1, addr = -1, port = -1;
@@ -244,19 +340,23 @@ nat_open(struct mos_ctx *ctx, struct mos_flow *flow)
 	}
 	for (uint32_t i = 0; i < nat_n_addrs && addr < 0; i++) {
 		uint32_t a = (nat_rotor + i) % nat_n_addrs, tried = 0;
-		uint32_t *cur = &nat_cursor[proto == IPPROTO_UDP][a];
+		uint32_t *cur = &nat_cursor[nat_proto_ix(proto)][a];
 
 		for (uint32_t k = 0; k < range && tried < NAT_PORT_TRIES; k++) {
 			uint16_t pt = (uint16_t)(nat_plo + (*cur + k) % range);
+			uint32_t *slot = nat_port_slot(proto, a, pt);
 
-			if (*nat_port_slot(proto, a, pt))
+			if (*slot && proto == IPPROTO_ICMP &&
+			    now_ns - nat_maps[*slot - 1].last_ns >= NAT_ECHO_IDLE_NS)
+				nat_release(*slot);
+			if (*slot)
 				continue;       /* in use */
 			tried++;
 			if (fb_port < 0) {
 				fb_addr = a;
 				fb_port = pt;
 			}
-			if (n <= 1 || nat_reply_worker(proto, s.b + 12, rport, nat_addrs[a], pt, n) == me) {
+			if (n <= 1 || nat_reply_worker(proto, rem, rport, nat_addrs[a], pt, n) == me) {
 				addr = (int)a;
 				port = pt;
 				*cur = (uint32_t)(pt - nat_plo + 1) % range;
@@ -284,20 +384,29 @@ nat_open(struct mos_ctx *ctx, struct mos_flow *flow)
 	e->proto = proto;
 	e->addr = (uint8_t)addr;
 	e->ext_port = (uint16_t)port;
-	memcpy(e->in_addr, c.b + 12, 4);
-	e->in_port = mos_prog_flow_port(flow, MOS_SIDE_CLI);
-	memcpy(e->rem_addr, s.b + 12, 4);
+	memcpy(e->in_addr, in, 4);
+	e->in_port = in_port;
+	memcpy(e->rem_addr, rem, 4);
 	e->rem_port = rport;
+	e->last_ns = now_ns;
 	*nat_port_slot(proto, (uint32_t)addr, (uint16_t)port) = m + 1;
-	atomic_fetch_add(&nat_translated, 1);
 	return m + 1;
 }
 
-static struct nat_map *
-nat_get(uint32_t map)
+/* Make @flow's mapping (at its first client packet). Returns the mapping
+ * (>= 1), or 0 when none is free (counted). */
+uint32_t
+nat_open(struct mos_ctx *ctx, struct mos_flow *flow)
 {
-	return nat_maps && map >= 1 && map <= nat_made && nat_maps[map - 1].proto ? &nat_maps[map - 1]
-										     : NULL;
+	struct mos_addr c = mos_prog_flow_addr(flow, MOS_SIDE_CLI);
+	struct mos_addr s = mos_prog_flow_addr(flow, MOS_SIDE_SVR);
+	uint32_t m = nat_alloc(ctx, mos_flow_is_udp(flow) ? IPPROTO_UDP : IPPROTO_TCP, c.b + 12,
+			       mos_prog_flow_port(flow, MOS_SIDE_CLI), s.b + 12,
+			       mos_prog_flow_port(flow, MOS_SIDE_SVR), 0);
+
+	if (m)
+		atomic_fetch_add(&nat_translated, 1);
+	return m;
 }
 
 /* Rewrite address (at IP offset @aoff) and port (at L4 offset @poff) of the
@@ -356,38 +465,73 @@ put16(struct mos_ctx *ctx, uint32_t off, uint16_t v)
 	mos_pkt_overwrite(ctx, off, b, 2, MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR);
 }
 
-/* Raw: an ICMP message to external address @a. An error quoting a packet
- * of a mapping (its external address and port to its remote end) goes
- * back to the inside client: outer destination, quoted source address
- * and port, and the checksums they are in (outer IP, quoted IP, quoted
- * TCP/UDP when quoted, ICMP). Returns 1 (translated) or 2 (drop). */
+/* The live echo mapping of external address @a and identifier @id at
+ * @now_ns, or NULL. */
+static struct nat_map *
+nat_echo_get(uint32_t a, uint16_t id, uint64_t now_ns)
+{
+	struct nat_map *e;
+
+	if (id < nat_plo || id > nat_phi || !nat_tables())
+		return NULL;
+	e = nat_get(*nat_port_slot(IPPROTO_ICMP, a, id));
+	return e && now_ns - e->last_ns < NAT_ECHO_IDLE_NS ? e : NULL;
+}
+
+/* Raw: an ICMP message to external address @a.
+ * - An echo reply to a live echo mapping, from its remote: destination
+ *   and identifier := the inside client's.
+ * - An error quoting a packet of a mapping (from its external address and
+ *   port, or echo identifier, to its remote end): back to the inside
+ *   client, with the outer destination, the quoted source address and
+ *   port (identifier), and the checksums they are in (outer IP, quoted
+ *   IP, the quoted TCP/UDP/ICMP one when quoted, ICMP).
+ * Returns 1 (translated) or 2 (drop: anything else). */
 static uint8_t
 nat_icmp_in(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t a)
 {
 	const uint8_t *d = p->data;
 	uint32_t end = RTE_MIN(p->caplen, (uint32_t)p->l3_off + p->ip_len);
-	uint32_t q = p->quote_off, ql4, csum_off = 0;
+	uint32_t q = p->quote_off, ql4, port_off, csum_off = 0;
 	uint8_t was[6], now[6];
-	uint16_t sport, qcsum, lcsum = 0;
-	const struct nat_map *e;
+	uint16_t qcsum, lcsum = 0;
+	struct nat_map *e;
 
-	if (!(p->flags & MOS_PKT_F_ICMP_QUOTE) ||
-	    (p->quote_proto != IPPROTO_TCP && p->quote_proto != IPPROTO_UDP) ||
-	    q + 20 > end || (d[q] & 0x0f) < 5 || (rd16(d + q + 6) & 0x1fff))
+	if (p->icmp_type == 0) {             /* echo reply */
+		if ((e = nat_echo_get(a, rd16(d + p->l4_off + 4), p->ts_ns)) == NULL ||
+		    memcmp(d + p->l3_off + 12, e->rem_addr, 4))
+			goto unsolicited;
+		e->last_ns = p->ts_ns;
+		mos_pkt_overwrite(ctx, p->l3_off + 16, e->in_addr, 4, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_INCR);
+		put16(ctx, p->l4_off + 4, e->in_port);
+		return 1;
+	}
+	if (!(p->flags & MOS_PKT_F_ICMP_QUOTE) || q + 20 > end || (d[q] & 0x0f) < 5 ||
+	    (rd16(d + q + 6) & 0x1fff) || memcmp(d + q + 12, nat_addrs[a], 4))
 		goto unsolicited;
 	ql4 = q + (uint32_t)(d[q] & 0x0f) * 4;
-	if (ql4 + 4 > end || memcmp(d + q + 12, nat_addrs[a], 4))
+	if (p->quote_proto == IPPROTO_TCP || p->quote_proto == IPPROTO_UDP) {
+		uint16_t sport = ql4 + 4 <= end ? rd16(d + ql4) : 0;
+
+		port_off = ql4;
+		e = sport >= nat_plo && sport <= nat_phi && nat_tables()
+			    ? nat_get(*nat_port_slot(p->quote_proto, a, sport)) : NULL;
+		if (e == NULL || rd16(d + ql4 + 2) != e->rem_port)
+			goto unsolicited;
+	} else if (p->quote_proto == IPPROTO_ICMP && ql4 + 8 <= end && d[ql4] == 8) {
+		port_off = ql4 + 4;          /* a quoted echo request: its identifier */
+		if ((e = nat_echo_get(a, rd16(d + port_off), p->ts_ns)) == NULL)
+			goto unsolicited;
+	} else {
 		goto unsolicited;
-	sport = rd16(d + ql4);
-	e = sport >= nat_plo && sport <= nat_phi && nat_tables()
-		    ? nat_get(*nat_port_slot(p->quote_proto, a, sport)) : NULL;
-	if (e == NULL || memcmp(d + q + 16, e->rem_addr, 4) || rd16(d + ql4 + 2) != e->rem_port)
+	}
+	if (memcmp(d + q + 16, e->rem_addr, 4))
 		goto unsolicited;
 	/* the quoted source (address, port) as the inside client sent it:
 	 * the quoted checksums first (the runtime keeps the outer ones), from
 	 * the frame as received (the first write may move it to a copy) */
 	memcpy(was, d + q + 12, 4);
-	memcpy(was + 4, d + ql4, 2);
+	memcpy(was + 4, d + port_off, 2);
 	memcpy(now, e->in_addr, 4);
 	now[4] = (uint8_t)(e->in_port >> 8);
 	now[5] = (uint8_t)e->in_port;
@@ -401,10 +545,13 @@ nat_icmp_in(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t a)
 		lcsum = mos_csum_update(rd16(d + csum_off), was, now, 6);
 		if (p->quote_proto == IPPROTO_UDP && lcsum == 0)
 			lcsum = 0xffff;
+	} else if (p->quote_proto == IPPROTO_ICMP) {
+		csum_off = ql4 + 2;          /* the echo's own: no pseudo-header */
+		lcsum = mos_csum_update(rd16(d + csum_off), was + 4, now + 4, 2);
 	}
 	mos_pkt_overwrite(ctx, p->l3_off + 16, e->in_addr, 4, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_INCR);
 	mos_pkt_overwrite(ctx, q + 12, e->in_addr, 4, MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR);
-	put16(ctx, ql4, e->in_port);
+	put16(ctx, port_off, e->in_port);
 	put16(ctx, q + 10, qcsum);
 	if (csum_off)
 		put16(ctx, csum_off, lcsum);
@@ -412,6 +559,41 @@ nat_icmp_in(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t a)
 	return 1;
 unsolicited:
 	atomic_fetch_add(&nat_unsolicited, 1);
+	return 2;
+}
+
+/* Raw: an echo request from inside to outside (IPv4 header @ip). Its echo
+ * mapping, made at the first request of (inside address, identifier,
+ * remote) and kept while used: source and identifier := the mapping's
+ * external ones. Returns 1 (translated) or 2 (no mapping free: drop). */
+static uint8_t
+nat_echo_out(struct mos_ctx *ctx, const struct mos_pkt *p, const uint8_t *ip)
+{
+	uint16_t id = rd16(p->data + p->l4_off + 4);
+	struct nat_map *e = NULL;
+	uint32_t i, m;
+
+	if (!nat_tables())
+		goto refused;
+	i = nat_echo_find(ip + 12, id, ip + 16);
+	if (nat_echo[i]) {
+		e = &nat_maps[nat_echo[i] - 1];
+	} else {
+		if (nat_echo_n == NAT_ECHO_MAX ||
+		    (m = nat_alloc(ctx, IPPROTO_ICMP, ip + 12, id, ip + 16, 0, p->ts_ns)) == 0)
+			goto refused;
+		/* nat_alloc may have freed idle echo mappings: look again */
+		nat_echo[nat_echo_find(ip + 12, id, ip + 16)] = m;
+		nat_echo_n++;
+		e = &nat_maps[m - 1];
+		atomic_fetch_add(&nat_echo_made, 1);
+	}
+	e->last_ns = p->ts_ns;
+	mos_pkt_overwrite(ctx, p->l3_off + 12, nat_addrs[e->addr], 4, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_INCR);
+	put16(ctx, p->l4_off + 4, e->ext_port);
+	return 1;
+refused:
+	atomic_fetch_add(&nat_exhausted, 1);
 	return 2;
 }
 
@@ -454,6 +636,8 @@ nat_in(struct mos_ctx *ctx)
 	if (!tcpudp) {
 		if (!out)
 			return 0;
+		if ((p->flags & MOS_PKT_F_L4) && p->l4_proto == IPPROTO_ICMP && p->icmp_type == 8)
+			return nat_echo_out(ctx, p, ip);
 		atomic_fetch_add(&nat_untranslatable, 1);
 		return 2;
 	}
@@ -507,13 +691,6 @@ nat_worker(struct mos_ctx *ctx)
 void
 nat_close(struct mos_ctx *ctx, uint32_t map)
 {
-	struct nat_map *e = nat_get(map);
-
 	(void)ctx;
-	if (e == NULL)
-		return;
-	*nat_port_slot(e->proto, e->addr, e->ext_port) = 0;
-	e->proto = 0;
-	e->next_free = nat_free_head;
-	nat_free_head = map - 1;
+	nat_release(map);
 }

@@ -13,13 +13,21 @@
      translated back (expected frames built here, every checksum computed
      afresh: outer IP, ICMP, quoted IP, and the quoted TCP/UDP one when the
      whole datagram is quoted); an ICMP error quoting no mapping is absent;
-   - the unsolicited frames (no mapping, or another remote), the IP
-     fragments of a translated datagram, and what cannot be translated from
-     inside to outside (an ICMP echo request, GRE) are absent;
+   - pings from inside leave with the external address and an echo
+     identifier of their own (20000, kept for the second request), replies
+     come back with the client's; an ICMP error quoting a ping as sent out
+     is translated back (the quoted echo's checksum too);
+   - the unsolicited frames (no mapping, or another remote; an echo reply
+     to an identifier not handed out), the IP fragments of a translated
+     datagram, and what cannot be translated from inside to outside (GRE)
+     are absent;
    - inside-to-inside and IPv6 frames are untouched; order is kept;
    - the runtime tracked each translated connection as one flow (both
      directions counted in it, ended by FIN).
-2. --workers 2 with four external addresses: 24 connections to different
+2. An echo mapping idle for 60 s gives its identifier to another client
+   (one identifier to hand out): the late reply to the first client is
+   dropped, the new client's comes back to it.
+3. --workers 2 with four external addresses: 24 connections to different
    servers. Pass 1 (the clients' SYNs) gives the mappings; pass 2 adds the
    servers' SYN-ACKs, sent to those external addresses and ports, and the
    clients' ACKs. The runtime spreads frames over the workers by its own
@@ -44,7 +52,7 @@ except ImportError:
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
-from pcapkit import TcpConversation  # noqa: E402
+from pcapkit import TcpConversation, ping  # noqa: E402
 
 EXT = "192.0.2.1"
 MAP = {("10.0.0.1", 40000, 6): 20000, ("10.0.0.1", 40001, 6): 20001, ("10.0.0.7", 5353, 17): 20000}
@@ -52,6 +60,8 @@ REV = {(port, proto): (ip, cport) for (ip, cport, proto), port in MAP.items()}
 REMOTE = {("10.0.0.1", 40000): ("198.51.100.10", 80), ("10.0.0.1", 40001): ("198.51.100.10", 443),
           ("10.0.0.7", 5353): ("198.51.100.53", 53)}
 ICMP_ERRORS = (3, 4, 5, 11, 12)
+ECHO = {("10.0.0.1", 0x777, "198.51.100.10"): 20000}      # (client, id, remote) -> identifier out
+REV_ECHO = {ext: key for key, ext in ECHO.items()}
 failures = []
 
 
@@ -85,25 +95,33 @@ def icmp_back(p):
     o = 14 + (b[14] & 15) * 4              # ICMP
     q = o + 8                              # quoted IP header
     ql4 = q + (b[q] & 15) * 4
-    proto, sport = b[q + 9], int.from_bytes(b[ql4:ql4 + 2], "big")
-    inside = REV.get((sport, proto))
-    if bytes(b[q + 12:q + 16]) != bytes(map(int, EXT.split("."))) or inside is None:
-        return None
-    rip, rport = REMOTE[inside]
-    if (".".join(map(str, b[q + 16:q + 20])), int.from_bytes(b[ql4 + 2:ql4 + 4], "big")) != (rip, rport):
+    proto = b[q + 9]
+    rdst = ".".join(map(str, b[q + 16:q + 20]))
+    if proto == 1:                         # a quoted echo request: its identifier
+        po = ql4 + 4
+        key = REV_ECHO.get(int.from_bytes(b[po:po + 2], "big"))
+        if b[ql4] != 8 or key is None or key[2] != rdst:
+            return None
+        inside = key[:2]
+    else:
+        po = ql4
+        inside = REV.get((int.from_bytes(b[po:po + 2], "big"), proto))
+        if inside is None or (rdst, int.from_bytes(b[ql4 + 2:ql4 + 4], "big")) != REMOTE[inside]:
+            return None
+    if bytes(b[q + 12:q + 16]) != bytes(map(int, EXT.split("."))):
         return None
     addr = bytes(map(int, inside[0].split(".")))
     b[30:34] = addr                        # outer destination
     b[q + 12:q + 16] = addr                # quoted source
-    b[ql4:ql4 + 2] = inside[1].to_bytes(2, "big")
+    b[po:po + 2] = inside[1].to_bytes(2, "big")
     b[q + 10:q + 12] = bytes(2)
     b[q + 10:q + 12] = inet_csum(b[q:ql4]).to_bytes(2, "big")
     qlen = int.from_bytes(b[q + 2:q + 4], "big")
     if q + qlen == len(b):                 # the whole datagram quoted: its checksum too
-        c = ql4 + (6 if proto == 17 else 16)
+        c = ql4 + {1: 2, 17: 6, 6: 16}[proto]
         b[c:c + 2] = bytes(2)
-        v = l4_csum(b[q:ql4], b[ql4:q + qlen], proto)
-        b[c:c + 2] = (v or 0xffff).to_bytes(2, "big")
+        v = inet_csum(b[ql4:q + qlen]) if proto == 1 else l4_csum(b[q:ql4], b[ql4:q + qlen], proto)
+        b[c:c + 2] = (v or (0xffff if proto == 17 else 0)).to_bytes(2, "big")
     b[24:26] = bytes(2)
     b[24:26] = inet_csum(b[14:o]).to_bytes(2, "big")
     b[o + 2:o + 4] = bytes(2)
@@ -116,7 +134,20 @@ def expected(p):
     if IP in p and (p[IP].flags.MF or p[IP].frag):
         return None                      # fragments of a translated flow: dropped
     if IP in p and p[IP].dst == EXT and ICMP in p:
+        if p[ICMP].type == 0:            # echo reply: back to the client, with its identifier
+            key = REV_ECHO.get(p[ICMP].id)
+            if key is None or key[2] != p[IP].src:
+                return None
+            q = p.copy()
+            q[IP].dst, q[ICMP].id = key[0], key[1]
+            del q[IP].chksum, q[ICMP].chksum
+            return bytes(Ether(bytes(q)))
         return icmp_back(p) if p[ICMP].type in ICMP_ERRORS else None
+    if IP in p and ICMP in p and p[ICMP].type == 8 and (p[IP].src, p[ICMP].id, p[IP].dst) in ECHO:
+        q = p.copy()
+        q[IP].src, q[ICMP].id = EXT, ECHO[(p[IP].src, p[ICMP].id, p[IP].dst)]
+        del q[IP].chksum, q[ICMP].chksum
+        return bytes(Ether(bytes(q)))
     if IP in p and p[IP].src.startswith("10.") and not p[IP].dst.startswith("10.") and l4(p) is None:
         return None                      # cannot be translated: not sent out
     if IP not in p or l4(p) is None:
@@ -168,17 +199,18 @@ with tempfile.TemporaryDirectory() as tmp:
     out = rdpcap(f"{tmp}/out.pcap") if os.path.exists(f"{tmp}/out.pcap") else []
     want = [e for e in (expected(p) for p in inp) if e is not None]
     got = [bytes(p) for p in out]
-    check(len(inp) - len(want) == 8, "three input frames are unsolicited, three are fragments, "
-          "two cannot be translated")
+    check(len(inp) - len(want) == 8, "four input frames are unsolicited, three are fragments, "
+          "one cannot be translated")
     check(got == want, f"output = the input with the NAT's rewrites, byte for byte, in order "
           f"({len(got)} frames, {sum(a != b for a, b in zip(got, want))} differ)")
     check(all(csum_ok(p) for p in out), "every output frame's IPv4, TCP/UDP and ICMP checksums verify")
     n_out = sum(1 for p in out if IP in p and p[IP].src == EXT)
-    n_in = sum(1 for p in inp if IP in p and p[IP].dst == EXT) - 3
+    n_in = sum(1 for p in inp if IP in p and p[IP].dst == EXT) - 4
     n_icmp = sum(1 for p in out if ICMP in p and p[IP].dst.startswith("10.") and p[ICMP].type in ICMP_ERRORS)
-    check(n_out == 11 and n_in == 10 and n_icmp == 3,
-          f"11 client frames translated out, 10 frames translated in, 3 of them ICMP errors "
-          f"({n_out}, {n_in}, {n_icmp})")
+    n_echo = sum(1 for p in out if ICMP in p and p[ICMP].type in (0, 8) and (p[IP].src == EXT or p[ICMP].id == 0x777))
+    check(n_out == 13 and n_in == 13 and n_icmp == 4 and n_echo == 4,
+          f"13 frames translated out (2 pings), 13 in (2 echo replies, 4 ICMP errors) "
+          f"({n_out}, {n_in}, {n_icmp}, {n_echo})")
     check(not any(IP in p and (p[IP].src.startswith("10.") and not p[IP].dst.startswith("10."))
                   for p in out), "no inside address leaves toward the outside")
     try:
@@ -193,8 +225,88 @@ with tempfile.TemporaryDirectory() as tmp:
     ends = {x["client_port"]: x for x in recs if x["record"] == "unmapped"}
     check(ends.get(40000, {}).get("server_pkts") == 4 and ends.get(40000, {}).get("reason") == "fin",
           f"the HTTP connection is one flow, both directions, ended by FIN ({ends.get(40000)})")
-    check("3 unsolicited frames dropped, 3 fragments dropped, 3 ICMP errors translated, "
-          "2 untranslatable frames dropped" in r.stderr, f"counters at exit ({r.stderr.strip()})")
+    check("4 unsolicited frames dropped, 3 fragments dropped, 4 ICMP errors translated, "
+          "1 ICMP echo mappings, 1 untranslatable frames dropped" in r.stderr,
+          f"counters at exit ({r.stderr.strip()})")
+
+    # An idle echo mapping's identifier goes to another client.
+    a_req, a_rep = ping("10.0.0.1", "198.51.100.10", 1700000200.0, ident=5)
+    b_req, b_rep = ping("10.0.0.2", "198.51.100.20", 1700000261.0, ident=9)
+    late = a_rep.copy()
+    late.time = b_req.time + Decimal("0.1")
+    frames = [a_req, a_rep, b_req, late, b_rep]
+    for f in (a_rep, late, b_rep):
+        f[IP].dst, f[ICMP].id = EXT, 20000
+        del f[IP].chksum, f[ICMP].chksum
+    b_rep.time = b_req.time + Decimal("0.2")
+    rebuilt = []
+    for f in frames:
+        rebuilt.append(Ether(bytes(f)))
+        rebuilt[-1].time = f.time
+    wrpcap(f"{tmp}/idle.pcap", rebuilt)
+    r = run(["-r", f"{tmp}/idle.pcap", "--inline-out", f"{tmp}/idle_out.pcap"], {"MOS_NAT_PORTS": "20000:20000"})
+    out = rdpcap(f"{tmp}/idle_out.pcap") if os.path.exists(f"{tmp}/idle_out.pcap") else []
+    got = [(p[IP].src, p[IP].dst, p[ICMP].id) for p in out]
+    check(got == [(EXT, "198.51.100.10", 20000), ("198.51.100.10", "10.0.0.1", 5),
+                  (EXT, "198.51.100.20", 20000), ("198.51.100.20", "10.0.0.2", 9)],
+          f"after 60 s idle, identifier 20000 serves another client; the late reply is dropped ({got})")
+    check("2 ICMP echo mappings" in r.stderr and "1 unsolicited" in r.stderr, f"counters ({r.stderr.strip()})")
+
+    # Many echo mappings, then as many again after 60 s on the same 1500
+    # identifiers: every one given back and handed out again, every reply
+    # back to its own client. Most clients are spread over the echo index,
+    # 300 are chosen to share 512 home slots (its hash, as nat.c computes
+    # it), so that the deletions must move entries back to keep them found.
+    def home(cl, ident, rem):
+        a = int.from_bytes(bytes(map(int, cl.split("."))), "little")
+        b = int.from_bytes(bytes(map(int, rem.split("."))), "little")
+        return ((((a << 32) | b) ^ (ident << 17)) * 0x9e3779b97f4a7c15 % 2**64) >> 48 & 0xffff
+
+    crowd = [(f"10.2.{k // 250}.{k % 250 + 1}", 1) for k in range(64000)
+             if home(f"10.2.{k // 250}.{k % 250 + 1}", 1, "198.51.100.1") < 512][:300]
+    check(len(crowd) == 300, f"300 clients sharing 512 home slots ({len(crowd)})")
+
+    def pings(t0, first):
+        frames, want = [], []
+        for i in range(1500):
+            if i < 150:
+                (cl, ident), rem = crowd[first // 2000 * 150 + i], "198.51.100.1"
+            else:
+                cl, rem = f"10.1.{(first + i) // 250}.{(first + i) % 250 + 1}", f"198.51.100.{i % 200 + 1}"
+                ident = i % 7 + 1
+            q, r2 = ping(cl, rem, t0 + i * 0.0001, ident=ident)
+            frames.append(q)
+            want.append((cl, rem, ident))
+        return frames, want
+    p1, w1 = pings(1700000300.0, 0)
+    p2, w2 = pings(1700000370.0, 2000)
+    reqs = []
+    for f in p1 + p2:
+        reqs.append(Ether(bytes(f)))
+        reqs[-1].time = f.time
+    wrpcap(f"{tmp}/many.pcap", reqs)
+    r = run(["-r", f"{tmp}/many.pcap", "--inline-out", f"{tmp}/many_out.pcap"], {"MOS_NAT_PORTS": "20000:21499"})
+    out = rdpcap(f"{tmp}/many_out.pcap") if os.path.exists(f"{tmp}/many_out.pcap") else []
+    ids = [p[ICMP].id for p in out]
+    check(len(out) == 3000 and sorted(ids[:1500]) == list(range(20000, 21500)) and
+          sorted(ids[1500:]) == list(range(20000, 21500)),
+          f"3000 pings out, identifiers 20000-21499 twice ({len(out)}; {r.stderr.strip()[-120:]})")
+    back = []
+    for p, (cl, rem, ident) in zip(out[1500:], w2):
+        rp = Ether() / IP(src=rem, dst=EXT, id=1) / ICMP(type=0, id=p[ICMP].id, seq=1) / b"mos-ping"
+        rp.time = 1700000400.0 + len(back) * 0.0001
+        back.append(rp)
+    again = []
+    for f in p2:                      # the same clients ping again: the same identifiers
+        again.append(Ether(bytes(f)))
+        again[-1].time = f.time + 10
+    wrpcap(f"{tmp}/many2.pcap", reqs + again + back)
+    r = run(["-r", f"{tmp}/many2.pcap", "--inline-out", f"{tmp}/many2_out.pcap"], {"MOS_NAT_PORTS": "20000:21499"})
+    out2 = rdpcap(f"{tmp}/many2_out.pcap") if os.path.exists(f"{tmp}/many2_out.pcap") else []
+    check([p[ICMP].id for p in out2[3000:4500]] == ids[1500:] and "3000 ICMP echo mappings" in r.stderr,
+          "a second ping of each client reuses its mapping")
+    got = [(p[IP].dst, p[IP].src, p[ICMP].id) for p in out2[4500:]]
+    check(got == w2, f"1500 replies back to their own clients ({sum(a == b for a, b in zip(got, w2))} of 1500)")
 
     # Two workers: replies come back to the worker holding their mapping.
     addrs = "192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4"
