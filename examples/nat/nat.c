@@ -570,7 +570,7 @@ static uint8_t
 nat_echo_out(struct mos_ctx *ctx, const struct mos_pkt *p, const uint8_t *ip)
 {
 	uint16_t id = rd16(p->data + p->l4_off + 4);
-	struct nat_map *e = NULL;
+	struct nat_map *e;
 	uint32_t i, m;
 
 	if (!nat_tables())
