@@ -71,6 +71,13 @@ mos_rss_hash(const struct mos_pkt *p)
 
 	if (p->ip_version != 4 && p->ip_version != 6)
 		return 0;
+	if (p->flags & MOS_PKT_F_ICMP_QUOTE) {
+		/* an ICMP error: the addresses of the packet it quotes (the
+		 * decoder checked that they were captured, same IP version) */
+		const uint8_t *q = p->data + p->quote_off + (n == 4 ? 12 : 8);
+
+		return hash_pair(q, q + n, n);
+	}
 	return hash_pair(p->src.b + 16 - n, p->dst.b + 16 - n, n);
 }
 
@@ -102,6 +109,11 @@ mos_rss_frame_hash(const uint8_t *d, uint32_t caplen, int linktype, uint32_t *h)
 		if (caplen - off < 20 || ip[0] != 0x45 || (ip[2] << 8 | ip[3]) < 20 ||
 		    ((ip[6] << 8 | ip[7]) & 0x3fff) != 0 || ip[9] == 4 || ip[9] == 41 || ip[9] == 51)
 			return false;
+		/* ICMP whose type is not read here, or an error (hashed by
+		 * what it quotes): decode it */
+		if (ip[9] == 1 && (caplen - off < 21 || ip[20] == 3 || ip[20] == 4 || ip[20] == 5 ||
+				   ip[20] == 11 || ip[20] == 12))
+			return false;
 		*h = hash_pair(ip + 12, ip + 16, 4);
 		return true;
 	}
@@ -111,7 +123,8 @@ mos_rss_frame_hash(const uint8_t *d, uint32_t caplen, int linktype, uint32_t *h)
 		/* version 6, a payload length (not a jumbogram), no extension
 		 * header and no tunnel */
 		if (caplen - off < 40 || (ip[0] >> 4) != 6 || (ip[4] | ip[5]) == 0 ||
-		    (ip[6] != 6 && ip[6] != 17 && ip[6] != 58))
+		    (ip[6] != 6 && ip[6] != 17 && ip[6] != 58) ||
+		    (ip[6] == 58 && (caplen - off < 41 || (ip[40] >= 1 && ip[40] <= 4))))
 			return false;
 		*h = hash_pair(ip + 8, ip + 24, 16);
 		return true;

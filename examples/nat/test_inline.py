@@ -29,8 +29,8 @@
    dropped, the new client's comes back to it.
 3. --workers 2 with four external addresses: 24 connections to different
    servers. Pass 1 (the clients' SYNs) gives the mappings; pass 2 adds the
-   servers' SYN-ACKs, sent to those external addresses and ports, and the
-   clients' ACKs. The runtime spreads frames over the workers by its own
+   servers' SYN-ACKs, sent to those external addresses and ports, a
+   router's ICMP error about each SYN as sent out, and the clients' ACKs. The runtime spreads frames over the workers by its own
    symmetric hash: every reply must reach the worker holding its mapping
    (server_pkts 1 in every flow, no unsolicited frame, no core mismatch),
    and both workers must have made mappings.
@@ -329,7 +329,15 @@ with tempfile.TemporaryDirectory() as tmp:
         del sa[IP].chksum, sa[TCP].chksum
         sa2 = Ether(bytes(sa))
         sa2.time = h[1].time
-        frames += [h[0], sa2, h[2]]
+        # a router on the path: "fragmentation needed" about the SYN as sent out
+        syn_out = h[0][IP].copy()
+        syn_out.src, syn_out[TCP].sport = m["ext_addr"], m["ext_port"]
+        del syn_out.chksum, syn_out[TCP].chksum
+        err = Ether() / IP(src="203.0.113.1", dst=m["ext_addr"], id=0) / \
+            ICMP(type=3, code=4) / bytes(IP(bytes(syn_out)))[:28]
+        err.time = h[1].time + Decimal("0.0001")
+        frames += [h[0], sa2, Ether(bytes(err)), h[2]]
+        frames[-2].time = err.time
     frames.sort(key=lambda p: Decimal(str(p.time)))
     wrpcap(f"{tmp}/hs.pcap", frames)
     r = run(["-r", f"{tmp}/hs.pcap", "--workers", "2"], {"MOS_NAT_ADDRS": addrs})
@@ -340,7 +348,9 @@ with tempfile.TemporaryDirectory() as tmp:
     ends = [x for x in recs if x["record"] == "unmapped"]
     check(len(ends) == 24 and all(x["server_pkts"] == 1 and x["client_pkts"] == 2 for x in ends),
           f"every SYN-ACK reached its mapping's worker and flow ({sum(x['server_pkts'] for x in ends)} of 24)")
-    check("0 on a mismatched core, 0 unsolicited" in r.stderr, f"no mismatch, nothing unsolicited ({r.stderr.strip()})")
+    check("0 on a mismatched core, 0 unsolicited" in r.stderr and "24 ICMP errors translated" in r.stderr,
+          f"no mismatch, nothing unsolicited, and a router's ICMP error about each connection "
+          f"reached its mapping's worker ({r.stderr.strip()})")
 
 # A bad configuration stops the program before it reads a packet.
 r = run(["-r", f"{HERE}/nat.pcap"], {"MOS_NAT_ADDRS": "192.0.2.300"})

@@ -175,6 +175,70 @@ TEST(Rss, SameAsSoftToeplitz)
 	}
 }
 
+// An ICMP error (from a router on the path) to host 1 about 1's connection
+// with host 2: it quotes that connection's packet (IPv4 or IPv6). With
+// @echo, an echo request from the router instead.
+uint32_t BuildIcmp(struct pc_frame *f, bool v6, bool echo)
+{
+	pc_init(f);
+	pc_eth(f);
+	for (int layer = 0; layer < (echo ? 1 : 2); layer++) {
+		uint8_t src = layer == 0 ? 99 : 1, dst = layer == 0 ? 1 : 2;
+		if (v6) {
+			struct pc_ipv6 ip;
+			pc_ipv6_defaults(&ip);
+			ip.src[0] = ip.dst[0] = 0x20;
+			ip.src[15] = src;
+			ip.dst[15] = dst;
+			pc_ipv6(f, &ip);
+			if (layer == 0)
+				pc_icmpv6(f, echo ? 128 : 1, echo ? 0 : 4, 0);
+		} else {
+			struct pc_ipv4 ip;
+			pc_ipv4_defaults(&ip);
+			ip.src[0] = ip.dst[0] = 10;
+			ip.src[3] = src;
+			ip.dst[3] = dst;
+			pc_ipv4(f, &ip);
+			if (layer == 0)
+				pc_icmp(f, echo ? 8 : 3, echo ? 0 : 3, 0);
+		}
+	}
+	if (!echo) {
+		struct pc_tcp t;
+		pc_tcp_defaults(&t);
+		t.sport = 40000;
+		t.dport = 80;
+		pc_tcp(f, &t);
+	}
+	return pc_finish(f);
+}
+
+// An ICMP error reaches the worker of the connection it quotes, whoever
+// sent it; the frame hash leaves errors to the decoder and answers for
+// other ICMP.
+TEST(Rss, IcmpErrorsHashLikeTheConnectionTheyQuote)
+{
+	for (bool v6 : { false, true }) {
+		Pkt conn, from_router;
+		Build(&conn, v6, 1, 2, 40000, 80);
+		Build(&from_router, v6, 99, 1, 1, 1);
+		ASSERT_NE(mos_rss_hash(&conn.p), mos_rss_hash(&from_router.p));  // the test tells them apart
+		struct pc_frame f;
+		struct mos_pkt p;
+		uint32_t h, len = BuildIcmp(&f, v6, false);
+		mos_decode(f.buf, len, len, MOS_LINK_ETHERNET, 1, &p);
+		ASSERT_TRUE(p.flags & MOS_PKT_F_ICMP_QUOTE) << v6;
+		EXPECT_EQ(mos_rss_hash(&p), mos_rss_hash(&conn.p)) << v6;
+		EXPECT_FALSE(mos_rss_frame_hash(f.buf, len, MOS_LINK_ETHERNET, &h)) << v6;
+		len = BuildIcmp(&f, v6, true);
+		mos_decode(f.buf, len, len, MOS_LINK_ETHERNET, 1, &p);
+		EXPECT_EQ(mos_rss_hash(&p), mos_rss_hash(&from_router.p)) << v6;
+		ASSERT_TRUE(mos_rss_frame_hash(f.buf, len, MOS_LINK_ETHERNET, &h)) << v6;
+		EXPECT_EQ(h, mos_rss_hash(&p)) << v6;
+	}
+}
+
 // mos_rss_frame_hash reads the owner's hash off a frame without decoding
 // it. Wherever it answers, the answer must be what decoding gives: every
 // sample frame of pktcraft's catalogue (every link type, VLAN stacks,

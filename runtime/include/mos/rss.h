@@ -13,8 +13,11 @@
  * rest of its flow. The addresses are those of the innermost IP header
  * (struct mos_pkt src/dst, what the flow key uses); VLAN ids are not
  * hashed, so flows that differ only by VLAN share a worker, which is
- * correct whether or not the program keys flows by VLAN. Frames without
- * an IP header hash to 0 (worker 0).
+ * correct whether or not the program keys flows by VLAN. An ICMP or
+ * ICMPv6 error is hashed by the addresses of the packet it quotes, so it
+ * reaches the worker of the connection it is about (a NAT translating it
+ * back, a firewall relating it to the flow), whoever sent it (a router on
+ * the path). Frames without an IP header hash to 0 (worker 0).
  *
  * Thread-safety: pure functions.
  */
@@ -32,14 +35,15 @@
 /* The symmetric key: 0x6d, 0x5a repeated (Woo and Park, 2012). */
 extern const uint8_t mos_rss_sym_key[MOS_RSS_KEY_LEN];
 
-/* Symmetric hash of @p's IP addresses (0 without an IP header). */
+/* Symmetric hash of @p's IP addresses (0 without an IP header; an ICMP
+ * error: those of the packet it quotes). */
 uint32_t mos_rss_hash(const struct mos_pkt *p);
 
 /*
  * The same hash read straight from a frame of @linktype, without decoding
  * it, for the common shapes (Ethernet II with at most one 802.1Q tag, then
  * IPv4 without options, fragmentation or tunnel, or IPv6 carrying TCP, UDP
- * or ICMPv6 directly): true with *@h set to what mos_rss_hash gives for the
+ * or ICMPv6 directly; not ICMP errors): true with *@h set to what mos_rss_hash gives for the
  * decoded frame; false for any other frame (decode it to hash it). About a
  * tenth of a decode: offline workers find the owner of the frames they do
  * not process this way.
