@@ -22,6 +22,26 @@ struct Pkt {
 	struct mos_pkt p;
 };
 
+// An IP header from host @src to host @dst (10.0.0.x, or 20..::x with @v6).
+void AddIp(struct pc_frame *f, bool v6, uint8_t src, uint8_t dst)
+{
+	if (v6) {
+		struct pc_ipv6 ip;
+		pc_ipv6_defaults(&ip);
+		ip.src[0] = ip.dst[0] = 0x20;
+		ip.src[15] = src;
+		ip.dst[15] = dst;
+		pc_ipv6(f, &ip);
+	} else {
+		struct pc_ipv4 ip;
+		pc_ipv4_defaults(&ip);
+		ip.src[0] = ip.dst[0] = 10;
+		ip.src[3] = src;
+		ip.dst[3] = dst;
+		pc_ipv4(f, &ip);
+	}
+}
+
 // A TCP or UDP frame between @src:@sp and @dst:@dp (IPv4 when @v6 is
 // false), behind @vlans VLAN tags (ids 100, 200), decoded into p.
 void Build(Pkt *k, bool v6, uint8_t src, uint8_t dst, uint16_t sp, uint16_t dp, int vlans = 0,
@@ -31,21 +51,7 @@ void Build(Pkt *k, bool v6, uint8_t src, uint8_t dst, uint16_t sp, uint16_t dp, 
 	pc_eth(&k->f);
 	for (int i = 0; i < vlans; i++)
 		pc_vlan(&k->f, i == 0 && vlans > 1 ? 0x88a8 : 0x8100, (uint16_t)(100 * (i + 1)));
-	if (v6) {
-		struct pc_ipv6 ip;
-		pc_ipv6_defaults(&ip);
-		ip.src[0] = ip.dst[0] = 0x20;
-		ip.src[15] = src;
-		ip.dst[15] = dst;
-		pc_ipv6(&k->f, &ip);
-	} else {
-		struct pc_ipv4 ip;
-		pc_ipv4_defaults(&ip);
-		ip.src[0] = ip.dst[0] = 10;
-		ip.src[3] = src;
-		ip.dst[3] = dst;
-		pc_ipv4(&k->f, &ip);
-	}
+	AddIp(&k->f, v6, src, dst);
 	if (udp) {
 		struct pc_udp u;
 		pc_udp_defaults(&u);
@@ -182,29 +188,13 @@ uint32_t BuildIcmp(struct pc_frame *f, bool v6, bool echo)
 {
 	pc_init(f);
 	pc_eth(f);
-	for (int layer = 0; layer < (echo ? 1 : 2); layer++) {
-		uint8_t src = layer == 0 ? 99 : 1, dst = layer == 0 ? 1 : 2;
-		if (v6) {
-			struct pc_ipv6 ip;
-			pc_ipv6_defaults(&ip);
-			ip.src[0] = ip.dst[0] = 0x20;
-			ip.src[15] = src;
-			ip.dst[15] = dst;
-			pc_ipv6(f, &ip);
-			if (layer == 0)
-				pc_icmpv6(f, echo ? 128 : 1, echo ? 0 : 4, 0);
-		} else {
-			struct pc_ipv4 ip;
-			pc_ipv4_defaults(&ip);
-			ip.src[0] = ip.dst[0] = 10;
-			ip.src[3] = src;
-			ip.dst[3] = dst;
-			pc_ipv4(f, &ip);
-			if (layer == 0)
-				pc_icmp(f, echo ? 8 : 3, echo ? 0 : 3, 0);
-		}
-	}
+	AddIp(f, v6, 99, 1);
+	if (v6)
+		pc_icmpv6(f, echo ? 128 : 1, echo ? 0 : 4, 0);
+	else
+		pc_icmp(f, echo ? 8 : 3, echo ? 0 : 3, 0);
 	if (!echo) {
+		AddIp(f, v6, 1, 2);
 		struct pc_tcp t;
 		pc_tcp_defaults(&t);
 		t.sport = 40000;
