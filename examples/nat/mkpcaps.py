@@ -21,6 +21,9 @@ ICMP errors sent to the external address, quoting what the NAT sent out:
   203.0.113.1 -> 192.0.2.1  time exceeded, quoting that whole segment: translated
   198.51.100.53 -> 192.0.2.1 port unreachable, quoting the whole DNS query of 5353: translated
   203.0.113.1 -> 192.0.2.1  port unreachable quoting 192.0.2.1:20007, no mapping: dropped
+  10.0.0.7 -> 198.51.100.53  port unreachable quoting the DNS response as received: leaves
+                             from 192.0.2.1, quoting it as sent to 192.0.2.1:20000
+  10.0.0.1 -> 198.51.100.99  port unreachable about a packet of no mapping: dropped
 Pings (ICMP echo identifiers are mapped like ports, from 20000 upwards):
   10.0.0.1 id 0x0777 -> 198.51.100.10  two requests and their replies -> 192.0.2.1 id 20000
   203.0.113.1 -> 192.0.2.1  time exceeded quoting the first request as sent out: translated
@@ -41,6 +44,7 @@ from pcapkit import (TcpConversation, http_get, http_response, ip_fragments, pin
 from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 EXT = "192.0.2.1"
+OUT_MAC, IN_MAC = "02:00:00:00:00:02", "02:00:00:00:00:01"  # frames built here (no MAC lookup)
 # (client, client port) -> external port, as the NAT hands them out
 MAP = {("10.0.0.1", 40000, 6): 20000, ("10.0.0.1", 40001, 6): 20001, ("10.0.0.7", 5353, 17): 20000}
 
@@ -81,11 +85,11 @@ def inet_csum(b):
     return ~s & 0xffff
 
 
-def icmp_error(src, kind, code, rest, quote, t):
-    """An ICMP error from @src to the external address quoting @quote (bytes)."""
+def icmp_error(src, kind, code, rest, quote, t, dst=EXT):
+    """An ICMP error from @src to @dst quoting @quote (bytes)."""
     msg = bytes([kind, code, 0, 0]) + rest + quote
     msg = msg[:2] + inet_csum(msg).to_bytes(2, "big") + msg[4:]
-    p = Ether() / IP(src=src, dst=EXT, proto=1, id=0) / Raw(load=msg)
+    p = Ether(src=OUT_MAC, dst=IN_MAC) / IP(src=src, dst=dst, proto=1, id=0) / Raw(load=msg)
     p.time = t
     return p
 
@@ -106,6 +110,12 @@ pk += nat_view(dns, "10.0.0.7")
 pk.append(icmp_error("198.51.100.53", 3, 3, bytes(4), bytes(sent_out(dns[0])), dns[1].time + Decimal("0.001")))
 stray = IP(src=EXT, dst="198.51.100.10", id=0) / TCP(sport=20007, dport=80, flags="S")
 pk.append(icmp_error("203.0.113.1", 3, 3, bytes(4), bytes(stray)[:28], dns[1].time + Decimal("0.002")))
+# the client, its socket closed, refuses the response as it received it
+pk.append(icmp_error("10.0.0.7", 3, 3, bytes(4), bytes(dns[1][IP]), dns[1].time + Decimal("0.003"),
+                     dst="198.51.100.53"))
+odd = IP(src="198.51.100.99", dst="10.0.0.1", id=0) / UDP(sport=7, dport=9999)
+pk.append(icmp_error("10.0.0.1", 3, 3, bytes(4), bytes(odd), dns[1].time + Decimal("0.004"),
+                     dst="198.51.100.99"))
 for seq in (1, 2):
     req, rep = ping("10.0.0.1", "198.51.100.10", T + 0.0080 + seq * 0.0001, ident=0x777, seq=seq)
     out = IP(bytes(req[IP]))
@@ -120,7 +130,7 @@ for seq in (1, 2):
 stray = ping("198.51.100.10", EXT, T + 0.0084, ident=20005)[0]
 stray[ICMP].type = 0
 pk.append(stray)
-gre = Ether() / IP(src="10.0.0.1", dst="198.51.100.10", proto=47, id=0) / Raw(load=bytes(4) + b"\x08\x00")
+gre = Ether(src=OUT_MAC, dst=IN_MAC) / IP(src="10.0.0.1", dst="198.51.100.10", proto=47, id=0) / Raw(load=bytes(4) + b"\x08\x00")
 gre.time = Decimal(str(T + 0.0085))
 pk.append(gre)
 pk += ping("10.0.0.1", "10.0.0.2", T + 0.0086)

@@ -54,15 +54,20 @@
  *   destination, the quoted source address and port, the quoted IP and
  *   TCP/UDP/ICMP checksums (mos_csum_update: the quote is usually cut
  *   short) and the ICMP checksum (kept by the runtime);
- * - any other ICMP message to an external address is dropped (unsolicited).
- * From inside to outside, what cannot be translated (ICMP other than echo
- * requests, other protocols, TCP/UDP whose header is cut short) is dropped
- * rather than sent out with an inside address (counted as untranslatable).
+ * - any other ICMP message to an external address is dropped (unsolicited);
+ * - an error from inside to outside about a packet translated in (from a
+ *   mapping's remote end to its client, TCP or UDP) leaves from the
+ *   mapping's external address, the quoted destination address and port
+ *   made the external ones (checksums as above).
+ * From inside to outside, what cannot be translated (other ICMP, other
+ * protocols, TCP/UDP whose header is cut short) is dropped rather than sent
+ * out with an inside address (counted as untranslatable).
  *
  * Per thread (worker): the mapping table (NAT_MAX_MAPS entries, free list),
- * the port index (one entry per protocol, address and port) and the echo
- * index (NAT_ECHO_SLOTS, at most NAT_ECHO_MAX echo mappings alive: more
- * are refused and counted); nothing is allocated per packet. A flow that finds no free port or mapping is
+ * the port index (one entry per protocol, address and port) and the inside
+ * index (protocol, inside address and port, remote address and port ->
+ * mapping; twice as many slots as mappings); nothing is allocated per
+ * packet. A flow that finds no free port or mapping is
  * not translated and its packets are dropped (counted). Counters go to
  * standard error at exit.
  */
@@ -81,8 +86,7 @@
 #define NAT_MAX_ADDRS 64u
 #define NAT_MAX_MAPS (1u << 18)     /* translated flows alive per worker */
 #define NAT_PORT_TRIES 8u           /* ports tried per address for the worker */
-#define NAT_ECHO_SLOTS (1u << 16)   /* ICMP echo index per worker (open addressing) */
-#define NAT_ECHO_MAX (NAT_ECHO_SLOTS / 2) /* ICMP echo mappings alive per worker */
+#define NAT_INSIDE_SLOTS (2 * NAT_MAX_MAPS) /* inside index per worker (open addressing) */
 #define NAT_ECHO_IDLE_NS (60ull * 1000000000ull) /* an echo mapping's idle timeout (RFC 5508) */
 
 struct nat_map {
@@ -104,11 +108,11 @@ static uint32_t nat_n_addrs;
 static uint16_t nat_plo, nat_phi;    /* external port range */
 
 /* Per worker. Index [protocol: TCP, UDP, ICMP][addr][port - plo] -> map + 1,
- * 0 = free; the echo index: (inside address, identifier, remote) -> map + 1. */
+ * 0 = free; the inside index: (protocol, inside address and port, remote
+ * address and port) -> map + 1. */
 static __thread struct nat_map *nat_maps;
-static __thread uint32_t *nat_ports, *nat_echo;
+static __thread uint32_t *nat_ports, *nat_inside_ix;
 static __thread uint32_t nat_free_head, nat_made, nat_rotor, nat_cursor[3][NAT_MAX_ADDRS];
-static __thread uint32_t nat_echo_n;
 
 static _Atomic uint64_t nat_translated, nat_exhausted, nat_mismatch, nat_unsolicited, nat_fragments,
 	nat_icmp_errors, nat_untranslatable, nat_echo_made;
@@ -181,14 +185,14 @@ nat_tables(void)
 		return true;
 	nat_maps = calloc(NAT_MAX_MAPS, sizeof(*nat_maps));
 	nat_ports = calloc(nports, sizeof(*nat_ports));
-	nat_echo = calloc(NAT_ECHO_SLOTS, sizeof(*nat_echo));
-	if (nat_maps == NULL || nat_ports == NULL || nat_echo == NULL) {
+	nat_inside_ix = calloc(NAT_INSIDE_SLOTS, sizeof(*nat_inside_ix));
+	if (nat_maps == NULL || nat_ports == NULL || nat_inside_ix == NULL) {
 		free(nat_maps);
 		free(nat_ports);
-		free(nat_echo);
+		free(nat_inside_ix);
 		nat_maps = NULL;
 		nat_ports = NULL;
-		nat_echo = NULL;
+		nat_inside_ix = NULL;
 		return false;
 	}
 	nat_free_head = UINT32_MAX;
@@ -257,64 +261,78 @@ nat_get(uint32_t map)
 										     : NULL;
 }
 
-/* The echo index's home slot for (inside address @in, identifier @id,
- * remote @rem). */
+/* The inside index's home slot for (protocol @proto, inside @in:@in_port,
+ * remote @rem:@rport). */
 static uint32_t
-nat_echo_home(const uint8_t *in, uint16_t id, const uint8_t *rem)
+nat_inside_home(uint8_t proto, const uint8_t *in, uint16_t in_port, const uint8_t *rem,
+		uint16_t rport)
 {
 	uint32_t a, b;
+	uint64_t x;
 
 	memcpy(&a, in, 4);
 	memcpy(&b, rem, 4);
-	return (uint32_t)((((uint64_t)a << 32 | b) ^ ((uint64_t)id << 17)) * 0x9e3779b97f4a7c15ull >> 48) &
-	       (NAT_ECHO_SLOTS - 1);
+	x = ((uint64_t)a << 32 | b) ^ ((uint64_t)in_port << 17) ^ ((uint64_t)rport << 33) ^
+	    ((uint64_t)proto << 49);
+	return (uint32_t)(x * 0x9e3779b97f4a7c15ull >> 40) & (NAT_INSIDE_SLOTS - 1);
 }
 
-/* The echo index's slot of that key: its mapping's, or the empty one
+static uint32_t
+nat_inside_home_of(const struct nat_map *e)
+{
+	return nat_inside_home(e->proto, e->in_addr, e->in_port, e->rem_addr, e->rem_port);
+}
+
+/* The inside index's slot of that key: its mapping's, or the empty one
  * where it would go. */
 static uint32_t
-nat_echo_find(const uint8_t *in, uint16_t id, const uint8_t *rem)
+nat_inside_find(uint8_t proto, const uint8_t *in, uint16_t in_port, const uint8_t *rem,
+		uint16_t rport)
 {
-	uint32_t i = nat_echo_home(in, id, rem);
+	uint32_t i = nat_inside_home(proto, in, in_port, rem, rport);
 
-	for (; nat_echo[i]; i = (i + 1) & (NAT_ECHO_SLOTS - 1)) {
-		const struct nat_map *e = &nat_maps[nat_echo[i] - 1];
+	for (; nat_inside_ix[i]; i = (i + 1) & (NAT_INSIDE_SLOTS - 1)) {
+		const struct nat_map *e = &nat_maps[nat_inside_ix[i] - 1];
 
-		if (e->in_port == id && !memcmp(e->in_addr, in, 4) && !memcmp(e->rem_addr, rem, 4))
+		if (e->proto == proto && e->in_port == in_port && e->rem_port == rport &&
+		    !memcmp(e->in_addr, in, 4) && !memcmp(e->rem_addr, rem, 4))
 			break;
 	}
 	return i;
 }
 
-/* Empty echo index slot @i, moving back the entries after it that would
+/* Empty inside index slot @i, moving back the entries after it that would
  * no longer be found (linear probing, no tombstones). */
 static void
-nat_echo_del(uint32_t i)
+nat_inside_del(uint32_t i)
 {
-	for (uint32_t j = (i + 1) & (NAT_ECHO_SLOTS - 1); nat_echo[j]; j = (j + 1) & (NAT_ECHO_SLOTS - 1)) {
-		const struct nat_map *e = &nat_maps[nat_echo[j] - 1];
-		uint32_t h = nat_echo_home(e->in_addr, e->in_port, e->rem_addr);
+	const uint32_t mask = NAT_INSIDE_SLOTS - 1;
+
+	for (uint32_t j = (i + 1) & mask; nat_inside_ix[j]; j = (j + 1) & mask) {
+		uint32_t h = nat_inside_home_of(&nat_maps[nat_inside_ix[j] - 1]);
 
 		/* stays unless its home is cyclically outside (i, j] */
-		if (((j - h) & (NAT_ECHO_SLOTS - 1)) >= ((j - i) & (NAT_ECHO_SLOTS - 1))) {
-			nat_echo[i] = nat_echo[j];
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			nat_inside_ix[i] = nat_inside_ix[j];
 			i = j;
 		}
 	}
-	nat_echo[i] = 0;
-	nat_echo_n--;
+	nat_inside_ix[i] = 0;
 }
 
-/* Free mapping @map: its external port, its echo index entry. */
+/* Free mapping @map: its external port, its inside index entry. */
 static void
 nat_release(uint32_t map)
 {
 	struct nat_map *e = nat_get(map);
+	uint32_t i;
 
 	if (e == NULL)
 		return;
-	if (e->proto == IPPROTO_ICMP)
-		nat_echo_del(nat_echo_find(e->in_addr, e->in_port, e->rem_addr));
+	/* its own entry (found before an empty slot: it was put in at nat_alloc) */
+	for (i = nat_inside_home_of(e); nat_inside_ix[i] != map; i = (i + 1) & (NAT_INSIDE_SLOTS - 1))
+		;
+	nat_inside_del(i);
 	*nat_port_slot(e->proto, e->addr, e->ext_port) = 0;
 	e->proto = 0;
 	e->next_free = nat_free_head;
@@ -390,6 +408,8 @@ nat_alloc(struct mos_ctx *ctx, uint8_t proto, const uint8_t *in, uint16_t in_por
 	e->rem_port = rport;
 	e->last_ns = now_ns;
 	*nat_port_slot(proto, (uint32_t)addr, (uint16_t)port) = m + 1;
+	/* at most NAT_MAX_MAPS of NAT_INSIDE_SLOTS used: an empty slot exists */
+	nat_inside_ix[nat_inside_find(proto, in, in_port, rem, rport)] = m + 1;
 	return m + 1;
 }
 
@@ -465,6 +485,75 @@ put16(struct mos_ctx *ctx, uint32_t off, uint16_t v)
 	mos_pkt_overwrite(ctx, off, b, 2, MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR);
 }
 
+/* The end of @p's IP datagram within what was captured. */
+static uint32_t
+nat_ip_end(const struct mos_pkt *p)
+{
+	return RTE_MIN(p->caplen, (uint32_t)p->l3_off + p->ip_len);
+}
+
+/* The current frame, an ICMP error (IPv4) quoting an IP header at @q
+ * whose address at @qaddr (source or destination) and port or echo
+ * identifier at @qport become @addr and @port, as does the outer address
+ * at IP offset @outer: the quoted IP checksum and the quoted TCP/UDP/ICMP
+ * one where the quote reaches it (mos_csum_update: the quote is usually
+ * cut short), the outer IP and ICMP checksums (the runtime's). Every
+ * value is read from the frame as received before the first write (which
+ * may move it to a copy). Counted as a translated error. */
+static void
+nat_icmp_rewrite(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t outer, uint32_t qaddr,
+		 uint32_t qport, const uint8_t *addr, uint16_t port)
+{
+	const uint8_t *d = p->data;
+	uint32_t end = nat_ip_end(p), q = p->quote_off, ql4 = q + (uint32_t)(d[q] & 0x0f) * 4;
+	uint32_t csum_off = 0;
+	uint8_t was[6], now[6];
+	uint16_t qcsum, lcsum = 0;
+
+	memcpy(was, d + qaddr, 4);
+	memcpy(was + 4, d + qport, 2);
+	memcpy(now, addr, 4);
+	now[4] = (uint8_t)(port >> 8);
+	now[5] = (uint8_t)port;
+	qcsum = mos_csum_update(rd16(d + q + 10), was, now, 4);
+	if (p->quote_proto == IPPROTO_UDP && ql4 + 8 <= end && rd16(d + ql4 + 6) != 0)
+		csum_off = ql4 + 6;  /* 0: sent without checksum, kept so */
+	else if (p->quote_proto == IPPROTO_TCP && ql4 + 18 <= end)
+		csum_off = ql4 + 16;
+	if (csum_off) {
+		/* the pseudo-header's address and the port */
+		lcsum = mos_csum_update(rd16(d + csum_off), was, now, 6);
+		if (p->quote_proto == IPPROTO_UDP && lcsum == 0)
+			lcsum = 0xffff;
+	} else if (p->quote_proto == IPPROTO_ICMP) {
+		csum_off = ql4 + 2;          /* the echo's own: no pseudo-header */
+		lcsum = mos_csum_update(rd16(d + csum_off), was + 4, now + 4, 2);
+	}
+	mos_pkt_overwrite(ctx, p->l3_off + outer, addr, 4, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_INCR);
+	mos_pkt_overwrite(ctx, qaddr, addr, 4, MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR);
+	put16(ctx, qport, port);
+	put16(ctx, q + 10, qcsum);
+	if (csum_off)
+		put16(ctx, csum_off, lcsum);
+	atomic_fetch_add(&nat_icmp_errors, 1);
+}
+
+/* Whether the current frame quotes a whole IPv4 header, not of a later
+ * fragment, and the first 4 bytes after it (ports, or ICMP type and
+ * code): *@ql4 is their offset. */
+static bool
+nat_quote_ok(const struct mos_pkt *p, uint32_t *ql4)
+{
+	const uint8_t *d = p->data;
+	uint32_t q = p->quote_off;
+
+	if (!(p->flags & MOS_PKT_F_ICMP_QUOTE) || q + 20 > nat_ip_end(p) || (d[q] & 0x0f) < 5 ||
+	    (rd16(d + q + 6) & 0x1fff))
+		return false;
+	*ql4 = q + (uint32_t)(d[q] & 0x0f) * 4;
+	return *ql4 + 4 <= nat_ip_end(p);
+}
+
 /* The live echo mapping of external address @a and identifier @id at
  * @now_ns, or NULL. */
 static struct nat_map *
@@ -491,10 +580,7 @@ static uint8_t
 nat_icmp_in(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t a)
 {
 	const uint8_t *d = p->data;
-	uint32_t end = RTE_MIN(p->caplen, (uint32_t)p->l3_off + p->ip_len);
-	uint32_t q = p->quote_off, ql4, port_off, csum_off = 0;
-	uint8_t was[6], now[6];
-	uint16_t qcsum, lcsum = 0;
+	uint32_t end = nat_ip_end(p), q = p->quote_off, ql4, port_off;
 	struct nat_map *e;
 
 	if (p->icmp_type == 0) {             /* echo reply */
@@ -506,12 +592,10 @@ nat_icmp_in(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t a)
 		put16(ctx, p->l4_off + 4, e->in_port);
 		return 1;
 	}
-	if (!(p->flags & MOS_PKT_F_ICMP_QUOTE) || q + 20 > end || (d[q] & 0x0f) < 5 ||
-	    (rd16(d + q + 6) & 0x1fff) || memcmp(d + q + 12, nat_addrs[a], 4))
+	if (!nat_quote_ok(p, &ql4) || memcmp(d + q + 12, nat_addrs[a], 4))
 		goto unsolicited;
-	ql4 = q + (uint32_t)(d[q] & 0x0f) * 4;
 	if (p->quote_proto == IPPROTO_TCP || p->quote_proto == IPPROTO_UDP) {
-		uint16_t sport = ql4 + 4 <= end ? rd16(d + ql4) : 0;
+		uint16_t sport = rd16(d + ql4);
 
 		port_off = ql4;
 		e = sport >= nat_plo && sport <= nat_phi && nat_tables()
@@ -527,38 +611,38 @@ nat_icmp_in(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t a)
 	}
 	if (memcmp(d + q + 16, e->rem_addr, 4))
 		goto unsolicited;
-	/* the quoted source (address, port) as the inside client sent it:
-	 * the quoted checksums first (the runtime keeps the outer ones), from
-	 * the frame as received (the first write may move it to a copy) */
-	memcpy(was, d + q + 12, 4);
-	memcpy(was + 4, d + port_off, 2);
-	memcpy(now, e->in_addr, 4);
-	now[4] = (uint8_t)(e->in_port >> 8);
-	now[5] = (uint8_t)e->in_port;
-	qcsum = mos_csum_update(rd16(d + q + 10), was, now, 4);
-	if (p->quote_proto == IPPROTO_UDP && ql4 + 8 <= end && rd16(d + ql4 + 6) != 0)
-		csum_off = ql4 + 6;  /* 0: sent without checksum, kept so */
-	else if (p->quote_proto == IPPROTO_TCP && ql4 + 18 <= end)
-		csum_off = ql4 + 16;
-	if (csum_off) {
-		/* the pseudo-header's source address and the port */
-		lcsum = mos_csum_update(rd16(d + csum_off), was, now, 6);
-		if (p->quote_proto == IPPROTO_UDP && lcsum == 0)
-			lcsum = 0xffff;
-	} else if (p->quote_proto == IPPROTO_ICMP) {
-		csum_off = ql4 + 2;          /* the echo's own: no pseudo-header */
-		lcsum = mos_csum_update(rd16(d + csum_off), was + 4, now + 4, 2);
-	}
-	mos_pkt_overwrite(ctx, p->l3_off + 16, e->in_addr, 4, MOS_PKT_CSUM_IP | MOS_PKT_CSUM_INCR);
-	mos_pkt_overwrite(ctx, q + 12, e->in_addr, 4, MOS_PKT_CSUM_L4 | MOS_PKT_CSUM_INCR);
-	put16(ctx, port_off, e->in_port);
-	put16(ctx, q + 10, qcsum);
-	if (csum_off)
-		put16(ctx, csum_off, lcsum);
-	atomic_fetch_add(&nat_icmp_errors, 1);
+	/* the quoted source as the inside client sent it */
+	nat_icmp_rewrite(ctx, p, 16, q + 12, port_off, e->in_addr, e->in_port);
 	return 1;
 unsolicited:
 	atomic_fetch_add(&nat_unsolicited, 1);
+	return 2;
+}
+
+/* Raw: an ICMP error from inside to outside about a packet the NAT
+ * translated in (from a mapping's remote end to its inside client, TCP
+ * or UDP): it leaves from the mapping's external address, quoting the
+ * packet as the remote sent it (quoted destination address and port :=
+ * the external ones). Returns 1 (translated) or 2 (about no mapping:
+ * untranslatable, dropped). */
+static uint8_t
+nat_icmp_out(struct mos_ctx *ctx, const struct mos_pkt *p)
+{
+	const uint8_t *d = p->data;
+	uint32_t q = p->quote_off, ql4, i;
+	const struct nat_map *e;
+
+	if (!nat_quote_ok(p, &ql4) ||
+	    (p->quote_proto != IPPROTO_TCP && p->quote_proto != IPPROTO_UDP) || !nat_tables())
+		goto untranslatable;
+	i = nat_inside_find(p->quote_proto, d + q + 16, rd16(d + ql4 + 2), d + q + 12, rd16(d + ql4));
+	if (nat_inside_ix[i] == 0)
+		goto untranslatable;
+	e = &nat_maps[nat_inside_ix[i] - 1];
+	nat_icmp_rewrite(ctx, p, 12, q + 16, ql4 + 2, nat_addrs[e->addr], e->ext_port);
+	return 1;
+untranslatable:
+	atomic_fetch_add(&nat_untranslatable, 1);
 	return 2;
 }
 
@@ -575,16 +659,12 @@ nat_echo_out(struct mos_ctx *ctx, const struct mos_pkt *p, const uint8_t *ip)
 
 	if (!nat_tables())
 		goto refused;
-	i = nat_echo_find(ip + 12, id, ip + 16);
-	if (nat_echo[i]) {
-		e = &nat_maps[nat_echo[i] - 1];
+	i = nat_inside_find(IPPROTO_ICMP, ip + 12, id, ip + 16, 0);
+	if (nat_inside_ix[i]) {
+		e = &nat_maps[nat_inside_ix[i] - 1];
 	} else {
-		if (nat_echo_n == NAT_ECHO_MAX ||
-		    (m = nat_alloc(ctx, IPPROTO_ICMP, ip + 12, id, ip + 16, 0, p->ts_ns)) == 0)
+		if ((m = nat_alloc(ctx, IPPROTO_ICMP, ip + 12, id, ip + 16, 0, p->ts_ns)) == 0)
 			goto refused;
-		/* nat_alloc may have freed idle echo mappings: look again */
-		nat_echo[nat_echo_find(ip + 12, id, ip + 16)] = m;
-		nat_echo_n++;
 		e = &nat_maps[m - 1];
 		atomic_fetch_add(&nat_echo_made, 1);
 	}
@@ -638,6 +718,9 @@ nat_in(struct mos_ctx *ctx)
 			return 0;
 		if ((p->flags & MOS_PKT_F_L4) && p->l4_proto == IPPROTO_ICMP && p->icmp_type == 8)
 			return nat_echo_out(ctx, p, ip);
+		if ((p->flags & MOS_PKT_F_L4) && p->l4_proto == IPPROTO_ICMP &&
+		    (p->flags & MOS_PKT_F_ICMP_QUOTE))
+			return nat_icmp_out(ctx, p);
 		atomic_fetch_add(&nat_untranslatable, 1);
 		return 2;
 	}

@@ -13,6 +13,9 @@
      translated back (expected frames built here, every checksum computed
      afresh: outer IP, ICMP, quoted IP, and the quoted TCP/UDP one when the
      whole datagram is quoted); an ICMP error quoting no mapping is absent;
+   - an ICMP error from the inside client about a translated-in response
+     leaves from the external address, quoting the response as the remote
+     sent it; one about a packet of no mapping is absent;
    - pings from inside leave with the external address and an echo
      identifier of their own (20000, kept for the second request), replies
      come back with the client's; an ICMP error quoting a ping as sent out
@@ -55,6 +58,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 from pcapkit import TcpConversation, ping  # noqa: E402
 
 EXT = "192.0.2.1"
+OUT_MAC, IN_MAC = "02:00:00:00:00:02", "02:00:00:00:00:01"  # frames built here (no MAC lookup)
 MAP = {("10.0.0.1", 40000, 6): 20000, ("10.0.0.1", 40001, 6): 20001, ("10.0.0.7", 5353, 17): 20000}
 REV = {(port, proto): (ip, cport) for (ip, cport, proto), port in MAP.items()}
 REMOTE = {("10.0.0.1", 40000): ("198.51.100.10", 80), ("10.0.0.1", 40001): ("198.51.100.10", 443),
@@ -88,15 +92,22 @@ def l4_csum(ip, seg, proto):
     return inet_csum(ip[12:20] + bytes([0, proto]) + len(seg).to_bytes(2, "big") + seg)
 
 
+def quoted(b):
+    """Offsets in frame @b (Ethernet, IPv4, ICMP error): ICMP, quoted IP, its transport."""
+    o = 14 + (b[14] & 15) * 4
+    return o, o + 8, o + 8 + (b[o + 8] & 15) * 4
+
+
+def ip_str(b):
+    return ".".join(map(str, b))
+
+
 def icmp_back(p):
     """An ICMP error to the external address translated back to the inside
     client (every checksum computed afresh), or None (quotes no mapping)."""
     b = bytearray(bytes(p))
-    o = 14 + (b[14] & 15) * 4              # ICMP
-    q = o + 8                              # quoted IP header
-    ql4 = q + (b[q] & 15) * 4
-    proto = b[q + 9]
-    rdst = ".".join(map(str, b[q + 16:q + 20]))
+    o, q, ql4 = quoted(b)
+    proto, rdst = b[q + 9], ip_str(b[q + 16:q + 20])
     if proto == 1:                         # a quoted echo request: its identifier
         po = ql4 + 4
         key = REV_ECHO.get(int.from_bytes(b[po:po + 2], "big"))
@@ -108,12 +119,34 @@ def icmp_back(p):
         inside = REV.get((int.from_bytes(b[po:po + 2], "big"), proto))
         if inside is None or (rdst, int.from_bytes(b[ql4 + 2:ql4 + 4], "big")) != REMOTE[inside]:
             return None
-    if bytes(b[q + 12:q + 16]) != bytes(map(int, EXT.split("."))):
+    if ip_str(b[q + 12:q + 16]) != EXT:
         return None
-    addr = bytes(map(int, inside[0].split(".")))
-    b[30:34] = addr                        # outer destination
-    b[q + 12:q + 16] = addr                # quoted source
-    b[po:po + 2] = inside[1].to_bytes(2, "big")
+    return rewrite_error(b, 30, q + 12, po, inside[0], inside[1])
+
+
+def icmp_out(p):
+    """An ICMP error from inside about a packet translated in (remote ->
+    client) as it leaves: from the external address, quoting the packet as
+    the remote sent it; None when it is about no mapping."""
+    b = bytearray(bytes(p))
+    o, q, ql4 = quoted(b)
+    proto, cl = b[q + 9], ip_str(b[q + 16:q + 20])
+    cport = int.from_bytes(b[ql4 + 2:ql4 + 4], "big")
+    rem = (ip_str(b[q + 12:q + 16]), int.from_bytes(b[ql4:ql4 + 2], "big"))
+    if (cl, cport, proto) not in MAP or REMOTE.get((cl, cport)) != rem:
+        return None
+    return rewrite_error(b, 26, q + 16, ql4 + 2, EXT, MAP[(cl, cport, proto)])
+
+
+def rewrite_error(b, outer, qaddr, qport, addr, port):
+    """Frame @b with the outer address at @outer, the quoted address at
+    @qaddr and port at @qport made @addr and @port, every checksum computed
+    afresh (the quoted transport one when the whole datagram is quoted)."""
+    o, q, ql4 = quoted(b)
+    proto, a = b[q + 9], bytes(map(int, addr.split(".")))
+    b[outer:outer + 4] = a
+    b[qaddr:qaddr + 4] = a
+    b[qport:qport + 2] = port.to_bytes(2, "big")
     b[q + 10:q + 12] = bytes(2)
     b[q + 10:q + 12] = inet_csum(b[q:ql4]).to_bytes(2, "big")
     qlen = int.from_bytes(b[q + 2:q + 4], "big")
@@ -143,6 +176,9 @@ def expected(p):
             del q[IP].chksum, q[ICMP].chksum
             return bytes(Ether(bytes(q)))
         return icmp_back(p) if p[ICMP].type in ICMP_ERRORS else None
+    if IP in p and ICMP in p and p[IP].src.startswith("10.") and not p[IP].dst.startswith("10.") \
+            and p[ICMP].type in ICMP_ERRORS:
+        return icmp_out(p)
     if IP in p and ICMP in p and p[ICMP].type == 8 and (p[IP].src, p[ICMP].id, p[IP].dst) in ECHO:
         q = p.copy()
         q[IP].src, q[ICMP].id = EXT, ECHO[(p[IP].src, p[ICMP].id, p[IP].dst)]
@@ -199,8 +235,8 @@ with tempfile.TemporaryDirectory() as tmp:
     out = rdpcap(f"{tmp}/out.pcap") if os.path.exists(f"{tmp}/out.pcap") else []
     want = [e for e in (expected(p) for p in inp) if e is not None]
     got = [bytes(p) for p in out]
-    check(len(inp) - len(want) == 8, "four input frames are unsolicited, three are fragments, "
-          "one cannot be translated")
+    check(len(inp) - len(want) == 9, "four input frames are unsolicited, three are fragments, "
+          "two cannot be translated")
     check(got == want, f"output = the input with the NAT's rewrites, byte for byte, in order "
           f"({len(got)} frames, {sum(a != b for a, b in zip(got, want))} differ)")
     check(all(csum_ok(p) for p in out), "every output frame's IPv4, TCP/UDP and ICMP checksums verify")
@@ -208,16 +244,17 @@ with tempfile.TemporaryDirectory() as tmp:
     n_in = sum(1 for p in inp if IP in p and p[IP].dst == EXT) - 4
     n_icmp = sum(1 for p in out if ICMP in p and p[IP].dst.startswith("10.") and p[ICMP].type in ICMP_ERRORS)
     n_echo = sum(1 for p in out if ICMP in p and p[ICMP].type in (0, 8) and (p[IP].src == EXT or p[ICMP].id == 0x777))
-    check(n_out == 13 and n_in == 13 and n_icmp == 4 and n_echo == 4,
-          f"13 frames translated out (2 pings), 13 in (2 echo replies, 4 ICMP errors) "
-          f"({n_out}, {n_in}, {n_icmp}, {n_echo})")
+    n_err_out = sum(1 for p in out if ICMP in p and p[IP].src == EXT and p[ICMP].type in ICMP_ERRORS)
+    check(n_out == 14 and n_in == 13 and n_icmp == 4 and n_echo == 4 and n_err_out == 1,
+          f"14 frames translated out (2 pings, 1 ICMP error), 13 in (2 echo replies, 4 ICMP errors) "
+          f"({n_out}, {n_in}, {n_icmp}, {n_echo}, {n_err_out})")
     check(not any(IP in p and (p[IP].src.startswith("10.") and not p[IP].dst.startswith("10."))
                   for p in out), "no inside address leaves toward the outside")
     try:
         st = json.load(open(f"{tmp}/st.json"))
     except (OSError, ValueError):
         st = {}
-    check(st.get("dropped") == 8 and st.get("forwarded") == len(want) and st.get("tx_packets") == len(want),
+    check(st.get("dropped") == 9 and st.get("forwarded") == len(want) and st.get("tx_packets") == len(want),
           f"--stats ({ {k: st.get(k) for k in ('forwarded', 'dropped', 'tx_packets')} })")
     readme = [x for x in open(f"{HERE}/README.md").read().splitlines() if x.startswith('{"record"')]
     check(r.stdout.splitlines() == readme and len(readme) == 8, "records = the README's sample output")
@@ -225,8 +262,8 @@ with tempfile.TemporaryDirectory() as tmp:
     ends = {x["client_port"]: x for x in recs if x["record"] == "unmapped"}
     check(ends.get(40000, {}).get("server_pkts") == 4 and ends.get(40000, {}).get("reason") == "fin",
           f"the HTTP connection is one flow, both directions, ended by FIN ({ends.get(40000)})")
-    check("4 unsolicited frames dropped, 3 fragments dropped, 4 ICMP errors translated, "
-          "1 ICMP echo mappings, 1 untranslatable frames dropped" in r.stderr,
+    check("4 unsolicited frames dropped, 3 fragments dropped, 5 ICMP errors translated, "
+          "1 ICMP echo mappings, 2 untranslatable frames dropped" in r.stderr,
           f"counters at exit ({r.stderr.strip()})")
 
     # An idle echo mapping's identifier goes to another client.
@@ -252,23 +289,27 @@ with tempfile.TemporaryDirectory() as tmp:
           f"after 60 s idle, identifier 20000 serves another client; the late reply is dropped ({got})")
     check("2 ICMP echo mappings" in r.stderr and "1 unsolicited" in r.stderr, f"counters ({r.stderr.strip()})")
 
-    # Many echo mappings, then as many again after 60 s on the same 1500
+    # Many echo mappings, then as many again after 60 s on the same 600
     # identifiers: every one given back and handed out again, every reply
-    # back to its own client. Most clients are spread over the echo index,
+    # back to its own client. Most clients are spread over the inside index,
     # 300 are chosen to share 512 home slots (its hash, as nat.c computes
     # it), so that the deletions must move entries back to keep them found.
     def home(cl, ident, rem):
         a = int.from_bytes(bytes(map(int, cl.split("."))), "little")
         b = int.from_bytes(bytes(map(int, rem.split("."))), "little")
-        return ((((a << 32) | b) ^ (ident << 17)) * 0x9e3779b97f4a7c15 % 2**64) >> 48 & 0xffff
+        x = ((a << 32) | b) ^ (ident << 17) ^ (1 << 49)   # ICMP, remote port 0
+        return (x * 0x9e3779b97f4a7c15 % 2**64) >> 40 & (2**19 - 1)
 
-    crowd = [(f"10.2.{k // 250}.{k % 250 + 1}", 1) for k in range(64000)
-             if home(f"10.2.{k // 250}.{k % 250 + 1}", 1, "198.51.100.1") < 512][:300]
+    crowd = []
+    for k in range(64000 * 8):
+        cl = f"10.2.{k // 8 // 250}.{k // 8 % 250 + 1}"
+        if len(crowd) < 300 and home(cl, k % 8 + 1, "198.51.100.1") < 512:
+            crowd.append((cl, k % 8 + 1))
     check(len(crowd) == 300, f"300 clients sharing 512 home slots ({len(crowd)})")
 
     def pings(t0, first):
         frames, want = [], []
-        for i in range(1500):
+        for i in range(600):
             if i < 150:
                 (cl, ident), rem = crowd[first // 2000 * 150 + i], "198.51.100.1"
             else:
@@ -285,15 +326,15 @@ with tempfile.TemporaryDirectory() as tmp:
         reqs.append(Ether(bytes(f)))
         reqs[-1].time = f.time
     wrpcap(f"{tmp}/many.pcap", reqs)
-    r = run(["-r", f"{tmp}/many.pcap", "--inline-out", f"{tmp}/many_out.pcap"], {"MOS_NAT_PORTS": "20000:21499"})
+    r = run(["-r", f"{tmp}/many.pcap", "--inline-out", f"{tmp}/many_out.pcap"], {"MOS_NAT_PORTS": "20000:20599"})
     out = rdpcap(f"{tmp}/many_out.pcap") if os.path.exists(f"{tmp}/many_out.pcap") else []
     ids = [p[ICMP].id for p in out]
-    check(len(out) == 3000 and sorted(ids[:1500]) == list(range(20000, 21500)) and
-          sorted(ids[1500:]) == list(range(20000, 21500)),
-          f"3000 pings out, identifiers 20000-21499 twice ({len(out)}; {r.stderr.strip()[-120:]})")
+    check(len(out) == 1200 and sorted(ids[:600]) == list(range(20000, 20600)) and
+          sorted(ids[600:]) == list(range(20000, 20600)),
+          f"1200 pings out, identifiers 20000-20599 twice ({len(out)}; {r.stderr.strip()[-120:]})")
     back = []
-    for p, (cl, rem, ident) in zip(out[1500:], w2):
-        rp = Ether() / IP(src=rem, dst=EXT, id=1) / ICMP(type=0, id=p[ICMP].id, seq=1) / b"mos-ping"
+    for p, (cl, rem, ident) in zip(out[600:], w2):
+        rp = Ether(src=OUT_MAC, dst=IN_MAC) / IP(src=rem, dst=EXT, id=1) / ICMP(type=0, id=p[ICMP].id, seq=1) / b"mos-ping"
         rp.time = 1700000400.0 + len(back) * 0.0001
         back.append(rp)
     again = []
@@ -301,12 +342,12 @@ with tempfile.TemporaryDirectory() as tmp:
         again.append(Ether(bytes(f)))
         again[-1].time = f.time + 10
     wrpcap(f"{tmp}/many2.pcap", reqs + again + back)
-    r = run(["-r", f"{tmp}/many2.pcap", "--inline-out", f"{tmp}/many2_out.pcap"], {"MOS_NAT_PORTS": "20000:21499"})
+    r = run(["-r", f"{tmp}/many2.pcap", "--inline-out", f"{tmp}/many2_out.pcap"], {"MOS_NAT_PORTS": "20000:20599"})
     out2 = rdpcap(f"{tmp}/many2_out.pcap") if os.path.exists(f"{tmp}/many2_out.pcap") else []
-    check([p[ICMP].id for p in out2[3000:4500]] == ids[1500:] and "3000 ICMP echo mappings" in r.stderr,
+    check([p[ICMP].id for p in out2[1200:1800]] == ids[600:] and "1200 ICMP echo mappings" in r.stderr,
           "a second ping of each client reuses its mapping")
-    got = [(p[IP].dst, p[IP].src, p[ICMP].id) for p in out2[4500:]]
-    check(got == w2, f"1500 replies back to their own clients ({sum(a == b for a, b in zip(got, w2))} of 1500)")
+    got = [(p[IP].dst, p[IP].src, p[ICMP].id) for p in out2[1800:]]
+    check(got == w2, f"600 replies back to their own clients ({sum(a == b for a, b in zip(got, w2))} of 600)")
 
     # Two workers: replies come back to the worker holding their mapping.
     addrs = "192.0.2.1,192.0.2.2,192.0.2.3,192.0.2.4"
@@ -333,7 +374,7 @@ with tempfile.TemporaryDirectory() as tmp:
         syn_out = h[0][IP].copy()
         syn_out.src, syn_out[TCP].sport = m["ext_addr"], m["ext_port"]
         del syn_out.chksum, syn_out[TCP].chksum
-        err = Ether() / IP(src="203.0.113.1", dst=m["ext_addr"], id=0) / \
+        err = Ether(src=OUT_MAC, dst=IN_MAC) / IP(src="203.0.113.1", dst=m["ext_addr"], id=0) / \
             ICMP(type=3, code=4) / bytes(IP(bytes(syn_out)))[:28]
         err.time = h[1].time + Decimal("0.0001")
         frames += [h[0], sa2, Ether(bytes(err)), h[2]]
