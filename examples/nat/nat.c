@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * examples/nat/nat.c — companion of nat.mos: inline source NAT (IPv4, TCP
- * and UDP), port-address mappings, rewrites with checksums fixed.
+ * examples/nat/nat.c — companion of nat.mos: inline source NAT (IPv4: TCP,
+ * UDP, ICMP echo and errors), port-address mappings, rewrites with
+ * checksums fixed.
  *
  * Configuration (environment, read before main(); a bad value stops the
  * program with status 2):
@@ -67,9 +68,9 @@
  * the port index (one entry per protocol, address and port) and the inside
  * index (protocol, inside address and port, remote address and port ->
  * mapping; twice as many slots as mappings); nothing is allocated per
- * packet. A flow that finds no free port or mapping is
- * not translated and its packets are dropped (counted). Counters go to
- * standard error at exit.
+ * packet. A flow or ping that finds no free port or mapping is not
+ * translated and its packets are dropped (counted). Counters go to standard
+ * error at exit.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
