@@ -555,16 +555,23 @@ nat_quote_ok(const struct mos_pkt *p, uint32_t *ql4)
 	return *ql4 + 4 <= nat_ip_end(p);
 }
 
+/* The mapping of @proto holding external address @a and port (echo
+ * identifier) @port, or NULL. */
+static struct nat_map *
+nat_by_ext(uint8_t proto, uint32_t a, uint16_t port)
+{
+	if (port < nat_plo || port > nat_phi || !nat_tables())
+		return NULL;
+	return nat_get(*nat_port_slot(proto, a, port));
+}
+
 /* The live echo mapping of external address @a and identifier @id at
  * @now_ns, or NULL. */
 static struct nat_map *
 nat_echo_get(uint32_t a, uint16_t id, uint64_t now_ns)
 {
-	struct nat_map *e;
+	struct nat_map *e = nat_by_ext(IPPROTO_ICMP, a, id);
 
-	if (id < nat_plo || id > nat_phi || !nat_tables())
-		return NULL;
-	e = nat_get(*nat_port_slot(IPPROTO_ICMP, a, id));
 	return e && now_ns - e->last_ns < NAT_ECHO_IDLE_NS ? e : NULL;
 }
 
@@ -596,11 +603,8 @@ nat_icmp_in(struct mos_ctx *ctx, const struct mos_pkt *p, uint32_t a)
 	if (!nat_quote_ok(p, &ql4) || memcmp(d + q + 12, nat_addrs[a], 4))
 		goto unsolicited;
 	if (p->quote_proto == IPPROTO_TCP || p->quote_proto == IPPROTO_UDP) {
-		uint16_t sport = rd16(d + ql4);
-
 		port_off = ql4;
-		e = sport >= nat_plo && sport <= nat_phi && nat_tables()
-			    ? nat_get(*nat_port_slot(p->quote_proto, a, sport)) : NULL;
+		e = nat_by_ext(p->quote_proto, a, rd16(d + ql4));
 		if (e == NULL || rd16(d + ql4 + 2) != e->rem_port)
 			goto unsolicited;
 	} else if (p->quote_proto == IPPROTO_ICMP && ql4 + 8 <= end && d[ql4] == 8) {
@@ -691,7 +695,7 @@ nat_in(struct mos_ctx *ctx)
 	const struct mos_pkt *p = mos_prog_pkt(ctx);
 	const uint8_t *ip, *l4;
 	uint16_t dport, sport;
-	uint32_t a, m;
+	uint32_t a;
 	const struct nat_map *e;
 	bool out, tcpudp;
 
@@ -730,8 +734,7 @@ nat_in(struct mos_ctx *ctx)
 	sport = rd16(l4);
 	if (a == nat_n_addrs || dport < nat_plo || dport > nat_phi)
 		return 0;
-	m = nat_tables() ? *nat_port_slot(p->l4_proto, a, dport) : 0;
-	e = nat_get(m);
+	e = nat_by_ext(p->l4_proto, a, dport);
 	if (e == NULL || memcmp(ip + 12, e->rem_addr, 4) || sport != e->rem_port) {
 		atomic_fetch_add(&nat_unsolicited, 1);
 		return 2;
