@@ -1669,10 +1669,11 @@ l4_csum_off(const struct mos_pkt *p, bool *pseudo)
 }
 
 /* mos_pkt_overwrite with MOS_PKT_CSUM_INCR: update the checksums @flags
- * selects for bytes [@off, @off + @len) whose old sum was @old. */
+ * selects for bytes [@off, @off + @len) whose old sum was @old; the
+ * transport checksum is at @co in its header (l4_csum_off, with @pseudo). */
 static int
 overwrite_incr(const struct mos_pkt *p, uint8_t *d, uint32_t off, uint32_t len, uint32_t old,
-	       unsigned flags)
+	       unsigned flags, int co, bool pseudo)
 {
 	uint32_t new = sum_aligned(d + off, off, len, p->l3_off);
 	uint32_t end = off + len;
@@ -1691,8 +1692,6 @@ overwrite_incr(const struct mos_pkt *p, uint8_t *d, uint32_t off, uint32_t len, 
 	if (flags & MOS_PKT_CSUM_L4) {
 		uint32_t a0 = p->l3_off + (p->ip_version == 4 ? 12 : 8);
 		uint32_t a1 = a0 + (p->ip_version == 4 ? 8 : 32);
-		bool pseudo;
-		int co = l4_csum_off(p, &pseudo);
 		uint8_t *l4 = d + p->l4_off;
 		uint16_t c;
 
@@ -1740,7 +1739,7 @@ mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t 
 		memcpy(d + off, data, len);
 		if (ctx->cur_flow == NULL)
 			ctx->rewritten = true;
-		return overwrite_incr(p, d, off, len, old, flags);
+		return overwrite_incr(p, d, off, len, old, flags, rel, pseudo);
 	}
 	memcpy(d + off, data, len);
 	if (ctx->cur_flow == NULL)
