@@ -98,6 +98,13 @@ struct mos_stream {
 	struct range inline_ranges[INLINE_RANGES]; /* ranges while few */
 };
 
+/* An event raised inside an operation, delivered when the operation is
+ * complete (see deliver). */
+struct pending {
+	struct mos_stream *s;        /* NULL once the stream was destroyed */
+	struct mos_stream_event ev;
+};
+
 struct mos_stream_pool {
 	uint8_t *mem;                /* n_pages * page_size bytes */
 	uint32_t page_size;          /* bytes per page */
@@ -118,6 +125,9 @@ struct mos_stream_pool {
 	struct mos_stream *rc_head, *rc_tail; /* reclaimable streams, oldest first */
 	mos_stream_event_cb event_cb;/* optional callback */
 	void *event_ctx;             /* its context */
+	struct pending *evq;         /* events waiting for their operation to end (ring) */
+	uint32_t evq_cap, evq_head, evq_n; /* its size, first entry, entries */
+	bool delivering;             /* deliver() runs (an outer call empties the ring) */
 	struct mos_stream_pool_stats st; /* counters */
 };
 
@@ -247,6 +257,10 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 	p->memcap = c.memcap;
 	p->event_cb = c.event_cb;
 	p->event_ctx = c.event_ctx;
+	/* One operation raises at most two events per range it meets, and
+	 * a few more; a callback's own calls add theirs while it runs. */
+	p->evq_cap = 4 * c.max_ranges + 16;
+	p->evq = calloc(p->evq_cap, sizeof(*p->evq));
 	/* pages, stream objects and range tables are used at random: on huge pages */
 	p->mem = mos_big_zalloc((size_t)c.n_pages << p->shift, &p->mem_map);
 	p->free_pages = calloc(c.n_pages, sizeof(uint32_t));
@@ -257,7 +271,7 @@ mos_stream_pool_create(const struct mos_stream_pool_config *cfg)
 				   &p->tables_map);
 	p->free_tables = calloc(c.n_range_tables, sizeof(uint32_t));
 	if (p->mem == NULL || p->free_pages == NULL || p->streams == NULL ||
-	    p->tables == NULL || p->free_tables == NULL) {
+	    p->tables == NULL || p->free_tables == NULL || p->evq == NULL) {
 		mos_stream_pool_free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -301,6 +315,7 @@ mos_stream_pool_free(struct mos_stream_pool *pool)
 	mos_big_free(pool->tables, pool->tables_map);
 	free(pool->free_tables);
 	free(pool->free_pages);
+	free(pool->evq);
 	mos_big_free(pool->mem, pool->mem_map);
 	free(pool);
 }
@@ -331,6 +346,7 @@ page_ptr(const struct mos_stream_pool *p, uint32_t idx)
 }
 
 static bool reclaim(struct mos_stream_pool *p, const struct mos_stream *self);
+static void set_off(struct mos_stream *s, bool off);
 
 /* Take a page for @self (NULL: a new stream). When none is left (pool
  * empty or memcap reached), the pages of a reclaimable stream are taken
@@ -378,11 +394,45 @@ page_put(struct mos_stream_pool *p, uint32_t idx)
 
 /* ---- events ------------------------------------------------------------ */
 
+/* Raise @ev on @s: kept until the operation ends (deliver), with the edge
+ * it met; counted and dropped when the ring is full. */
 static void
 emit(struct mos_stream *s, const struct mos_stream_event *ev)
 {
-	if (s->pool->event_cb != NULL)
-		s->pool->event_cb(s, ev, s->pool->event_ctx);
+	struct mos_stream_pool *p = s->pool;
+	struct pending *e;
+
+	if (p->event_cb == NULL)
+		return;
+	if (p->evq_n == p->evq_cap) {
+		p->st.events_dropped++;
+		return;
+	}
+	e = &p->evq[(p->evq_head + p->evq_n++) % p->evq_cap];
+	e->s = s;
+	e->ev = *ev;
+	e->ev.edge = s->edge;
+}
+
+/* At the end of every operation that may raise events: hand them to the
+ * callback in the order raised. The stream is consistent by then, so a
+ * callback may call any function on any stream; what those calls raise
+ * is delivered by the outermost deliver, after the events before it. */
+static void
+deliver(struct mos_stream_pool *p)
+{
+	if (p->delivering)
+		return;
+	p->delivering = true;
+	while (p->evq_n > 0) {
+		struct pending e = p->evq[p->evq_head];
+
+		p->evq_head = (p->evq_head + 1) % p->evq_cap;
+		p->evq_n--;
+		if (e.s != NULL)
+			p->event_cb(e.s, &e.ev, p->event_ctx);
+	}
+	p->delivering = false;
 }
 
 /* Bytes [from, to) could not be stored. */
@@ -872,7 +922,7 @@ reclaim(struct mos_stream_pool *p, const struct mos_stream *self)
 		rc_unlink(s);
 		if (pages == 0)
 			continue;
-		mos_stream_set_off(s, true);
+		set_off(s, true);
 		p->st.reclaimed_streams++;
 		p->st.reclaimed_pages += pages;
 		return true;
@@ -903,6 +953,9 @@ mos_stream_destroy(struct mos_stream *s)
 	if (s == NULL || !(s->flags & SF_IN_USE))
 		return;
 	p = s->pool;
+	for (uint32_t i = 0; i < p->evq_n; i++)
+		if (p->evq[(p->evq_head + i) % p->evq_cap].s == s)
+			p->evq[(p->evq_head + i) % p->evq_cap].s = NULL;
 	rc_unlink(s);
 	free_all(s);
 	if (s->slot_page != PAGE_NONE)
@@ -928,8 +981,8 @@ mos_stream_set_policy(struct mos_stream *s, enum mos_stream_policy p)
 	return 0;
 }
 
-int
-mos_stream_set_buffer_size(struct mos_stream *s, uint32_t size)
+static int
+set_buffer_size(struct mos_stream *s, uint32_t size)
 {
 	struct mos_stream_pool *p;
 	uint32_t n_slots, new_page = PAGE_NONE, *nslots;
@@ -1004,11 +1057,9 @@ mos_stream_set_buffer_size(struct mos_stream *s, uint32_t size)
 	return 0;
 }
 
-int
-mos_stream_set_off(struct mos_stream *s, bool off)
+static void
+set_off(struct mos_stream *s, bool off)
 {
-	if (s == NULL)
-		return -EINVAL;
 	if (off && !(s->flags & SF_OFF)) {
 		free_all(s);
 		s->base = s->edge;
@@ -1030,7 +1081,6 @@ mos_stream_set_off(struct mos_stream *s, bool off)
 		}
 		s->base = s->edge;
 	}
-	return 0;
 }
 
 /* ---- insert ------------------------------------------------------------ */
@@ -1295,9 +1345,9 @@ insert_chunk(struct mos_stream *s, uint64_t a, uint64_t b, const uint8_t *src,
 	return r;
 }
 
-int
-mos_stream_insert(struct mos_stream *s, uint32_t seq, const uint8_t *data,
-		  uint32_t len, unsigned seg_flags)
+static int
+insert(struct mos_stream *s, uint32_t seq, const uint8_t *data, uint32_t len,
+       unsigned seg_flags)
 {
 	uint64_t seen = 0, newb = 0, a, end;
 	int64_t sa;
@@ -1381,8 +1431,8 @@ mos_stream_insert(struct mos_stream *s, uint32_t seq, const uint8_t *data,
 	return (int)r;
 }
 
-int64_t
-mos_stream_skip_to(struct mos_stream *s, uint64_t off)
+static int64_t
+skip_to(struct mos_stream *s, uint64_t off)
 {
 	uint64_t pos, gap = 0;
 	uint32_t idx;
@@ -1439,6 +1489,50 @@ mos_stream_skip_to(struct mos_stream *s, uint64_t off)
 	advance(s);
 	range_shrink(s);
 	return (int64_t)gap;
+}
+
+/* The operations that may raise events: what they raised is delivered
+ * once they are complete. */
+int
+mos_stream_set_buffer_size(struct mos_stream *s, uint32_t size)
+{
+	int rc = set_buffer_size(s, size);
+
+	if (s != NULL && s->pool->evq_n > 0)
+		deliver(s->pool);
+	return rc;
+}
+
+int
+mos_stream_set_off(struct mos_stream *s, bool off)
+{
+	if (s == NULL)
+		return -EINVAL;
+	set_off(s, off);
+	if (s->pool->evq_n > 0)
+		deliver(s->pool);
+	return 0;
+}
+
+int
+mos_stream_insert(struct mos_stream *s, uint32_t seq, const uint8_t *data,
+		  uint32_t len, unsigned seg_flags)
+{
+	int rc = insert(s, seq, data, len, seg_flags);
+
+	if (s != NULL && s->pool->evq_n > 0)
+		deliver(s->pool);
+	return rc;
+}
+
+int64_t
+mos_stream_skip_to(struct mos_stream *s, uint64_t off)
+{
+	int64_t rc = skip_to(s, off);
+
+	if (s != NULL && s->pool->evq_n > 0)
+		deliver(s->pool);
+	return rc;
 }
 
 uint64_t
@@ -1642,7 +1736,7 @@ mos_stream_drain_done(struct mos_stream *s, uint8_t *cursor)
 		return false;
 	mos_stream_drain(s, cursor);
 	if (mos_stream_get_info(s, &si) == 0 && si.ooo_bytes == 0)
-		mos_stream_set_off(s, true);
+		set_off(s, true);
 	return true;
 }
 

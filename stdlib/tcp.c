@@ -42,21 +42,14 @@ sender(struct mos_ctx *ctx)
 }
 
 /* True when the current overlap_mismatch differs on bytes below the
- * in-order edge of the sender's stream: bytes the receiver already had,
- * sent again with other contents. The event is raised while the segment is
- * inserted, before the edge moves, so the edge read here is the one the
- * segment met. */
+ * in-order edge that the segment met: bytes the receiver already had,
+ * sent again with other contents. */
 bool
 mismatch_in_order(struct mos_ctx *ctx, struct mos_flow *flow)
 {
 	const struct mos_stream_event *ev = mismatch(ctx);
-	struct mos_stream_info si;
-	int s = sender(ctx);
 
-	if (ev == NULL || flow == NULL || s < 0 || flow->end[s].stream == NULL ||
-	    mos_stream_get_info(flow->end[s].stream, &si) != 0)
-		return false;
-	return ev->first_diff < si.edge;
+	return ev != NULL && flow != NULL && ev->first_diff < ev->edge;
 }
 
 /* Stream offset of the first byte that differs (0 outside a mismatch). */

@@ -818,6 +818,76 @@ TEST_F(Stream, FragmentsListStoredOutOfOrderRangesMerged)
 	EXPECT_EQ(i.init_seq, kIsn);
 }
 
+// What a callback sees and does: it runs once the insert is done, and may
+// read and resize the stream that raised the event.
+struct Meddler {
+	mos_stream *s = nullptr;
+	int cursor = -1;
+	std::string read;
+	std::vector<mos_stream_event> seen;
+	std::vector<uint64_t> edge_then;     // the stream's edge when the callback ran
+	std::vector<std::string> byte_then;  // the byte at the first difference then
+
+	static void on_event(mos_stream *st, const mos_stream_event *ev, void *ctx)
+	{
+		Meddler *m = static_cast<Meddler *>(ctx);
+		mos_stream_info i;
+		char c = '?';
+		uint8_t buf[64];
+		ssize_t n;
+
+		m->seen.push_back(*ev);
+		EXPECT_EQ(st, m->s);
+		EXPECT_EQ(mos_stream_get_info(st, &i), 0);
+		m->edge_then.push_back(i.edge);
+		mos_stream_peek(st, ev->first_diff, &c, 1);
+		m->byte_then.push_back(std::string(1, c));
+		while ((n = mos_stream_read(st, m->cursor, buf, sizeof(buf), nullptr)) > 0)
+			m->read.append((const char *)buf, (size_t)n);
+		EXPECT_EQ(mos_stream_set_buffer_size(st, 4096), 0);
+	}
+};
+
+TEST_F(Stream, EventCallbacksRunAfterTheInsertAndMayReadAndResize)
+{
+	Meddler m;
+	mos_stream_pool_config pc = {};
+	pc.max_ranges = 8;
+	pc.event_cb = Meddler::on_event;
+	pc.event_ctx = &m;
+	pool = mos_stream_pool_create(&pc);
+	ASSERT_NE(pool, nullptr);
+	make_stream(MOS_STREAM_POLICY_LAST);
+	m.s = s;
+	m.cursor = mos_stream_cursor_open(s);
+	ASSERT_GE(m.cursor, 0);
+	ins(10, "aa");
+	ins(20, "bb");
+	ins(30, "cc");
+	ins(40, "dd");                                   // a range table now
+	ASSERT_TRUE(m.seen.empty());
+	// One segment over all four, other bytes: four mismatches, each
+	// delivered after the segment was stored (last: it wins) and the
+	// edge moved to 50, each telling the edge it met: 10 (the segment's
+	// bytes before the first stored ones go in first).
+	EXPECT_GE(ins(0, std::string(50, 'x')), 0);
+	ASSERT_EQ(m.seen.size(), 4u);
+	for (size_t k = 0; k < m.seen.size(); k++) {
+		EXPECT_EQ(m.seen[k].type, MOS_STREAM_EV_OVERLAP_MISMATCH);
+		EXPECT_EQ(m.seen[k].first_diff, 10 + 10 * k);
+		EXPECT_EQ(m.seen[k].edge, 10u);
+		EXPECT_EQ(m.edge_then[k], 50u);
+	}
+	EXPECT_EQ(m.byte_then[0], "x");                  // the first read nothing yet
+	EXPECT_EQ(m.read, std::string(50, 'x'));         // the first callback read it all
+	mos_stream_info i = info();
+	EXPECT_EQ(i.buf_size, 4096u);
+	EXPECT_EQ(i.edge, 50u);
+	EXPECT_EQ(i.mismatch_events, 4u);
+	EXPECT_EQ(ins(50, "yz"), MOS_STREAM_INS_NEW | MOS_STREAM_INS_ADVANCED);
+	EXPECT_EQ(mos_stream_read(s, m.cursor, nullptr, 0, nullptr), 0);
+}
+
 TEST_F(Stream, UrgentBytesAreOrdinaryData)
 {
 	// The owner passes the payload as is; the urgent pointer changes nothing.

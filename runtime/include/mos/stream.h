@@ -121,12 +121,20 @@ struct mos_stream_event {
 	uint64_t new_end;            /* MISMATCH: the new segment's range end */
 	uint64_t first_diff;         /* MISMATCH: first offset whose byte differs */
 	uint32_t diff_bytes;         /* MISMATCH: bytes that differ in this overlap */
+	uint64_t edge;               /* the in-order edge when it was raised (the one the segment met) */
 };
 
 struct mos_stream;
 
-/* Event callback: called synchronously from insert/skip; must not call
- * back into the same stream except the read-only functions. */
+/* Event callback. Events are raised inside mos_stream_insert,
+ * mos_stream_skip_to, mos_stream_set_buffer_size and mos_stream_set_off
+ * (turning buffering back on), and handed to the callback in the order
+ * raised once that call's work is complete, before it returns: the stream
+ * is then consistent, and the callback may call any function on any
+ * stream, this one included (the events those calls raise follow, after
+ * it returns). The stream may have moved on since the event was raised
+ * (the segment's own bytes stored, the edge advanced): the event carries
+ * the offsets it concerns and the edge it met. */
 typedef void (*mos_stream_event_cb)(struct mos_stream *s,
 				     const struct mos_stream_event *ev, void *ctx);
 
@@ -180,6 +188,8 @@ struct mos_stream_pool_stats {
 	uint64_t dropped_bytes;      /* bytes not stored, all streams, all reasons */
 	uint64_t reclaimed_streams;  /* reclaimable streams whose pages were taken back */
 	uint64_t reclaimed_pages;    /* the pages they held */
+	uint64_t events_dropped;     /* events not delivered: more raised by one call (and the
+				      * calls of its callbacks) than 4 * max_ranges + 16 */
 };
 
 struct mos_stream_pool;
