@@ -20,6 +20,16 @@ mos_big_zalloc(size_t len, size_t *mapped)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (len <= HUGE_ALIGN / 2) {
+		/* small: a huge page would zero 2 MiB for it, and a table this
+		 * size has few TLB misses anyway */
+		n = len + (len == 0);
+		m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		*mapped = n;
+		return m;
+	}
 	m = mmap(NULL, n + HUGE_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;

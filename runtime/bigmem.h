@@ -6,14 +6,17 @@
  * (one flow, one stream, one page after another): with 4 KiB pages nearly
  * every access also missed the TLB. Pages are still touched lazily (2 MiB
  * at a time), so an array sized for the worst case costs what is used.
+ * Arrays of 1 MiB or less stay on ordinary pages: a huge page would zero
+ * 2 MiB for each of them (small configurations, tests).
  */
 #ifndef MOS_BIGMEM_H
 #define MOS_BIGMEM_H
 
 #include <stddef.h>
 
-/* @len bytes of zeroed memory aligned to 2 MiB, or NULL (errno ENOMEM).
- * *@mapped receives the length to give to mos_big_free. */
+/* @len bytes of zeroed memory, or NULL (errno ENOMEM): over 1 MiB aligned
+ * to 2 MiB and on huge pages where the kernel allows it, else page-aligned
+ * ordinary pages. *@mapped receives the length to give to mos_big_free. */
 void *mos_big_zalloc(size_t len, size_t *mapped);
 
 /* Free what mos_big_zalloc returned (@p NULL: nothing). */
