@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fuzz_flow.c — libFuzzer target for the flow engine: decoding, IP
+ * fragment reassembly, flow table, both TCP endpoints, stream reassembly
+ * and event dispatch, through the public API (mos_ctx_input).
+ *
+ * Input: configuration bytes (flow table size and full policy, idle
+ * timeouts, the stream pool, a memory cap, the monitor's window, overlap
+ * policy and count-only sides, defragmentation on or off), then a program:
+ * TCP segments of four connections (IPv4 and IPv6, any flags, sequence and
+ * acknowledgement numbers near or far from the harness's idea of each
+ * sender's next byte, options, payload, sometimes as two IP fragments in
+ * either order), UDP datagrams, frames of raw bytes, clock steps (small or
+ * past the idle timeouts), burst ends. Frames are built with
+ * tests/unit/pktcraft.c. Callbacks on every built-in event read the new
+ * bytes of each stream, peek, list fragments, and sometimes stop a side,
+ * resize a window or drop the packet, as the input says.
+ *
+ * Payload bytes are a function of their sequence number (pat32). As long
+ * as a connection never carried other bytes, every byte read or peeked
+ * from its streams must be that function of the sequence number at its
+ * offset, whatever the order, overlaps and retransmissions. Always: a
+ * cursor moves by the bytes returned plus the lost ones. After
+ * mos_ctx_finish, no stream or page is left in the pool. A broken check
+ * aborts; the sanitizers catch the rest.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mos/mos.h"
+#include "mos/stream.h"
+#include "pktcraft.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define N_CONNS   4
+#define BURST     32
+#define FRAME_MAX 2048
+#define MAX_PAY   1460
+
+#define CHECK(c) do { if (!(c)) abort(); } while (0)
+
+struct in {
+	const uint8_t *p;
+	size_t n;
+};
+
+static struct in in;                 /* the rest of the input (callbacks read it too) */
+
+static uint8_t
+get8(void)
+{
+	if (in.n == 0)
+		return 0;
+	in.n--;
+	return *in.p++;
+}
+
+static uint16_t
+get16(void)
+{
+	return (uint16_t)(get8() | get8() << 8);
+}
+
+static uint32_t
+get32(void)
+{
+	return (uint32_t)get16() | (uint32_t)get16() << 16;
+}
+
+/* The payload byte at sequence number @seq, in every connection. */
+static uint8_t
+pat32(uint32_t seq)
+{
+	return (uint8_t)((seq * 2654435761u) >> 11 ^ seq >> 7);
+}
+
+struct conn {
+	bool v6;
+	uint16_t cport, sport;
+	uint32_t next[2];            /* each sender's next sequence number */
+	bool dirty;                  /* carried bytes other than pat32 */
+};
+
+static struct conn conns[N_CONNS];
+static uint16_t ip_id;
+static bool tampered;                /* a raw monitor rewrote frames: contents unknown */
+
+/* Per flow (its user area): the cursor of each side's stream (id + 1). */
+struct fl {
+	uint8_t cur[2];
+};
+
+static uint8_t frames[BURST][FRAME_MAX];
+static struct mos_pkt pkts[BURST];
+static unsigned n_burst;
+static uint64_t now_ns;
+static struct pc_frame pf;
+
+/* The connection of @flow (by its ports), NULL if none of ours. */
+static const struct conn *
+conn_of(const struct mos_flow *flow)
+{
+	uint16_t p0, p1;
+
+	mos_flow_endpoint(flow, MOS_SIDE_CLI, NULL, &p0);
+	mos_flow_endpoint(flow, MOS_SIDE_SVR, NULL, &p1);
+	for (int i = 0; i < N_CONNS; i++)
+		if ((p0 == conns[i].cport && p1 == conns[i].sport) ||
+		    (p1 == conns[i].cport && p0 == conns[i].sport))
+			return &conns[i];
+	return NULL;
+}
+
+/* Read every new byte of @flow's stream of @side, checking it. */
+static void
+read_side(struct mos_ctx *ctx, struct mos_flow *flow, int side)
+{
+	struct mos_stream *s = mos_flow_stream(flow, side);
+	struct fl *u = mos_flow_user_area(ctx, flow);
+	const struct conn *c = conn_of(flow);
+	struct mos_stream_info info;
+
+	if (s == NULL || u == NULL)
+		return;
+	CHECK(mos_stream_get_info(s, &info) == 0);
+	if (u->cur[side] == 0) {
+		int id = mos_stream_cursor_open(s);
+
+		if (id < 0)
+			return;
+		u->cur[side] = (uint8_t)(id + 1);
+	}
+	for (int guard = 0; guard < 1000; guard++) {
+		int cur = u->cur[side] - 1;
+		int64_t at = mos_stream_cursor_offset(s, cur);
+		const uint8_t *p = NULL;
+		uint64_t lost = 0;
+		ssize_t n = mos_stream_read_ptr(s, cur, &p, 3000, &lost);
+
+		CHECK(at >= 0);
+		if (n == -ENODATA)
+			break;
+		CHECK(n >= 0);
+		CHECK(mos_stream_cursor_offset(s, cur) == at + (int64_t)lost + n);
+		if (p == NULL || c == NULL || c->dirty || tampered)
+			continue;
+		for (ssize_t i = 0; i < n; i++)
+			CHECK(p[i] == pat32(info.init_seq + (uint32_t)(at + (int64_t)lost + i)));
+	}
+}
+
+/* Peek somewhere in @flow's stream of @side, checking what comes back. */
+static void
+peek_side(struct mos_flow *flow, int side)
+{
+	struct mos_stream *s = mos_flow_stream(flow, side);
+	const struct conn *c = conn_of(flow);
+	struct mos_stream_info info;
+	struct mos_stream_frag fr[8];
+	uint8_t buf[512];
+	uint64_t off;
+	ssize_t n;
+
+	if (s == NULL)
+		return;
+	CHECK(mos_stream_get_info(s, &info) == 0);
+	CHECK(info.base <= info.edge);
+	CHECK(mos_stream_fragments(s, fr, 8) >= 0);
+	off = info.base + get16() % (info.edge - info.base + 16);
+	n = mos_stream_peek(s, off, buf, sizeof(buf));
+	if (n <= 0 || c == NULL || c->dirty || tampered)
+		return;
+	CHECK(off + (uint64_t)n <= info.edge);
+	for (ssize_t i = 0; i < n; i++)
+		CHECK(buf[i] == pat32(info.init_seq + (uint32_t)(off + (uint64_t)i)));
+}
+
+static void
+on_event(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t event,
+	 const struct mos_event_arg *arg)
+{
+	struct mos_pkt_view v;
+	uint8_t what = get8();
+
+	(void)arg;
+	(void)event;
+	if (mos_get_pkt(ctx, &v) == 0)
+		CHECK(v.pkt != NULL && v.data != NULL && v.caplen == v.pkt->caplen);
+	if (flow == NULL)
+		return;
+	CHECK(side == MOS_SIDE_CLI || side == MOS_SIDE_SVR || side == MOS_SIDE_BOTH);
+	read_side(ctx, flow, MOS_SIDE_CLI);
+	read_side(ctx, flow, MOS_SIDE_SVR);
+	switch (what % 16) {
+	case 0:
+		peek_side(flow, MOS_SIDE_CLI);
+		peek_side(flow, MOS_SIDE_SVR);
+		break;
+	case 1:
+		(void)mos_flow_stop(ctx, flow, get8() % 3);
+		break;
+	case 2: {
+		struct mos_stream *s = mos_flow_stream(flow, get8() & 1);
+
+		if (s != NULL)
+			(void)mos_stream_set_buffer_size(s, 1 + get32() % (1u << 18));
+		break;
+	}
+	case 3:
+		(void)mos_pkt_drop(ctx);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A raw monitor's pkt_in: sometimes rewrite bytes of the frame (before the
+ * flow lookup: the frame is decoded again), as a NAT does. */
+static void
+on_raw(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t event,
+       const struct mos_event_arg *arg)
+{
+	struct mos_pkt_view v;
+	uint8_t what = get8(), bytes[8];
+
+	(void)flow;
+	(void)side;
+	(void)event;
+	(void)arg;
+	if ((what & 7) != 7 || mos_get_pkt(ctx, &v) != 0 || v.caplen == 0)
+		return;
+	for (int i = 0; i < 8; i++)
+		bytes[i] = get8();
+	tampered = true;
+	(void)mos_pkt_overwrite(ctx, get16() % v.caplen, bytes, 1 + (what >> 3) % 8, get8() % 8);
+}
+
+static void
+burst_end(struct mos_ctx *ctx)
+{
+	mos_ctx_burst_end(ctx);
+	n_burst = 0;
+}
+
+/* Hand the frame @bytes to the engine; its decoded form. */
+static const struct mos_pkt *
+feed(struct mos_ctx *ctx, const uint8_t *bytes, uint32_t len)
+{
+	if (len > FRAME_MAX)
+		len = FRAME_MAX;
+	if (n_burst == BURST)
+		burst_end(ctx);
+	memcpy(frames[n_burst], bytes, len);
+	mos_decode(frames[n_burst], len, len, MOS_LINK_ETHERNET, now_ns, &pkts[n_burst]);
+	(void)mos_ctx_input(ctx, &pkts[n_burst], MOS_LINK_ETHERNET);
+	return &pkts[n_burst++];
+}
+
+/* Start pf with the IP header of @c from @dir; @frag: a fragment at
+ * @frag_off of a TCP datagram (@more: not the last). */
+static void
+ip_header(struct conn *c, int dir, bool frag, uint16_t frag_off, bool more, uint16_t id)
+{
+	pc_init(&pf);
+	pc_eth(&pf);
+	if (c->v6) {
+		struct pc_ipv6 ip;
+
+		pc_ipv6_defaults(&ip);
+		ip.src[15] = (uint8_t)(1 + dir);
+		ip.dst[15] = (uint8_t)(2 - dir);
+		pc_ipv6(&pf, &ip);
+		if (frag)
+			pc_ipv6_frag(&pf, frag_off, more, id);
+	} else {
+		struct pc_ipv4 ip;
+
+		pc_ipv4_defaults(&ip);
+		ip.src[3] = (uint8_t)(1 + dir);
+		ip.dst[3] = (uint8_t)(2 - dir);
+		ip.id = id;
+		ip.frag_off = frag_off;
+		ip.mf = more;
+		if (frag)
+			ip.proto = 6;
+		pc_ipv4(&pf, &ip);
+	}
+}
+
+/* One TCP segment of connection @c from side @dir (0: client). */
+static void
+segment(struct mos_ctx *ctx, struct conn *c, int dir)
+{
+	static uint8_t pay[MAX_PAY];
+	static uint8_t l4[60 + MAX_PAY];
+	uint8_t fl = get8(), mode = get8(), opt = get8();
+	struct pc_tcp t;
+	int16_t d = (int16_t)get16();
+	uint32_t len = get16() % (MAX_PAY + 1), first, l4_len;
+	uint16_t id = ++ip_id;       /* fragments of two datagrams never mix */
+
+	pc_tcp_defaults(&t);
+	t.sport = dir ? c->sport : c->cport;
+	t.dport = dir ? c->cport : c->sport;
+	t.flags = (uint16_t)(fl | (mode & 0x80 ? 0 : MOS_TCP_ACK));
+	t.seq = c->next[dir] + (uint32_t)((int32_t)d * (mode & 0x40 ? 65536 : 1));
+	t.ack = c->next[1 - dir] + (uint32_t)(int32_t)(int8_t)get8();
+	t.win = get16();
+	if (opt & 1)
+		pc_opt_mss(&t.opts, get16());
+	if (opt & 2)
+		pc_opt_wscale(&t.opts, get8() % 16);
+	if (opt & 4)
+		pc_opt_ts(&t.opts, get32(), get32());
+	if (opt & 8) {
+		uint32_t e[2][2] = { { t.ack + get8(), t.ack + 1000u + get16() },
+				     { t.ack + 3000u + get16(), t.ack + 5000u + get16() } };
+
+		pc_opt_sack(&t.opts, 1 + (opt >> 4 & 1), (const uint32_t (*)[2])e);
+	}
+	if (opt & 0x20)
+		pc_opt_sack_perm(&t.opts);
+	first = t.seq + (t.flags & MOS_TCP_SYN ? 1 : 0);
+	for (uint32_t i = 0; i < len; i++)
+		pay[i] = pat32(first + i);
+	if (len > 0 && (mode & 0x3f) == 0x3f) {
+		pay[get16() % len] ^= (uint8_t)(get8() | 1);
+		c->dirty = true;
+	}
+	if (d == 0)                  /* in order: the sender moves on */
+		c->next[dir] = first + len + (t.flags & MOS_TCP_FIN ? 1 : 0);
+	if (!(mode & 0x20) || len < 16) {
+		ip_header(c, dir, false, 0, false, id);
+		pc_tcp(&pf, &t);
+		pc_payload(&pf, pay, len);
+		feed(ctx, pf.buf, pc_finish(&pf));
+		return;
+	}
+	/* two fragments of the transport header and payload, cut at a
+	 * multiple of 8, in either order, the second maybe twice */
+	ip_header(c, dir, false, 0, false, id);
+	pc_tcp(&pf, &t);
+	pc_payload(&pf, pay, len);
+	pc_finish(&pf);
+	{
+		int32_t at = pc_off(&pf, PC_K_TCP, 0);
+		uint32_t cut;
+
+		CHECK(at > 0);
+		l4_len = pf.len - (uint32_t)at;
+		memcpy(l4, pf.buf + at, l4_len);
+		cut = (8 + get16() % (l4_len - 8)) & ~7u;
+		for (int k = 0; k < 2 + (mode & 1); k++) {
+			int part = (k == 0) == !(mode & 2) ? 0 : 1;
+			uint32_t lo = part ? cut : 0, hi = part ? l4_len : cut;
+
+			ip_header(c, dir, true, (uint16_t)lo, part == 0, id);
+			pc_payload(&pf, l4 + lo, hi - lo);
+			len = pc_finish(&pf);
+			if (c->v6)   /* the fragment header's next header: TCP */
+				pc_poke8(&pf, (uint32_t)pc_off(&pf, PC_K_IPV6_FRAG, 0), 6);
+			feed(ctx, pf.buf, len);
+		}
+	}
+}
+
+static void
+datagram(struct mos_ctx *ctx, struct conn *c, int dir)
+{
+	struct pc_udp u;
+	uint8_t pay[64];
+	uint32_t len = get8() % sizeof(pay);
+
+	for (uint32_t i = 0; i < len; i++)
+		pay[i] = get8();
+	pc_udp_defaults(&u);
+	u.sport = dir ? c->sport : c->cport;
+	u.dport = dir ? c->cport : c->sport;
+	ip_header(c, dir, false, 0, false, 0);
+	pc_udp(&pf, &u);
+	pc_payload(&pf, pay, len);
+	feed(ctx, pf.buf, pc_finish(&pf));
+}
+
+static struct mos_ctx *
+setup(void)
+{
+	static struct mos_stream_memcap cap;
+	struct mos_ctx_config cfg;
+	struct mos_ctx *ctx;
+	struct mos_monitor *m;
+	uint8_t b = get8();
+
+	mos_ctx_config_default(&cfg);
+	cfg.flows.max_flows = 2 + get8() % 32;
+	cfg.flows.full_policy = b & 1 ? MOS_FLOW_FULL_EVICT : MOS_FLOW_FULL_REFUSE;
+	cfg.flows.user_size = sizeof(struct fl);
+	for (int k = 0; k < MOS_FLOW_CLASS_COUNT; k++)
+		cfg.flows.timeout_ns[k] = (1 + (uint64_t)get8()) * 10000000ull;
+	cfg.streams.page_size = 256u << get8() % 5;
+	cfg.streams.n_pages = 2 + get8() % 64;
+	cfg.streams.max_streams = 2 + get8() % 16;
+	cfg.streams.max_ranges = 4 + get8() % 32;
+	cfg.streams.n_range_tables = 1 + get8() % 4;
+	mos_stream_memcap_init(&cap, b & 2 ? (uint64_t)cfg.streams.page_size * (1 + get8() % 32) : 0);
+	cfg.streams.memcap = &cap;
+	cfg.no_defrag = b & 4;
+	cfg.max_timers = 16;         /* none are set: small tables, more runs a second */
+	cfg.max_injected = 4;
+	cfg.inject_bytes = 4096;
+	ctx = mos_ctx_create(&cfg);
+	CHECK(ctx != NULL);
+	m = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	CHECK(m != NULL);
+	CHECK(mos_monitor_set_stream(m, MOS_SIDE_BOTH, 1 + get32() % (1u << 18),
+				     get8() % MOS_STREAM_POLICY_COUNT) == 0);
+	if (b & 8)
+		CHECK(mos_monitor_set_stream_count_only(m, get8() % 3, true) == 0);
+	CHECK(mos_monitor_set_midstream(m, !(b & 16)) == 0);
+	for (uint32_t ev = 0; ev < MOS_EV_BUILTIN_COUNT; ev++)
+		for (int hook = MOS_HOOK_NONE; hook <= MOS_HOOK_RCV; hook++)
+			if (mos_event_builtin_hooks(ev) & 1u << hook &&
+			    !(ev == MOS_EV_PKT_IN && hook == MOS_HOOK_NONE))  /* raw monitors' */
+				CHECK(mos_register_callback(m, ev, hook, on_event, NULL) == 0);
+	if (b & 32) {
+		m = mos_monitor_create(ctx, MOS_MONITOR_RAW);
+		CHECK(m != NULL);
+		CHECK(mos_register_callback(m, MOS_EV_PKT_IN, MOS_HOOK_NONE, on_raw, NULL) == 0);
+	}
+	return ctx;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mos_ctx *ctx;
+	struct mos_stream_pool_stats ps;
+
+	in = (struct in){ data, size };
+	tampered = false;
+	ctx = setup();
+	n_burst = 0;
+	now_ns = 1000000000ull;
+	for (int i = 0; i < N_CONNS; i++) {
+		conns[i] = (struct conn){ .v6 = i & 1, .cport = (uint16_t)(40000 + i),
+					  .sport = (uint16_t)(80 + i) };
+		conns[i].next[0] = get32();
+		conns[i].next[1] = get32();
+	}
+	while (in.n > 0) {
+		uint8_t op = get8();
+		struct conn *c = &conns[op >> 4 & (N_CONNS - 1)];
+
+		switch (op % 16) {
+		case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8:
+			segment(ctx, c, op >> 6 & 1);
+			break;
+		case 9:
+			datagram(ctx, c, op >> 6 & 1);
+			break;
+		case 10: {
+			uint8_t raw[128];
+			uint32_t len = get8() % sizeof(raw);
+
+			for (uint32_t i = 0; i < len; i++)
+				raw[i] = get8();
+			/* a TCP segment or an IP fragment of other bytes may
+			 * land in our connections */
+			if (feed(ctx, raw, len)->flags & (MOS_PKT_F_L4 | MOS_PKT_F_FRAGMENT))
+				tampered = true;
+			break;
+		}
+		case 11:
+			now_ns += get16() * (op & 0x80 ? 100000000ull : 1000ull);
+			break;
+		case 12:
+			burst_end(ctx);
+			break;
+		default:
+			now_ns += 1000;
+			segment(ctx, c, op >> 6 & 1);
+			break;
+		}
+	}
+	burst_end(ctx);
+	mos_ctx_finish(ctx);
+	if (mos_ctx_stream_pool(ctx) != NULL) {
+		mos_stream_pool_get_stats(mos_ctx_stream_pool(ctx), &ps);
+		CHECK(ps.streams_in_use == 0 && ps.pages_in_use == 0 && ps.range_tables_in_use == 0);
+	}
+	mos_ctx_destroy(ctx);
+	return 0;
+}
