@@ -87,6 +87,9 @@ struct conn {
 
 static struct conn conns[N_CONNS];
 static uint16_t ip_id;
+static struct mos_monitor *mon;      /* the stream monitor */
+static uint32_t udes[3];             /* two filtered UDEs and a floating one */
+static int n_udes;
 static bool tampered;                /* a raw monitor rewrote frames: contents unknown */
 
 /* Per flow (its user area): the cursor of each side's stream (id + 1). */
@@ -179,22 +182,39 @@ peek_side(struct mos_flow *flow, int side)
 		CHECK(buf[i] == pat32(info.init_seq + (uint32_t)(off + (uint64_t)i)));
 }
 
-static void
-on_event(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t event,
-	 const struct mos_event_arg *arg)
-{
-	struct mos_pkt_view v;
-	uint8_t what = get8();
+static void on_event(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t event,
+		     const struct mos_event_arg *arg);
 
-	(void)arg;
+/* A UDE's filter: the input decides. */
+static bool
+filter(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t event,
+       const struct mos_event_arg *arg)
+{
+	(void)ctx;
+	(void)flow;
+	(void)side;
 	(void)event;
-	if (mos_get_pkt(ctx, &v) == 0)
-		CHECK(v.pkt != NULL && v.data != NULL && v.caplen == v.pkt->caplen);
-	if (flow == NULL)
-		return;
-	CHECK(side == MOS_SIDE_CLI || side == MOS_SIDE_SVR || side == MOS_SIDE_BOTH);
-	read_side(ctx, flow, MOS_SIDE_CLI);
-	read_side(ctx, flow, MOS_SIDE_SVR);
+	CHECK(arg->len == 1);
+	return (get8() ^ *(const uint8_t *)arg->arg) & 1;
+}
+
+static void
+on_timer(struct mos_ctx *ctx, struct mos_flow *flow, int id, void *arg)
+{
+	(void)arg;
+	CHECK(id > 0);
+	if (flow != NULL)
+		on_event(ctx, flow, MOS_SIDE_BOTH, 0, NULL);
+}
+
+/* What a callback does besides reading, as the input says: registrations
+ * changed while events are dispatched, UDEs raised, timers, injections. */
+static void
+meddle(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint8_t what)
+{
+	uint32_t ev = get8() % MOS_EV_BUILTIN_COUNT;
+	int hook = get8() % 3;
+
 	switch (what % 16) {
 	case 0:
 		peek_side(flow, MOS_SIDE_CLI);
@@ -213,9 +233,75 @@ on_event(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t event,
 	case 3:
 		(void)mos_pkt_drop(ctx);
 		break;
+	case 4:
+		(void)mos_register_flow_callback(mon, flow, ev, hook, on_event, NULL);
+		break;
+	case 5:
+		(void)mos_unregister_flow_callback(mon, flow, ev, hook, on_event);
+		break;
+	case 6:
+		if (mos_unregister_callback(mon, ev, hook, on_event) != 0)
+			(void)mos_register_callback(mon, ev, hook, on_event, NULL);
+		break;
+	case 7:
+		if (n_udes > 0)
+			(void)mos_raise_event(ctx, get8() & 1 ? flow : NULL, side,
+					      udes[get8() % n_udes]);
+		break;
+	case 8:
+		(void)mos_timer_set(ctx, get8() & 1 ? flow : NULL, get16() * 1000ull, on_timer,
+				    NULL);
+		break;
+	case 9:
+		(void)mos_timer_cancel(ctx, get8());
+		break;
+	case 10: {
+		uint8_t pay[32];
+
+		for (unsigned i = 0; i < sizeof(pay); i++)
+			pay[i] = get8();
+		(void)mos_inject_tcp(ctx, flow, get8() % 3, get32(), get8(), pay, 4 * (get8() % 3),
+				     pay, get8() % sizeof(pay));
+		break;
+	}
+	case 11:
+		(void)mos_reset_conn(ctx, flow);
+		break;
+	case 12:
+		mos_ctx_injected_clear(ctx);
+		break;
+	case 13: {
+		uint8_t b[4] = { get8(), get8(), get8(), get8() };
+		struct mos_pkt_view v;
+
+		if (mos_get_pkt(ctx, &v) == 0 && v.caplen > 0) {
+			tampered = true;
+			(void)mos_pkt_overwrite(ctx, get16() % v.caplen, b, 1 + get8() % 4, get8() % 8);
+		}
+		break;
+	}
 	default:
 		break;
 	}
+}
+
+static void
+on_event(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t event,
+	 const struct mos_event_arg *arg)
+{
+	struct mos_pkt_view v;
+	uint8_t what = get8();
+
+	(void)arg;
+	(void)event;
+	if (mos_get_pkt(ctx, &v) == 0)
+		CHECK(v.pkt != NULL && v.data != NULL && v.caplen == v.pkt->caplen);
+	if (flow == NULL)
+		return;
+	CHECK(side == MOS_SIDE_CLI || side == MOS_SIDE_SVR || side == MOS_SIDE_BOTH);
+	read_side(ctx, flow, MOS_SIDE_CLI);
+	read_side(ctx, flow, MOS_SIDE_SVR);
+	meddle(ctx, flow, side, what);
 }
 
 /* A raw monitor's pkt_in: sometimes rewrite bytes of the frame (before the
@@ -414,7 +500,7 @@ setup(void)
 	cfg.inject_bytes = 4096;
 	ctx = mos_ctx_create(&cfg);
 	CHECK(ctx != NULL);
-	m = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	m = mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
 	CHECK(m != NULL);
 	CHECK(mos_monitor_set_stream(m, MOS_SIDE_BOTH, 1 + get32() % (1u << 18),
 				     get8() % MOS_STREAM_POLICY_COUNT) == 0);
@@ -426,6 +512,22 @@ setup(void)
 			if (mos_event_builtin_hooks(ev) & 1u << hook &&
 			    !(ev == MOS_EV_PKT_IN && hook == MOS_HOOK_NONE))  /* raw monitors' */
 				CHECK(mos_register_callback(m, ev, hook, on_event, NULL) == 0);
+	/* two UDEs under built-ins, one under the first, one floating */
+	n_udes = 0;
+	for (int k = 0; k < 3; k++) {
+		uint8_t arg = get8();
+		uint32_t parent = k == 1 && n_udes > 0 ? udes[0] : get8() % MOS_EV_BUILTIN_COUNT;
+		int id = k < 2 ? mos_define_event(ctx, parent, filter, &arg, 1)
+			       : mos_alloc_event(ctx, parent);
+		int root = id >= 0 ? mos_evsys_root(mos_ctx_events(ctx), (uint32_t)id) : -1;
+
+		if (id < 0 || root < 0)
+			continue;
+		udes[n_udes++] = (uint32_t)id;
+		for (int hook = MOS_HOOK_NONE; hook <= MOS_HOOK_RCV; hook++)
+			if (mos_event_builtin_hooks((uint32_t)root) & 1u << hook)
+				(void)mos_register_callback(m, (uint32_t)id, hook, on_event, NULL);
+	}
 	if (b & 32) {
 		m = mos_monitor_create(ctx, MOS_MONITOR_RAW);
 		CHECK(m != NULL);
