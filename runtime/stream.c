@@ -1493,13 +1493,19 @@ skip_to(struct mos_stream *s, uint64_t off)
 
 /* The operations that may raise events: what they raised is delivered
  * once they are complete. */
+static void
+done(struct mos_stream *s)
+{
+	if (s != NULL && s->pool->evq_n > 0)
+		deliver(s->pool);
+}
+
 int
 mos_stream_set_buffer_size(struct mos_stream *s, uint32_t size)
 {
 	int rc = set_buffer_size(s, size);
 
-	if (s != NULL && s->pool->evq_n > 0)
-		deliver(s->pool);
+	done(s);
 	return rc;
 }
 
@@ -1509,8 +1515,7 @@ mos_stream_set_off(struct mos_stream *s, bool off)
 	if (s == NULL)
 		return -EINVAL;
 	set_off(s, off);
-	if (s->pool->evq_n > 0)
-		deliver(s->pool);
+	done(s);
 	return 0;
 }
 
@@ -1520,8 +1525,7 @@ mos_stream_insert(struct mos_stream *s, uint32_t seq, const uint8_t *data,
 {
 	int rc = insert(s, seq, data, len, seg_flags);
 
-	if (s != NULL && s->pool->evq_n > 0)
-		deliver(s->pool);
+	done(s);
 	return rc;
 }
 
@@ -1530,8 +1534,7 @@ mos_stream_skip_to(struct mos_stream *s, uint64_t off)
 {
 	int64_t rc = skip_to(s, off);
 
-	if (s != NULL && s->pool->evq_n > 0)
-		deliver(s->pool);
+	done(s);
 	return rc;
 }
 
