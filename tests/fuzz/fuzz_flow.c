@@ -9,12 +9,14 @@
  * policy and count-only sides, defragmentation on or off), then a program:
  * TCP segments of four connections (IPv4 and IPv6, any flags, sequence and
  * acknowledgement numbers near or far from the harness's idea of each
- * sender's next byte, options, payload, sometimes as two IP fragments in
- * either order), UDP datagrams, frames of raw bytes, clock steps (small or
- * past the idle timeouts), burst ends. Frames are built with
- * tests/unit/pktcraft.c. Callbacks on every built-in event read the new
- * bytes of each stream, peek, list fragments, and sometimes stop a side,
- * resize a window or drop the packet, as the input says.
+ * sender's next byte, options, payload, sometimes VLAN-tagged or as two IP
+ * fragments in either order), ICMP errors quoting them, UDP datagrams,
+ * frames of raw bytes, clock steps (small or past the idle timeouts),
+ * burst ends. Frames are built with tests/unit/pktcraft.c. Callbacks on
+ * every built-in event and on three UDEs read the new bytes of each stream, peek, list fragments, and as the input says stop
+ * a side, resize a window, drop the packet, change registrations, raise
+ * UDEs, set timers, inject segments, reset the connection or rewrite the
+ * frame.
  *
  * Payload bytes are a function of their sequence number (pat32). As long
  * as a connection never carried other bytes, every byte read or peeked
@@ -87,6 +89,7 @@ struct conn {
 
 static struct conn conns[N_CONNS];
 static uint16_t ip_id;
+static uint16_t vlan_next;           /* VLAN id of the next frame built, 0: none */
 static struct mos_monitor *mon;      /* the stream monitor */
 static uint32_t udes[3];             /* two filtered UDEs and a floating one */
 static int n_udes;
@@ -353,6 +356,8 @@ ip_header(struct conn *c, int dir, bool frag, uint16_t frag_off, bool more, uint
 {
 	pc_init(&pf);
 	pc_eth(&pf);
+	if (vlan_next)
+		pc_vlan(&pf, PC_TPID_8021Q, vlan_next);
 	if (c->v6) {
 		struct pc_ipv6 ip;
 
@@ -419,6 +424,7 @@ segment(struct mos_ctx *ctx, struct conn *c, int dir)
 	}
 	if (d == 0)                  /* in order: the sender moves on */
 		c->next[dir] = first + len + (t.flags & MOS_TCP_FIN ? 1 : 0);
+	vlan_next = mode & 0x10 ? (uint16_t)(1 + (opt >> 6)) : 0;
 	if (!(mode & 0x20) || len < 16) {
 		ip_header(c, dir, false, 0, false, id);
 		pc_tcp(&pf, &t);
@@ -452,6 +458,53 @@ segment(struct mos_ctx *ctx, struct conn *c, int dir)
 			feed(ctx, pf.buf, len);
 		}
 	}
+}
+
+/* An ICMP error (too big, unreachable, time exceeded) from a router to
+ * the sender @dir of @c, quoting the IP header and the first 8 transport
+ * bytes of a segment it sent. */
+static void
+icmp_error(struct mos_ctx *ctx, struct conn *c, int dir)
+{
+	static const uint8_t v4[][2] = { { 3, 4 }, { 3, 3 }, { 11, 0 } };
+	static const uint8_t v6[][2] = { { 2, 0 }, { 1, 4 }, { 3, 0 } };
+	uint8_t quote[40 + 8], kind = get8() % 3;
+	struct pc_tcp t;
+	int32_t at;
+	uint32_t n;
+
+	pc_tcp_defaults(&t);
+	t.sport = dir ? c->sport : c->cport;
+	t.dport = dir ? c->cport : c->sport;
+	t.seq = c->next[dir] + (uint32_t)(int8_t)get8();
+	ip_header(c, dir, false, 0, false, ++ip_id);
+	pc_tcp(&pf, &t);
+	pc_finish(&pf);
+	at = pc_off(&pf, c->v6 ? PC_K_IPV6 : PC_K_IPV4, 0);
+	CHECK(at > 0);
+	n = (c->v6 ? 40 : 20) + 8;
+	memcpy(quote, pf.buf + at, n);
+	pc_init(&pf);
+	pc_eth(&pf);
+	if (c->v6) {
+		struct pc_ipv6 ip;
+
+		pc_ipv6_defaults(&ip);
+		ip.src[15] = 9;
+		ip.dst[15] = (uint8_t)(1 + dir);
+		pc_ipv6(&pf, &ip);
+		pc_icmpv6(&pf, v6[kind][0], v6[kind][1], kind == 0 ? 1280 : 0);
+	} else {
+		struct pc_ipv4 ip;
+
+		pc_ipv4_defaults(&ip);
+		ip.src[3] = 9;
+		ip.dst[3] = (uint8_t)(1 + dir);
+		pc_ipv4(&pf, &ip);
+		pc_icmp(&pf, v4[kind][0], v4[kind][1], kind == 0 ? 1280 : 0);
+	}
+	pc_payload(&pf, quote, n - (get8() & 7));
+	feed(ctx, pf.buf, pc_finish(&pf));
 }
 
 static void
@@ -543,6 +596,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	in = (struct in){ data, size };
 	tampered = false;
+	vlan_next = 0;
 	ctx = setup();
 	n_burst = 0;
 	now_ns = 1000000000ull;
@@ -580,6 +634,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 12:
 			burst_end(ctx);
+			break;
+		case 13:
+			icmp_error(ctx, c, op >> 6 & 1);
 			break;
 		default:
 			now_ns += 1000;
