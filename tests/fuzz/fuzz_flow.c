@@ -93,7 +93,7 @@ static uint16_t vlan_next;           /* VLAN id of the next frame built, 0: none
 static struct mos_monitor *mon;      /* the stream monitor */
 static uint32_t udes[3];             /* two filtered UDEs and a floating one */
 static int n_udes;
-static bool tampered;                /* a raw monitor rewrote frames: contents unknown */
+static bool tampered;                /* frames rewritten, or raw frames that may hit ours: contents unknown */
 
 /* Per flow (its user area): the cursor of each side's stream (id + 1). */
 struct fl {
@@ -450,12 +450,14 @@ segment(struct mos_ctx *ctx, struct conn *c, int dir)
 			int part = (k == 0) == !(mode & 2) ? 0 : 1;
 			uint32_t lo = part ? cut : 0, hi = part ? l4_len : cut;
 
+			uint32_t flen;
+
 			ip_header(c, dir, true, (uint16_t)lo, part == 0, id);
 			pc_payload(&pf, l4 + lo, hi - lo);
-			len = pc_finish(&pf);
+			flen = pc_finish(&pf);
 			if (c->v6)   /* the fragment header's next header: TCP */
 				pc_poke8(&pf, (uint32_t)pc_off(&pf, PC_K_IPV6_FRAG, 0), 6);
-			feed(ctx, pf.buf, len);
+			feed(ctx, pf.buf, flen);
 		}
 	}
 }
