@@ -448,9 +448,7 @@ segment(struct mos_ctx *ctx, struct conn *c, int dir)
 		cut = (8 + get16() % (l4_len - 8)) & ~7u;
 		for (int k = 0; k < 2 + (mode & 1); k++) {
 			int part = (k == 0) == !(mode & 2) ? 0 : 1;
-			uint32_t lo = part ? cut : 0, hi = part ? l4_len : cut;
-
-			uint32_t flen;
+			uint32_t lo = part ? cut : 0, hi = part ? l4_len : cut, flen;
 
 			ip_header(c, dir, true, (uint16_t)lo, part == 0, id);
 			pc_payload(&pf, l4 + lo, hi - lo);
