@@ -1736,12 +1736,14 @@ mos_pkt_overwrite(struct mos_ctx *ctx, uint32_t off, const void *data, uint32_t 
 		    off < co + 2 && off + len > co)
 			return -EINVAL;      /* the checksum field itself: nothing written */
 
-		memcpy(d + off, data, len);
+		if (len > 0)         /* (data may be NULL then: checksums only) */
+			memcpy(d + off, data, len);
 		if (ctx->cur_flow == NULL)
 			ctx->rewritten = true;
 		return overwrite_incr(p, d, off, len, old, flags, rel, pseudo);
 	}
-	memcpy(d + off, data, len);
+	if (len > 0)
+		memcpy(d + off, data, len);
 	if (ctx->cur_flow == NULL)
 		ctx->rewritten = true;       /* before the flow lookup: input_one decodes again */
 	if ((flags & MOS_PKT_CSUM_IP) && p->ip_version == 4) {
