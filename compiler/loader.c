@@ -62,6 +62,7 @@ char *load_read_file(const char *path, size_t *len)
 		cap *= 2;
 	}
 	fclose(f);
+	buf[n] = 0;                  /* n < cap: the loop ends on a short read */
 	*len = n;
 	return buf;
 }

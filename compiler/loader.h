@@ -60,7 +60,8 @@ struct load_program *load_program(struct ast_arena *arena, struct diag_ctx *diag
 /* Module of a program by name, or NULL. */
 struct load_module *load_find(const struct load_program *p, const char *name);
 
-/* Read a whole file into malloc'd memory; returns NULL and sets errno. */
+/* Read a whole file into malloc'd memory, NUL-terminated (*@len bytes, the
+ * terminator not counted); returns NULL and sets errno. */
 char *load_read_file(const char *path, size_t *len);
 
 #endif /* MOSC_LOADER_H */

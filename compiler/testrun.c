@@ -1065,20 +1065,11 @@ static char *trun_dirname(const char *path)
 	return strndup(path, (size_t)(s - path));
 }
 
-/* A whole file, NUL-terminated (load_read_file does not terminate it). */
+/* A whole file, NUL-terminated. */
 static char *trun_slurp(const char *path)
 {
 	size_t len;
-	char *text = load_read_file(path, &len);
-	if (!text)
-		return NULL;
-	char *t = realloc(text, len + 1);
-	if (!t) {
-		free(text);
-		return NULL;
-	}
-	t[len] = 0;
-	return t;
+	return load_read_file(path, &len);
 }
 
 /* Run `mosc build` for p into the run's temporary directory (progID,
