@@ -1696,6 +1696,12 @@ multiply(void)
 			"packets=%llu bytes=%llu\n", (unsigned long long)n, o.in, o.multiply,
 			(double)shift * 1e-9, (unsigned long long)out.packets,
 			(unsigned long long)out.bytes);
+	free(cur);
+	free(heap);
+	free(recs);
+	free(data);
+	free(as.keys);
+	free(as.used);
 	return 0;
 }
 
