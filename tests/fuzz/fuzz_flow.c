@@ -6,7 +6,9 @@
  *
  * Input: configuration bytes (flow table size and full policy, idle
  * timeouts, the stream pool, a memory cap, the monitor's window, overlap
- * policy and count-only sides, defragmentation on or off), then a program:
+ * policy and count-only sides, defragmentation on or off, frames fed one
+ * by one or per burst with hinted lookups as offline workers do, frames
+ * borrowed or not), then a program:
  * TCP segments of four connections (IPv4 and IPv6, any flags, sequence and
  * acknowledgement numbers near or far from the harness's idea of each
  * sender's next byte, options, payload, sometimes VLAN-tagged or as two IP
@@ -93,6 +95,7 @@ static uint16_t vlan_next;           /* VLAN id of the next frame built, 0: none
 static struct mos_monitor *mon;      /* the stream monitor */
 static uint32_t udes[3];             /* two filtered UDEs and a floating one */
 static int n_udes;
+static bool deferred;                /* frames go in at the burst's end (burst_end) */
 static bool tampered;                /* frames rewritten, or raw frames that may hit ours: contents unknown */
 
 /* Per flow (its user area): the cursor of each side's stream (id + 1). */
@@ -328,9 +331,19 @@ on_raw(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t event,
 	(void)mos_pkt_overwrite(ctx, get16() % v.caplen, bytes, 1 + (what >> 3) % 8, get8() % 8);
 }
 
+/* End the burst; in deferred mode its frames go in first, with their
+ * lookups hinted a group ahead, as offline workers feed them. */
 static void
 burst_end(struct mos_ctx *ctx)
 {
+	for (unsigned i = 0; deferred && i < n_burst; i += MOS_CTX_HINT_GROUP) {
+		struct mos_ctx_hint h[MOS_CTX_HINT_GROUP];
+		uint16_t m = (uint16_t)(n_burst - i < MOS_CTX_HINT_GROUP ? n_burst - i : MOS_CTX_HINT_GROUP);
+
+		mos_ctx_hint_group(ctx, &pkts[i], m, h);
+		for (uint16_t j = 0; j < m; j++)
+			(void)mos_ctx_input_hinted(ctx, &pkts[i + j], MOS_LINK_ETHERNET, &h[j]);
+	}
 	mos_ctx_burst_end(ctx);
 	n_burst = 0;
 }
@@ -345,7 +358,8 @@ feed(struct mos_ctx *ctx, const uint8_t *bytes, uint32_t len)
 		burst_end(ctx);
 	memcpy(frames[n_burst], bytes, len);
 	mos_decode(frames[n_burst], len, len, MOS_LINK_ETHERNET, now_ns, &pkts[n_burst]);
-	(void)mos_ctx_input(ctx, &pkts[n_burst], MOS_LINK_ETHERNET);
+	if (!deferred)
+		(void)mos_ctx_input(ctx, &pkts[n_burst], MOS_LINK_ETHERNET);
 	return &pkts[n_burst++];
 }
 
@@ -553,6 +567,8 @@ setup(void)
 	cfg.inject_bytes = 4096;
 	ctx = mos_ctx_create(&cfg);
 	CHECK(ctx != NULL);
+	deferred = b & 64;
+	mos_ctx_set_borrowed(ctx, b & 128);  /* frames read-only: writes get a copy */
 	m = mon = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
 	CHECK(m != NULL);
 	CHECK(mos_monitor_set_stream(m, MOS_SIDE_BOTH, 1 + get32() % (1u << 18),
