@@ -8,7 +8,7 @@
  * timeouts, the stream pool, a memory cap, the monitor's window, overlap
  * policy and count-only sides, defragmentation on or off, frames fed one
  * by one or per burst with hinted lookups as offline workers do, frames
- * borrowed or not), then a program:
+ * borrowed or not, SYN, orphan and raw filters or none), then a program:
  * TCP segments of four connections (IPv4 and IPv6, any flags, sequence and
  * acknowledgement numbers near or far from the harness's idea of each
  * sender's next byte, options, payload, sometimes VLAN-tagged or as two IP
@@ -276,6 +276,23 @@ meddle(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint8_t what)
 	case 12:
 		mos_ctx_injected_clear(ctx);
 		break;
+	case 14: {
+		/* the accessors: sane answers for both sides */
+		struct mos_flow_side_stats st;
+		struct sockaddr_storage ss[2];
+		uint16_t port;
+
+		for (int k = MOS_SIDE_CLI; k <= MOS_SIDE_SVR; k++) {
+			CHECK(mos_flow_side_stats(flow, k, &st) == 0);
+			CHECK(st.rexmit_bytes <= st.bytes);
+			CHECK(mos_flow_state(flow, k) >= 0);
+			CHECK(mos_flow_peer(flow, k, NULL, &port) == 0);
+			CHECK(mos_flow_last_activity(flow, k) <= now_ns);
+		}
+		CHECK(mos_getpeername(flow, MOS_SIDE_BOTH, ss) == 0);
+		CHECK(mos_flow_client_by(flow) >= 0 && mos_flow_start_ns(flow) <= now_ns);
+		break;
+	}
 	case 13: {
 		uint8_t b[4] = { get8(), get8(), get8(), get8() };
 		struct mos_pkt_view v;
@@ -576,6 +593,8 @@ setup(void)
 	if (b & 8)
 		CHECK(mos_monitor_set_stream_count_only(m, get8() % 3, true) == 0);
 	CHECK(mos_monitor_set_midstream(m, !(b & 16)) == 0);
+	if (get8() & 1)                      /* follow two of the four connections */
+		CHECK(mos_monitor_set_filter(m, "tcp port 80 or port 82", "tcp port 81") == 0);
 	for (uint32_t ev = 0; ev < MOS_EV_BUILTIN_COUNT; ev++)
 		for (int hook = MOS_HOOK_NONE; hook <= MOS_HOOK_RCV; hook++)
 			if (mos_event_builtin_hooks(ev) & 1u << hook &&
@@ -601,6 +620,8 @@ setup(void)
 		m = mos_monitor_create(ctx, MOS_MONITOR_RAW);
 		CHECK(m != NULL);
 		CHECK(mos_register_callback(m, MOS_EV_PKT_IN, MOS_HOOK_NONE, on_raw, NULL) == 0);
+		if (get8() & 1)
+			CHECK(mos_monitor_set_raw_filter(m, "ip6 or tcp[13] & 2 != 0") == 0);
 	}
 	return ctx;
 }
@@ -647,6 +668,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 11:
 			now_ns += get16() * (op & 0x80 ? 100000000ull : 1000ull);
+			if (op & 0x40)       /* the clock moves without a frame (idle links) */
+				mos_ctx_advance(ctx, now_ns);
 			break;
 		case 12:
 			burst_end(ctx);
