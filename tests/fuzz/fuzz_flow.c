@@ -25,8 +25,9 @@
  * from its streams must be that function of the sequence number at its
  * offset, whatever the order, overlaps and retransmissions. Always: a
  * cursor moves by the bytes returned plus the lost ones. After
- * mos_ctx_finish, no stream or page is left in the pool. A broken check
- * aborts; the sanitizers catch the rest.
+ * mos_ctx_finish, every flow created was removed, no more were live at once
+ * than the table holds, and no stream or page is left in the pool. A broken
+ * check aborts; the sanitizers catch the rest.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -95,6 +96,7 @@ static uint16_t vlan_next;           /* VLAN id of the next frame built, 0: none
 static struct mos_monitor *mon;      /* the stream monitor */
 static uint32_t udes[3];             /* two filtered UDEs and a floating one */
 static int n_udes;
+static uint32_t cfg_max_flows;       /* the flow table's capacity */
 static bool deferred;                /* frames go in at the burst's end (burst_end) */
 static bool tampered;                /* frames rewritten, or raw frames that may hit ours: contents unknown */
 
@@ -566,7 +568,7 @@ setup(void)
 	uint8_t b = get8();
 
 	mos_ctx_config_default(&cfg);
-	cfg.flows.max_flows = 2 + get8() % 32;
+	cfg.flows.max_flows = cfg_max_flows = 2 + get8() % 32;
 	cfg.flows.full_policy = b & 1 ? MOS_FLOW_FULL_EVICT : MOS_FLOW_FULL_REFUSE;
 	cfg.flows.user_size = sizeof(struct fl);
 	for (int k = 0; k < MOS_FLOW_CLASS_COUNT; k++)
@@ -685,6 +687,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	burst_end(ctx);
 	mos_ctx_finish(ctx);
+	{
+		const struct mos_flow_counters *fc = mos_flow_table_counters(mos_ctx_flows(ctx));
+
+		CHECK(fc->active == 0 && fc->created == fc->removed);
+		CHECK(fc->max_active <= cfg_max_flows);
+	}
 	if (mos_ctx_stream_pool(ctx) != NULL) {
 		mos_stream_pool_get_stats(mos_ctx_stream_pool(ctx), &ps);
 		CHECK(ps.streams_in_use == 0 && ps.pages_in_use == 0 && ps.range_tables_in_use == 0);
