@@ -47,6 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_PAY   1460
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
+#define HOST(dir) ((uint8_t)(1 + (dir)))  /* the client (0) or the server (1) */
+#define ROUTER    9                        /* the host that sends ICMP errors */
 
 struct in {
 	const uint8_t *p;
@@ -382,10 +384,12 @@ feed(struct mos_ctx *ctx, const uint8_t *bytes, uint32_t len)
 	return &pkts[n_burst++];
 }
 
-/* Start pf with the IP header of @c from @dir; @frag: a fragment at
- * @frag_off of a TCP datagram (@more: not the last). */
+/* Start pf with an IP header of @c's family from host @src to host @dst
+ * (the last byte of their addresses: the client is 1, the server 2); @frag:
+ * a fragment at @frag_off of a TCP datagram (@more: not the last). */
 static void
-ip_header(struct conn *c, int dir, bool frag, uint16_t frag_off, bool more, uint16_t id)
+ip_header(const struct conn *c, uint8_t src, uint8_t dst, bool frag, uint16_t frag_off,
+	  bool more, uint16_t id)
 {
 	pc_init(&pf);
 	pc_eth(&pf);
@@ -395,8 +399,8 @@ ip_header(struct conn *c, int dir, bool frag, uint16_t frag_off, bool more, uint
 		struct pc_ipv6 ip;
 
 		pc_ipv6_defaults(&ip);
-		ip.src[15] = (uint8_t)(1 + dir);
-		ip.dst[15] = (uint8_t)(2 - dir);
+		ip.src[15] = src;
+		ip.dst[15] = dst;
 		pc_ipv6(&pf, &ip);
 		if (frag)
 			pc_ipv6_frag(&pf, frag_off, more, id);
@@ -404,8 +408,8 @@ ip_header(struct conn *c, int dir, bool frag, uint16_t frag_off, bool more, uint
 		struct pc_ipv4 ip;
 
 		pc_ipv4_defaults(&ip);
-		ip.src[3] = (uint8_t)(1 + dir);
-		ip.dst[3] = (uint8_t)(2 - dir);
+		ip.src[3] = src;
+		ip.dst[3] = dst;
 		ip.id = id;
 		ip.frag_off = frag_off;
 		ip.mf = more;
@@ -459,7 +463,7 @@ segment(struct mos_ctx *ctx, struct conn *c, int dir)
 		c->next[dir] = first + len + (t.flags & MOS_TCP_FIN ? 1 : 0);
 	vlan_next = mode & 0x10 ? (uint16_t)(1 + (opt >> 6)) : 0;
 	if (!(mode & 0x20) || len < 16) {
-		ip_header(c, dir, false, 0, false, id);
+		ip_header(c, HOST(dir), HOST(1 - dir), false, 0, false, id);
 		pc_tcp(&pf, &t);
 		pc_payload(&pf, pay, len);
 		feed(ctx, pf.buf, pc_finish(&pf));
@@ -467,7 +471,7 @@ segment(struct mos_ctx *ctx, struct conn *c, int dir)
 	}
 	/* two fragments of the transport header and payload, cut at a
 	 * multiple of 8, in either order, the second maybe twice */
-	ip_header(c, dir, false, 0, false, id);
+	ip_header(c, HOST(dir), HOST(1 - dir), false, 0, false, id);
 	pc_tcp(&pf, &t);
 	pc_payload(&pf, pay, len);
 	pc_finish(&pf);
@@ -483,7 +487,7 @@ segment(struct mos_ctx *ctx, struct conn *c, int dir)
 			int part = (k == 0) == !(mode & 2) ? 0 : 1;
 			uint32_t lo = part ? cut : 0, hi = part ? l4_len : cut, flen;
 
-			ip_header(c, dir, true, (uint16_t)lo, part == 0, id);
+			ip_header(c, HOST(dir), HOST(1 - dir), true, (uint16_t)lo, part == 0, id);
 			pc_payload(&pf, l4 + lo, hi - lo);
 			flen = pc_finish(&pf);
 			if (c->v6)   /* the fragment header's next header: TCP */
@@ -510,32 +514,18 @@ icmp_error(struct mos_ctx *ctx, struct conn *c, int dir)
 	t.sport = dir ? c->sport : c->cport;
 	t.dport = dir ? c->cport : c->sport;
 	t.seq = c->next[dir] + (uint32_t)(int8_t)get8();
-	ip_header(c, dir, false, 0, false, ++ip_id);
+	ip_header(c, HOST(dir), HOST(1 - dir), false, 0, false, ++ip_id);
 	pc_tcp(&pf, &t);
 	pc_finish(&pf);
 	at = pc_off(&pf, c->v6 ? PC_K_IPV6 : PC_K_IPV4, 0);
 	CHECK(at > 0);
 	n = (c->v6 ? 40 : 20) + 8;
 	memcpy(quote, pf.buf + at, n);
-	pc_init(&pf);
-	pc_eth(&pf);
-	if (c->v6) {
-		struct pc_ipv6 ip;
-
-		pc_ipv6_defaults(&ip);
-		ip.src[15] = 9;
-		ip.dst[15] = (uint8_t)(1 + dir);
-		pc_ipv6(&pf, &ip);
+	ip_header(c, ROUTER, HOST(dir), false, 0, false, ++ip_id);
+	if (c->v6)
 		pc_icmpv6(&pf, v6[kind][0], v6[kind][1], kind == 0 ? 1280 : 0);
-	} else {
-		struct pc_ipv4 ip;
-
-		pc_ipv4_defaults(&ip);
-		ip.src[3] = 9;
-		ip.dst[3] = (uint8_t)(1 + dir);
-		pc_ipv4(&pf, &ip);
+	else
 		pc_icmp(&pf, v4[kind][0], v4[kind][1], kind == 0 ? 1280 : 0);
-	}
 	pc_payload(&pf, quote, n - (get8() & 7));
 	feed(ctx, pf.buf, pc_finish(&pf));
 }
@@ -552,7 +542,7 @@ datagram(struct mos_ctx *ctx, struct conn *c, int dir)
 	pc_udp_defaults(&u);
 	u.sport = dir ? c->sport : c->cport;
 	u.dport = dir ? c->cport : c->sport;
-	ip_header(c, dir, false, 0, false, 0);
+	ip_header(c, HOST(dir), HOST(1 - dir), false, 0, false, 0);
 	pc_udp(&pf, &u);
 	pc_payload(&pf, pay, len);
 	feed(ctx, pf.buf, pc_finish(&pf));
