@@ -724,6 +724,21 @@ release_to(struct mos_stream *s, uint64_t nb)
 	if (s->n_ranges > 0 && s->ranges[0].s < nb)
 		s->ranges[0].s = nb;
 	s->base = nb;
+	if (nb == s->edge && s->n_ranges == 0) {
+		/* Everything was released and nothing waits above the edge:
+		 * the page holding the edge keeps no byte anyone can read.
+		 * Give it back; the next append takes the top of the free
+		 * stack, most likely this page, still in cache. A reader
+		 * that keeps up then holds no page between two segments, and
+		 * the pool's pages in use are those of unread bytes. */
+		uint32_t *slot = slot_of(s, nb);
+
+		if (*slot != PAGE_NONE) {
+			page_put(s->pool, *slot);
+			*slot = PAGE_NONE;
+			s->pages--;
+		}
+	}
 }
 
 /* Move the edge over ranges that start at it: DATA becomes in-order data,
