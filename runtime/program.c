@@ -13,6 +13,7 @@
 
 #include "mos/app.h"
 #include "mos/program.h"
+#include "mos/resources.h"
 
 #include "app_private.h"
 
@@ -114,7 +115,8 @@ prog_parse(void *arg, int argc, char **argv, int i)
 /* Write --stats: the app's statistics with an "events" object appended:
  * every built-in's count (mos_ctx_stats.events, docs/events.md "Counts"),
  * then each UDE's filter passes and each floating event's raises, summed
- * over the copies of one name. */
+ * over the copies of one name; then "stages", the forwarding counters of
+ * live or inline runs, and "resources" (mos/resources.h). */
 static int
 prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct mos_app *app,
 		 const char *path)
@@ -176,6 +178,13 @@ prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct 
 	/* the forwarding and port counters, as mos_app writes them */
 	if (mos_app_inline(app) || mos_app_live(app))
 		mos_app_io_stats_json(mos_app_io_stats(app), out);
+	/* what the caps cost (docs/runtime.md, "Resources") */
+	struct mos_resources res = { 0 };
+
+	for (unsigned r = 0; r < n_runs; r++)
+		mos_resources_add(&res, runs[r].ctx);
+	fputc(',', out);
+	mos_resources_json(&res, out);
 	fputs("}\n", out);
 	free(buf);
 	return fclose(out) == 0 ? 0 : -errno;
