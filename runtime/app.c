@@ -24,6 +24,7 @@
 #include <pcap/pcap.h>
 
 #include "mos/app.h"
+#include "mos/resources.h"
 #include "mos/rss.h"
 #include "mos/source.h"
 
@@ -68,6 +69,8 @@ struct ep_slot {
 
 struct mos_app {
 	const char *prog;            /* name in messages */
+	struct mos_resources res;    /* contexts' caps (mos_app_note_resources) */
+	bool have_res;               /* res was filled */
 	const char **pcaps;          /* -r files, in order */
 	unsigned n_pcaps;            /* number of -r files */
 	char *eal_args;              /* --dpdk argument, or NULL */
@@ -1177,6 +1180,21 @@ mos_app_now_ns(const struct mos_app *app)
 	return app->now_ns;
 }
 
+const struct mos_resources *
+mos_app_resources(const struct mos_app *app)
+{
+	return app->have_res ? &app->res : NULL;
+}
+
+void
+mos_app_note_resources(struct mos_app *app, struct mos_ctx *const *ctxs, unsigned n)
+{
+	memset(&app->res, 0, sizeof(app->res));
+	for (unsigned w = 0; w < n; w++)
+		mos_resources_add(&app->res, ctxs[w]);
+	app->have_res = true;
+}
+
 /* Whether any source is a live port. */
 static bool
 has_ports(const struct mos_app *app)
@@ -1188,8 +1206,8 @@ has_ports(const struct mos_app *app)
 }
 
 /* Write --stats: the decoder's object (mos_stats_write_json) with the
- * forwarding counters appended as its last keys when the run has live
- * ports (docs/runtime.md).
+ * forwarding counters appended when the run has live ports or is inline,
+ * then "resources" when contexts ran (docs/runtime.md).
  * Returns false on failure (reported). */
 static bool
 write_stats(struct mos_app *app)
@@ -1205,16 +1223,16 @@ write_stats(struct mos_app *app)
 		if (fclose(mem) != 0)
 			ok = false;
 	}
-	/* With live ports, "...}\n" becomes "...,<counters>}\n"; offline runs
-	 * keep the decoder's object as it is (byte for byte, as before). */
+	/* "...}\n" becomes "...,<counters>,"resources":{...}}\n" */
 	if (ok && len >= 2 && buf[len - 2] == '}' && (f = fopen(app->stats_path, "w")) != NULL) {
-		if (!has_ports(app) && !app->inline_out) {
-			fwrite(buf, 1, len, f);
-		} else {
-			fwrite(buf, 1, len - 2, f);
+		fwrite(buf, 1, len - 2, f);
+		if (has_ports(app) || app->inline_out)
 			mos_app_io_stats_json(io, f);
-			fputs("}\n", f);
+		if (app->have_res) {
+			fputc(',', f);
+			mos_resources_json(&app->res, f);
 		}
+		fputs("}\n", f);
 		ok = fflush(f) == 0 && !ferror(f);
 		if (fclose(f) != 0)
 			ok = false;

@@ -179,12 +179,10 @@ prog_write_stats(const struct mos_prog_run *runs, unsigned n_runs, const struct 
 	if (mos_app_inline(app) || mos_app_live(app))
 		mos_app_io_stats_json(mos_app_io_stats(app), out);
 	/* what the caps cost (docs/runtime.md, "Resources") */
-	struct mos_resources res = { 0 };
-
-	for (unsigned r = 0; r < n_runs; r++)
-		mos_resources_add(&res, runs[r].ctx);
-	fputc(',', out);
-	mos_resources_json(&res, out);
+	if (mos_app_resources(app) != NULL) {
+		fputc(',', out);
+		mos_resources_json(mos_app_resources(app), out);
+	}
 	fputs("}\n", out);
 	free(buf);
 	return fclose(out) == 0 ? 0 : -errno;

@@ -228,13 +228,18 @@ int
 mos_app_run_contexts(struct mos_app *app, struct mos_ctx *const *ctxs)
 {
 	struct mos_stage stage = { 0 };
+	int rc;
 
-	if (mos_app_workers(app))
-		return mos_app_run_workers(app, ctxs);
-	if (mos_app_files_only(app))
-		return run_files(app, ctxs[0]);
-	mos_ctx_stage(ctxs[0], &stage);
-	return mos_app_run(app, &stage);
+	if (mos_app_workers(app)) {
+		rc = mos_app_run_workers(app, ctxs);
+	} else if (mos_app_files_only(app)) {
+		rc = run_files(app, ctxs[0]);
+	} else {
+		mos_ctx_stage(ctxs[0], &stage);
+		rc = mos_app_run(app, &stage);
+	}
+	mos_app_note_resources(app, ctxs, mos_app_contexts(app));
+	return rc;
 }
 
 void

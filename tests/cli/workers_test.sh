@@ -4,8 +4,8 @@
 # (and 3) workers must be byte-identical, and the same set as the plain
 # one-loop run, for conntrack and for compiled .mos programs; so must the
 # run statistics (--stats: every worker counts its own frames), except the
-# per-worker pools' "resources" of compiled programs, where only the flows
-# created must agree.
+# "resources" of per-worker pools and tables, where only the flows created
+# must agree.
 #   workers_test.sh corpus CONNTRACK MOSC SRCDIR CORPUSDIR   every corpus capture
 #   workers_test.sh synthetic CONNTRACK MOSC SRCDIR MKTRACE  self-made captures
 #                                                           (mktrace, tests/cli/mksplit.py)
@@ -45,8 +45,8 @@ check() {
 		# shellcheck disable=SC2086
 		"$prog" -q $caps --workers $n --stats "$tmp/s$n" "$@" >"$tmp/w$n" 2>"$tmp/err" ||
 			{ echo "FAIL $name: --workers $n exit status"; cat "$tmp/err"; fail=1; return; }
-		# compiled programs end with "resources", summed over per-worker
-		# pools and tables: there only the flows created must agree
+		# "resources" (last) sums per-worker pools and tables: there
+		# only the flows created must agree
 		for f in s0 s$n; do
 			sed 's/,"resources":.*$/}/' "$tmp/$f" >"$tmp/$f.core"
 			grep -o '"resources":{"workers":[0-9]*,"flows":{"created":[0-9]*' "$tmp/$f" |

@@ -120,12 +120,14 @@ with tempfile.TemporaryDirectory() as tmp:
                         "ip_fragments", "vlan_tagged", "truncated", "malformed_total",
                         "malformed"] and keys[13:] == ["forwarded", "dropped", "tx_packets",
                         "tx_dropped", "injected_sent", "injected_unrouted", "rx_missed",
-                        "rx_errors", "rx_nombuf"],
-          "--stats keys: the decoder's, then the forwarding and port counters")
+                        "rx_errors", "rx_nombuf", "resources"],
+          "--stats keys: the decoder's, the forwarding and port counters, then resources")
+    check(st.get("resources", {}).get("flows", {}).get("created") == 2,
+          f"--stats resources: 2 flows created ({st.get('resources', {}).get('flows')})")
     check(st.get("forwarded") == 4 and st.get("dropped") == 2 and st.get("injected_sent") == 2
           and st.get("injected_unrouted") == 0 and st.get("tx_packets") == 6
           and st.get("tx_dropped") == 0,
-          f"--stats counters ({ {k: st.get(k) for k in keys[13:]} })")
+          f"--stats counters ({ {k: st.get(k) for k in keys[13:22]} })")
 
     # Passive on the same ports: nothing is written to the tx files.
     eal_p = eal.replace("to_c.pcap", "p_c.pcap").replace("to_s.pcap", "p_s.pcap")

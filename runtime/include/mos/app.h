@@ -215,7 +215,8 @@ struct mos_ctx;
 
 /* Run the mos_app_contexts() contexts @ctxs: with --workers through
  * mos_app_run_workers, otherwise ctxs[0] alone through its stage
- * (mos_ctx_stage, mos_app_run). Returns what they return. */
+ * (mos_ctx_stage, mos_app_run); then sum their resources
+ * (mos_app_resources). Returns what the run returned. */
 int mos_app_run_contexts(struct mos_app *app, struct mos_ctx *const *ctxs);
 
 /* Run the capture (or, live, the ports until SIGINT/SIGTERM) over the
@@ -225,6 +226,13 @@ int mos_app_run_contexts(struct mos_app *app, struct mos_ctx *const *ctxs);
  * drops are counted in mos_app_io_stats()->dropped. Returns 0, or -errno
  * when a source failed or a worker could not start (printed). */
 int mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs);
+
+struct mos_resources;
+
+/* What the caps of the contexts run by mos_app_run_contexts cost, summed
+ * over them once the run ended (mos/resources.h); NULL before, or when no
+ * context was run that way. --stats ends with it as "resources". */
+const struct mos_resources *mos_app_resources(const struct mos_app *app);
 
 /*
  * Write --stats, close the output and the sources, stop the EAL, free.
