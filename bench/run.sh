@@ -7,7 +7,7 @@
 # Environment:
 #   BENCH_QUICK=1       a smoke run: 200k packets, one round, small micro-benchmarks
 #   BENCH_PACKETS=N     frames of the synthetic trace (default 1000000)
-#   BENCH_ROUNDS=N      rounds of the side-by-side runs (default 3, median taken)
+#   BENCH_ROUNDS=N      rounds of the side-by-side runs (default 5, median taken)
 #   BENCH_CPU=C         the core single-core runs are pinned to (default 1)
 #   BENCH_RESULTS=DIR   where the results go (default bench/results)
 #   BENCH_DOCS=1        also put the results into docs/benchmarks.md
@@ -28,7 +28,7 @@ if [ "$quick" = 1 ]; then
 	packets=${BENCH_PACKETS:-200000} rounds=${BENCH_ROUNDS:-1}
 	reasm=(32 1000 1) stream=(64 200) decode=1 mosvc=1
 else
-	packets=${BENCH_PACKETS:-1000000} rounds=${BENCH_ROUNDS:-3}
+	packets=${BENCH_PACKETS:-1000000} rounds=${BENCH_ROUNDS:-5}
 	reasm=(256 1000 5) stream=(1024 1000) decode=5 mosvc=5
 fi
 cpu=${BENCH_CPU:-$(( $(nproc) > 1 ? 1 : 0 ))}

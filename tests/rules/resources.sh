@@ -1,16 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # The "resources" object of a compiled program's --stats (docs/runtime.md):
-#   resources.sh MOSC MOSTRACE PYTHON TOOLS_DIR CONNTRACK
+#   resources.sh MOSC MOSTRACE PYTHON TOOLS_DIR CONNTRACK STREAMDUMP
 # A program that keeps every byte it is given runs on a mostrace capture
 # with 512 connections open at once: with the default pool nothing is
 # refused; with --stream-mem 64KiB (16 pages) the pool runs dry, and the
 # object says so (pages_high 16, buffer_full "pool", dropped bytes) in
 # agreement with the buffer_full events; with --workers 2 the counts are
 # summed over both workers. A capture with an IP fragmented segment shows
-# in "fragments". The C conntrack (mos_app_run_contexts) writes it too.
+# in "fragments". The C conntrack and streamdump (mos_app_run_contexts)
+# write it too; streamdump reads every byte as it comes, so the pool holds
+# no page between bursts: a few pages at most, for 512 open connections.
 set -u
-mosc=$1 mostrace=$2 python=$3 tools=$4 conntrack=$5
+mosc=$1 mostrace=$2 python=$3 tools=$4 conntrack=$5 streamdump=$6
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 2
@@ -81,6 +83,11 @@ for w in 1 2; do
 	expect ct$w.json "$ctflows" flows created
 	expect ct$w.json 0 streams pages_high    # count-only streams keep no byte
 done
+
+"$streamdump" -q -r many.pcap --no-write --stats sd.json || say "streamdump failed"
+pages=$(key sd.json streams pages_high)
+[ "${pages:-0}" -gt 0 ] && [ "$pages" -le 64 ] ||
+	say "streamdump: pages_high '$pages', want 1 to 64 (a page per stream read in a burst)"
 
 PYTHONPATH=$tools "$python" - <<'PY' || exit 1
 from pcapkit import TcpConversation, ip_fragments, write_pcap, retime
