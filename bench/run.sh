@@ -55,8 +55,8 @@ echo "bench: synthetic trace: mostrace $syn_opts"
 	     "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory," \
 	     "$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)."
 	echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), commit ${BENCH_COMMIT:-$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')" \
-	     "$(git -C "$top" diff --quiet HEAD -- runtime examples compiler stdlib bench 2>/dev/null || echo '(with uncommitted changes)')}," \
-	     "build type $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)," \
+	     "$(git -C "$top" diff --quiet HEAD -- runtime examples compiler stdlib bench ':!bench/results' 2>/dev/null || echo '(with uncommitted changes)')}," \
+	     "build type $(bt=$(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2); echo "${bt:-RelWithDebInfo}")," \
 	     "load average at start $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo "Peers: $(dpkg-query -W -f='${Package} ${Version}, ' libnids-dev libndpi-bin prads tcpflow tshark 2>/dev/null | sed 's/, $//')."
 	echo "Single-core runs pinned to CPU $cpu (\`taskset -c $cpu\`), scaling runs to CPUs $cpus;" \
