@@ -478,12 +478,16 @@ mos_raise_event(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t e
 	    (root = mos_evsys_root(ctx->es, ev)) < 0)
 		return -EINVAL;
 	set = flow ? flow->regset : orphan_set(ctx);
-	if (ctx->in_dispatch)
-		return mos_evsys_raise(ctx->es, set, ev, ctx->cur_hook, ctx, flow, side);
-	hooks = mos_event_builtin_hooks((uint32_t)root);
-	for (int h = 0; h < MOS_HOOK_COUNT && rc == 0; h++)
-		if (hooks & (1u << h))
-			rc = mos_evsys_raise(ctx->es, set, ev, h, ctx, flow, side);
+	if (ctx->in_dispatch) {
+		rc = mos_evsys_raise(ctx->es, set, ev, ctx->cur_hook, ctx, flow, side);
+	} else {
+		hooks = mos_event_builtin_hooks((uint32_t)root);
+		for (int h = 0; h < MOS_HOOK_COUNT && rc == 0; h++)
+			if (hooks & (1u << h))
+				rc = mos_evsys_raise(ctx->es, set, ev, h, ctx, flow, side);
+	}
+	if (rc == -ENOSPC)
+		ctx->st.raises_refused++;
 	return rc;
 }
 

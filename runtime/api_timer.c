@@ -78,6 +78,7 @@ mos_timer_set(struct mos_ctx *ctx, struct mos_flow *flow, uint64_t delay_ns, mos
 	} else if (ctx->timer_fresh < ctx->cfg.max_timers) {
 		i = ctx->timer_fresh++;
 	} else {
+		ctx->st.timers_refused++;
 		return -ENOSPC;
 	}
 	t = &ctx->timers[i];

@@ -43,6 +43,8 @@ mos_resources_add(struct mos_resources *r, struct mos_ctx *ctx)
 		r->frag_pending += mos_ipfrag_pending(ft);
 	}
 	r->injected_lost += mos_ctx_stats(ctx)->injected_lost;
+	r->timers_refused += mos_ctx_stats(ctx)->timers_refused;
+	r->raises_refused += mos_ctx_stats(ctx)->raises_refused;
 }
 
 void
@@ -67,6 +69,7 @@ mos_resources_json(const struct mos_resources *r, FILE *out)
 	for (int c = 0; c < MOS_IPFRAG_COUNTER_COUNT; c++)
 		fprintf(out, "\"%s\":%" PRIu64 ",",
 			mos_ipfrag_counter_name((enum mos_ipfrag_counter)c), r->frag[c]);
-	fprintf(out, "\"pending\":%" PRIu64 "},\"injected_lost\":%" PRIu64 "}",
-		r->frag_pending, r->injected_lost);
+	fprintf(out, "\"pending\":%" PRIu64 "},\"injected_lost\":%" PRIu64
+		",\"timers_refused\":%" PRIu64 ",\"raises_refused\":%" PRIu64 "}",
+		r->frag_pending, r->injected_lost, r->timers_refused, r->raises_refused);
 }

@@ -1143,3 +1143,47 @@ TEST(EngineFlood, MillionSynsWithTableCappedAt100kStayBoundedAndLoseNothing)
 }
 
 }  // namespace
+
+// Caps without a pool of their own still count what they refuse
+// (mos_ctx_stats, --stats "resources"): timers beyond max_timers, and raises
+// beyond MOS_EVSYS_MAX_RAISED in one dispatch.
+TEST(EngineApi, RefusedTimersAndRaisesAreCounted)
+{
+	mos_ctx_config cfg;
+	mos_ctx_config_default(&cfg);
+	cfg.max_timers = 2;
+	mos_ctx *ctx = mos_ctx_create(&cfg);
+	ASSERT_NE(ctx, nullptr);
+	auto nop = [](mos_ctx *, mos_flow *, int, void *) {};
+	EXPECT_GT(mos_timer_set(ctx, nullptr, 1000, nop, nullptr), 0);
+	EXPECT_GT(mos_timer_set(ctx, nullptr, 1000, nop, nullptr), 0);
+	EXPECT_EQ(mos_timer_set(ctx, nullptr, 1000, nop, nullptr), -ENOSPC);
+	EXPECT_EQ(mos_timer_set(ctx, nullptr, 1000, nop, nullptr), -ENOSPC);
+	EXPECT_EQ(mos_ctx_stats(ctx)->timers_refused, 2u);
+
+	mos_monitor *m = mos_monitor_create(ctx, MOS_MONITOR_STREAM);
+	ASSERT_NE(m, nullptr);
+	int ev = mos_alloc_event(ctx, MOS_EV_PKT_IN);
+	ASSERT_GE(ev, (int)MOS_EV_UDE_BASE);
+	struct Raiser {
+		static void cb(mos_ctx *c, mos_flow *f, int side, uint32_t, const mos_event_arg *a)
+		{
+			int *rcs = (int *)a->user;
+			for (int i = 0; i < MOS_EVSYS_MAX_RAISED + 3; i++)
+				rcs[i] = mos_raise_event(c, f, side, (uint32_t)rcs[MOS_EVSYS_MAX_RAISED + 3]);
+		}
+	};
+	int rcs[MOS_EVSYS_MAX_RAISED + 4] = {};
+	rcs[MOS_EVSYS_MAX_RAISED + 3] = ev;
+	ASSERT_EQ(mos_register_callback(m, MOS_EV_PKT_IN, MOS_HOOK_SND, Raiser::cb, rcs), 0);
+	Wire w;
+	TPkt syn;
+	syn.flags = MOS_TCP_SYN; syn.seq = 1000; syn.ts_ns = 1000000000ull;
+	mos_ctx_input(ctx, w.make(syn), MOS_LINK_ETHERNET);
+	for (int i = 0; i < MOS_EVSYS_MAX_RAISED; i++)
+		EXPECT_EQ(rcs[i], 0) << i;
+	for (int i = MOS_EVSYS_MAX_RAISED; i < MOS_EVSYS_MAX_RAISED + 3; i++)
+		EXPECT_EQ(rcs[i], -ENOSPC) << i;
+	EXPECT_EQ(mos_ctx_stats(ctx)->raises_refused, 3u);
+	mos_ctx_destroy(ctx);
+}

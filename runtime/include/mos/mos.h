@@ -180,6 +180,8 @@ struct mos_ctx_stats {
 	uint64_t raw_filter_errors;  /* raw/orphan/SYN filters that failed to compile for a link type */
 	uint64_t fragments;          /* IP fragments given to the reassembly table */
 	uint64_t reassembled;        /* datagrams it completed (processed as one packet each) */
+	uint64_t timers_refused;     /* mos_timer_set calls refused: max_timers timers pending */
+	uint64_t raises_refused;     /* mos_raise_event calls refused: MOS_EVSYS_MAX_RAISED queued */
 	/* Occurrences of each built-in event, indexed by enum
 	 * mos_event_builtin, counted whether or not a callback listens:
 	 * once per packet, connection or endpoint change as docs/events.md
@@ -274,7 +276,9 @@ int mos_alloc_event(struct mos_ctx *ctx, uint32_t parent);
  * scope) on @side. Inside a callback or filter it is delivered right
  * after the current dispatch, at the same hook, with the same packet.
  * Outside (e.g. from a timer) it is delivered now at the legal hooks of
- * its root built-in. Returns 0 or -errno.
+ * its root built-in. Returns 0 or -errno: -EINVAL, or -ENOSPC when the
+ * dispatch already queued MOS_EVSYS_MAX_RAISED events (counted in
+ * mos_ctx_stats.raises_refused).
  */
 int mos_raise_event(struct mos_ctx *ctx, struct mos_flow *flow, int side, uint32_t ev);
 
@@ -477,7 +481,8 @@ typedef void (*mos_timer_fn)(struct mos_ctx *ctx, struct mos_flow *flow, int id,
  * One-shot timer firing @delay_ns after the current clock (packet time
  * offline), on a timer wheel of config.timer_tick_ns granularity. With
  * @flow, a per-flow timer: it never fires after the flow ended (it is
- * silently cancelled). Returns the timer id (> 0) or -EINVAL / -ENOSPC.
+ * silently cancelled). Returns the timer id (> 0) or -EINVAL / -ENOSPC
+ * (config.max_timers pending; counted in mos_ctx_stats.timers_refused).
  */
 int mos_timer_set(struct mos_ctx *ctx, struct mos_flow *flow, uint64_t delay_ns,
 		  mos_timer_fn fn, void *arg);

@@ -28,6 +28,8 @@ struct mos_resources {
 	uint64_t frag[MOS_IPFRAG_COUNTER_COUNT]; /* by enum mos_ipfrag_counter */
 	uint64_t frag_pending;       /* datagrams still in reassembly */
 	uint64_t injected_lost;      /* mos_ctx_stats.injected_lost */
+	uint64_t timers_refused;     /* mos_ctx_stats.timers_refused */
+	uint64_t raises_refused;     /* mos_ctx_stats.raises_refused */
 };
 
 /* Add @ctx's counters to @r (zeroed by the caller first). Call from the
