@@ -2,10 +2,12 @@
 /*
  * mos/resources.h — what the engine's caps and pools did during a run,
  * summed over the workers' contexts: the flow table, the stream pool,
- * the IP fragment table and injection. Every resource has a cap and a
- * counted policy (docs/flow.md, docs/reassembly.md); these are the counts,
- * so that nothing a cap cost goes unreported. Compiled programs write
- * them as the "resources" object of --stats (docs/runtime.md).
+ * the IP fragment table, injection, timers and raised events. Every
+ * resource has a cap and a counted policy (docs/flow.md,
+ * docs/reassembly.md); these are the counts, so that nothing a cap cost
+ * goes unreported. Programs that run their contexts through
+ * mos_app_run_contexts write them as the "resources" object of --stats
+ * (docs/runtime.md, "Resources").
  */
 #ifndef MOS_RESOURCES_H
 #define MOS_RESOURCES_H
