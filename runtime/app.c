@@ -69,7 +69,7 @@ struct ep_slot {
 
 struct mos_app {
 	const char *prog;            /* name in messages */
-	struct mos_resources res;    /* contexts' caps (mos_app_note_resources) */
+	struct mos_resources res;    /* contexts' caps (mos_app_set_resources) */
 	bool have_res;               /* res was filled */
 	const char **pcaps;          /* -r files, in order */
 	unsigned n_pcaps;            /* number of -r files */
@@ -1187,7 +1187,7 @@ mos_app_resources(const struct mos_app *app)
 }
 
 void
-mos_app_note_resources(struct mos_app *app, struct mos_ctx *const *ctxs, unsigned n)
+mos_app_set_resources(struct mos_app *app, struct mos_ctx *const *ctxs, unsigned n)
 {
 	memset(&app->res, 0, sizeof(app->res));
 	for (unsigned w = 0; w < n; w++)

@@ -49,9 +49,6 @@ const struct mos_stats *mos_app_lane_stats(const struct mos_app *lane);
  * batches are freed and counted in tx_dropped). */
 void mos_app_lane_merge(struct mos_app *app, struct mos_app *lane);
 
-/* Sum the resources of @n contexts that ran (mos_app_resources). */
-void mos_app_note_resources(struct mos_app *app, struct mos_ctx *const *ctxs, unsigned n);
-
 /* Free the workers' record streams (mos_app_destroy). */
 void mos_app_workers_free(void);
 

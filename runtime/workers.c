@@ -238,7 +238,7 @@ mos_app_run_contexts(struct mos_app *app, struct mos_ctx *const *ctxs)
 		mos_ctx_stage(ctxs[0], &stage);
 		rc = mos_app_run(app, &stage);
 	}
-	mos_app_note_resources(app, ctxs, mos_app_contexts(app));
+	mos_app_set_resources(app, ctxs, mos_app_contexts(app));
 	return rc;
 }
 

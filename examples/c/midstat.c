@@ -208,6 +208,7 @@ main(int argc, char **argv)
 	mos_ctx_stage(ctx, &t.inner);
 	stage = (struct mos_stage){ .burst = burst, .tick = tick, .finish = finish, .arg = &t };
 	rc = mos_app_run(app, &stage);
+	mos_app_set_resources(app, &ctx, 1);
 	free(t.rows);
 	mos_ctx_destroy(ctx);
 	return mos_app_destroy(app) != 0 || rc != 0;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # The "resources" object of a compiled program's --stats (docs/runtime.md):
-#   resources.sh MOSC MOSTRACE PYTHON TOOLS_DIR CONNTRACK STREAMDUMP
+#   resources.sh MOSC MOSTRACE PYTHON TOOLS_DIR CONNTRACK STREAMDUMP MIDSTAT
 # A program that keeps every byte it is given runs on a mostrace capture
 # with 512 connections open at once: with the default pool nothing is
 # refused; with --stream-mem 64KiB (16 pages) the pool runs dry, and the
@@ -9,10 +9,10 @@
 # agreement with the buffer_full events; with --workers 2 the counts are
 # summed over both workers. A capture with an IP fragmented segment shows
 # in "fragments". The C conntrack and streamdump (mos_app_run_contexts)
-# write it too; streamdump reads every byte as it comes, so the pool holds
+# and midstat (its own stage, then mos_app_set_resources) write it too; streamdump reads every byte as it comes, so the pool holds
 # no page between bursts: a few pages at most, for 512 open connections.
 set -u
-mosc=$1 mostrace=$2 python=$3 tools=$4 conntrack=$5 streamdump=$6
+mosc=$1 mostrace=$2 python=$3 tools=$4 conntrack=$5 streamdump=$6 midstat=$7
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 2
@@ -83,6 +83,10 @@ for w in 1 2; do
 	expect ct$w.json "$ctflows" flows created
 	expect ct$w.json 0 streams pages_high    # count-only streams keep no byte
 done
+
+"$midstat" -q -r many.pcap --stats ms.json >/dev/null || say "midstat failed"
+expect ms.json 1 workers
+expect ms.json "$ctflows" flows created
 
 "$streamdump" -q -r many.pcap --no-write --stats sd.json || say "streamdump failed"
 pages=$(key sd.json streams pages_high)

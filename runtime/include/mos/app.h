@@ -234,6 +234,11 @@ struct mos_resources;
  * context was run that way. --stats ends with it as "resources". */
 const struct mos_resources *mos_app_resources(const struct mos_app *app);
 
+/* For a program that runs its context through its own stage (mos_app_run):
+ * sum the resources of its @n contexts once the run ended, as
+ * mos_app_run_contexts does, so that --stats reports them too. */
+void mos_app_set_resources(struct mos_app *app, struct mos_ctx *const *ctxs, unsigned n);
+
 /*
  * Write --stats, close the output and the sources, stop the EAL, free.
  * Returns the process exit status: 0, or 1 if any read or write failed.

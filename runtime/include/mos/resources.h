@@ -5,9 +5,9 @@
  * the IP fragment table, injection, timers and raised events. Every
  * resource has a cap and a counted policy (docs/flow.md,
  * docs/reassembly.md); these are the counts, so that nothing a cap cost
- * goes unreported. Programs that run their contexts through
- * mos_app_run_contexts write them as the "resources" object of --stats
- * (docs/runtime.md, "Resources").
+ * goes unreported. mos_app sums them for the contexts a program ran
+ * (mos_app_run_contexts, mos_app_set_resources) and writes them as the
+ * "resources" object of --stats (docs/runtime.md, "Resources").
  */
 #ifndef MOS_RESOURCES_H
 #define MOS_RESOURCES_H
