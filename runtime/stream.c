@@ -690,8 +690,13 @@ compare_bytes(const struct mos_stream *s, uint64_t off, const uint8_t *src, uint
 	return diff;
 }
 
-/* Release everything below @nb: free the pages wholly below it, drop or
- * cut the ranges below it. */
+/* Release everything below @nb: drop or cut the ranges below it, free the
+ * pages wholly below it. When that releases everything (@nb is the edge)
+ * and nothing waits above the edge, the page holding the edge keeps no
+ * byte anyone can read and goes too: the next append takes the top of the
+ * free stack, most likely this page, still in cache. A reader that keeps
+ * up then holds no page between two segments, and the pool's pages in use
+ * are those of unread bytes. */
 static void
 release_to(struct mos_stream *s, uint64_t nb)
 {
@@ -701,8 +706,16 @@ release_to(struct mos_stream *s, uint64_t nb)
 
 	if (nb <= s->base)
 		return;
+	while (k < s->n_ranges && s->ranges[k].e <= nb)
+		k++;
+	if (k > 0) {
+		memmove(&s->ranges[0], &s->ranges[k], (s->n_ranges - k) * sizeof(struct range));
+		s->n_ranges -= k;
+	}
+	if (s->n_ranges > 0 && s->ranges[0].s < nb)
+		s->ranges[0].s = nb;
 	pn = s->base >> shift;
-	pend = nb >> shift;
+	pend = (nb >> shift) + (nb == s->edge && s->n_ranges == 0);
 	plim = pn + s->n_slots;
 	if (pend > plim)
 		pend = plim;
@@ -715,30 +728,7 @@ release_to(struct mos_stream *s, uint64_t nb)
 			s->pages--;
 		}
 	}
-	while (k < s->n_ranges && s->ranges[k].e <= nb)
-		k++;
-	if (k > 0) {
-		memmove(&s->ranges[0], &s->ranges[k], (s->n_ranges - k) * sizeof(struct range));
-		s->n_ranges -= k;
-	}
-	if (s->n_ranges > 0 && s->ranges[0].s < nb)
-		s->ranges[0].s = nb;
 	s->base = nb;
-	if (nb == s->edge && s->n_ranges == 0) {
-		/* Everything was released and nothing waits above the edge:
-		 * the page holding the edge keeps no byte anyone can read.
-		 * Give it back; the next append takes the top of the free
-		 * stack, most likely this page, still in cache. A reader
-		 * that keeps up then holds no page between two segments, and
-		 * the pool's pages in use are those of unread bytes. */
-		uint32_t *slot = slot_of(s, nb);
-
-		if (*slot != PAGE_NONE) {
-			page_put(s->pool, *slot);
-			*slot = PAGE_NONE;
-			s->pages--;
-		}
-	}
 }
 
 /* Move the edge over ranges that start at it: DATA becomes in-order data,
