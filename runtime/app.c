@@ -171,25 +171,6 @@ on_signal(int sig)
 	stop_requested = 1;
 }
 
-static const char *bus_prog;         /* the program's name, for on_sigbus */
-
-/* A classic pcap file is read through a mapping (source.c): if another
- * process cuts it short meanwhile, reading the pages it lost raises
- * SIGBUS. Say so and stop, instead of dying with "Bus error". */
-static void
-on_sigbus(int sig)
-{
-	static const char msg[] = ": error: a capture file was cut short while it was being read "
-				  "(another process truncated it); stopped, records of the run lost\n";
-	ssize_t rc;
-
-	(void)sig;
-	rc = write(STDERR_FILENO, bus_prog, strlen(bus_prog));
-	rc = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)rc;
-	_exit(1);
-}
-
 static void
 usage(FILE *f, const char *prog, const struct mos_app_options *opts)
 {
@@ -762,10 +743,6 @@ mos_app_create(const char *prog, int argc, char **argv, const struct mos_app_opt
 		goto fail;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (app->n_pcaps > 0) {
-		bus_prog = app->prog;
-		signal(SIGBUS, on_sigbus);
-	}
 	return app;
 fail:
 	mos_app_destroy(app);

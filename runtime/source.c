@@ -4,7 +4,6 @@
  * read with libpcap, and receive queues of DPDK ethdev ports.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,41 +24,20 @@
 
 #define ERR_LEN MOS_SOURCE_ERRLEN
 #define READ_BUFFER (1u << 20)     /* stdio buffer of an open capture */
-#define MAP_RELEASE (8u << 20)     /* read pages of a mapping given back in steps of this */
-#define MAP_AHEAD   4096u          /* bytes of a mapping prefetched ahead of the reader */
-#define MAP_SHARERS 64             /* sources reading one mapping (more map the file again) */
-
-/* A classic pcap file mapped once for every source of the process that
- * reads it (offline workers each scan the whole file: one mapping means
- * its pages are faulted in once, not once per worker). Pages are given
- * back behind the slowest reader. */
-struct shared_map {
-	dev_t dev;                   /* the file: device, inode, size, time */
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	const uint8_t *base;         /* the mapping */
-	size_t len;                  /* its length */
-	unsigned refs;               /* sources holding it (maps_lock) */
-	unsigned sharers;            /* reader slots handed out (maps_lock) */
-	size_t released;             /* bytes from the start given back (atomic) */
-	size_t pos[MAP_SHARERS];     /* each reader's offset, SIZE_MAX once done (atomic) */
-	struct shared_map *next;     /* in maps */
-};
-
-static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct shared_map *maps;      /* every shared mapping (maps_lock) */
+#define RD_BUF  (1u << 20)         /* bytes of a reader buffer (longer records: libpcap) */
+#define RD_STEP (256u << 10)       /* bytes read into a buffer at a time */
+#define RD_BUFS (MOS_SOURCE_PEEK_MAX + 1) /* buffers a source may hold (a record each at worst) */
 
 enum source_kind { SOURCE_PCAP, SOURCE_ETHDEV };
 
-/* pcapng blocks the mapping reads (others are skipped, as libpcap does,
- * or handed to libpcap: see map_block) */
+/* pcapng blocks read here (others are skipped, as libpcap does,
+ * or handed to libpcap: see rd_block) */
 #define NG_SHB   0x0A0D0D0Au        /* section header */
 #define NG_IDB   1u                 /* interface description */
 #define NG_EPB   6u                 /* enhanced packet */
 #define NG_SPB   3u                 /* simple packet (libpcap reads it) */
 #define NG_OPB   2u                 /* obsolete packet (libpcap reads it) */
-#define NG_IFS   64u                /* interfaces the mapping follows (more: libpcap) */
+#define NG_IFS   64u                /* interfaces followed here (more: libpcap) */
 #define NG_BLOCK_MAX (16u << 20)    /* longer blocks: libpcap (it refuses some) */
 
 /* A pcapng interface's clock: units of 10^-k s, k <= 9 (others: libpcap),
@@ -80,22 +58,24 @@ struct mos_source {
 	unsigned n_paths;            /* number of files */
 	unsigned next_path;          /* index of the next file to open */
 	pcap_t *pcap;                /* the open file, NULL between files */
-	struct shared_map *sm;       /* classic pcap: the whole file mapped, or NULL */
-	unsigned sm_slot;            /* this source's reader slot in sm */
-	const uint8_t *map;          /* sm's mapping */
-	size_t map_len;              /* its size */
-	size_t map_off;              /* offset of the next record */
-	size_t map_kept;             /* offset of the last release check */
-	size_t map_pref;             /* bytes before this offset were prefetched */
-	struct shared_map **retired; /* mappings left since the last read (data of its records) */
-	unsigned n_retired, retired_cap;
+	bool rd;                     /* the open file is read here (else by libpcap) */
+	int rd_fd;                   /* its descriptor (libpcap's), read with pread */
+	dev_t rd_dev;                /* its device and inode (split reading) */
+	ino_t rd_ino;
+	size_t rd_len;              /* its size */
+	size_t rd_off;              /* offset of the next record */
+	struct mos_source_view v;    /* the buffer read from (v.buf NULL: none yet) */
+	bool v_used;                 /* records of the current call are in v.buf */
+	uint8_t *free_bufs[RD_BUFS]; /* buffers not in use */
+	uint8_t *busy_bufs[RD_BUFS]; /* buffers holding records of the current call, v.buf aside */
+	unsigned n_free, n_busy, n_bufs; /* ... and buffers allocated */
 	uint8_t *copy;               /* peek: records libpcap read, copied (MOS_SOURCE_PEEK_MAX frames) */
-	uint32_t map_snap;           /* libpcap's snapshot length of the file */
-	long long map_ts0;           /* seconds of its first record (split reading) */
-	uint64_t map_recs;           /* records of the file taken from the mapping */
-	bool map_swap;               /* the file's (pcapng: section's) byte order is not ours */
-	bool map_usec;               /* classic: microsecond timestamps (else nanoseconds) */
-	bool map_ng;                 /* a pcapng file */
+	uint32_t rd_snap;           /* libpcap's snapshot length of the file */
+	long long rd_ts0;           /* seconds of its first record (split reading) */
+	uint64_t rd_recs;           /* records of the file read here */
+	bool rd_swap;               /* the file's (pcapng: section's) byte order is not ours */
+	bool rd_usec;               /* classic: microsecond timestamps (else nanoseconds) */
+	bool rd_ng;                 /* a pcapng file */
 	unsigned n_ifs;              /* pcapng: interfaces described so far */
 	uint32_t ng_snap0;           /* pcapng: the first interface's snapshot length field */
 	struct ng_if ifs[NG_IFS];    /* pcapng: their time units */
@@ -212,73 +192,61 @@ fail:
 	return NULL;
 }
 
-/* The shared mapping of the file open as @f (@st), made if none exists;
- * NULL if it cannot be mapped. A reader slot is taken in it. */
-static struct shared_map *
-map_get(FILE *f, const struct stat *st, unsigned *slot)
-{
-	struct shared_map *sm;
-	void *m;
+/* Buffers. Records handed out stay valid until the next read
+ * (mos_source_peek, mos_source_rx): a buffer holding records of the
+ * current call is kept aside (busy) until then, and another one read into.
+ * They are allocated as needed, RD_BUFS at most (a record each). */
 
-	pthread_mutex_lock(&maps_lock);
-	for (sm = maps; sm; sm = sm->next)
-		if (sm->dev == st->st_dev && sm->ino == st->st_ino && sm->size == st->st_size &&
-		    sm->mtime.tv_sec == st->st_mtim.tv_sec &&
-		    sm->mtime.tv_nsec == st->st_mtim.tv_nsec && sm->sharers < MAP_SHARERS)
-			break;
-	if (sm == NULL) {
-		m = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
-		if (m == MAP_FAILED || (sm = calloc(1, sizeof(*sm))) == NULL) {
-			if (m != MAP_FAILED)
-				munmap(m, (size_t)st->st_size);
-			pthread_mutex_unlock(&maps_lock);
-			return NULL;
-		}
-		madvise(m, (size_t)st->st_size, MADV_SEQUENTIAL);
-		sm->dev = st->st_dev;
-		sm->ino = st->st_ino;
-		sm->size = st->st_size;
-		sm->mtime = st->st_mtim;
-		sm->base = m;
-		sm->len = (size_t)st->st_size;
-		sm->next = maps;
-		maps = sm;
-	}
-	sm->refs++;
-	*slot = sm->sharers++;
-	sm->pos[*slot] = 0;
-	pthread_mutex_unlock(&maps_lock);
-	return sm;
+/* Records of the previous call are no longer in use. */
+static void
+rd_release(struct mos_source *s)
+{
+	while (s->n_busy > 0)
+		s->free_bufs[s->n_free++] = s->busy_bufs[--s->n_busy];
+	s->v_used = false;
 }
 
-static void
-map_put(struct shared_map *sm)
+/* Read on from the next record (s->rd_off) in a buffer that starts
+ * there: the current one unless records of this call are in it. False
+ * when no buffer is left. */
+static bool
+rd_restart(struct mos_source *s)
 {
-	struct shared_map **pp;
+	if (s->v.buf == NULL || s->v_used) {
+		uint8_t *b;
 
-	pthread_mutex_lock(&maps_lock);
-	if (--sm->refs == 0) {
-		for (pp = &maps; *pp != sm; pp = &(*pp)->next)
-			;
-		*pp = sm->next;
-		munmap((void *)sm->base, sm->len);
-		free(sm);
+		if (s->n_free > 0)
+			b = s->free_bufs[--s->n_free];
+		else if (s->n_bufs == RD_BUFS || (b = malloc(RD_BUF)) == NULL)
+			return false;
+		else
+			s->n_bufs++;
+		if (s->v.buf != NULL)
+			s->busy_bufs[s->n_busy++] = s->v.buf;
+		s->v.buf = b;
+		s->v.cap = RD_BUF;
+		s->v.ahead = SIZE_MAX;
+		s->v_used = false;
 	}
-	pthread_mutex_unlock(&maps_lock);
+	s->v.lo = s->v.hi = s->rd_off;
+	return true;
 }
 
 /* Classic pcap files (version 2.4, either byte order, micro- or
- * nanosecond) and pcapng files are read from a mapping of the file: no
- * copy at all (mos_source_peek) or one per frame into its mbuf
- * (mos_source_rx), instead of libpcap's two (fread into its buffer, then
- * ours), and no per-record library call. libpcap still opens the file
- * (checks, link type, snapshot length) and reads every other format;
- * the first record the mapping does not take as is (longer than the
- * snapshot length, cut short by the file's end, a pcapng block it leaves
- * to libpcap: see map_block) hands the rest of the file to libpcap at that
- * record, so both give the same frames. */
+ * nanosecond) and pcapng files are read here, with pread into buffers
+ * that are used again and again: frames are read in place
+ * (mos_source_peek) or copied once into their mbuf (mos_source_rx),
+ * without libpcap's copy into its own buffer and its call per record.
+ * (Not a mapping of the file: on a VM, the first touch of each page of
+ * a mapping costs more than reading the page into a buffer already
+ * touched.) libpcap still opens the file (checks, link type, snapshot
+ * length) and reads every other format; the first record not taken here
+ * as is (longer than the snapshot length or a buffer, cut short by the
+ * file's end, a pcapng block left to libpcap: see rd_block) hands the
+ * rest of the file to libpcap at that record, so both give the same
+ * frames. */
 static void
-map_capture(struct mos_source *s)
+rd_capture(struct mos_source *s)
 {
 	FILE *f = pcap_file(s->pcap);
 	struct stat st;
@@ -286,134 +254,62 @@ map_capture(struct mos_source *s)
 	uint16_t major, minor;
 	uint8_t head[16];
 
-	s->map = NULL;
+	s->rd = false;
 	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
 	    pread(fileno(f), head, sizeof(head), 0) != (ssize_t)sizeof(head))
 		return;
 	memcpy(&magic, head, 4);
-	s->map_ng = magic == NG_SHB;
-	if (s->map_ng) {
+	s->rd_ng = magic == NG_SHB;
+	if (s->rd_ng) {
 		/* section header: type, length, byte-order magic, version 1.0 */
 		memcpy(&shb_len, head + 4, 4);
 		memcpy(&order, head + 8, 4);
 		memcpy(&major, head + 12, 2);
 		memcpy(&minor, head + 14, 2);
-		s->map_swap = order == 0x4D3C2B1Au;
-		if (order != 0x1A2B3C4Du && !s->map_swap)
+		s->rd_swap = order == 0x4D3C2B1Au;
+		if (order != 0x1A2B3C4Du && !s->rd_swap)
 			return;
 	} else {
 		memcpy(&major, head + 4, 2);
 		memcpy(&minor, head + 6, 2);
-		s->map_swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
-		s->map_usec = magic == 0xa1b2c3d4u || magic == 0xd4c3b2a1u;
-		if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du && !s->map_swap)
+		s->rd_swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+		s->rd_usec = magic == 0xa1b2c3d4u || magic == 0xd4c3b2a1u;
+		if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du && !s->rd_swap)
 			return;
 	}
-	if (s->map_swap) {
+	if (s->rd_swap) {
 		major = __builtin_bswap16(major);
 		minor = __builtin_bswap16(minor);
 		shb_len = __builtin_bswap32(shb_len);
 	}
-	if (major != (s->map_ng ? 1 : 2) || minor != (s->map_ng ? 0 : 4) ||
-	    (s->map_swap && (s->linktype == MOS_LINK_LINUX_SLL ||
+	if (major != (s->rd_ng ? 1 : 2) || minor != (s->rd_ng ? 0 : 4) ||
+	    (s->rd_swap && (s->linktype == MOS_LINK_LINUX_SLL ||
 			     s->linktype == MOS_LINK_LINUX_SLL2)))
 		return;              /* other formats, and libpcap's byte swapping of SLL headers */
-	if (s->map_ng && (shb_len < 28 || shb_len % 4 != 0 || shb_len > (uint64_t)st.st_size))
+	if (s->rd_ng && (shb_len < 28 || shb_len % 4 != 0 || shb_len > (uint64_t)st.st_size))
 		return;
-	if ((s->sm = map_get(f, &st, &s->sm_slot)) == NULL)
+	s->rd_len = (size_t)st.st_size;
+	s->rd_off = s->rd_ng ? shb_len : 24;
+	if (!rd_restart(s))
 		return;
-	s->map = s->sm->base;
-	s->map_len = s->sm->len;
-	s->map_off = s->map_ng ? shb_len : 24;
-	s->map_kept = 0;
-	s->map_pref = 0;
-	s->map_recs = 0;
+	s->rd = true;
+	s->rd_fd = fileno(f);
+	s->rd_dev = st.st_dev;
+	s->rd_ino = st.st_ino;
+	s->rd_recs = 0;
 	s->n_ifs = 0;
-	s->map_snap = (uint32_t)pcap_snapshot(s->pcap);
-}
-
-/* Leave the mapping: its last records' data stay valid until the next
- * read (release_retired). */
-static void
-unmap_capture(struct mos_source *s)
-{
-	if (s->sm == NULL)
-		return;
-	__atomic_store_n(&s->sm->pos[s->sm_slot], SIZE_MAX, __ATOMIC_RELAXED);
-	if (s->n_retired == s->retired_cap) {
-		unsigned cap = s->retired_cap ? 2 * s->retired_cap : 4;
-		struct shared_map **r = realloc(s->retired, cap * sizeof(*r));
-
-		if (r == NULL) {     /* cannot defer: nothing of it is in use between reads */
-			map_put(s->sm);
-			goto out;
-		}
-		s->retired = r;
-		s->retired_cap = cap;
-	}
-	s->retired[s->n_retired++] = s->sm;
-out:
-	s->sm = NULL;
-	s->map = NULL;
-}
-
-static void
-release_retired(struct mos_source *s)
-{
-	for (unsigned i = 0; i < s->n_retired; i++)
-		map_put(s->retired[i]);
-	s->n_retired = 0;
+	s->rd_snap = (uint32_t)pcap_snapshot(s->pcap);
 }
 
 static void
 close_capture(struct mos_source *s)
 {
-	unmap_capture(s);
+	s->rd = false;
 	pcap_close(s->pcap);
 	s->pcap = NULL;
 }
 
-/* Frames are copied out of the mapping or read in place by every reader
- * in turn: the pages every reader has passed leave the process's resident
- * set (they stay in the page cache), so a long file does not count as our
- * memory. Giving back a page of this private, never written mapping loses
- * nothing: a late access reads it again from the page cache; the step
- * kept behind the slowest reader only spares its records in use that. */
-static void
-map_release(struct mos_source *s)
-{
-	struct shared_map *sm = s->sm;
-	size_t low = SIZE_MAX, done;
-	unsigned reading = 0;
-
-	s->map_kept = s->map_off;
-	__atomic_store_n(&sm->pos[s->sm_slot], s->map_off, __ATOMIC_RELAXED);
-	for (unsigned i = 0; i < __atomic_load_n(&sm->sharers, __ATOMIC_RELAXED); i++) {
-		size_t p = __atomic_load_n(&sm->pos[i], __ATOMIC_RELAXED);
-
-		reading += p != SIZE_MAX;
-		if (p < low)
-			low = p;
-	}
-	/* Giving pages back costs the caller (page-table work): the slowest of
-	 * several readers leaves it to one ahead, which would otherwise wait
-	 * for it (offline workers), instead of falling further behind. */
-	if (reading > 1 && low == s->map_off)
-		return;
-	/* keep the reader's current step: its last records may be in use */
-	low = (low < s->map_off ? low : s->map_off) & ~(size_t)(MAP_RELEASE - 1);
-	low = low >= MAP_RELEASE ? low - MAP_RELEASE : 0;
-	done = __atomic_load_n(&sm->released, __ATOMIC_RELAXED);
-	while (done < low) {
-		if (__atomic_compare_exchange_n(&sm->released, &done, low, false, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED)) {
-			madvise((void *)(sm->base + done), low - done, MADV_DONTNEED);
-			break;
-		}
-	}
-}
-
-/* A record or block of the mapping, as map_block reads it. */
+/* A record or block of the file, as rd_block reads it. */
 struct blk {
 	size_t next;                 /* offset of the next one */
 	struct timeval tv;           /* BLK_PACKET: its time as libpcap gives it (tv_usec: ns) */
@@ -426,35 +322,70 @@ struct blk {
 };
 
 enum blk_kind {
-	BLK_PACKET,                  /* a record the mapping takes */
+	BLK_PACKET,                  /* a record read here */
 	BLK_SKIP,                    /* a pcapng block libpcap skips too */
-	BLK_IFACE,                   /* a pcapng interface the mapping can follow */
+	BLK_IFACE,                   /* a pcapng interface followed here */
 	BLK_STOP,                    /* libpcap must read from here */
 };
 
+/* Read file bytes into @v up to @end at least (RD_STEP at a time up to
+ * v->ahead, as its buffer and the file allow): false when they do not fit in its buffer,
+ * or the file ends before @end (or shrank since it was opened, or cannot
+ * be read: libpcap then reads it and says what is wrong). */
+static bool
+view_need(const struct mos_source *s, struct mos_source_view *v, size_t end)
+{
+	size_t want;
+
+	if (end <= v->hi)
+		return true;
+	if (end > v->lo + v->cap || end > s->rd_len)
+		return false;
+	want = RTE_MIN(RTE_MAX(end, RTE_MIN(v->hi + RD_STEP, v->ahead)), v->lo + v->cap);
+	want = RTE_MIN(want, s->rd_len);
+	while (v->hi < want) {
+		ssize_t r = pread(s->rd_fd, v->buf + (v->hi - v->lo), want - v->hi, (off_t)v->hi);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		v->hi += (size_t)r;
+	}
+	return end <= v->hi;
+}
+
+/* The bytes at file offset @off (read into @v). */
+static inline const uint8_t *
+view_at(const struct mos_source_view *v, size_t off)
+{
+	return v->buf + (off - v->lo);
+}
+
 static inline uint32_t
-map_u32(const struct mos_source *s, size_t off)
+rd_u32(const struct mos_source *s, const struct mos_source_view *w, size_t off)
 {
 	uint32_t v;
 
-	memcpy(&v, s->map + off, 4);
-	return s->map_swap ? __builtin_bswap32(v) : v;
+	memcpy(&v, view_at(w, off), 4);
+	return s->rd_swap ? __builtin_bswap32(v) : v;
 }
 
 static inline uint16_t
-map_u16(const struct mos_source *s, size_t off)
+rd_u16(const struct mos_source *s, const struct mos_source_view *w, size_t off)
 {
 	uint16_t v;
 
-	memcpy(&v, s->map + off, 2);
-	return s->map_swap ? __builtin_bswap16(v) : v;
+	memcpy(&v, view_at(w, off), 2);
+	return s->rd_swap ? __builtin_bswap16(v) : v;
 }
 
 /* The options of the pcapng interface description at [@off, @end) into
- * @b: false for what the mapping leaves to libpcap (a unit that is not
+ * @b: false for what is left to libpcap (a unit that is not
  * 10^-k s with k <= 9, an option twice, a malformed list). */
 static bool
-ng_if_options(const struct mos_source *s, size_t off, size_t end, struct blk *b)
+ng_if_options(const struct mos_source *s, const struct mos_source_view *v, size_t off,
+	      size_t end, struct blk *b)
 {
 	bool resol = false, offset = false;
 
@@ -462,7 +393,7 @@ ng_if_options(const struct mos_source *s, size_t off, size_t end, struct blk *b)
 	b->ifc.ns = 1000;
 	b->ifc.offset = 0;
 	while (end - off >= 4) {
-		uint16_t code = map_u16(s, off), len = map_u16(s, off + 2);
+		uint16_t code = rd_u16(s, v, off), len = rd_u16(s, v, off + 2);
 		size_t room = ((size_t)len + 3) & ~(size_t)3;
 
 		if (code == 0)       /* end of options (one with a length: libpcap) */
@@ -470,7 +401,7 @@ ng_if_options(const struct mos_source *s, size_t off, size_t end, struct blk *b)
 		if (room > end - off - 4)
 			return false;
 		if (code == 9) {     /* if_tsresol */
-			uint8_t k = s->map[off + 4];
+			uint8_t k = *view_at(v, off + 4);
 
 			if (resol || len != 1 || k > 9)
 				return false;
@@ -480,55 +411,55 @@ ng_if_options(const struct mos_source *s, size_t off, size_t end, struct blk *b)
 				b->ifc.units *= 10;
 			b->ifc.ns = (uint32_t)(1000000000u / b->ifc.units);
 		} else if (code == 14) {   /* if_tsoffset */
-			uint64_t v;
+			uint64_t u;
 
 			if (offset || len != 8)
 				return false;
 			offset = true;
-			memcpy(&v, s->map + off + 4, 8);
-			b->ifc.offset = (int64_t)(s->map_swap ? __builtin_bswap64(v) : v);
+			memcpy(&u, view_at(v, off + 4), 8);
+			b->ifc.offset = (int64_t)(s->rd_swap ? __builtin_bswap64(u) : u);
 		}
 		off += 4 + room;
 	}
 	return off == end;
 }
 
-/* The pcapng block at @off (@room bytes left) into @b. */
+/* The pcapng block at @off (read into @v as needed) into @b. */
 static enum blk_kind
-ng_block(const struct mos_source *s, size_t off, size_t room, struct blk *b)
+ng_block(const struct mos_source *s, struct mos_source_view *v, size_t off, struct blk *b)
 {
 	uint32_t type, len, id;
 	uint64_t t;
 
-	if (room < 12)
+	if (!view_need(s, v, off + 12))
 		return BLK_STOP;
-	type = map_u32(s, off);
-	len = map_u32(s, off + 4);
-	if (len < 12 || len % 4 != 0 || len > room || len > NG_BLOCK_MAX ||
-	    map_u32(s, off + len - 4) != len)
+	type = rd_u32(s, v, off);
+	len = rd_u32(s, v, off + 4);
+	if (len < 12 || len % 4 != 0 || len > NG_BLOCK_MAX || !view_need(s, v, off + len) ||
+	    rd_u32(s, v, off + len - 4) != len)
 		return BLK_STOP;     /* libpcap says what is wrong */
 	b->next = off + len;
 	switch (type) {
 	case NG_EPB:
 		if (len < 32)
 			return BLK_STOP;
-		id = map_u32(s, off + 8);
-		t = (uint64_t)map_u32(s, off + 12) << 32 | map_u32(s, off + 16);
-		b->caplen = map_u32(s, off + 20);
-		b->wirelen = map_u32(s, off + 24);
-		if (id >= s->n_ifs || b->caplen > len - 32 || b->caplen > s->map_snap)
+		id = rd_u32(s, v, off + 8);
+		t = (uint64_t)rd_u32(s, v, off + 12) << 32 | rd_u32(s, v, off + 16);
+		b->caplen = rd_u32(s, v, off + 20);
+		b->wirelen = rd_u32(s, v, off + 24);
+		if (id >= s->n_ifs || b->caplen > len - 32 || b->caplen > s->rd_snap)
 			return BLK_STOP;
 		b->tv.tv_sec = (time_t)(t / s->ifs[id].units + (uint64_t)s->ifs[id].offset);
 		b->tv.tv_usec = (suseconds_t)(t % s->ifs[id].units * s->ifs[id].ns);
-		b->data = s->map + off + 28;
+		b->data = view_at(v, off + 28);
 		b->odd = b->wirelen < b->caplen;
 		return BLK_PACKET;
 	case NG_IDB:
 		if (len < 20)
 			return BLK_STOP;
-		b->link = map_u16(s, off + 8);
-		b->snap = map_u32(s, off + 12);
-		if (b->link != s->linktype || !ng_if_options(s, off + 16, off + len - 4, b))
+		b->link = rd_u16(s, v, off + 8);
+		b->snap = rd_u32(s, v, off + 12);
+		if (b->link != s->linktype || !ng_if_options(s, v, off + 16, off + len - 4, b))
 			return BLK_STOP;
 		return BLK_IFACE;
 	case NG_SHB:
@@ -540,45 +471,45 @@ ng_block(const struct mos_source *s, size_t off, size_t room, struct blk *b)
 	}
 }
 
-/* The record at @off of the mapping into @b (pcapng: the block there). */
+/* The record at @off of the file (read into @v as needed) into @b
+ * (pcapng: the block there). */
 static inline enum blk_kind
-map_block(const struct mos_source *s, size_t off, struct blk *b)
+rd_block(const struct mos_source *s, struct mos_source_view *v, size_t off, struct blk *b)
 {
-	size_t room = s->map_len - off;
 	uint32_t r[4];
 
-	if (s->map_ng)
-		return ng_block(s, off, room, b);
-	if (room < 16)
+	if (s->rd_ng)
+		return ng_block(s, v, off, b);
+	if (!view_need(s, v, off + 16))
 		return BLK_STOP;
-	memcpy(r, s->map + off, 16);
-	if (s->map_swap)
+	memcpy(r, view_at(v, off), 16);
+	if (s->rd_swap)
 		for (int i = 0; i < 4; i++)
 			r[i] = __builtin_bswap32(r[i]);
 	/* longer than the snapshot length, cut by the file's end: libpcap */
-	if (r[2] > s->map_snap || r[2] > room - 16)
+	if (r[2] > s->rd_snap || !view_need(s, v, off + 16 + (size_t)r[2]))
 		return BLK_STOP;
 	/* as libpcap 1.10 gives it: signed 32-bit fields in the host's byte
 	 * order, unsigned ones swapped; microseconds scaled in 64 bits (a
 	 * field over 999999 is not carried into the seconds) */
-	if (s->map_swap) {
+	if (s->rd_swap) {
 		b->tv.tv_sec = (time_t)r[0];
 		b->tv.tv_usec = (suseconds_t)r[1];
 	} else {
 		b->tv.tv_sec = (int32_t)r[0];
 		b->tv.tv_usec = (int32_t)r[1];
 	}
-	if (s->map_usec)
+	if (s->rd_usec)
 		b->tv.tv_usec *= 1000;
 	b->caplen = r[2];
 	b->wirelen = r[3];
-	b->data = s->map + off + 16;
-	b->odd = r[3] < r[2] || r[1] >= (s->map_usec ? 1000000u : 1000000000u);
+	b->data = view_at(v, off + 16);
+	b->odd = r[3] < r[2] || r[1] >= (s->rd_usec ? 1000000u : 1000000000u);
 	b->next = off + 16 + (size_t)r[2];
 	return BLK_PACKET;
 }
 
-/* Follow the pcapng interface of @b (map_block said BLK_IFACE): false
+/* Follow the pcapng interface of @b (rd_block said BLK_IFACE): false
  * when libpcap must (too many; after the first, a snapshot length field
  * or link type number that libpcap may compare otherwise and refuse). */
 static bool
@@ -591,17 +522,6 @@ ng_add_if(struct mos_source *s, const struct blk *b)
 		s->ng_snap0 = b->snap;
 	s->ifs[s->n_ifs++] = b->ifc;
 	return true;
-}
-
-/* Stream the lines of the mapping up to MAP_AHEAD bytes after @off into
- * the cache (*@pref: bytes before it already asked for). Records of
- * varying length defeat the hardware's stride prefetch. */
-static inline void
-map_prefetch(const struct mos_source *s, size_t off, size_t *pref)
-{
-	for (size_t end = RTE_MIN(off + MAP_AHEAD, s->map_len); *pref < end;
-	     *pref += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(s->map + *pref);
 }
 
 /* Nanoseconds since the epoch of a record time (files are opened with
@@ -623,34 +543,43 @@ frame_len(uint32_t caplen, struct mos_source_counters *c)
 	return MOS_FRAME_MAX;
 }
 
-/* libpcap reads the open file from the mapping's offset on: positioned
- * there (classic pcap), or opened again with the records the mapping gave
+/* libpcap reads the open file from the next record on: positioned
+ * there (classic pcap), or opened again with the records read here
  * skipped (pcapng: libpcap must see the file's blocks in order). -1, or 0
  * (the file closed, the error counted) when that failed. */
 static int
-map_handover(struct mos_source *s)
+rd_handover(struct mos_source *s)
 {
 	const char *path = s->paths[s->next_path - 1];
 	struct pcap_pkthdr *h;
 	const u_char *data;
+	struct stat st;
 
-	if (!s->map_ng) {
-		if (fseeko(pcap_file(s->pcap), (off_t)s->map_off, SEEK_SET) != 0) {
+	if (fstat(s->rd_fd, &st) == 0 && (size_t)st.st_size < s->rd_len) {
+		snprintf(s->error, ERR_LEN,
+			 "%s: cut short while it was being read (another process truncated it)",
+			 path);
+		s->c.errors++;
+		close_capture(s);
+		return 0;
+	}
+	if (!s->rd_ng) {
+		if (fseeko(pcap_file(s->pcap), (off_t)s->rd_off, SEEK_SET) != 0) {
 			snprintf(s->error, ERR_LEN, "%s: cannot seek: %s", path, strerror(errno));
 			s->c.errors++;
 			close_capture(s);
 			return 0;
 		}
-		unmap_capture(s);
+		s->rd = false;
 		return -1;
 	}
-	unmap_capture(s);
+	s->rd = false;
 	pcap_close(s->pcap);
 	if ((s->pcap = open_capture(path, s->error)) == NULL) {
 		s->c.errors++;
 		return 0;
 	}
-	for (uint64_t i = 0; i < s->map_recs; i++) {
+	for (uint64_t i = 0; i < s->rd_recs; i++) {
 		if (pcap_next_ex(s->pcap, &h, &data) != 1) {
 			snprintf(s->error, ERR_LEN, "%s: changed while read", path);
 			s->c.errors++;
@@ -661,41 +590,42 @@ map_handover(struct mos_source *s)
 	return -1;
 }
 
-/* The next record of the mapping: 1 with @h and @data set, 0 at the end
- * of the file (or when it could not be handed over), -1 when libpcap must
- * read from here on (map_handover). */
+/* The next record of the file read here: 1 with @h and @data set, 0 at
+ * the end of the file (or when it could not be handed over), -1 when
+ * libpcap must read from here on (rd_handover). */
 static int
-map_next(struct mos_source *s, struct pcap_pkthdr *h, const u_char **data)
+rd_next(struct mos_source *s, struct pcap_pkthdr *h, const u_char **data)
 {
 	struct blk b;
 
 	for (;;) {
-		if (s->map_off == s->map_len) {
-			unmap_capture(s);
+		if (s->rd_off == s->rd_len) {
+			s->rd = false;
 			return 0;
 		}
-		if (s->map_off - s->map_kept >= MAP_RELEASE)
-			map_release(s);
-		map_prefetch(s, s->map_off, &s->map_pref);
-		switch (map_block(s, s->map_off, &b)) {
+		switch (rd_block(s, &s->v, s->rd_off, &b)) {
 		case BLK_PACKET:
 			h->ts = b.tv;
 			h->caplen = b.caplen;
 			h->len = b.wirelen;
 			*data = b.data;
-			s->map_off = b.next;
-			s->map_recs++;
+			s->rd_off = b.next;
+			s->rd_recs++;
+			s->v_used = true;
 			return 1;
 		case BLK_IFACE:
 			if (!ng_add_if(s, &b))
-				return map_handover(s);
+				return rd_handover(s);
 			break;
 		case BLK_SKIP:
 			break;
 		case BLK_STOP:
-			return map_handover(s);
+			/* past the buffer's end: again in a buffer that starts here */
+			if (s->v.lo != s->rd_off && s->v.hi < s->rd_len && rd_restart(s))
+				continue;
+			return rd_handover(s);
 		}
-		s->map_off = b.next;
+		s->rd_off = b.next;
 	}
 }
 
@@ -715,22 +645,22 @@ pcap_next_file(struct mos_source *s)
 			continue;
 		}
 		s->linktype = linktype_of(s->pcap);
-		map_capture(s);
+		rd_capture(s);
 	}
 	return true;
 }
 
-/* The next record of the open files: 1 with @h and @data set (@mapped:
- * @data is in a mapping), 0 when every file has been read. */
+/* The next record of the open files: 1 with @h and @data set (@in_place:
+ * @data is in a buffer of the source), 0 when every file has been read. */
 static int
 pcap_next_rec(struct mos_source *s, struct pcap_pkthdr **h, struct pcap_pkthdr *mh,
-	      const u_char **data, bool *mapped)
+	      const u_char **data, bool *in_place)
 {
 	while (pcap_next_file(s)) {
 		int rc = -1;
 
-		if (s->map != NULL) {
-			rc = map_next(s, mh, data);
+		if (s->rd) {
+			rc = rd_next(s, mh, data);
 			*h = mh;
 			if (rc == 0 && s->pcap != NULL) {
 				close_capture(s);
@@ -739,7 +669,7 @@ pcap_next_rec(struct mos_source *s, struct pcap_pkthdr **h, struct pcap_pkthdr *
 			if (rc == 0)
 				continue;
 		}
-		*mapped = rc == 1;
+		*in_place = rc == 1;
 		if (rc == -1)
 			rc = pcap_next_ex(s->pcap, h, data);
 		if (rc == 1)
@@ -760,7 +690,7 @@ pcap_rx(struct mos_source *s, struct rte_mbuf **pkts, uint16_t n)
 	struct pcap_pkthdr *h, mh;
 	const u_char *data;
 	uint16_t got = 0;
-	bool mapped;
+	bool in_place;
 
 	if (rte_pktmbuf_alloc_bulk(s->pool, pkts, n) != 0) {
 		/* Pool nearly empty: fall back to one at a time. */
@@ -770,7 +700,7 @@ pcap_rx(struct mos_source *s, struct rte_mbuf **pkts, uint16_t n)
 		if (n == 0)
 			return 0;
 	}
-	while (got < n && pcap_next_rec(s, &h, &mh, &data, &mapped)) {
+	while (got < n && pcap_next_rec(s, &h, &mh, &data, &in_place)) {
 		struct rte_mbuf *m = pkts[got];
 		uint32_t len = h->caplen;
 
@@ -816,18 +746,18 @@ mos_source_peek(struct mos_source *s, struct mos_source_rec *recs, uint16_t n)
 	struct pcap_pkthdr *h, mh;
 	const u_char *data;
 	uint16_t got = 0;
-	bool mapped;
+	bool in_place;
 
-	release_retired(s);
 	if (s->kind != SOURCE_PCAP || s->done)
 		return 0;
+	rd_release(s);
 	if (n > MOS_SOURCE_PEEK_MAX)
 		n = MOS_SOURCE_PEEK_MAX;
-	while (got < n && pcap_next_rec(s, &h, &mh, &data, &mapped)) {
+	while (got < n && pcap_next_rec(s, &h, &mh, &data, &in_place)) {
 		struct mos_source_rec *r = &recs[got];
 		uint32_t len = frame_len(h->caplen, &s->c);
 
-		if (!mapped) {
+		if (!in_place) {
 			/* libpcap's buffer holds one record at a time */
 			if (s->copy == NULL) {
 				void *m = mmap(NULL, (size_t)MOS_SOURCE_PEEK_MAX * MOS_FRAME_MAX,
@@ -863,6 +793,7 @@ mos_source_peek(struct mos_source *s, struct mos_source_rec *recs, uint16_t n)
 #define SYNC_SPAN  (366 * 86400)     /* seconds a guessed record's time may be off the first's */
 #define SYNC_NG_OPTS 1024u           /* bytes of options a guessed pcapng packet block may have */
 #define SYNC_NG_BLOCK (64u << 10)    /* length a guessed pcapng block of another kind may have */
+#define SPLIT_TAIL_MAX (8u << 20)    /* longest record a split walk reads */
 
 bool
 mos_source_split_begin(struct mos_source *s, struct mos_source_layout *lay)
@@ -870,45 +801,49 @@ mos_source_split_begin(struct mos_source *s, struct mos_source_layout *lay)
 	struct blk b;
 	enum blk_kind k;
 
-	if (s->kind != SOURCE_PCAP || s->done || !pcap_next_file(s) || s->map == NULL ||
-	    s->map_recs != 0)
+	if (s->kind != SOURCE_PCAP || s->done || !pcap_next_file(s) || !s->rd ||
+	    s->rd_recs != 0)
 		return false;
 	/* pcapng: the interfaces described before the first packet are
 	 * followed here; one described later ends the shared scan there */
-	while ((k = map_block(s, s->map_off, &b)) != BLK_PACKET) {
+	while ((k = rd_block(s, &s->v, s->rd_off, &b)) != BLK_PACKET) {
 		if (k == BLK_STOP || (k == BLK_IFACE && !ng_add_if(s, &b)))
 			return false;
-		s->map_off = b.next;
+		s->rd_off = b.next;
 	}
-	lay->base = s->map;
-	lay->first = s->map_off;
-	lay->len = s->map_len;
-	s->map_ts0 = b.tv.tv_sec;
+	lay->dev = s->rd_dev;
+	lay->ino = s->rd_ino;
+	lay->first = s->rd_off;
+	lay->len = s->rd_len;
+	/* a packet record or block of the snapshot length with 64 KiB of
+	 * options; longer ones are left to mos_source_peek */
+	lay->tail = RTE_MIN((size_t)s->rd_snap + (64u << 10) + 64, (size_t)SPLIT_TAIL_MAX);
+	s->rd_ts0 = b.tv.tv_sec;
 	return true;
 }
 
 /* Whether a chain of records starts at @off: SYNC_CHAIN records (pcapng:
- * blocks) that the mapping takes, look like a capture's, and follow one
- * another (or reach the file's end exactly). */
+ * blocks) that are read here, look like a capture's, and follow one
+ * another (or reach the file's end exactly) within @v's buffer. */
 static bool
-sync_chain(const struct mos_source *s, size_t off)
+sync_chain(const struct mos_source *s, struct mos_source_view *v, size_t off)
 {
 	struct blk b;
 
-	for (int i = 0; i < SYNC_CHAIN && off != s->map_len; i++) {
+	for (int i = 0; i < SYNC_CHAIN && off != s->rd_len; i++) {
 		/* pcapng: a block's length is checked against its copy at the
-		 * end; a length read off a payload must not send that check to
-		 * a page far ahead (each would be faulted in) */
-		if (s->map_ng && s->map_len - off >= 8) {
-			uint32_t type = map_u32(s, off), len = map_u32(s, off + 4);
+		 * end; a length read off a payload must not make that check
+		 * read far ahead */
+		if (s->rd_ng && view_need(s, v, off + 8)) {
+			uint32_t type = rd_u32(s, v, off), len = rd_u32(s, v, off + 4);
 
-			if (len > (type == NG_EPB ? 32 + (size_t)s->map_snap + SYNC_NG_OPTS
+			if (len > (type == NG_EPB ? 32 + (size_t)s->rd_snap + SYNC_NG_OPTS
 						  : SYNC_NG_BLOCK))
 				return false;
 		}
-		switch (map_block(s, off, &b)) {
+		switch (rd_block(s, v, off, &b)) {
 		case BLK_PACKET:
-			if (b.odd || llabs((long long)b.tv.tv_sec - s->map_ts0) > SYNC_SPAN)
+			if (b.odd || llabs((long long)b.tv.tv_sec - s->rd_ts0) > SYNC_SPAN)
 				return false;
 			break;
 		case BLK_SKIP:
@@ -922,43 +857,42 @@ sync_chain(const struct mos_source *s, size_t off)
 }
 
 size_t
-mos_source_split_sync(const struct mos_source *s, size_t from, size_t to)
+mos_source_split_sync(const struct mos_source *s, struct mos_source_view *v, size_t from,
+		      size_t to)
 {
 	/* classic pcap: a record starts within every 16 + snapshot length
-	 * bytes (unless the mapping would not take it): the search stops
-	 * there; pcapng: blocks start at multiples of 4, and are as long as
-	 * they like */
-	size_t end = RTE_MIN(to, s->map_len), step = 1;
+	 * bytes (unless it is not read here): the search stops there;
+	 * pcapng: blocks start at multiples of 4, and are as long as they
+	 * like */
+	size_t end = RTE_MIN(to, s->rd_len), step = 1;
 
-	if (s->map_ng) {
+	if (s->rd_ng) {
 		from = (from + 3) & ~(size_t)3;
 		step = 4;
 	} else {
-		end = RTE_MIN(end, from + 16 + (size_t)s->map_snap);
+		end = RTE_MIN(end, from + 16 + (size_t)s->rd_snap);
 	}
 	for (size_t off = from; off < end; off += step)
-		if (sync_chain(s, off))
+		if (sync_chain(s, v, off))
 			return off;
 	return SIZE_MAX;
 }
 
 unsigned
-mos_source_split_walk(const struct mos_source *s, size_t *at, size_t to,
-		      struct mos_source_rec *recs, unsigned n, struct mos_source_counters *c,
-		      bool *bad)
+mos_source_split_walk(const struct mos_source *s, struct mos_source_view *v, size_t *at,
+		      size_t to, struct mos_source_rec *recs, unsigned n,
+		      struct mos_source_counters *c, bool *bad)
 {
-	size_t off = *at, pref = off;
+	size_t off = *at;
 	unsigned got = 0;
 	struct blk b;
 
 	*bad = false;
-	while (off < to && off < s->map_len && got < n) {
+	while (off < to && off < s->rd_len && got < n) {
 		struct mos_source_rec *rec = &recs[got];
-		enum blk_kind k;
+		enum blk_kind k = rd_block(s, v, off, &b);
 		uint32_t len;
 
-		map_prefetch(s, off, &pref);
-		k = map_block(s, off, &b);
 		if (k != BLK_PACKET && k != BLK_SKIP) {
 			*bad = true; /* interfaces are followed by one reader: peek */
 			break;
@@ -981,22 +915,19 @@ mos_source_split_walk(const struct mos_source *s, size_t *at, size_t to,
 }
 
 void
-mos_source_split_pass(struct mos_source *s, size_t off, const struct mos_source_counters *c)
+mos_source_split_pass(struct mos_source *s, const struct mos_source_counters *c)
 {
 	s->c.packets += c->packets;
 	s->c.bytes += c->bytes;
 	s->c.cut += c->cut;
-	s->map_recs += c->packets;
-	s->map_off = off;
-	if (off - s->map_kept >= MAP_RELEASE)
-		map_release(s);
+	s->rd_recs += c->packets;
 }
 
 void
 mos_source_split_end(struct mos_source *s, size_t off)
 {
-	s->map_off = off;
-	s->map_pref = off;
+	s->rd_off = off;
+	s->v.lo = s->v.hi = off;
 }
 
 struct mos_source *
@@ -1063,7 +994,7 @@ uint16_t
 mos_source_rx(struct mos_source *src, struct rte_mbuf **pkts, uint16_t n)
 {
 	if (src->kind == SOURCE_PCAP) {
-		release_retired(src);
+		rd_release(src);
 		return src->done ? 0 : pcap_rx(src, pkts, n);
 	}
 	return ethdev_rx(src, pkts, n);
@@ -1101,8 +1032,11 @@ mos_source_close(struct mos_source *src)
 	if (src->kind == SOURCE_PCAP) {
 		if (src->pcap)
 			close_capture(src);
-		release_retired(src);
-		free(src->retired);
+		rd_release(src);
+		if (src->v.buf != NULL)
+			src->free_bufs[src->n_free++] = src->v.buf;
+		while (src->n_free > 0)
+			free(src->free_bufs[--src->n_free]);
 		if (src->copy)
 			munmap(src->copy, (size_t)MOS_SOURCE_PEEK_MAX * MOS_FRAME_MAX);
 		free_paths(src);

@@ -15,12 +15,18 @@
  * chunks it took ended: when a chunk's guessed start differs, the first
  * worker to see it walks the chunk again from there (fixing) and
  * publishes the right start last.
+ *
+ * A chunk is read (pread, as its walk needs) into a buffer of its slot:
+ * SPLIT_CHUNK bytes and the tail of its last record. The records a worker
+ * took stay in use until its next split_next (released[]): a slot scanned
+ * again before that sets its buffer aside (spare) and takes another.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
 #include <rte_pause.h>
+#include <rte_spinlock.h>
 
 #include "mos/app.h"
 
@@ -31,7 +37,7 @@
 #define SPLIT_RECS  (SPLIT_CHUNK / 16) /* most records starting in one chunk */
 #define SPLIT_LEAD  8                /* chunks a worker ahead scans beyond the one it took */
 #define SPLIT_SLOTS 24               /* slots besides one per worker */
-#define SPLIT_PAGE  4096u            /* the mapping's page size (at least) */
+#define SPLIT_BUFS  (MOS_SOURCE_PEEK_MAX + 1) /* buffers a worker's burst may hold */
 
 struct slot {
 	uint64_t ready;              /* chunk number + 1 once scanned (atomic) */
@@ -47,7 +53,15 @@ struct slot {
 	uint16_t *mine;              /* the records of worker w, in input order:
 				      * mine[first[w]] to mine[first[w + 1] - 1] */
 	unsigned first[MOS_APP_MAX_WORKERS + 1];
+	struct mos_source_view v;    /* the chunk's bytes (v.buf NULL: no buffer) */
+	uint64_t held;               /* the chunk whose bytes v.buf holds */
 } __rte_cache_aligned;
+
+/* A buffer set aside: records of chunk @chunk may be in use in a burst. */
+struct spare {
+	uint8_t *buf;
+	uint64_t chunk;
+};
 
 /* A worker's progress (its own cache line). */
 struct cursor {
@@ -64,16 +78,22 @@ struct split {
 	struct mos_source *src[MOS_APP_MAX_WORKERS]; /* each worker's source */
 	unsigned n;                  /* workers */
 	unsigned n_slots;            /* slots */
-	const uint8_t *base;         /* the mapping */
 	size_t first;                /* the file's first record */
+	size_t cap;                  /* bytes of a buffer: a chunk and the tail of its last record */
 	uint64_t chunks;             /* chunks in the file */
 	split_owner_fn fn;           /* owner of a record */
 	void *arg;
 	struct slot *slots;
+	rte_spinlock_t lock;         /* spare, n_spare, n_bufs */
+	struct spare *spare;         /* buffers set aside */
+	unsigned n_spare, n_bufs, max_bufs; /* ... buffers allocated, and the most */
 	bool abandoned;              /* some workers never started (atomic) */
 	uint64_t next __rte_cache_aligned; /* next chunk to scan (atomic) */
 	uint64_t done[MOS_APP_MAX_WORKERS] __rte_cache_aligned; /* chunks taken by each
 								 * worker, UINT64_MAX once it left (atomic) */
+	uint64_t released[MOS_APP_MAX_WORKERS] __rte_cache_aligned; /* chunks whose records
+				      * each worker no longer uses: taken before its
+				      * last split_next (atomic) */
 	struct cursor cur[MOS_APP_MAX_WORKERS];
 };
 
@@ -86,7 +106,9 @@ split_new(struct mos_source *const *srcs, unsigned n, split_owner_fn fn, void *a
 	if (n < 2 || n > MOS_APP_MAX_WORKERS || !mos_source_split_begin(srcs[0], &lay))
 		return NULL;
 	for (unsigned i = 1; i < n; i++)
-		if (!mos_source_split_begin(srcs[i], &other) || other.base != lay.base)
+		if (!mos_source_split_begin(srcs[i], &other) || other.dev != lay.dev ||
+		    other.ino != lay.ino || other.first != lay.first || other.len != lay.len ||
+		    other.tail != lay.tail)
 			return NULL;
 	if (posix_memalign((void **)&sp, RTE_CACHE_LINE_SIZE, sizeof(*sp)) != 0)
 		return NULL;
@@ -94,8 +116,8 @@ split_new(struct mos_source *const *srcs, unsigned n, split_owner_fn fn, void *a
 	memcpy(sp->src, srcs, n * sizeof(*srcs));
 	sp->n = n;
 	sp->n_slots = SPLIT_SLOTS + n;
-	sp->base = lay.base;
 	sp->first = lay.first;
+	sp->cap = SPLIT_CHUNK + lay.tail;
 	sp->chunks = (lay.len - lay.first + SPLIT_CHUNK - 1) / SPLIT_CHUNK;
 	sp->fn = fn;
 	sp->arg = arg;
@@ -105,6 +127,12 @@ split_new(struct mos_source *const *srcs, unsigned n, split_owner_fn fn, void *a
 		return NULL;
 	}
 	memset(sp->slots, 0, sp->n_slots * sizeof(*sp->slots));
+	rte_spinlock_init(&sp->lock);
+	sp->max_bufs = sp->n_slots + n * SPLIT_BUFS;
+	if ((sp->spare = calloc(sp->max_bufs, sizeof(*sp->spare))) == NULL) {
+		split_free(sp);
+		return NULL;
+	}
 	for (unsigned i = 0; i < sp->n_slots; i++) {
 		struct slot *s = &sp->slots[i];
 
@@ -132,7 +160,11 @@ split_free(struct split *sp)
 		free(sp->slots[i].latest);
 		free(sp->slots[i].owner);
 		free(sp->slots[i].mine);
+		free(sp->slots[i].v.buf);
 	}
+	for (unsigned i = 0; i < sp->n_spare; i++)
+		free(sp->spare[i].buf);
+	free(sp->spare);
 	free(sp->slots);
 	free(sp);
 }
@@ -141,6 +173,7 @@ void
 split_leave(struct split *sp, unsigned w)
 {
 	__atomic_store_n(&sp->done[w], UINT64_MAX, __ATOMIC_RELEASE);
+	__atomic_store_n(&sp->released[w], UINT64_MAX, __ATOMIC_RELEASE);
 }
 
 void
@@ -161,10 +194,12 @@ fill(struct split *sp, unsigned w, struct slot *s, uint64_t k, size_t at)
 
 	s->n = 0;
 	memset(&s->c, 0, sizeof(s->c));
-	if (at != SIZE_MAX)
+	if (s->v.buf == NULL)
+		bad = true;          /* no buffer: mos_source_peek reads on from here */
+	else if (at != SIZE_MAX)
 		/* starts in one chunk, 16 bytes a record at least: SPLIT_RECS hold them */
-		s->n = mos_source_split_walk(sp->src[w], &at, to, s->recs, SPLIT_RECS, &s->c,
-					     &bad);
+		s->n = mos_source_split_walk(sp->src[w], &s->v, &at, to, s->recs, SPLIT_RECS,
+					     &s->c, &bad);
 	for (unsigned i = 0; i < s->n; i++) {
 		latest = RTE_MAX(latest, s->recs[i].ts_ns);
 		s->latest[i] = latest;
@@ -184,12 +219,12 @@ fill(struct split *sp, unsigned w, struct slot *s, uint64_t k, size_t at)
 }
 
 static uint64_t
-min_done(const struct split *sp)
+min_of(const uint64_t *per_worker, unsigned n)
 {
 	uint64_t low = UINT64_MAX;
 
-	for (unsigned w = 0; w < sp->n; w++) {
-		uint64_t d = __atomic_load_n(&sp->done[w], __ATOMIC_ACQUIRE);
+	for (unsigned w = 0; w < n; w++) {
+		uint64_t d = __atomic_load_n(&per_worker[w], __ATOMIC_ACQUIRE);
 
 		if (d < low)
 			low = d;
@@ -197,12 +232,47 @@ min_done(const struct split *sp)
 	return low;
 }
 
+static uint64_t
+min_done(const struct split *sp)
+{
+	return min_of(sp->done, sp->n);
+}
+
+/* Give slot @s a buffer for chunk @k (from @lo on): its own unless a
+ * worker may still use records of the chunk it held (then set aside), else
+ * one set aside that none uses any more, or a new one; none (v.buf NULL)
+ * when SPLIT_BUFS a worker are in use or memory ran out. */
+static void
+slot_buffer(struct split *sp, struct slot *s, uint64_t k, size_t lo)
+{
+	uint64_t low = min_of(sp->released, sp->n);
+	uint8_t *buf = s->v.buf;
+
+	rte_spinlock_lock(&sp->lock);
+	if (buf != NULL && s->held >= low) {
+		sp->spare[sp->n_spare++] = (struct spare){ buf, s->held };
+		buf = NULL;
+	}
+	for (unsigned i = 0; buf == NULL && i < sp->n_spare; i++)
+		if (sp->spare[i].chunk < low) {
+			buf = sp->spare[i].buf;
+			sp->spare[i] = sp->spare[--sp->n_spare];
+		}
+	if (buf == NULL && sp->n_bufs < sp->max_bufs && (buf = malloc(sp->cap)) != NULL)
+		sp->n_bufs++;
+	rte_spinlock_unlock(&sp->lock);
+	s->v = (struct mos_source_view){
+		.buf = buf, .cap = sp->cap, .lo = lo, .hi = lo, .ahead = lo + SPLIT_CHUNK
+	};
+	s->held = k;
+}
+
 /* A guess at chunk @k's first record (@lo: the chunk's first byte): where
  * the walk of chunk k - 1 ended, when that chunk is scanned and its walk
  * went on to the end (a guess all the same: its own start was one), else
  * the first chain of headers from @lo. */
 static size_t
-first_record(struct split *sp, unsigned w, uint64_t k, size_t lo)
+first_record(struct split *sp, unsigned w, struct slot *s, uint64_t k, size_t lo)
 {
 	const struct slot *p = &sp->slots[(k - 1) % sp->n_slots];
 
@@ -215,7 +285,8 @@ first_record(struct split *sp, unsigned w, uint64_t k, size_t lo)
 		    end != SIZE_MAX)
 			return end;
 	}
-	return mos_source_split_sync(sp->src[w], lo, lo + SPLIT_CHUNK);
+	return s->v.buf == NULL ? SIZE_MAX
+				: mos_source_split_sync(sp->src[w], &s->v, lo, lo + SPLIT_CHUNK);
 }
 
 /* Scan the next chunk, if it is at most @limit and its slot is free:
@@ -234,7 +305,8 @@ scan_one(struct split *sp, unsigned w, uint64_t limit)
 		return true;         /* another worker took it */
 	s = &sp->slots[k % sp->n_slots];
 	lo = sp->first + k * SPLIT_CHUNK;
-	at = k == 0 ? lo : first_record(sp, w, k, lo);
+	slot_buffer(sp, s, k, lo);
+	at = k == 0 ? lo : first_record(sp, w, s, k, lo);
 	__atomic_store_n(&s->fixing, 0, __ATOMIC_RELAXED);
 	fill(sp, w, s, k, at);
 	__atomic_store_n(&s->start, at, __ATOMIC_RELAXED);
@@ -286,7 +358,8 @@ split_over(struct split *sp, unsigned w, struct cursor *cu)
 {
 	mos_source_split_end(sp->src[w], cu->prev_end);
 	cu->over = true;
-	split_leave(sp, w);
+	/* its last records are in use until its next split_next */
+	__atomic_store_n(&sp->done[w], UINT64_MAX, __ATOMIC_RELEASE);
 }
 
 bool
@@ -302,6 +375,8 @@ split_next(struct split *sp, unsigned w, uint16_t n, uint64_t *clock,
 	struct cursor *cu = &sp->cur[w];
 	uint16_t got = 0, k0 = 0;
 
+	/* the records of the last call are no longer in use */
+	__atomic_store_n(&sp->released[w], cu->over ? UINT64_MAX : cu->chunk, __ATOMIC_RELEASE);
 	while (got < n && !cu->over) {
 		struct slot *s = cu->slot;
 		unsigned take, end, last, mi;
@@ -317,12 +392,6 @@ split_next(struct split *sp, unsigned w, uint16_t n, uint64_t *clock,
 			cu->slot = s;
 			cu->i = 0;
 			cu->mi = s->first[w];
-			/* the chunk's pages into the TLB at once (the walks overlap;
-			 * one at a time, in frame order, they stall the decode) */
-			if (s->start != SIZE_MAX)
-				for (size_t o = s->start & ~(size_t)(SPLIT_PAGE - 1); o < s->end;
-				     o += SPLIT_PAGE)
-					__builtin_prefetch(sp->base + o, 0, 0);
 		}
 		take = RTE_MIN(s->n - cu->i, (unsigned)(n - got));
 		end = cu->i + take;
@@ -346,7 +415,7 @@ split_next(struct split *sp, unsigned w, uint16_t n, uint64_t *clock,
 			break;
 		/* chunk taken: once every worker has, its slot is scanned again */
 		cu->prev_end = s->end;
-		mos_source_split_pass(sp->src[w], s->end, &s->c);
+		mos_source_split_pass(sp->src[w], &s->c);
 		cu->slot = NULL;
 		cu->chunk++;
 		if (s->bad) {

@@ -44,8 +44,9 @@ struct split *split_new(struct mos_source *const *srcs, unsigned n, split_owner_
  * Worker @w's next @n records of the split file (fewer at its end, then 0),
  * in input order: @clock[j] is the latest record time of the input up to
  * the j-th of them; the *@k of them that are @w's own are copied to @recs,
- * the i-th being the @at[i]-th of the n. Fewer than @n, or 0, also when a
- * stop was requested or the run abandoned while waiting for another worker.
+ * the i-th being the @at[i]-th of the n. Their data stay valid until @w's
+ * next split_next or split_leave. Fewer than @n, or 0, also when a stop
+ * was requested or the run abandoned while waiting for another worker.
  */
 uint16_t split_next(struct split *sp, unsigned w, uint16_t n, uint64_t *clock,
 		    struct mos_source_rec *recs, uint16_t *at, uint16_t *k);

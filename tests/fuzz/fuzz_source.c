@@ -101,27 +101,33 @@ same(const struct got *a, const struct got *b)
 
 /* The split reading of @src (a fresh source): chunks of @chunk bytes walked
  * from where the previous one ended must give the @n peeked frames in
- * got[] until a record the mapping does not take. */
+ * got[] until a record the walk does not take. */
 static void
 split(struct mos_source *src, size_t chunk, int n)
 {
 	struct mos_source_layout lay;
 	struct mos_source_counters c = { 0 };
 	struct mos_source_rec recs[64];
+	uint8_t *buf;
 	size_t at;
 	int k = 0;
 
 	if (!mos_source_split_begin(src, &lay))
 		return;
 	CHECK(lay.first <= lay.len);
+	buf = malloc(chunk + lay.tail);
+	CHECK(buf != NULL);
 	at = lay.first;
 	for (size_t lo = lay.first; lo < lay.len; lo += chunk) {
-		size_t to = lo + chunk, guess = mos_source_split_sync(src, lo, to);
+		size_t to = lo + chunk;
+		struct mos_source_view v = { buf, chunk + lay.tail, lo, lo, to };
+		size_t guess = mos_source_split_sync(src, &v, lo, to);
 		bool bad = false;
 		unsigned m;
 
 		CHECK(guess == SIZE_MAX || (guess >= lo && guess < lay.len));
-		while ((m = mos_source_split_walk(src, &at, to, recs, 64, &c, &bad)) > 0) {
+		CHECK(at >= lo);
+		while ((m = mos_source_split_walk(src, &v, &at, to, recs, 64, &c, &bad)) > 0) {
 			for (unsigned i = 0; i < m; i++, k++) {
 				struct got g = got_of(&recs[i]);
 
@@ -130,9 +136,12 @@ split(struct mos_source *src, size_t chunk, int n)
 			if (bad)
 				break;
 		}
-		if (bad)
+		if (bad) {
+			free(buf);
 			return;
+		}
 	}
+	free(buf);
 	CHECK(k == n || n == MAX_FRAMES);
 }
 

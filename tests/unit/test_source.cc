@@ -387,11 +387,11 @@ void expect_same_frames(const std::vector<Got> &got, const std::vector<Got> &wan
 	}
 }
 
-// Classic pcap files are read from a mapping of the file (runtime/source.c);
+// Classic pcap files are read in place (runtime/source.c, with pread);
 // whatever the byte order and time unit, and when a record is longer than
 // the file's snapshot length (libpcap then takes over at that record), the
 // frames must be libpcap's.
-TEST(PcapSource, MappedReadGivesLibpcapsFramesInEveryByteOrderAndUnit)
+TEST(PcapSource, InPlaceReadGivesLibpcapsFramesInEveryByteOrderAndUnit)
 {
 	const std::vector<RawRec> recs = {
 		{1, 1700000000, 123456, 60, 60},
@@ -437,48 +437,74 @@ TEST(PcapSource, MappedReadGivesLibpcapsFramesInEveryByteOrderAndUnit)
 	}
 }
 
-// The records of a walk over [@lay.first, @lay.len) range by range
-// (@chunk bytes each, at most @chunk / 16 + 1 records), each range walked
-// from where the walk before ended, which is the first record (pcapng:
-// block) starting in the range if one does: the range's guessed first
-// record must be that one, or none.
-std::vector<struct mos_source_rec> walk_ranges(struct mos_source *walk,
-					       const struct mos_source_layout &lay, size_t chunk,
-					       struct mos_source_counters *c)
+// A record and its bytes, copied while they are valid.
+struct Whole {
+	Got g;
+	std::string bytes;
+};
+
+Whole whole_of(const struct mos_source_rec &r)
 {
-	std::vector<struct mos_source_rec> got, buf(chunk / 16 + 1);
+	return {got_of(r), std::string((const char *)r.data, r.caplen)};
+}
+
+// Every record of @s, peeked @burst at a time.
+std::vector<Whole> peek_all(struct mos_source *s, uint16_t burst)
+{
+	std::vector<Whole> out;
+	struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
+
+	for (uint16_t n; (n = mos_source_peek(s, r, burst)) > 0;)
+		for (uint16_t i = 0; i < n; i++)
+			out.push_back(whole_of(r[i]));
+	return out;
+}
+
+// The records of a walk over [@lay.first, @lay.len) range by range
+// (@chunk bytes each, at most @chunk / 16 + 1 records), each range read
+// into a view of its own and walked from where the walk before ended,
+// which is the first record (pcapng: block) starting in the range if one
+// does: the range's guessed first record must be that one, or none.
+std::vector<Whole> walk_ranges(struct mos_source *walk, const struct mos_source_layout &lay,
+			       size_t chunk, struct mos_source_counters *c)
+{
+	std::vector<Whole> got;
+	std::vector<struct mos_source_rec> buf(chunk / 16 + 1);
+	std::vector<uint8_t> mem(chunk + lay.tail);
 	size_t at = lay.first;
 
 	for (size_t lo = lay.first; lo < lay.len; lo += chunk) {
-		EXPECT_EQ(mos_source_split_sync(walk, lo, lo + chunk),
+		struct mos_source_view v = {mem.data(), mem.size(), lo, lo, lo + chunk};
+		EXPECT_EQ(mos_source_split_sync(walk, &v, lo, lo + chunk),
 			  at < lo + chunk && at < lay.len ? at : SIZE_MAX)
 			<< lo;
 		bool bad = true;
-		unsigned n = mos_source_split_walk(walk, &at, lo + chunk, buf.data(),
+		unsigned n = mos_source_split_walk(walk, &v, &at, lo + chunk, buf.data(),
 						   (unsigned)buf.size(), c, &bad);
 		EXPECT_FALSE(bad);
-		got.insert(got.end(), buf.begin(), buf.begin() + n);
+		EXPECT_LE(v.hi - v.lo, v.cap);
+		for (unsigned i = 0; i < n; i++)
+			got.push_back(whole_of(buf[i]));
 	}
 	EXPECT_EQ(at, lay.len);
 	return got;
 }
 
-// The same records, read in place at the same addresses.
-void expect_same_recs(const std::vector<struct mos_source_rec> &got,
-		      const std::vector<struct mos_source_rec> &want)
+// The same records, byte for byte.
+void expect_same_recs(const std::vector<Whole> &got, const std::vector<Whole> &want)
 {
 	std::vector<Got> g, w;
 
 	ASSERT_EQ(got.size(), want.size());
 	for (size_t i = 0; i < got.size(); i++) {
-		EXPECT_EQ(got[i].data, want[i].data) << i;
-		g.push_back(got_of(got[i]));
-		w.push_back(got_of(want[i]));
+		EXPECT_EQ(got[i].bytes, want[i].bytes) << i;
+		g.push_back(got[i].g);
+		w.push_back(want[i].g);
 	}
 	expect_same_frames(g, w);
 }
 
-// Split reading (runtime/split.c): walking a mapped file range by range
+// Split reading (runtime/split.c): walking a file range by range
 // from each range's true first record gives exactly the records
 // mos_source_peek gives, in every byte order and unit and for any range
 // size; the guess of a range's first record is that record on a file
@@ -506,16 +532,12 @@ TEST(PcapSource, SplitWalkGivesThePeekedRecordsFromAnyTrueStart)
 			ASSERT_NE(walk, nullptr) << err;
 			struct mos_source_layout lay;
 			ASSERT_TRUE(mos_source_split_begin(walk, &lay));
-			std::vector<struct mos_source_rec> want;
-			struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
-			for (uint16_t n; (n = mos_source_peek(peek, r, 7)) > 0;)
-				want.insert(want.end(), r, r + n);
+			std::vector<Whole> want = peek_all(peek, 7);
 			ASSERT_EQ(want.size(), recs.size());
 			for (size_t chunk : {100u, 1514u, 4096u, 65536u}) {
 				SCOPED_TRACE(chunk);
 				struct mos_source_counters c = {};
-				std::vector<struct mos_source_rec> got = walk_ranges(walk, lay, chunk, &c);
-				expect_same_recs(got, want);
+				expect_same_recs(walk_ranges(walk, lay, chunk, &c), want);
 				EXPECT_EQ(c.packets, recs.size());
 			}
 			mos_source_close(walk);
@@ -536,10 +558,13 @@ TEST(PcapSource, SplitWalkGivesThePeekedRecordsFromAnyTrueStart)
 	struct mos_source_layout lay;
 	ASSERT_TRUE(mos_source_split_begin(s, &lay));
 	std::vector<struct mos_source_rec> buf(lay.len / 16 + 1);
+	std::vector<uint8_t> mem(lay.len);
+	struct mos_source_view v = {mem.data(), mem.size(), lay.first, lay.first, SIZE_MAX};
 	struct mos_source_counters c = {};
 	size_t at = lay.first;
 	bool bad = false;
-	unsigned n = mos_source_split_walk(s, &at, lay.len, buf.data(), (unsigned)buf.size(), &c, &bad);
+	unsigned n = mos_source_split_walk(s, &v, &at, lay.len, buf.data(), (unsigned)buf.size(), &c,
+					   &bad);
 	EXPECT_TRUE(bad);
 	EXPECT_EQ(n, 25u);
 	mos_source_split_end(s, at);
@@ -596,7 +621,7 @@ struct NgFile {
 		put(v, link, 2);
 		put(v, 0, 2);
 		put(v, snap, 4);
-		put(v, 2, 2);            // if_name "eth0": an option the mapping ignores
+		put(v, 2, 2);            // if_name "eth0": an option the reader ignores
 		put(v, 4, 2);
 		v.insert(v.end(), {'e', 't', 'h', '0'});
 		if (resol >= 0) {
@@ -641,18 +666,18 @@ struct NgFile {
 	}
 };
 
-// pcapng files are read from the mapping too: the frames (times in every
-// unit and offset the mapping follows, interfaces described mid-file,
+// pcapng files are read in place too: the frames (times in every
+// unit and offset the reader follows, interfaces described mid-file,
 // blocks libpcap skips) must be libpcap's, and so must they be when the
-// mapping hands the rest to libpcap (a new section, a simple packet
+// reader hands the rest to libpcap (a new section, a simple packet
 // block, a binary time unit, a frame over the snapshot length, a file cut
 // inside a block, an interface with another snapshot length).
-TEST(PcapSource, MappedPcapngGivesLibpcapsFrames)
+TEST(PcapSource, PcapngReadInPlaceGivesLibpcapsFrames)
 {
 	struct Case {
 		const char *name;
 		void (*tail)(NgFile &);  // blocks after 3 plain frames
-		bool mapped_to_end;
+		bool read_to_end;
 		size_t cut;
 	};
 	const Case cases[] = {
@@ -712,15 +737,15 @@ TEST(PcapSource, MappedPcapngGivesLibpcapsFrames)
 			EXPECT_EQ(mos_source_counters(s)->errors, want_err);
 			EXPECT_EQ(got[0].ts_ns, 1700000000000001000ull);
 			EXPECT_EQ(got[2].wirelen, 2000u);
-			if (cs.mapped_to_end) {
+			if (cs.read_to_end) {
 				ASSERT_EQ(got.size(), 6u);
 				EXPECT_EQ(got[3].ts_ns, 1700000000123456789ull);
 				EXPECT_EQ(got[4].ts_ns, 1699996400123000000ull);
 				EXPECT_EQ(got[5].tag, 12);
 			}
 			mos_source_close(s);
-			// read in place from the mapping: the records' data are as far
-			// apart as their blocks
+			// read in place from the source's buffer: the records' data are
+			// as far apart as their blocks
 			s = open_files({a}, err);
 			ASSERT_NE(s, nullptr) << err;
 			struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
@@ -735,7 +760,7 @@ TEST(PcapSource, MappedPcapngGivesLibpcapsFrames)
 // Damaged copies of the capture files @bases (the first @head bytes,
 // the file header, kept; @be[k]: base k is big-endian): bytes of record
 // headers, lengths, options and packets changed at random, files cut
-// anywhere. Whatever the mapping takes and whatever it hands to libpcap,
+// anywhere. Whatever the reader takes and whatever it hands to libpcap,
 // the frames and the errors must be libpcap's own. @cases files, fixed
 // seed; most must open, and many must end in an error.
 void expect_damaged_read_as_libpcap(const std::vector<std::vector<uint8_t>> &bases,
@@ -890,13 +915,10 @@ TEST(PcapSource, SplitWalkOfPcapngGivesThePeekedRecords)
 		struct mos_source_layout lay;
 		ASSERT_TRUE(mos_source_split_begin(walk, &lay));
 		EXPECT_EQ(lay.first, first);
-		std::vector<struct mos_source_rec> want;
-		struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
-		for (uint16_t n; (n = mos_source_peek(peek, r, 7)) > 0;)
-			want.insert(want.end(), r, r + n);
+		std::vector<Whole> want = peek_all(peek, 7);
 		ASSERT_EQ(want.size(), 500u);
-		EXPECT_EQ(want[1].ts_ns, 1700000000001000000ull);      // microsecond interface
-		EXPECT_EQ(want[2].ts_ns, 1700000000000002000ull);      // nanosecond interface
+		EXPECT_EQ(want[1].g.ts_ns, 1700000000001000000ull);    // microsecond interface
+		EXPECT_EQ(want[2].g.ts_ns, 1700000000000002000ull);    // nanosecond interface
 		for (size_t chunk : {100u, 1600u, 4096u, 65536u}) {
 			SCOPED_TRACE(chunk);
 			struct mos_source_counters c = {};
@@ -927,13 +949,16 @@ TEST(PcapSource, SplitWalkOfPcapngGivesThePeekedRecords)
 	struct mos_source_layout lay;
 	ASSERT_TRUE(mos_source_split_begin(s, &lay));
 	std::vector<struct mos_source_rec> buf(64);
+	std::vector<uint8_t> mem(lay.len);
+	struct mos_source_view v = {mem.data(), mem.size(), lay.first, lay.first, SIZE_MAX};
 	struct mos_source_counters c = {};
 	size_t at = lay.first;
 	bool bad = false;
-	unsigned n = mos_source_split_walk(s, &at, lay.len, buf.data(), (unsigned)buf.size(), &c, &bad);
+	unsigned n = mos_source_split_walk(s, &v, &at, lay.len, buf.data(), (unsigned)buf.size(), &c,
+					   &bad);
 	EXPECT_TRUE(bad);
 	ASSERT_EQ(n, 10u);
-	mos_source_split_pass(s, at, &c);
+	mos_source_split_pass(s, &c);
 	mos_source_split_end(s, at);
 	struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
 	std::vector<Got> got;

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -97,8 +98,8 @@ struct mos_source_rec {
 
 /*
  * Offline sources: read up to @n (<= MOS_SOURCE_PEEK_MAX) records without
- * copying them into mbufs: classic pcap and pcapng files are read where
- * they are mapped (up to a block the mapping leaves to libpcap), other
+ * copying them into mbufs: classic pcap and pcapng files are read in
+ * place in the source's buffers (up to a block left to libpcap), other
  * inputs are copied to a buffer of the source. The records'
  * data stay valid until the next mos_source_peek or mos_source_rx on @src
  * or its close. Counters and errors as mos_source_rx. Returns the number
@@ -109,52 +110,64 @@ uint16_t mos_source_peek(struct mos_source *src, struct mos_source_rec *recs, ui
 
 /*
  * Split reading: several threads share the scan of one classic pcap or
- * pcapng file
- * (runtime/split.c spreads it over the offline workers). Each thread has
- * its own source over the same files (mos_source_pcap_dup); they share the
- * file's mapping, so record data and offsets are the same in all of them.
+ * pcapng file (runtime/split.c spreads it over the offline workers). Each
+ * thread has its own source over the same files (mos_source_pcap_dup).
+ * The file is read in ranges, each into a view: a buffer of the caller's
+ * that holds the file's bytes [lo, hi) and has room for bytes up to
+ * lo + cap; walks read into it as they need (pread, ahead in steps up to
+ * the offset ahead), so the records they give point into it and stay
+ * valid while it is not read into again.
  */
+struct mos_source_view {
+	uint8_t *buf;                /* the file's bytes [lo, hi) */
+	size_t cap;                  /* bytes of room at buf */
+	size_t lo, hi;               /* file offsets */
+	size_t ahead;                /* reads go past this offset only as far as a record needs */
+};
+
 struct mos_source_layout {
-	const void *base;            /* the mapping (the same for sources that share it) */
+	dev_t dev;                   /* the file (the same for every source that splits it) */
+	ino_t ino;
 	size_t first;                /* offset of the file's first record */
 	size_t len;                  /* the file's length */
+	size_t tail;                 /* bytes a record may reach past the range it starts in */
 };
 
 /* Open the source's first file if needed: true, with @lay filled, when it
- * is a mapped classic pcap or pcapng file of which no record was read yet
- * (pcapng: the interfaces described before the first packet are read,
- * @lay->first is that packet's block). */
+ * is a classic pcap or pcapng file read here (not by libpcap) of which
+ * no record was read yet (pcapng: the interfaces described before the
+ * first packet are read, @lay->first is that packet's block). */
 bool mos_source_split_begin(struct mos_source *src, struct mos_source_layout *lay);
 
-/* A guess at the first record starting in [@from, @to): the first offset
- * where a chain of plausible record headers begins (classic pcap:
- * searched over at most 16 + the snapshot length bytes, the longest
- * record; pcapng: blocks, at multiples of 4), or SIZE_MAX. Only
- * a guess (a payload can look like records): check it against where the
- * walk of the bytes before ended. */
-size_t mos_source_split_sync(const struct mos_source *src, size_t from, size_t to);
+/* A guess at the first record starting in [@from, @to), read into @v (its
+ * lo at most @from): the first offset where a chain of plausible record
+ * headers begins (classic pcap: searched over at most 16 + the snapshot
+ * length bytes, the longest record; pcapng: blocks, at multiples of 4),
+ * or SIZE_MAX. Only a guess (a payload can look like records): check it
+ * against where the walk of the bytes before ended. */
+size_t mos_source_split_sync(const struct mos_source *src, struct mos_source_view *v,
+			     size_t from, size_t to);
 
 /*
  * Read the records that start at *@at and after it, while they start
- * before @to (and up to @n of them), as mos_source_peek would (same
- * fields, frames cut to MOS_FRAME_MAX), counting them in @c (packets,
- * bytes, cut). *@at ends after the last record read; *@bad is set when the
- * record at *@at is one the mapping does not take (cut short by the
- * file's end, longer than the snapshot length; pcapng: any block but
- * packets and blocks libpcap skips, which are passed over): from there on the file
- * must be read by mos_source_peek after mos_source_split_end. Safe to call
- * from several threads on sources sharing the mapping. Returns the number
- * of records.
+ * before @to (and up to @n of them), into @v (its lo at most *@at) as
+ * mos_source_peek would (same fields, frames cut to MOS_FRAME_MAX),
+ * counting them in @c (packets, bytes, cut). *@at ends after the last
+ * record read; *@bad is set when the record at *@at is one the walk does
+ * not take (cut short by the file's end, longer than the snapshot length
+ * or than @v has room for; pcapng: any block but packets and blocks
+ * libpcap skips, which are passed over): from there on the file must be
+ * read by mos_source_peek after mos_source_split_end. Safe to call from
+ * several threads on sources over the same file, each with its own view.
+ * Returns the number of records.
  */
-unsigned mos_source_split_walk(const struct mos_source *src, size_t *at, size_t to,
-			       struct mos_source_rec *recs, unsigned n,
+unsigned mos_source_split_walk(const struct mos_source *src, struct mos_source_view *v,
+			       size_t *at, size_t to, struct mos_source_rec *recs, unsigned n,
 			       struct mos_source_counters *c, bool *bad);
 
-/* This source's reader has taken every record before offset @off, counted
- * in @c: its counters grow by them, and pages every reader has passed are
- * given back. Record data stay valid while the reader is within 32 MiB. */
-void mos_source_split_pass(struct mos_source *src, size_t off,
-			   const struct mos_source_counters *c);
+/* This source's reader has taken records counted in @c: its counters
+ * grow by them. */
+void mos_source_split_pass(struct mos_source *src, const struct mos_source_counters *c);
 
 /* Continue with mos_source_peek at offset @off of the file (its end, or a
  * record the walk did not take). */
