@@ -12,7 +12,10 @@ mksplit.py DIR writes into DIR
                    enhanced packet blocks, statistics blocks between
                    records and a second interface described mid-file
                    (the shared scan ends there);
-  split_cut.pcapng split_fake.pcapng cut inside a block (a read error).
+  split_cut.pcapng split_fake.pcapng cut inside a block (a read error);
+  split_big.pcap   connections of segments up to 64 KiB (as a capture
+                   of offloaded traffic shows them): a burst of frames
+                   spans more chunks than the scan has slots.
 Deterministic: the same bytes every time."""
 import os
 import struct
@@ -60,8 +63,9 @@ def fake_ng_payload(n, salt):
     return (rec * (n // len(rec) + 1))[:n]
 
 
-def connections(n_conns, rounds, fake=fake_payload):
-    """Records (time, frame) of n_conns interleaved connections."""
+def connections(n_conns, rounds, fake=fake_payload, size_of=None):
+    """Records (time, frame) of n_conns interleaved connections; payload
+    sizes size_of(round, connection) (300 to 1399 bytes by default)."""
     out, t = [], 0
     state = []
     for c in range(n_conns):
@@ -78,7 +82,7 @@ def connections(n_conns, rounds, fake=fake_payload):
     for r in range(rounds):
         for k, st in enumerate(state):
             cli, srv, cp, sp, cs, ss = st
-            size = 300 + (r * 131 + k * 17) % 1100
+            size = size_of(r, k) if size_of else 300 + (r * 131 + k * 17) % 1100
             emit(frame(cli, srv, cp, sp, cs, ss, 0x18, fake(size, r + k)))
             st[4] += size
             emit(frame(srv, cli, sp, cp, ss, st[4], 0x18, fake(size // 2 + 50, r * k)))
@@ -136,3 +140,5 @@ ng = connections(200, 40, fake_ng_payload)
 write_ng(os.path.join(d, "split_fake.pcapng"), ng)
 size = os.path.getsize(os.path.join(d, "split_fake.pcapng"))
 write_ng(os.path.join(d, "split_cut.pcapng"), ng, cut=size * 2 // 3 + 7)
+write(os.path.join(d, "split_big.pcap"),
+      connections(200, 2, size_of=lambda r, k: 20000 + (r * 7919 + k * 4093) % 45000))

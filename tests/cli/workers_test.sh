@@ -132,7 +132,8 @@ synthetic)
 	# record headers (the chunks' guessed starts are mostly wrong), a record
 	# over the snapshot length mid-file (libpcap reads on from there), a
 	# file cut inside a record (the same error and exit status); the same
-	# for pcapng, with an interface described mid-file.
+	# for pcapng, with an interface described mid-file; bursts of frames
+	# up to 64 KiB, each over more chunks than the scan has slots.
 	/usr/bin/python3 "$src/tests/cli/mksplit.py" "$tmp" || { echo "mksplit.py failed"; exit 1; }
 	for c in split_fake.pcap split_snap.pcap split_cut.pcap split_fake.pcapng split_cut.pcapng; do
 		same "conntrack $c" "$conntrack" "$tmp/$c"
@@ -144,6 +145,8 @@ synthetic)
 			{ echo "FAIL $c: no read error"; cat "$tmp/e2"; fail=1; } ;;
 		esac
 	done
+	same "conntrack split_big.pcap" "$conntrack" "$tmp/split_big.pcap" --burst 256
+	same "conntrack.mos split_big.pcap" "$tmp/ctmos" "$tmp/split_big.pcap" --burst 256
 	# the pcapng file holds the same frames at the same times (other
 	# payload bytes, same lengths): the same records as the classic one
 	"$conntrack" -q -r "$tmp/split_fake.pcap" >"$tmp/classic"
