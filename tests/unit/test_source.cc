@@ -460,6 +460,51 @@ std::vector<Whole> peek_all(struct mos_source *s, uint16_t burst)
 	return out;
 }
 
+// Records read in place stay valid until the next read, however many
+// buffers one read spans: 256 records of up to 60 KB (15 MB, beyond one
+// buffer) peeked at once, byte for byte as libpcap reads them, and again
+// after a record over the snapshot length hands the rest to libpcap.
+TEST(PcapSource, PeekedRecordsStayValidAcrossBuffers)
+{
+	std::vector<RawRec> recs;
+	for (uint32_t i = 0; i < 600; i++) {
+		uint32_t len = i % 3 ? 60000 - i * 37 : 60 + i;
+		recs.push_back({(uint8_t)i, 1700000000 + i, i, len, len});
+	}
+	recs[400].caplen = recs[400].wirelen = 70000;   // over the snapshot length
+	std::string a = tmp_path("big.pcap");
+	write_raw_pcap(a, false, false, 65535, recs);
+	// libpcap's frames, whole
+	char ebuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(a.c_str(), PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	ASSERT_NE(p, nullptr) << ebuf;
+	std::vector<std::string> want;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	while (pcap_next_ex(p, &h, &d) == 1)
+		want.emplace_back((const char *)d, h->caplen);
+	pcap_close(p);
+	ASSERT_EQ(want.size(), recs.size());
+	char err[MOS_SOURCE_ERRLEN];
+	struct mos_source *s = open_files({a}, err);
+	ASSERT_NE(s, nullptr) << err;
+	struct mos_source_rec r[MOS_SOURCE_PEEK_MAX];
+	size_t k = 0;
+	for (uint16_t n; (n = mos_source_peek(s, r, MOS_SOURCE_PEEK_MAX)) > 0;) {
+		// every record of this read checked once the read is over
+		for (uint16_t i = 0; i < n; i++, k++) {
+			ASSERT_LT(k, want.size());
+			// frames are cut to MOS_FRAME_MAX, as mbufs are
+			ASSERT_EQ(r[i].caplen, std::min<size_t>(want[k].size(), MOS_FRAME_MAX)) << k;
+			EXPECT_TRUE(memcmp(r[i].data, want[k].data(), r[i].caplen) == 0) << k;
+		}
+	}
+	EXPECT_EQ(k, want.size());
+	EXPECT_EQ(mos_source_counters(s)->errors, 0u);
+	mos_source_close(s);
+	unlink(a.c_str());
+}
+
 // The records of a walk over [@lay.first, @lay.len) range by range
 // (@chunk bytes each, at most @chunk / 16 + 1 records), each range read
 // into a view of its own and walked from where the walk before ended,
