@@ -141,8 +141,10 @@ def run_once(argv, cpus, tmp, limit, env=None):
 
 def anon_kb(time_pid):
     """RssAnon of the tool /usr/bin/time (@time_pid) runs, 0 if not known:
-    peak RSS also counts the pages of a capture file read through a
-    mapping, which the anonymous memory leaves out."""
+    peak RSS also counts the file pages a tool maps (shared libraries),
+    which the anonymous memory leaves out. mos programs read pcap and
+    pcapng files with pread into buffers they use again: the trace's
+    pages are not mapped, only those buffers count (as anonymous)."""
     try:
         kids = open(f"/proc/{time_pid}/task/{time_pid}/children").read().split()
         for line in open(f"/proc/{kids[0]}/status"):
@@ -254,10 +256,11 @@ def table(res):
              f"{res['rounds']} rounds, tools interleaved, each pinned to CPU {res['cpu']}; "
              f"median wall time (min-max), median CPU time (user+sys), largest peak RSS. "
              f"Mpps and Gbit/s by wall time; Mpps (CPU) by CPU time, steadier when other "
-             f"work shares the core. Peak RSS counts the pages of a trace read through a "
-             f"mapping (mos programs map pcap and pcapng files); anon MB is the largest "
-             f"anonymous memory (RssAnon) seen, sampled every 10 ms, without them (and "
-             f"without DPDK's ~10 MB of shared memory).", "",
+             f"work shares the core. Peak RSS also counts mapped file pages (mos programs "
+             f"read pcap and pcapng files with pread into reused buffers, so trace pages "
+             f"are not among them); anon MB is the largest anonymous memory (RssAnon) "
+             f"seen, sampled every 10 ms, without mapped file pages (and without DPDK's "
+             f"~10 MB of shared memory).", "",
              "| tool | kind | Mpps | Gbit/s | Mpps (CPU) | wall s (min-max) | CPU s | peak RSS MB "
              "| anon MB | rate vs libpcap loop (wall) | (CPU) |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
