@@ -175,9 +175,8 @@ void mos_source_split_end(struct mos_source *src, size_t off);
 
 /*
  * Open another offline source over the files of @src, read from their
- * beginning on its own (for another thread). Sources over the same file
- * share one mapping of it. Returns NULL with errno set and a message in
- * @err.
+ * beginning on its own (for another thread), with buffers of its own.
+ * Returns NULL with errno set and a message in @err.
  */
 struct mos_source *mos_source_pcap_dup(const struct mos_source *src, char *err);
 
