@@ -62,20 +62,20 @@ struct mos_source {
 	int rd_fd;                   /* its descriptor (libpcap's), read with pread */
 	dev_t rd_dev;                /* its device and inode (split reading) */
 	ino_t rd_ino;
-	size_t rd_len;              /* its size */
-	size_t rd_off;              /* offset of the next record */
+	size_t rd_len;               /* its size */
+	size_t rd_off;               /* offset of the next record */
 	struct mos_source_view v;    /* the buffer read from (v.buf NULL: none yet) */
 	bool v_used;                 /* records of the current call are in v.buf */
 	uint8_t *free_bufs[RD_BUFS]; /* buffers not in use */
 	uint8_t *busy_bufs[RD_BUFS]; /* buffers holding records of the current call, v.buf aside */
 	unsigned n_free, n_busy, n_bufs; /* ... and buffers allocated */
 	uint8_t *copy;               /* peek: records libpcap read, copied (MOS_SOURCE_PEEK_MAX frames) */
-	uint32_t rd_snap;           /* libpcap's snapshot length of the file */
-	long long rd_ts0;           /* seconds of its first record (split reading) */
-	uint64_t rd_recs;           /* records of the file read here */
-	bool rd_swap;               /* the file's (pcapng: section's) byte order is not ours */
-	bool rd_usec;               /* classic: microsecond timestamps (else nanoseconds) */
-	bool rd_ng;                 /* a pcapng file */
+	uint32_t rd_snap;            /* libpcap's snapshot length of the file */
+	long long rd_ts0;            /* seconds of its first record (split reading) */
+	uint64_t rd_recs;            /* records of the file read here */
+	bool rd_swap;                /* the file's (pcapng: section's) byte order is not ours */
+	bool rd_usec;                /* classic: microsecond timestamps (else nanoseconds) */
+	bool rd_ng;                  /* a pcapng file */
 	unsigned n_ifs;              /* pcapng: interfaces described so far */
 	uint32_t ng_snap0;           /* pcapng: the first interface's snapshot length field */
 	struct ng_if ifs[NG_IFS];    /* pcapng: their time units */
