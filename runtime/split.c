@@ -35,8 +35,8 @@
 
 #define SPLIT_CHUNK (256u << 10)     /* bytes of the file per chunk */
 #define SPLIT_RECS  (SPLIT_CHUNK / 16) /* most records starting in one chunk */
-#define SPLIT_LEAD  8                /* chunks a worker ahead scans beyond the one it took */
-#define SPLIT_SLOTS 24               /* slots besides one per worker */
+#define SPLIT_LEAD  2                /* chunks a worker ahead scans beyond the one it took */
+#define SPLIT_SLOTS 3                /* slots besides one per worker */
 #define SPLIT_BUFS  (MOS_SOURCE_PEEK_MAX + 1) /* buffers a worker's burst may hold */
 
 struct slot {
