@@ -17,7 +17,6 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_memcpy.h>
-#include <rte_prefetch.h>
 
 #include "mos/decode.h"
 #include "mos/source.h"
@@ -329,9 +328,10 @@ enum blk_kind {
 };
 
 /* Read file bytes into @v up to @end at least (RD_STEP at a time up to
- * v->ahead, as its buffer and the file allow): false when they do not fit in its buffer,
- * or the file ends before @end (or shrank since it was opened, or cannot
- * be read: libpcap then reads it and says what is wrong). */
+ * v->ahead, as its buffer and the file allow): false when they do not fit
+ * in its buffer, or the file ends before @end (or shrank since it was
+ * opened, or cannot be read: libpcap then reads it and says what is
+ * wrong). */
 static bool
 view_need(const struct mos_source *s, struct mos_source_view *v, size_t end)
 {
@@ -927,7 +927,8 @@ void
 mos_source_split_end(struct mos_source *s, size_t off)
 {
 	s->rd_off = off;
-	s->v.lo = s->v.hi = off;
+	/* no record was peeked yet: the buffer is free, rd_restart cannot fail */
+	rd_restart(s);
 }
 
 struct mos_source *
