@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -38,18 +39,10 @@
 #include "mos/rss.h"
 
 #include "app_private.h"
+#include "recmerge.h"
 #include "split.h"
 
 #define POS_END      (UINT64_MAX - 1) /* position of the end of input */
-
-/* A record line held until the merge. */
-struct line {
-	uint64_t pos;                /* input position when its first byte was written */
-	uint64_t key;                /* sort_lines: 8 bytes after its group's common prefix */
-	size_t off;                  /* in the writer's byte buffer */
-	uint32_t len;                /* bytes, newline included */
-	uint16_t worker;             /* writer */
-};
 
 struct worker {
 	unsigned id;                 /* 0..n-1 */
@@ -62,15 +55,12 @@ struct worker {
 	unsigned n;                  /* offline: workers of the run */
 	uint64_t now;                /* offline: packet clock at the end */
 	FILE *out;                   /* record stream (cookie, unbuffered) */
-	uint64_t pos;                /* current input position (tag of new lines) */
-	char *buf;                   /* record bytes */
+	uint64_t pos;                /* offline: current input position (tag of new lines) */
+	struct recmerge *merge;      /* offline: where its lines go, NULL without --workers */
+	char *buf;                   /* live: the bytes of a line not ended yet */
 	size_t len, cap;             /* used / allocated */
-	struct line *lines;          /* complete lines */
-	size_t n_lines, lines_cap;   /* used / allocated */
-	size_t line_off;             /* start of the line being written */
-	uint64_t line_pos;           /* its tag */
-	bool in_line;                /* a line is being written */
-	bool oom;                    /* memory ran out: records lost (reported) */
+	bool in_line;                /* live: a line is being written */
+	bool oom;                    /* live: memory ran out: records lost (reported) */
 	bool live;                   /* live run: whole lines go out at once */
 	uint64_t dropped;            /* verdict drops */
 	struct mos_stats stats;      /* offline, workers 1..n-1: their own frames */
@@ -78,6 +68,7 @@ struct worker {
 
 static struct worker *wk;            /* the workers (one run per process) */
 static unsigned n_wk;                /* their number */
+static struct recmerge *rm;          /* offline: the merge of their lines */
 static FILE *live_out;               /* live: where the workers' lines go */
 static pthread_mutex_t live_out_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -150,31 +141,9 @@ rec_write(void *cookie, const char *data, size_t n)
 		w->in_line = w->len > 0;
 		return (ssize_t)n;
 	}
-	if (!grow((void **)&w->buf, &w->cap, w->len + n, 1)) {
-		w->oom = true;
-		return (ssize_t)n;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *nl;
-
-		if (!w->in_line) {
-			w->in_line = true;
-			w->line_off = w->len + i;
-			w->line_pos = w->pos;
-		}
-		if ((nl = memchr(data + i, '\n', n - i)) == NULL)
-			break;
-		i = (size_t)(nl - data);
-		if (!grow((void **)&w->lines, &w->lines_cap, w->n_lines + 1, sizeof(*w->lines))) {
-			w->oom = true;
-			break;
-		}
-		w->lines[w->n_lines++] = (struct line){ .pos = w->line_pos, .off = w->line_off,
-			.len = (uint32_t)(w->len + i + 1 - w->line_off), .worker = (uint16_t)w->id };
-		w->in_line = false;
-	}
-	memcpy(w->buf + w->len, data, n);
-	w->len += n;
+	/* Offline: tagged with the input position, merged in order (the
+	 * losses are counted there) */
+	recmerge_write(w->merge, w->id, w->pos, data, n);
 	return (ssize_t)n;
 }
 
@@ -190,8 +159,11 @@ make_workers(struct mos_app *app)
 		return -ENOMEM;
 	n_wk = n;
 	live_out = mos_app_out(app);
+	if (!mos_app_live(app) && (rm = recmerge_new(n, mos_app_out(app), RECMERGE_HELD_MAX)) == NULL)
+		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
 		wk[i].id = i;
+		wk[i].merge = rm;
 		wk[i].live = mos_app_live(app);
 		wk[i].out = fopencookie(&wk[i], "w", io);
 		if (wk[i].out == NULL)
@@ -210,7 +182,6 @@ mos_app_worker_out(struct mos_app *app, unsigned w)
 }
 
 static int run_files(struct mos_app *app, struct mos_ctx *ctx);
-static int line_cmp(const void *a, const void *b);
 
 unsigned
 mos_app_contexts(const struct mos_app *app)
@@ -251,144 +222,15 @@ mos_app_workers_free(void)
 		if (i > 0)
 			mos_source_close(wk[i].src);
 		free(wk[i].buf);
-		free(wk[i].lines);
 	}
 	free(wk);
 	wk = NULL;
+	recmerge_free(rm);
+	rm = NULL;
 	n_wk = 0;
 }
 
 /* ---- offline workers ------------------------------------------------------ */
-
-/* Length of the common prefix of @a and @b, at most @n bytes. */
-static size_t
-common_prefix(const char *a, const char *b, size_t n)
-{
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, y;
-
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			return i + (size_t)__builtin_ctzll(x ^ y) / 8; /* little-endian */
-	}
-	while (i < n && a[i] == b[i])
-		i++;
-	return i;
-}
-
-/* Lines of one position in @buf, all beginning with the same @skip bytes. */
-struct group {
-	const char *buf;
-	size_t skip;
-};
-
-/* Lines of one group (@arg): by their key (the 8 bytes after the common
- * beginning), then by content, as line_cmp orders them. */
-static int
-group_cmp(const void *a, const void *b, void *arg)
-{
-	const struct line *x = a, *y = b;
-	const struct group *g = arg;
-	int c;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	c = memcmp(g->buf + x->off + g->skip, g->buf + y->off + g->skip,
-		   RTE_MIN(x->len, y->len) - g->skip);
-	if (c != 0 || x->len == y->len)
-		return c;
-	return x->len < y->len ? -1 : 1;
-}
-
-/* Stable sort of @n lines by key: least significant byte first, through
- * @tmp (room for n lines); a byte that is the same in every line (a
- * record's fixed digits) costs one counting pass. */
-static void
-radix_by_key(struct line *l, struct line *tmp, size_t n)
-{
-	struct line *src = l, *dst = tmp, *t;
-
-	for (unsigned shift = 0; shift < 64; shift += 8) {
-		size_t count[256] = { 0 }, at = 0;
-
-		for (size_t i = 0; i < n; i++)
-			count[(src[i].key >> shift) & 0xff]++;
-		if (count[(src[0].key >> shift) & 0xff] == n)
-			continue;
-		for (unsigned b = 0; b < 256; b++) {
-			size_t c = count[b];
-
-			count[b] = at;
-			at += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != l)
-		memcpy(l, src, n * sizeof(*l));
-}
-
-/* Sort the @n lines of one position by content. Records often share a
- * long beginning (conntrack's: 23 bytes), and the lines are cold by now:
- * the bytes after the group's common prefix are read once, in write
- * order, into each line's key; the lines are sorted by key, and only
- * those with equal keys are compared further. */
-static void
-sort_group(const char *buf, struct line *l, size_t n)
-{
-	struct group g = { .buf = buf, .skip = l[0].len };
-	struct line *tmp = n > 64 ? malloc(n * sizeof(*tmp)) : NULL;
-
-	for (size_t i = 1; i < n; i++)
-		g.skip = common_prefix(buf + l[0].off, buf + l[i].off, RTE_MIN(g.skip, l[i].len));
-	for (size_t i = 0; i < n; i++) {
-		rte_be64_t k = 0;    /* a shorter line is padded with zeros */
-
-		memcpy(&k, buf + l[i].off + g.skip, RTE_MIN(l[i].len - g.skip, sizeof(k)));
-		l[i].key = rte_be_to_cpu_64(k);
-	}
-	if (tmp == NULL) {           /* a small group, or memory is short */
-		qsort_r(l, n, sizeof(*l), group_cmp, &g);
-		return;
-	}
-	radix_by_key(l, tmp, n);
-	free(tmp);
-	for (size_t a = 0, b; a < n; a = b) {
-		for (b = a + 1; b < n && l[b].key == l[a].key; b++)
-			;
-		if (b - a > 1)
-			qsort_r(l + a, b - a, sizeof(*l), group_cmp, &g);
-	}
-}
-
-/* Put @w's buffered lines (--workers) in the order of the merge. They come
- * in input order, their positions never decreasing, so only the lines
- * written at one position need sorting (by content); a full sort if that
- * ever fails to hold. */
-static void
-sort_lines(struct worker *w)
-{
-	struct line *l = w->lines;
-	size_t n = w->n_lines;
-
-	for (size_t i = 1; i < n; i++)
-		if (l[i].pos < l[i - 1].pos) {
-			qsort(l, n, sizeof(*l), line_cmp);
-			return;
-		}
-	for (size_t a = 0, b; a < n; a = b) {
-		for (b = a + 1; b < n && l[b].pos == l[a].pos; b++)
-			;
-		if (b - a > 1)
-			sort_group(w->buf, l + a, b - a);
-	}
-}
 
 /* Worker @w's records @got to @n - 1 of a burst, read with mos_source_peek
  * (no shared scan, or past it): @clock[j] the latest time up to the j-th
@@ -518,6 +360,8 @@ worker_main(void *arg)
 		w->pos++;
 		mos_ctx_advance(ctx, now);
 		due = mos_ctx_due(ctx);
+		if (w->merge != NULL)  /* the next lines are tagged from the next frame on */
+			recmerge_passed(w->merge, w->id, seq * 4);
 		if (w->id == 0)
 			mos_app_progress(app, seq, false);
 	}
@@ -528,7 +372,8 @@ worker_main(void *arg)
 	mos_ctx_advance(ctx, now);
 	mos_ctx_finish(ctx);
 	mos_ctx_set_borrowed(ctx, false);
-	sort_lines(w);
+	if (w->merge != NULL)
+		recmerge_passed(w->merge, w->id, UINT64_MAX);
 	return NULL;
 }
 
@@ -559,51 +404,6 @@ run_files(struct mos_app *app, struct mos_ctx *ctx)
 
 	worker_main(&w);
 	return files_done(app, &w);
-}
-
-static int
-line_cmp(const void *a, const void *b)
-{
-	const struct line *x = a, *y = b;
-	int c;
-
-	if (x->pos != y->pos)
-		return x->pos < y->pos ? -1 : 1;
-	c = memcmp(wk[x->worker].buf + x->off, wk[y->worker].buf + y->off,
-		   RTE_MIN(x->len, y->len));
-	if (c != 0 || x->len == y->len)
-		return c;
-	return x->len < y->len ? -1 : 1;
-}
-
-/* Write every worker's lines in the documented order: each worker sorted
- * its own at the end of its run (in parallel); merge the sorted lists. */
-static void
-merge(struct mos_app *app)
-{
-	FILE *out = mos_app_out(app);
-	size_t next[MOS_APP_MAX_WORKERS] = { 0 };
-
-	for (;;) {
-		const struct line *best = NULL;
-		struct worker *from;
-
-		for (unsigned i = 0; i < n_wk; i++)
-			if (next[i] < wk[i].n_lines &&
-			    (best == NULL || line_cmp(&wk[i].lines[next[i]], best) < 0))
-				best = &wk[i].lines[next[i]];
-		if (best == NULL)
-			break;
-		from = &wk[best->worker];
-		fwrite(from->buf + best->off, 1, best->len, out);
-		/* sorted lines are scattered over the buffer: fetch ahead */
-		if (++next[from->id] + 4 < from->n_lines) {
-			const struct line *ahead = &from->lines[next[from->id] + 4];
-
-			rte_prefetch0(from->buf + ahead->off);
-			rte_prefetch0(from->buf + ahead->off + RTE_CACHE_LINE_SIZE);
-		}
-	}
 }
 
 /* The owner of a record of the shared scan (split_owner_fn; @arg: the
@@ -682,6 +482,10 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		 * frames are lost anyway */
 		if (split != NULL)
 			split_abandon(split);
+		/* nor do they wait for the lines of those that never ran */
+		for (unsigned i = 0; i < n; i++)
+			if (i == 0 || i >= started)
+				recmerge_passed(rm, i, UINT64_MAX);
 		for (unsigned i = 1; i < started; i++)
 			pthread_join(wk[i].thread, NULL);
 		split_free(split);
@@ -696,15 +500,25 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 		mos_app_io_rw(app)->dropped += wk[w].dropped;
 	}
 	rc = files_done(app, &wk[0]);
+	recmerge_end(rm);
 	for (unsigned w = 0; w < n; w++) {
-		if (wk[w].oom || wk[w].in_line) {
-			fprintf(stderr, "%s: worker %u: %s\n", mos_app_prog(app), w,
-				wk[w].oom ? "out of memory for records: records lost"
-					  : "last record not ended by a newline: left out");
+		if (recmerge_lost(rm, w) > 0) {
+			fprintf(stderr, "%s: worker %u: out of memory for records: %" PRIu64
+				" records lost\n", mos_app_prog(app), w, recmerge_lost(rm, w));
+			mos_app_fail(app);
+		}
+		if (recmerge_in_line(rm, w)) {
+			fprintf(stderr, "%s: worker %u: last record not ended by a newline: left "
+				"out\n", mos_app_prog(app), w);
 			mos_app_fail(app);
 		}
 	}
-	merge(app);
+	if (recmerge_unsorted(rm) > 0) {
+		fprintf(stderr, "%s: out of memory to sort the records of one input position "
+			"(%" PRIu64 " times): their order may differ from another run's\n",
+			mos_app_prog(app), recmerge_unsorted(rm));
+		mos_app_fail(app);
+	}
 	return rc;
 }
 
