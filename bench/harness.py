@@ -3,6 +3,7 @@
 """Side-by-side benchmark of mos programs and peer tools on one trace.
 
 usage: harness.py --build BUILD --trace TRACE --label L [--rounds N] [--cpu C] [--out DIR]
+                  [--tools NAME,NAME...]
        harness.py --scaling --build BUILD --trace TRACE [--rounds N] [--cpus 0,1] [--out DIR]
 
 Every tool runs pinned to one core (taskset -c C), timed by its rusage, the
@@ -192,7 +193,10 @@ def work_done(argv, env, tmp, limit):
 
 def side_by_side(args, tmp):
     todo, skipped = [], []
+    only = set(args.tools.split(",")) if args.tools else None
     for name, kind, what, argv, needs, env in tools(args.build, args.trace, tmp):
+        if only is not None and name not in only:
+            continue
         if available(argv, needs):
             todo.append((name, kind, what, argv, env))
         else:
@@ -481,6 +485,7 @@ def main():
     ap.add_argument("--out", default="bench/results")
     ap.add_argument("--limit", type=int, default=300, help="seconds allowed per run")
     ap.add_argument("--scaling", action="store_true")
+    ap.add_argument("--tools", default="", help="comma-separated tool names: these alone")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="mos_bench_")

@@ -160,8 +160,9 @@ def to_docs(docs, results_md, d):
     body = results_md.split("\n", 2)[2]
     body = re.sub(r"!\[([^]]*)\]\(([^/)]+\.png)\)", lambda m: f"![{m.group(1)}]({rel}/{m.group(2)})",
                   body)
-    body = body.replace("\n## ", "\n### ").replace("\n### synthetic", "\n#### synthetic") \
-        .replace("\n### multiplied", "\n#### multiplied")
+    body = body.replace("\n## ", "\n### ")
+    for label in ("synthetic", "multiplied", "reordered"):
+        body = body.replace(f"\n### {label}", f"\n#### {label}")
     text = open(docs).read()
     a, b = "<!-- results: bench/report.py --docs -->", "<!-- /results -->"
     if a not in text or b not in text:

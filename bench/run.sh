@@ -40,7 +40,8 @@ t0=$(date +%s)
 # from the page cache between runs and a cold read costs many times a warm one.
 syn=/dev/shm/mos-bench-syn-$$.pcap
 mul=/dev/shm/mos-bench-mul-$$.pcap
-trap 'rm -f "$syn" "$mul"' EXIT
+reo=/dev/shm/mos-bench-reo-$$.pcap
+trap 'rm -f "$syn" "$mul" "$reo"' EXIT
 # The synthetic trace: tools/mostrace's default mix (HTTP 30%, TLS 40%, DNS
 # 15%, UDP 5%, opaque TCP; 10% IPv6, 5% VLAN; Pareto response sizes),
 # 4096 connections live at once, a little retransmission, reordering and
@@ -82,6 +83,16 @@ if [ -r "$corpus" ]; then
 else
 	echo "== no corpus capture at $corpus: the multiplied trace is left out"
 fi
+
+# Heavily reordered traffic for the reassembly comparison (issue 4): a
+# fifth of the data segments arrive after their connection's next frame.
+reo_opts="--seed 2 --packets $((packets / 2)) --concurrent 4096 --retrans 0.01 --reorder 0.2 --dup 0.002"
+echo "== reassembly tools on a heavily reordered trace: mostrace $reo_opts"
+"$build/tools/mostrace" -q -o "$reo" $reo_opts
+"$top/bench/harness.py" --build "$build" --trace "$reo" --label reordered \
+	--desc "tools/mostrace \`$reo_opts\` (reassembly tools only)" --rounds "$rounds" --cpu "$cpu" \
+	--tools "libpcap loop,mos conntrack,mos streamdump,libnids,tcpflow -FX" --out "$results"
+rm -f "$reo"
 
 echo "== multi-core scaling of the offline path (--workers 1 and 2)"
 # three times the rounds: short runs on both CPUs of a shared VM vary most
