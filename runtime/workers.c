@@ -159,15 +159,21 @@ make_workers(struct mos_app *app)
 		return -ENOMEM;
 	n_wk = n;
 	live_out = mos_app_out(app);
-	if (!mos_app_live(app) && (rm = recmerge_new(n, mos_app_out(app), RECMERGE_HELD_MAX)) == NULL)
+	if (!mos_app_live(app) && (rm = recmerge_new(n, mos_app_out(app), RECMERGE_HELD_MAX)) == NULL) {
+		mos_app_workers_free();      /* not half made: the next call tries again */
 		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		wk[i].id = i;
 		wk[i].merge = rm;
 		wk[i].live = mos_app_live(app);
 		wk[i].out = fopencookie(&wk[i], "w", io);
-		if (wk[i].out == NULL)
-			return -errno;
+		if (wk[i].out == NULL) {
+			int e = errno;
+
+			mos_app_workers_free();
+			return -e;
+		}
 		setvbuf(wk[i].out, NULL, _IONBF, 0);
 	}
 	return 0;
