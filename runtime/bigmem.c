@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
-#include "bigmem.h"
+#include "mos/bigmem.h"
 
 #define HUGE_ALIGN (2u << 20)        /* transparent huge page size on x86-64 */
 

@@ -13,7 +13,7 @@
 #include "mos/flow.h"
 #include "mos/stream.h"
 
-#include "bigmem.h"
+#include "mos/bigmem.h"
 
 /* Issue 9: at most 192 B per tracked connection without buffers, table
  * overhead (4 B of bucket, 1 bit of in-use map) included. Do not let the

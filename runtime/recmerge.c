@@ -13,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <sched.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +20,8 @@
 #include <rte_common.h>
 #include <rte_pause.h>
 #include <rte_spinlock.h>
+
+#include "mos/bigmem.h"
 
 #include "recmerge.h"
 
@@ -33,6 +34,7 @@ struct block {
 	unsigned owner;              /* the worker that wrote it */
 	size_t used;                 /* bytes of whole lines (atomic) */
 	size_t cap;                  /* bytes of data */
+	size_t mapped;               /* for mos_big_free */
 	char data[] __rte_aligned(8);
 };
 
@@ -87,19 +89,17 @@ struct recmerge {
 	struct queue q[];
 };
 
-/* A block in whole huge pages: first touches of 4 KiB pages cost much
- * on some virtual machines (docs/performance.md), and the lines of a run
- * that all end at the end of the input fill many blocks. */
+/* A block in whole huge pages (mos/bigmem.h): the lines of a run that all
+ * end at the end of the input fill many blocks, each touched for the
+ * first time. */
 static struct block *
 block_new(unsigned owner, size_t cap)
 {
-	size_t size = RTE_ALIGN_CEIL(sizeof(struct block) + cap, HUGE);
-	struct block *b = aligned_alloc(HUGE, size);
+	size_t mapped;
+	struct block *b = mos_big_zalloc(RTE_ALIGN_CEIL(sizeof(*b) + cap, HUGE), &mapped);
 
-	if (b == NULL)
-		return NULL;
-	(void)madvise(b, size, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
-	*b = (struct block){ .owner = owner, .cap = size - sizeof(*b) };
+	if (b != NULL)
+		*b = (struct block){ .owner = owner, .cap = mapped - sizeof(*b), .mapped = mapped };
 	return b;
 }
 
@@ -138,11 +138,11 @@ recmerge_free(struct recmerge *m)
 
 		for (struct block *b = q->rd, *nx; b != NULL; b = nx) {
 			nx = b->next;
-			free(b);
+			mos_big_free(b, b->mapped);
 		}
 		for (struct block *b = q->free, *nx; b != NULL; b = nx) {
 			nx = b->next;
-			free(b);
+			mos_big_free(b, b->mapped);
 		}
 	}
 	free(m->refs);
@@ -190,7 +190,7 @@ give_back(struct queue *q, struct block *b)
 	rte_spinlock_unlock(&q->lock);
 	__atomic_fetch_sub(&q->held, b->cap, __ATOMIC_RELEASE);
 	if (!keep)
-		free(b);
+		mos_big_free(b, b->mapped);
 }
 
 /* Length of the common prefix of @a and @b, at most @n bytes. */
@@ -456,8 +456,10 @@ room(struct recmerge *m, unsigned w, size_t extra)
 			q->n_free--;
 		}
 		rte_spinlock_unlock(&q->lock);
-		if (b != NULL)
-			*b = (struct block){ .owner = w, .cap = BLOCK };
+		if (b != NULL) {        /* as new (its owner, cap and mapped stay) */
+			b->next = NULL;
+			b->used = 0;
+		}
 	}
 	if (b == NULL && (b = block_new(w, RTE_MAX(open + extra, (size_t)BLOCK))) == NULL)
 		return false;

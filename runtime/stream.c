@@ -27,7 +27,7 @@
 #include "mos/pktpool.h"
 #include "mos/stream.h"
 
-#include "bigmem.h"
+#include "mos/bigmem.h"
 
 #define PAGE_NONE     UINT32_MAX
 #define INLINE_SLOTS  32u     /* page slots held in the stream object */

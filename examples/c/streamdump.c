@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "mos/app.h"
+#include "mos/bigmem.h"
 #include "mos/mos.h"
 
 #include "bytesum.h"
@@ -116,8 +117,9 @@ struct run {
 	uint32_t head, tail;         /* LRU ends (slot + 1) */
 	uint32_t free_head;          /* free slots closed before (slot + 1, linked by next) */
 	uint32_t used_slots;         /* slots 1..used_slots have been used */
-	struct sd_tuple *tuples;     /* occurrence table */
+	struct sd_tuple *tuples;     /* occurrence table (mos_big_zalloc: looked up at random) */
 	size_t n_tuples, cap_tuples; /* used and allocated entries (cap a power of two) */
+	size_t tuples_mapped;        /* its length for mos_big_free */
 	uint64_t conns;              /* TCP connections ended */
 	uint64_t bytes[2];           /* bytes read per direction */
 	uint64_t sum;                /* checksum of every byte read */
@@ -206,8 +208,8 @@ tuple_next(struct run *r, const uint8_t *key)
 	size_t mask, i;
 
 	if ((r->n_tuples + 1) * 2 > r->cap_tuples) {
-		size_t cap = r->cap_tuples ? r->cap_tuples * 2 : 1024;
-		struct sd_tuple *t = calloc(cap, sizeof(*t));
+		size_t cap = r->cap_tuples ? r->cap_tuples * 2 : 1024, mapped;
+		struct sd_tuple *t = mos_big_zalloc(cap * sizeof(*t), &mapped);
 
 		if (t == NULL)
 			return -ENOMEM;
@@ -219,8 +221,9 @@ tuple_next(struct run *r, const uint8_t *key)
 				i = (i + 1) & (cap - 1);
 			t[i] = r->tuples[j];
 		}
-		free(r->tuples);
+		mos_big_free(r->tuples, r->tuples_mapped);
 		r->tuples = t;
+		r->tuples_mapped = mapped;
 		r->cap_tuples = cap;
 	}
 	mask = r->cap_tuples - 1;
@@ -649,6 +652,6 @@ main(int argc, char **argv)
 	for (uint32_t i = 0; i < o.max_open; i++)
 		free(r.files[i].buf);
 	free(r.files);
-	free(r.tuples);
+	mos_big_free(r.tuples, r.tuples_mapped);
 	return (mos_app_destroy(app) != 0 || rc != 0 || r.err != 0) ? 1 : 0;
 }
