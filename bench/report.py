@@ -40,6 +40,9 @@ def targets(traces, flow, reasm, scal=None):
     def ratio_rows(ours, peer, want, label):
         for res in traces:
             a, b = row(res, ours), row(res, peer)
+            # tools left out of a trace (harness.py --tools) are not listed
+            tried = {r["tool"] for r in res["rows"]} | set(res.get("skipped", [])) | \
+                set(res.get("failed", {}))
             if a and b:
                 v = b["wall_s"] / a["wall_s"]
                 # no ratio from a few ms of CPU time (scheduler ticks)
@@ -52,7 +55,7 @@ def targets(traces, flow, reasm, scal=None):
                     cs = f"CPU time {c:.2f}x" if c else "CPU time too short to compare"
                     out.append((label, f"{v:.2f}x on {res['label']} ({cs})",
                                 "yes" if v >= want else "no"))
-            elif a is None or b is None:
+            elif ours in tried or peer in tried:
                 miss = ours if a is None else peer
                 out.append((label, f"not measured on {res['label']} ({miss} missing or failed)",
                             "-"))
