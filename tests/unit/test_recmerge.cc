@@ -41,6 +41,11 @@ struct Out {
 	char *buf = nullptr;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	std::string so_far()
+	{
+		fflush(f);
+		return std::string(buf, len);
+	}
 	std::string take()
 	{
 		fclose(f);
@@ -127,23 +132,19 @@ TEST(RecMerge, WritesWhatEveryWriterPassed)
 	ASSERT_TRUE(recmerge_write(m, 1, 1, "w1 at 1\n", 8));
 	ASSERT_TRUE(recmerge_write(m, 0, 4, "w0 at 4\n", 8));
 	recmerge_passed(m, 0, 5);
-	fflush(out.f);
-	EXPECT_EQ(std::string(out.buf, out.len), "");   // worker 1 may still write at 1
+	EXPECT_EQ(out.so_far(), "");   // worker 1 may still write at 1
 	recmerge_passed(m, 1, 3);
-	fflush(out.f);
-	EXPECT_EQ(std::string(out.buf, out.len), "w1 at 1\nw0 at 2\n");
+	EXPECT_EQ(out.so_far(), "w1 at 1\nw0 at 2\n");
 	// an open line keeps its tag: passing 9 passes 6 only
 	ASSERT_TRUE(recmerge_write(m, 1, 6, "w1 at", 5));
 	recmerge_passed(m, 1, 9);
-	fflush(out.f);
-	EXPECT_EQ(std::string(out.buf, out.len), "w1 at 1\nw0 at 2\nw0 at 4\n");
+	EXPECT_EQ(out.so_far(), "w1 at 1\nw0 at 2\nw0 at 4\n");
 	ASSERT_TRUE(recmerge_write(m, 1, 7, " 6\n", 3));
 	// a line left open is told, and left out
 	ASSERT_TRUE(recmerge_write(m, 0, 8, "open", 4));
 	recmerge_passed(m, 0, UINT64_MAX);
 	recmerge_passed(m, 1, UINT64_MAX);
-	fflush(out.f);
-	EXPECT_EQ(std::string(out.buf, out.len), "w1 at 1\nw0 at 2\nw0 at 4\nw1 at 6\n");
+	EXPECT_EQ(out.so_far(), "w1 at 1\nw0 at 2\nw0 at 4\nw1 at 6\n");
 	recmerge_end(m);
 	EXPECT_TRUE(recmerge_in_line(m, 0));
 	EXPECT_FALSE(recmerge_in_line(m, 1));
