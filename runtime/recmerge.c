@@ -361,10 +361,10 @@ merge_to(struct recmerge *m, uint64_t safe)
 	}
 }
 
-/* Write what every worker has passed, unless another worker does (@wait:
- * unless the merge is free). */
+/* Write what every worker has passed, unless another worker is writing
+ * (it will see what is passed now at its next call, or the end will). */
 static void
-merge(struct recmerge *m, bool wait)
+merge(struct recmerge *m)
 {
 	uint64_t safe = UINT64_MAX;
 
@@ -372,9 +372,7 @@ merge(struct recmerge *m, bool wait)
 		safe = RTE_MIN(safe, __atomic_load_n(&m->q[w].passed, __ATOMIC_ACQUIRE));
 	if (safe <= __atomic_load_n(&m->written_to, __ATOMIC_RELAXED))
 		return;
-	if (wait)
-		rte_spinlock_lock(&m->lock);
-	else if (!rte_spinlock_trylock(&m->lock))
+	if (!rte_spinlock_trylock(&m->lock))
 		return;
 	merge_to(m, safe);
 	if (safe > m->written_to)
@@ -391,7 +389,7 @@ recmerge_passed(struct recmerge *m, unsigned w, uint64_t pos)
 		pos = q->tag;
 	if (pos > q->passed)
 		__atomic_store_n(&q->passed, pos, __ATOMIC_RELEASE);
-	merge(m, false);
+	merge(m);
 }
 
 void
@@ -421,7 +419,7 @@ hold_back(struct recmerge *m, unsigned w, uint64_t tag)
 	for (;;) {
 		bool behind = false;
 
-		merge(m, false);
+		merge(m);
 		if (__atomic_load_n(&q->held, __ATOMIC_ACQUIRE) <= m->held_max)
 			return;
 		for (unsigned o = 0; o < m->n; o++)
