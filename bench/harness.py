@@ -433,16 +433,25 @@ def scaling(args, tmp):
                      "anon_mb": max(r["anon_kb"] for r in rs) / 1024})
     w1 = {r["program"]: r["wall_s"] for r in rows if r["variant"] == "--workers 1"}
     lines = [f"Trace: {args.desc}; {args.rounds} rounds, interleaved, each run pinned to "
-             f"CPUs {args.cpus} (`taskset -c {args.cpus}`); median wall (min-max), median CPU.",
+             f"CPUs {args.cpus} (`taskset -c {args.cpus}`); median wall (min-max), median CPU. "
+             f"Speed-up: the ratio of the median walls, and in brackets the median of the "
+             f"ratios within each round (runs of one round are seconds apart, so the host's "
+             f"load moves them together).",
              "", "| program | workers | wall s (min-max) | CPU s | peak RSS MB | anon MB "
              "| speed-up vs --workers 1 | vs no --workers |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     w0 = {r["program"]: r["wall_s"] for r in rows if r["variant"] == "no --workers"}
+
+    def per_round(p, base, v):   # median of the ratios within each round
+        a, b = runs.get((p, base), []), runs.get((p, v), [])
+        return statistics.median(x["wall"] / y["wall"] for x, y in zip(a, b)) \
+            if (p, base) not in failed and (p, v) not in failed and a and b else None
     for r in rows:
         su, s0 = w1.get(r["program"]), w0.get(r["program"])
         r["speedup"] = su / r["wall_s"] if su else None
+        r["speedup_rounds"] = per_round(r["program"], "--workers 1", r["variant"])
         r["speedup_vs_plain"] = s0 / r["wall_s"] if s0 else None
-        sp = f"{r['speedup']:.2f}x" if su else "-"
+        sp = f"{r['speedup']:.2f}x ({r['speedup_rounds']:.2f}x)" if su else "-"
         sp0 = f"{r['speedup_vs_plain']:.2f}x" if s0 else "-"
         lines.append(f"| {r['program']} | {r['variant']} | {r['wall_s']:.2f} "
                      f"({r['wall_min']:.2f}-{r['wall_max']:.2f}) | {r['cpu_s']:.2f} | "
@@ -453,14 +462,16 @@ def scaling(args, tmp):
     if pair and apart:
         ceil = {"apart_s": statistics.median(apart), "apart_min": min(apart),
                 "together_s": statistics.median(together), "together_min": min(together),
-                "ceiling": statistics.median(apart) / statistics.median(together)}
+                "ceiling": statistics.median(apart) / statistics.median(together),
+                "ceiling_rounds": statistics.median(a / t for a, t in zip(apart, together))}
         c = ceil["ceiling"]
         lines += ["", f"Machine ceiling, in the same rounds: the C conntrack with --workers 1 on "
                   f"each half of the trace, pinned one per CPU, takes {ceil['apart_s']:.2f} s "
                   f"one after the other (min {ceil['apart_min']:.2f}) and "
                   f"{ceil['together_s']:.2f} s both at once (min {ceil['together_min']:.2f}): "
                   f"two programs that share nothing run {c:.2f}x as fast on two CPUs as on "
-                  f"one here (shared caches, memory bandwidth, the host's other guests). "
+                  f"one here ({ceil['ceiling_rounds']:.2f}x by the median of the rounds' "
+                  f"ratios; shared caches, memory bandwidth, the host's other guests). "
                   f"--workers 2 against it:"]
         for r in rows:
             if r["variant"] == "--workers 2" and r["speedup"]:

@@ -92,7 +92,9 @@ def targets(traces, flow, reasm, scal=None):
             ceil = (scal.get("ceiling") or {}).get("ceiling")
             of = f"; machine ceiling {ceil:.2f}x, {r['speedup'] / ceil * 100:.0f}% of it" \
                 if ceil else ""
-            out.append((label, f"{r['speedup']:.2f}x, {r['program']}{of}",
+            rounds = f" ({r['speedup_rounds']:.2f}x by the median of the rounds' ratios)" \
+                if r.get("speedup_rounds") else ""
+            out.append((label, f"{r['speedup']:.2f}x{rounds}, {r['program']}{of}",
                         "yes" if r["speedup"] >= 1.8 else "no"))
     if scal is None:
         out.append((label, "not measured", "-"))
