@@ -80,12 +80,14 @@ struct recmerge {
 	unsigned n;
 	FILE *out;
 	size_t held_max;
-	rte_spinlock_t lock __rte_cache_aligned; /* the merge: everything below */
-	uint64_t written_to;         /* lines tagged before it are written */
+	rte_spinlock_t lock __rte_cache_aligned; /* the merge: the fields below, and
+				      * the merge's part of every queue */
+	uint64_t written_to;         /* lines tagged before it are written (read unlocked) */
 	struct ref *refs, *tmp;      /* a group; room for the radix sort */
 	size_t refs_cap;
 	uint64_t unsorted;
-	bool ended;                  /* recmerge_end: later lines go straight out */
+	bool ended;                  /* recmerge_end: later lines go straight out (read
+				      * by the workers' threads once joined) */
 	struct queue q[];
 };
 
