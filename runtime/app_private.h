@@ -17,6 +17,10 @@ struct mos_app_io_stats *mos_app_io_rw(struct mos_app *app);
 void mos_app_set_now(struct mos_app *app, uint64_t now_ns);
 void mos_app_fail(struct mos_app *app);
 bool mos_app_stop_requested(void);
+/* Wait a little for another worker, counting the calls of one wait in
+ * *@spins (0 at its start): spin, then give the CPU away (the workers may
+ * be more threads than cores), then sleep 20 µs at a time. */
+void mos_app_idle(unsigned *spins);
 /* The progress line on a terminal (not with -q): call it once per round
  * with the frames read so far; @final at the end of the run. */
 void mos_app_progress(struct mos_app *app, uint64_t packets, bool final);

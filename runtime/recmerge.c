@@ -12,17 +12,16 @@
  * list once the lines read from it are written.
  */
 #define _GNU_SOURCE
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
-#include <rte_pause.h>
 #include <rte_spinlock.h>
 
 #include "mos/bigmem.h"
 
+#include "app_private.h"
 #include "recmerge.h"
 
 #define HUGE      (2u << 20)         /* a transparent huge page */
@@ -429,12 +428,9 @@ hold_back(struct recmerge *m, unsigned w, uint64_t tag)
 				behind = true;
 		if (!behind)
 			return;
-		if (spins++ == 0)
+		if (spins == 0)
 			q->waits++;
-		if (spins < 64)
-			rte_pause();
-		else
-			sched_yield();
+		mos_app_idle(&spins);
 	}
 }
 

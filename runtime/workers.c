@@ -530,10 +530,8 @@ mos_app_run_workers(struct mos_app *app, struct mos_ctx *const *ctxs)
 
 /* ---- live workers --------------------------------------------------------- */
 
-/* Wait a little: spin, then give the CPU away (the workers may be more
- * threads than cores). */
-static void
-idle(unsigned *spins)
+void
+mos_app_idle(unsigned *spins)
 {
 	if (++*spins < 64)
 		rte_pause();
@@ -605,7 +603,7 @@ live_push(struct live *L, uint16_t burst)
 			b += k;
 			left -= k;
 			if (left > 0 && live_drain_ring(L, burst) == 0)
-				idle(&spins);
+				mos_app_idle(&spins);
 		}
 		L->n_batch[o] = 0;
 	}
@@ -663,7 +661,7 @@ live_main(void *arg)
 		if (got)
 			spins = 0;
 		else
-			idle(&spins);
+			mos_app_idle(&spins);
 	}
 	mos_app_lane_end(L->lane, &L->stage);
 	__atomic_add_fetch(&lv_done, 1, __ATOMIC_SEQ_CST);
